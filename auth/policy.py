@@ -1,0 +1,144 @@
+"""The field policy table: the single place that says who may read what.
+
+Every field of every GraphQL type has exactly one sensitivity class (FIELD_CLASSES,
+keyed by the schema coordinate "Type.field"), and RULES says, for each class and
+role, whether it is readable. A field with no class is denied to everyone, and a
+test walks the whole schema and fails on any such field. Decisions depend on
+(type, field, Principal) only, never on a row: which rows are visible is row
+scope (auth.scopes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from auth.principal import Principal
+from models.enums import Role
+
+
+class Sensitivity(str, Enum):
+    OPEN = "OPEN"          # reachable without signing in: login, refresh, logout
+    SELF = "SELF"          # the caller's own identity (`me`)
+    PUBLIC = "PUBLIC"      # names, statuses, dates, task titles: every signed-in role, on its own rows
+    INTERNAL = "INTERNAL"  # internal notes, health, tier, account value: staff only
+    COST = "COST"          # costs, margins, profitability: ADMIN, MANAGER; a CLIENT only if its client shows costs
+    FINANCE = "FINANCE"    # invoices, payments, balances: ADMIN, MANAGER, and a CLIENT on its own rows
+    TEAM = "TEAM"          # staff e-mail, phone, title, role: staff only (a client sees display names)
+    PAYROLL = "PAYROLL"    # what a team member costs and bills per hour: ADMIN, MANAGER
+
+
+class Rule(str, Enum):
+    ALLOW = "ALLOW"
+    DENY = "DENY"
+    IF_COSTS_ENABLED = "IF_COSTS_ENABLED"  # CLIENT whose client shows costs in the portal
+    IF_SCOPE = "IF_SCOPE"                  # PARTNER granted read:<class>
+
+
+_A, _D = Rule.ALLOW, Rule.DENY
+RULES: dict[Sensitivity, dict[Role, Rule]] = {
+    Sensitivity.OPEN: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
+    Sensitivity.SELF: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
+    Sensitivity.PUBLIC: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: Rule.IF_SCOPE},
+    Sensitivity.INTERNAL: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _D, Role.PARTNER: Rule.IF_SCOPE},
+    Sensitivity.COST: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: Rule.IF_COSTS_ENABLED, Role.PARTNER: Rule.IF_SCOPE},
+    Sensitivity.FINANCE: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: _A, Role.PARTNER: Rule.IF_SCOPE},
+    Sensitivity.TEAM: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _D, Role.PARTNER: _D},
+    Sensitivity.PAYROLL: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: _D, Role.PARTNER: _D},
+}
+
+O, S, P, I, C, F, T, Y = (
+    Sensitivity.OPEN, Sensitivity.SELF, Sensitivity.PUBLIC, Sensitivity.INTERNAL,
+    Sensitivity.COST, Sensitivity.FINANCE, Sensitivity.TEAM, Sensitivity.PAYROLL,
+)
+
+
+def _fields(type_name: str, sensitivity: Sensitivity, *names: str) -> dict[str, Sensitivity]:
+    return {f"{type_name}.{name}": sensitivity for name in names}
+
+
+def _connection(node_type: str) -> dict[str, Sensitivity]:
+    """The structural fields of a connection carry no data of their own."""
+    return {
+        **_fields(f"{node_type}Connection", P, "edges", "pageInfo", "totalCount"),
+        **_fields(f"{node_type}Edge", P, "cursor", "node"),
+    }
+
+
+FIELD_CLASSES: dict[str, Sensitivity] = {
+    # Roots
+    **_fields("Query", S, "me"),
+    **_fields("Query", P, "node", "clients", "client"),
+    **_fields("Mutation", O, "login", "refreshToken", "logout"),
+    # Sign-in
+    **_fields("AuthPayload", O, "tokens", "viewer", "errors"),
+    **_fields("LogoutPayload", O, "ok", "errors"),
+    **_fields("AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"),
+    **_fields("UserError", O, "field", "code", "message"),
+    **_fields("Viewer", S, "id", "fullName", "email", "role", "readOnly", "actingUserId", "client", "contact"),
+    # Shapes
+    **_fields("PageInfo", P, "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
+    **_fields("Node", P, "id"),
+    **_connection("Client"),
+    # People
+    **_fields("User", P, "id", "fullName"),
+    **_fields("User", T, "email", "phone", "jobTitle", "role", "lastLoginAt"),
+    **_fields("User", Y, "hourlyCostRate", "hourlyBillRate"),
+    # Clients
+    **_fields(
+        "Client", P,
+        "id", "name", "logoUrl", "website", "billingAddress", "industry", "becameClientOn", "createdAt",
+        "portalBookingEnabled", "accountManager", "primaryContact", "contacts", "projects",
+        "activeProjectCount", "lastProjectOn",
+    ),
+    # A custom status such as "At Risk" is the agency's judgement, not the client's business.
+    **_fields("Client", I, "status", "tier", "internalNotes", "showCostsInPortal", "lastInteractionAt", "accountValue"),
+    **_fields("Client", F, "paymentTermsDays", "outstandingAmount", "invoices", "payments"),
+    **_fields("ClientStatus", P, "id", "name", "category", "isBuiltin"),
+    **_fields("Contact", P, "id", "fullName", "email", "phone", "title", "isPrimary", "client"),
+    **_fields("Contact", I, "isDecisionMaker", "internalNotes"),
+    # Delivery
+    **_fields("Project", P, "id", "name", "description", "startDate", "endDate", "status", "createdAt", "client", "tasks", "comments"),
+    **_fields("Project", I, "health"),
+    **_fields("Project", F, "budget"),
+    **_fields("Task", P, "id", "title", "description", "status", "dueDate", "completedAt", "assignee", "project", "comments", "deliverables"),
+    **_fields("Task", I, "estimateHours", "visibleToClient"),
+    **_fields("Deliverable", P, "id", "title", "url", "kind", "isComplete", "createdAt"),
+    **_fields("Comment", P, "id", "kind", "body", "createdAt", "author", "task", "project"),
+    # Money
+    **_fields(
+        "Invoice", F,
+        "id", "number", "status", "issueDate", "dueDate", "paidOn", "isOverdue", "subtotal", "tax", "total",
+        "amountPaid", "amountDue", "client", "lines", "payments",
+    ),
+    **_fields("InvoiceLine", F, "id", "kind", "description", "quantity", "unitPrice", "taxRate", "amount", "taxAmount"),
+    **_fields("Payment", F, "id", "receivedOn", "amount", "method", "reference", "invoice"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    code: str | None = None  # FORBIDDEN or UNAUTHENTICATED when refused
+    reason: str = ""
+
+
+def class_of(type_name: str, field_name: str) -> Sensitivity | None:
+    return FIELD_CLASSES.get(f"{type_name}.{field_name}")
+
+
+def decide(type_name: str, field_name: str, principal: Principal) -> Decision:
+    sensitivity = class_of(type_name, field_name)
+    if sensitivity is None:
+        return Decision(False, "FORBIDDEN", f"{type_name}.{field_name} has no sensitivity class: denied by default")
+    if sensitivity is Sensitivity.OPEN:
+        return Decision(True, reason="OPEN: anyone, signed in or not")
+    if principal.role is None:
+        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login and refresh")
+    rule = RULES[sensitivity][principal.role]
+    if rule is Rule.ALLOW:
+        return Decision(True, reason=f"{sensitivity.value} is readable by {principal.role.value}")
+    if rule is Rule.IF_COSTS_ENABLED and principal.costs_enabled:
+        return Decision(True, reason=f"{sensitivity.value}: this client shows costs in its portal")
+    if rule is Rule.IF_SCOPE and f"read:{sensitivity.value.lower()}" in principal.scopes:
+        return Decision(True, reason=f"{sensitivity.value}: granted scope read:{sensitivity.value.lower()}")
+    return Decision(False, "FORBIDDEN", f"{sensitivity.value} is not readable by {principal.role.value} ({rule.value})")

@@ -1,0 +1,224 @@
+"""Row scope: one function per entity, returning the WHERE clause that limits it
+to what a Principal may see.
+
+Every read path composes these (lists, lookups by id, DataLoaders, connections
+and their totalCount, aggregates). A child's scope is built from its parent's:
+a task is visible when its project is, and, for a CLIENT, when it is marked
+for the client. Nothing filters rows in Python after loading.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
+
+from auth.principal import Principal
+from models import (
+    Activity,
+    Client,
+    Comment,
+    CommentKind,
+    Contact,
+    Deliverable,
+    Expense,
+    Interaction,
+    Invoice,
+    Lead,
+    Meeting,
+    Notification,
+    Opportunity,
+    Payment,
+    Project,
+    Role,
+    Task,
+    TimeEntry,
+    User,
+)
+from models.people import LoginEvent
+
+# What a partner's granted scope lets it list. Partners see no entity that is not named here.
+PARTNER_ENTITY_SCOPES = {
+    "client": "clients:read",
+    "contact": "contacts:read",
+    "project": "projects:read",
+    "invoice": "invoices:read",
+}
+
+_TRUE = sa.true()
+_FALSE = sa.false()
+
+
+def _partner_may(principal: Principal, entity: str) -> bool:
+    scope = PARTNER_ENTITY_SCOPES.get(entity)
+    return scope is not None and scope in principal.scopes
+
+
+def client_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return Client.id == principal.client_id
+    if principal.role is Role.PARTNER and _partner_may(principal, "client"):
+        return _TRUE
+    return _FALSE
+
+
+def _visible_client_ids(principal: Principal):
+    return sa.select(Client.id).where(client_scope(principal))
+
+
+def contact_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.role is Role.PARTNER and not _partner_may(principal, "contact"):
+        return _FALSE
+    return Contact.client_id.in_(_visible_client_ids(principal))
+
+
+def project_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.role is Role.PARTNER and not _partner_may(principal, "project"):
+        return _FALSE
+    return Project.client_id.in_(_visible_client_ids(principal))
+
+
+def _visible_project_ids(principal: Principal):
+    return sa.select(Project.id).where(project_scope(principal))
+
+
+def task_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return sa.and_(Task.project_id.in_(_visible_project_ids(principal)), Task.visible_to_client.is_(True))
+    return _FALSE
+
+
+def _visible_task_ids(principal: Principal):
+    return sa.select(Task.id).where(task_scope(principal))
+
+
+def deliverable_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    return Deliverable.task_id.in_(_visible_task_ids(principal))
+
+
+def comment_scope(principal: Principal) -> ColumnElement[bool]:
+    """A CLIENT sees REPLYs only, on its visible projects and visible tasks; never a NOTE."""
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return sa.and_(
+            Comment.kind == CommentKind.REPLY,
+            Comment.project_id.in_(_visible_project_ids(principal)),
+            sa.or_(Comment.task_id.is_(None), Comment.task_id.in_(_visible_task_ids(principal))),
+        )
+    return _FALSE
+
+
+def time_entry_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return TimeEntry.project_id.in_(_visible_project_ids(principal))
+    return _FALSE
+
+
+def expense_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return Expense.project_id.in_(_visible_project_ids(principal))
+    return _FALSE
+
+
+def invoice_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.role is Role.PARTNER and not _partner_may(principal, "invoice"):
+        return _FALSE
+    return Invoice.client_id.in_(_visible_client_ids(principal))
+
+
+def payment_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    return Payment.invoice_id.in_(sa.select(Invoice.id).where(invoice_scope(principal)))
+
+
+def user_scope(principal: Principal) -> ColumnElement[bool]:
+    """Staff see every user; a CLIENT sees the team (by display name) and its own client's users."""
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return sa.or_(
+            User.role.in_([Role.ADMIN, Role.MANAGER, Role.MEMBER]),
+            User.client_id == principal.client_id,
+        )
+    return _FALSE
+
+
+def activity_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return sa.and_(Activity.client_visible.is_(True), Activity.client_id.in_(_visible_client_ids(principal)))
+    return _FALSE
+
+
+def meeting_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return Meeting.client_id.in_(_visible_client_ids(principal))
+    return _FALSE
+
+
+def notification_scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.user_id is None:
+        return _FALSE
+    return Notification.user_id == principal.user_id
+
+
+def _staff_only(principal: Principal) -> ColumnElement[bool]:
+    return _TRUE if principal.is_staff else _FALSE
+
+
+def opportunity_scope(principal: Principal) -> ColumnElement[bool]:
+    return _staff_only(principal)
+
+
+def lead_scope(principal: Principal) -> ColumnElement[bool]:
+    return _staff_only(principal)
+
+
+def interaction_scope(principal: Principal) -> ColumnElement[bool]:
+    return _staff_only(principal)
+
+
+def login_event_scope(principal: Principal) -> ColumnElement[bool]:
+    return _staff_only(principal)
+
+
+# The entity each scope guards, so a test can prove every table has exactly one.
+SCOPES = {
+    Client: client_scope,
+    Contact: contact_scope,
+    Project: project_scope,
+    Task: task_scope,
+    Deliverable: deliverable_scope,
+    Comment: comment_scope,
+    TimeEntry: time_entry_scope,
+    Expense: expense_scope,
+    Invoice: invoice_scope,
+    Payment: payment_scope,
+    User: user_scope,
+    Activity: activity_scope,
+    Meeting: meeting_scope,
+    Notification: notification_scope,
+    Opportunity: opportunity_scope,
+    Lead: lead_scope,
+    Interaction: interaction_scope,
+    LoginEvent: login_event_scope,
+}

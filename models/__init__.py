@@ -1,0 +1,47 @@
+"""The data model: SQLModel tables, enums, the engine and the migrations.
+
+Nothing here knows about GraphQL or HTTP; the database URL is always passed in.
+"""
+from models.base import metadata, utcnow
+from models.enums import (
+    ActivityKind,
+    ClientCategory,
+    ClientTier,
+    CommentKind,
+    DeliverableKind,
+    InteractionKind,
+    InvoiceLineKind,
+    InvoiceStatus,
+    LeadStage,
+    MeetingStatus,
+    OpportunityKind,
+    OpportunityStage,
+    PaymentMethod,
+    ProjectHealth,
+    ProjectStatus,
+    Role,
+    TaskStatus,
+)
+from models.people import LoginEvent, PortalInvitation, RefreshToken, User
+from models.clients import Client, ClientStatus, Contact, Lead
+from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
+from models.billing import Invoice, InvoiceLine, Payment
+from models.engagement import (
+    Activity,
+    Interaction,
+    Meeting,
+    Notification,
+    Opportunity,
+    OutboxEmail,
+)
+
+__all__ = [
+    "Activity", "ActivityKind", "Client", "ClientCategory", "ClientStatus", "ClientTier",
+    "Comment", "CommentKind", "Contact", "Deliverable", "DeliverableKind", "Expense",
+    "Interaction", "InteractionKind", "Invoice", "InvoiceLine", "InvoiceLineKind",
+    "InvoiceStatus", "Lead", "LeadStage", "LoginEvent", "Meeting", "MeetingStatus",
+    "Notification", "Opportunity", "OpportunityKind", "OpportunityStage", "OutboxEmail",
+    "Payment", "PaymentMethod", "PortalInvitation", "Project", "ProjectHealth",
+    "ProjectStatus", "RefreshToken", "Role", "Task", "TaskStatus", "TimeEntry", "User",
+    "metadata", "utcnow",
+]

@@ -1,0 +1,143 @@
+"""Signing in and out: passwords, access tokens, rotating refresh tokens, login events."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.passwords import hash_password, verify_password
+from auth.tokens import TokenService, hash_secret, new_secret
+from models import ActivityKind, Role, User, utcnow
+from models.engagement import Activity
+from models.people import LoginEvent, RefreshToken
+from resolvers.errors import InputError
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    access_expires_at: dt.datetime
+    refresh_token: str
+    refresh_expires_at: dt.datetime
+    user: User
+
+
+class AuthFailed(Exception):
+    """Wrong e-mail or password, or a refresh token that is unknown, used, revoked or expired.
+
+    One message for every cause, so the answer never tells which e-mails exist.
+    """
+
+
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def _issue(
+    session: AsyncSession, tokens: TokenService, user: User, refresh_ttl: dt.timedelta, family: str | None = None
+) -> TokenPair:
+    now = utcnow()
+    access, access_expires = tokens.issue_access(user_id=user.id, role=user.role, client_id=user.client_id, now=now)
+    refresh = new_secret()
+    row = RefreshToken(
+        user_id=user.id,
+        token_hash=hash_secret(refresh),
+        family=family or secrets.token_hex(16),
+        expires_at=now + refresh_ttl,
+    )
+    session.add(row)
+    await session.flush()
+    return TokenPair(access, access_expires, refresh, row.expires_at, user)
+
+
+async def login(
+    session: AsyncSession,
+    tokens: TokenService,
+    *,
+    email: str,
+    password: str,
+    refresh_ttl: dt.timedelta,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
+) -> TokenPair:
+    if not email.strip() or not password:
+        raise InputError("email" if not email.strip() else "password", "REQUIRED", "E-mail and password are required.")
+    user = await session.scalar(sa.select(User).where(sa.func.lower(User.email) == _normalise_email(email)))
+    valid, new_hash = verify_password(password, user.password_hash if user else None)
+    if not user or not valid or not user.is_active:
+        raise AuthFailed()
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_login_at = utcnow()
+    session.add(LoginEvent(user_id=user.id, client_id=user.client_id, ip_address=ip_address, user_agent=(user_agent or "")[:400] or None))
+    if user.role is Role.CLIENT:
+        session.add(
+            Activity(
+                client_id=user.client_id,
+                actor_id=user.id,
+                kind=ActivityKind.PORTAL_LOGIN,
+                subject_type="User",
+                subject_id=user.id,
+                summary=f"{user.full_name} signed in to the portal",
+                client_visible=False,
+            )
+        )
+    return await _issue(session, tokens, user, refresh_ttl)
+
+
+async def refresh(session: AsyncSession, tokens: TokenService, *, refresh_token: str, refresh_ttl: dt.timedelta) -> TokenPair:
+    """Rotate: the presented token is spent and a new one issued in the same family.
+
+    Presenting a spent token again means it leaked: the whole family is revoked.
+    """
+    now = utcnow()
+    row = await session.scalar(
+        sa.select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token)).with_for_update()
+    )
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise AuthFailed()
+    if row.used_at is not None:
+        # The caller revokes the family in a transaction of its own: this one rolls back.
+        raise AuthFailed("reused")
+    user = await session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise AuthFailed()
+    row.used_at = now
+    return await _issue(session, tokens, user, refresh_ttl, family=row.family)
+
+
+async def logout(session: AsyncSession, *, refresh_token: str) -> bool:
+    """Revoke the refresh token's whole family (this sign-in on this device)."""
+    row = await session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token)))
+    if row is None:
+        return False
+    await session.execute(
+        sa.update(RefreshToken).where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return True
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    client_id: int | None = None,
+    contact_id: int | None = None,
+) -> User:
+    user = User(
+        email=_normalise_email(email),
+        full_name=full_name,
+        role=role,
+        password_hash=hash_password(password),
+        client_id=client_id,
+        contact_id=contact_id,
+    )
+    session.add(user)
+    await session.flush()
+    return user

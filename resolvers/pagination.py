@@ -1,0 +1,118 @@
+"""Keyset pagination in SQL: a page is filtered, ordered and cut by the database.
+
+A cursor is the opaque (sort value, id) of a row; the next page starts strictly
+after it, so pages never skip or repeat a row when rows are added meanwhile.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement, Select
+
+from resolvers.db import RequestDb
+from resolvers.errors import InputError
+
+T = TypeVar("T")
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+
+class SortDirection(str, Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """An ordering column, and how its values travel inside a cursor."""
+
+    expression: ColumnElement[Any]
+    kind: str = "str"  # "str", "int" or "datetime"
+
+    def encode(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.astimezone(dt.timezone.utc).isoformat()
+        return value
+
+    def decode(self, value: Any) -> Any:
+        if self.kind == "datetime":
+            return dt.datetime.fromisoformat(value)
+        if self.kind == "int":
+            return int(value)
+        return str(value)
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values), separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
+    try:
+        value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return key.decode(value), int(row_id)
+    except (ValueError, TypeError) as error:
+        raise InputError("after", "INVALID_CURSOR", "The cursor is not one this API gave out.") from error
+
+
+@dataclass
+class Page(Generic[T]):
+    rows: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if first < 0:
+        raise InputError("first", "INVALID_PAGE_SIZE", "first must not be negative.")
+    if first > MAX_PAGE_SIZE:
+        raise InputError("first", "INVALID_PAGE_SIZE", f"first may be at most {MAX_PAGE_SIZE}.")
+    return first
+
+
+async def keyset_page(
+    db: RequestDb,
+    statement: Select,
+    *,
+    key: SortKey,
+    id_column: ColumnElement[int],
+    direction: SortDirection,
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
+    """One page of `statement` (already filtered and scoped), ordered by key then id.
+
+    The count runs only if the caller asks for totalCount, over the same filtered rows.
+    """
+    size = page_size(first)
+    descending = direction is SortDirection.DESC
+    filtered = statement
+    if after:
+        value, last_id = decode_cursor(after, key)
+        if descending:
+            filtered = filtered.where(sa.or_(key.expression < value, sa.and_(key.expression == value, id_column < last_id)))
+        else:
+            filtered = filtered.where(sa.or_(key.expression > value, sa.and_(key.expression == value, id_column > last_id)))
+    ordering = (key.expression.desc(), id_column.desc()) if descending else (key.expression.asc(), id_column.asc())
+    paged = filtered.add_columns(key.expression.label("_sort_key")).order_by(*ordering).limit(size + 1)
+    results = await db.rows(paged) if size else []
+    has_next = len(results) > size
+    results = results[:size]
+
+    async def count() -> int:
+        counted = statement.order_by(None).with_only_columns(sa.func.count(), maintain_column_froms=True)
+        return int(await db.scalar(counted) or 0)
+
+    rows = [r[0] for r in results]
+    cursors = [encode_cursor([key.encode(r[-1]), r[0].id]) for r in results]
+    return Page(rows=rows, cursors=cursors, has_next_page=has_next, has_previous_page=bool(after), count=count)

@@ -1,0 +1,75 @@
+"""Builds the one Strawberry schema staff, portal users and partners all call."""
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from resolvers.errors import InputError, NotFound, Refused
+from schema.enforcement import FieldPolicyExecutionContext
+from schema.mutation import Mutation
+from schema.query import Query
+
+log = logging.getLogger("agency.graphql")
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
+
+
+class AgencySchema(strawberry.Schema):
+    """Shapes every error before it leaves: known errors get a code, suggestions are
+    stripped for callers who are not staff, and anything unexpected is masked (outside
+    debug) and logged once with the request id."""
+
+    def _process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        context = getattr(execution_context, "context", None)
+        principal = getattr(context, "principal", None)
+        is_staff = bool(principal and principal.is_staff)
+        debug = bool(context and context.services.debug)
+        request_id = getattr(context, "request_id", None)
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, InputError):
+                error.extensions = {"code": "BAD_USER_INPUT", "field": original.field, "reason": original.code}
+            elif isinstance(original, NotFound):
+                error.extensions = {"code": "NOT_FOUND"}
+            elif isinstance(original, Refused):
+                error.extensions = {"code": original.code}
+            elif original is not None and not isinstance(original, GraphQLError):
+                log.error("unexpected error (request %s) at %s", request_id, error.path, exc_info=original)
+                if not debug:
+                    error.message = "Unexpected error."
+                    error.original_error = None
+                error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+            elif original is None and not error.extensions:
+                error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"}
+            if not is_staff and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
+
+
+@functools.cache
+def build_schema() -> AgencySchema:
+    """The schema, built once per process (Strawberry's relay fields can be bound to one schema only)."""
+    return AgencySchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(relay_max_results=100),
+        execution_context_class=FieldPolicyExecutionContext,
+        extensions=[
+            # Factories: a fresh extension per request (the caches are shared by maxsize).
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
+    )

@@ -1,0 +1,38 @@
+"""The per-request context: the Principal, the database handle and the DataLoaders."""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from strawberry.types import Info as _Info
+
+from auth.principal import Principal
+from auth.tokens import TokenService
+from resolvers.db import RequestDb
+from resolvers.loaders import Loaders
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the app built once at start-up and every request shares."""
+
+    tokens: TokenService
+    refresh_ttl: dt.timedelta
+    debug: bool = False
+
+
+@dataclass
+class Context:
+    principal: Principal
+    db: RequestDb
+    loaders: Loaders
+    services: Services
+    # Why the bearer token was refused, when it was: the UNAUTHENTICATED message.
+    auth_error: str | None = None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    ip_address: str | None = None
+    user_agent: str | None = None
+
+
+Info = _Info[Context, None]

@@ -1,0 +1,100 @@
+"""The Query root."""
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from auth.principal import Principal
+from resolvers.clients import ClientFilter, ClientOrderField, list_clients
+from resolvers.pagination import SortDirection
+from schema.context import Info
+from schema.types.clients import Client
+from schema.types.enums import ClientCategory
+from schema.types.pagination import Connection
+from schema.types.people import Viewer
+
+ClientOrderFieldEnum = strawberry.enum(ClientOrderField, name="ClientOrderField")
+SortDirectionEnum = strawberry.enum(SortDirection, name="SortDirection")
+
+
+@strawberry.input(description="Narrow the Clients list. Filters combine with AND.")
+class ClientFilterInput:
+    status_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Any of these statuses.")
+    categories: list[ClientCategory] | None = strawberry.field(default=None, description="Any of these categories.")
+    search: str | None = strawberry.field(default=None, description="Part of the company name, any case.")
+
+
+@strawberry.input
+class ClientOrder:
+    field: ClientOrderFieldEnum = ClientOrderField.NAME
+    direction: SortDirectionEnum = SortDirection.ASC
+
+
+def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
+    if filter is None:
+        return ClientFilter()
+    from resolvers.errors import InputError
+
+    try:
+        status_ids = tuple(int(s) for s in filter.status_ids or ())
+    except ValueError as error:
+        raise InputError("filter.statusIds", "INVALID_ID", "Status ids are numbers.") from error
+    return ClientFilter(status_ids=status_ids, categories=tuple(filter.categories or ()), search=filter.search)
+
+
+def _viewer(principal: Principal, user) -> Viewer:
+    return Viewer(
+        _user=user,
+        read_only=principal.read_only,
+        acting_user_id=str(relay.GlobalID("User", str(principal.actor_id))) if principal.actor_id else None,
+    )
+
+
+@strawberry.type
+class Query:
+    node: relay.Node | None = relay.node(description="Any object by its global id; null when the caller may not see it.")
+
+    @strawberry.field(description="The caller.")
+    async def me(self, info: Info) -> Viewer | None:
+        principal = info.context.principal
+        if principal.user_id is None:
+            return None
+        # The caller always sees itself, whatever its row scope says of other users.
+        from resolvers.users import get_user_unscoped
+
+        user = await get_user_unscoped(info.context.db, principal.user_id)
+        return None if user is None else _viewer(principal, user)
+
+    @strawberry.field(description="The Clients list: filtered, searched, ordered, cursor-paginated (at most 100 a page).")
+    async def clients(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: ClientFilterInput | None = None,
+        order_by: ClientOrder | None = None,
+    ) -> Connection[Client] | None:
+        order = order_by or ClientOrder()
+        page = await list_clients(
+            info.context.db,
+            info.context.principal,
+            filters=_client_filter(filter),
+            order_by=ClientOrderField(order.field),
+            direction=SortDirection(order.direction),
+            first=first,
+            after=after,
+        )
+        return Connection[Client].from_page(page)
+
+    @strawberry.field(description="One client by its global id; null when there is none the caller may see.")
+    async def client(self, info: Info, id: relay.GlobalID) -> Client | None:
+        if id.type_name != "Client":
+            return None
+        try:
+            client_id = int(id.node_id)
+        except ValueError:
+            return None
+        return await info.context.loaders.client.load(client_id)
+
+
+

@@ -1,0 +1,120 @@
+"""Clients, their statuses and contacts."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from models import ProjectStatus as ProjectStatusModel
+from schema.context import Info
+from schema.types.enums import ClientCategory, ClientTier, ProjectStatus
+from schema.types.people import User
+
+if TYPE_CHECKING:
+    from schema.types.billing import Invoice, Payment
+    from schema.types.work import Project
+
+
+@strawberry.type(description="A client status, built in or the agency's own, in one lifecycle category.")
+class ClientStatus:
+    id: strawberry.ID
+    name: str
+    category: ClientCategory
+    is_builtin: bool
+
+
+@strawberry.type(description="A person at a client.")
+class Contact(relay.Node):
+    id: relay.NodeID[int]
+    full_name: str
+    email: str | None
+    phone: str | None
+    title: str | None
+    is_primary: bool
+    is_decision_maker: bool | None
+    internal_notes: str | None = strawberry.field(description="For the team only; never shown to a portal user.")
+
+    @strawberry.field
+    async def client(self, info: Info) -> Annotated["Client", strawberry.lazy("schema.types.clients")] | None:
+        if self.client_id is None:  # type: ignore[attr-defined]
+            return None
+        return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.contact.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="A client company. Clients are never deleted: a finished relationship is Churned.")
+class Client(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    logo_url: str | None
+    website: str | None
+    billing_address: str | None
+    industry: str | None
+    tier: ClientTier | None
+    payment_terms_days: int | None = strawberry.field(description="Days until an invoice is due.")
+    became_client_on: dt.date | None
+    internal_notes: str | None = strawberry.field(description="Notes and context for the team.")
+    show_costs_in_portal: bool | None
+    portal_booking_enabled: bool
+    last_interaction_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @strawberry.field
+    async def status(self, info: Info) -> ClientStatus | None:
+        return await info.context.loaders.status.load(self.status_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def account_manager(self, info: Info) -> User | None:
+        manager_id = self.account_manager_id  # type: ignore[attr-defined]
+        return None if manager_id is None else await info.context.loaders.user.load(manager_id)
+
+    @strawberry.field
+    async def primary_contact(self, info: Info) -> Contact | None:
+        return await info.context.loaders.primary_contact_by_client.load(self.id)
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[Contact]:
+        return await info.context.loaders.contacts_by_client.load(self.id)
+
+    @strawberry.field(description="The client's projects, past and present; optionally only some statuses.")
+    async def projects(
+        self, info: Info, status: list[ProjectStatus] | None = None
+    ) -> list[Annotated["Project", strawberry.lazy("schema.types.work")]]:
+        wanted = tuple(sorted({ProjectStatusModel(s) for s in status or ()}))
+        return await info.context.loaders.projects_by_client.load((self.id, wanted))
+
+    @strawberry.field
+    async def active_project_count(self, info: Info) -> int:
+        return await info.context.loaders.active_project_count.load(self.id)
+
+    @strawberry.field(description="Start date of the most recent project.")
+    async def last_project_on(self, info: Info) -> dt.date | None:
+        return await info.context.loaders.last_project_on.load(self.id)
+
+    @strawberry.field(description="Billed on sent invoices and not yet received.")
+    async def outstanding_amount(self, info: Info) -> Decimal | None:
+        return await info.context.loaders.outstanding_by_client.load(self.id)
+
+    @strawberry.field(description="Revenue to date: every payment received from this client.")
+    async def account_value(self, info: Info) -> Decimal | None:
+        return await info.context.loaders.revenue_by_client.load(self.id)
+
+    @strawberry.field
+    async def invoices(self, info: Info) -> list[Annotated["Invoice", strawberry.lazy("schema.types.billing")]] | None:
+        return await info.context.loaders.invoices_by_client.load(self.id)
+
+    @strawberry.field
+    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.types.billing")]] | None:
+        return await info.context.loaders.payments_by_client.load(self.id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.client.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

@@ -1,0 +1,70 @@
+"""Users as others see them, and the caller as it sees itself (`me`)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.types.enums import Role
+
+if TYPE_CHECKING:
+    from schema.types.clients import Client, Contact
+
+
+@strawberry.type(description="A member of the team or a portal user. A client sees the team's display names only.")
+class User(relay.Node):
+    id: relay.NodeID[int]
+    full_name: str
+    email: str | None
+    phone: str | None
+    job_title: str | None
+    role: Role | None
+    hourly_cost_rate: Decimal | None
+    hourly_bill_rate: Decimal | None
+    last_login_at: dt.datetime | None
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.user.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="The caller: who this token acts for.")
+class Viewer:
+    _user: strawberry.Private[Any]
+    read_only: bool = strawberry.field(description="True for a view-as token: every mutation is refused.")
+    acting_user_id: strawberry.ID | None = strawberry.field(
+        description="View as: the global id of the manager behind this read-only token."
+    )
+
+    @strawberry.field
+    def id(self) -> relay.GlobalID:
+        return relay.GlobalID("User", str(self._user.id))
+
+    @strawberry.field
+    def full_name(self) -> str:
+        return self._user.full_name
+
+    @strawberry.field
+    def email(self) -> str:
+        return self._user.email
+
+    @strawberry.field
+    def role(self) -> Role:
+        return self._user.role
+
+    @strawberry.field(description="The client a portal user belongs to.")
+    async def client(self, info: Info) -> Annotated["Client", strawberry.lazy("schema.types.clients")] | None:
+        if self._user.client_id is None:
+            return None
+        return await info.context.loaders.client.load(self._user.client_id)
+
+    @strawberry.field(description="The contact a portal user signs in as.")
+    async def contact(self, info: Info) -> Annotated["Contact", strawberry.lazy("schema.types.clients")] | None:
+        if self._user.contact_id is None:
+            return None
+        return await info.context.loaders.contact.load(self._user.contact_id)

@@ -1,0 +1,115 @@
+"""Delivery: projects, tasks, deliverables and comments."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.types.clients import Client
+from schema.types.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
+from schema.types.people import User
+
+
+@strawberry.type
+class Deliverable:
+    id: strawberry.ID
+    title: str
+    url: str
+    kind: DeliverableKind
+    is_complete: bool
+    created_at: dt.datetime
+
+
+@strawberry.type(description="A REPLY (the client sees it) or a NOTE (internal) on a task or a project.")
+class Comment(relay.Node):
+    id: relay.NodeID[int]
+    kind: CommentKind
+    body: str
+    created_at: dt.datetime
+
+    @strawberry.field
+    async def author(self, info: Info) -> User | None:
+        author_id = self.author_id  # type: ignore[attr-defined]
+        return None if author_id is None else await info.context.loaders.user.load(author_id)
+
+    @strawberry.field
+    async def task(self, info: Info) -> "Task | None":
+        task_id = self.task_id  # type: ignore[attr-defined]
+        return None if task_id is None else await info.context.loaders.task.load(task_id)
+
+    @strawberry.field
+    async def project(self, info: Info) -> "Project | None":
+        return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.comment.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type
+class Task(relay.Node):
+    id: relay.NodeID[int]
+    title: str
+    description: str | None
+    status: TaskStatus
+    due_date: dt.date | None
+    estimate_hours: Decimal | None
+    visible_to_client: bool | None
+    completed_at: dt.datetime | None
+
+    @strawberry.field
+    async def assignee(self, info: Info) -> User | None:
+        assignee_id = self.assignee_id  # type: ignore[attr-defined]
+        return None if assignee_id is None else await info.context.loaders.user.load(assignee_id)
+
+    @strawberry.field
+    async def project(self, info: Info) -> "Project | None":
+        return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="Comments on this task; a client sees REPLYs only.")
+    async def comments(self, info: Info) -> list[Comment]:
+        return await info.context.loaders.task_comments.load(self.id)
+
+    @strawberry.field
+    async def deliverables(self, info: Info) -> list[Deliverable]:
+        return await info.context.loaders.deliverables_by_task.load(self.id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.task.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type
+class Project(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    description: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    budget: Decimal | None
+    status: ProjectStatus
+    health: ProjectHealth | None
+    created_at: dt.datetime
+
+    @strawberry.field
+    async def client(self, info: Info) -> Client | None:
+        return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The project's tasks; a client sees only those marked visible to it.")
+    async def tasks(self, info: Info) -> list[Task]:
+        return await info.context.loaders.tasks_by_project.load(self.id)
+
+    @strawberry.field(description="Comments on the project itself; a client sees REPLYs only.")
+    async def comments(self, info: Info) -> list[Comment]:
+        return await info.context.loaders.project_comments.load(self.id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.project.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

@@ -1,0 +1,156 @@
+"""The `agency` command: serve, migrate, create-user, schema."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from models import Role
+
+log = logging.getLogger("agency")
+
+
+def _settings():
+    from server.settings import Settings
+
+    return Settings()
+
+
+def _migrate(url: str) -> None:
+    from models.migrate import upgrade
+
+    upgrade(url)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings()
+    _migrate(settings.database_url)
+    if args.demo:
+        sign_ins = asyncio.run(_load_demo(settings.database_url))
+        print("\nThe demo agency is loaded. Sign in with any of these (password for all: %s):" % sign_ins[0].password)
+        for s in sign_ins:
+            print(f"  {s.role:<8} {s.email:<36} {s.note}")
+        print(f"\nOpen http://{args.host}:{args.port}/graphql and follow the steps in the editor.\n")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+async def _load_demo(url: str):
+    from models.db import make_engine, make_session_factory
+    from server.demo import load_demo
+
+    engine = make_engine(url)
+    try:
+        return await load_demo(make_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _migrate(settings.database_url)
+    print("migrated", _redact(settings.database_url))
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import IntegrityError
+
+    from resolvers.errors import InputError
+    from resolvers.people import create_user_checked
+
+    settings = _settings()
+    _migrate(settings.database_url)
+
+    async def run() -> int:
+        from models.db import make_engine, make_session_factory
+
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_session_factory(engine)() as session, session.begin():
+                user = await create_user_checked(
+                    session,
+                    email=args.email,
+                    role=Role(args.role),
+                    password=args.password,
+                    full_name=args.name,
+                    client_id=args.client,
+                )
+            print(f"created {user.role.value} user {user.email} (id {user.id})")
+            return 0
+        except InputError as error:
+            print(f"error: {error.field}: {error.message}", file=sys.stderr)
+            return 2
+        except IntegrityError:
+            print("error: a user with that e-mail already exists", file=sys.stderr)
+            return 2
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from schema.build import build_schema
+
+    sdl = build_schema().as_str().rstrip() + "\n"
+    if args.check:
+        path = Path(args.path)
+        current = path.read_text() if path.exists() else ""
+        if current != sdl:
+            print(f"{path} is stale: run `agency schema > {path}`", file=sys.stderr)
+            return 1
+        print(f"{path} is current")
+        return 0
+    sys.stdout.write(sdl)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="agency", description="Agency OS API")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, then serve the API (GraphiQL at /graphql)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load the demo agency and print its sign-ins")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply the database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    create = sub.add_parser("create-user", help="create a staff or portal user")
+    create.add_argument("email")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.PARTNER])
+    create.add_argument("--password", required=True)
+    create.add_argument("--name", help="display name (defaults to the part of the e-mail before @)")
+    create.add_argument("--client", type=int, help="CLIENT users: the client's id (linked to its primary contact)")
+    create.set_defaults(func=cmd_create_user)
+
+    schema = sub.add_parser("schema", help="print the GraphQL SDL")
+    schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")
+    schema.add_argument("--path", default="schema.graphql")
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,116 @@
+"""Offline GraphiQL playground: HTML page loading GraphiQL/React from server/static, no CDN."""
+
+from __future__ import annotations
+
+import html
+import json
+import pathlib
+
+__all__ = ["STATIC_DIR", "DEFAULT_QUERY", "graphiql_html"]
+
+#: Directory holding the static files; mount it (e.g. with Starlette's
+#: ``StaticFiles(directory=STATIC_DIR)``) at the ``static_prefix`` passed to
+#: :func:`graphiql_html`.  The GraphiQL files live in ``STATIC_DIR / "graphiql"``.
+STATIC_DIR: pathlib.Path = pathlib.Path(__file__).resolve().parent / "static"
+
+#: Query shown in the editor the first time the playground is opened.
+DEFAULT_QUERY = """\
+# Welcome to the GraphiQL playground.
+#
+# Most operations need you to be signed in.
+#
+# 1. Get an access token (use your own
+#    e-mail and password):
+#
+#      mutation {
+#        login(
+#          email: "you@example.com"
+#          password: "your-password"
+#        ) {
+#          accessToken
+#        }
+#      }
+#
+# 2. In the "Headers" tab below, enter:
+#
+#      {"Authorization": "Bearer <token>"}
+#
+#    (headers are kept in this browser)
+#
+# 3. Then try, for example:
+#
+#      query {
+#        clients(first: 5) {
+#          totalCount
+#          edges {
+#            node {
+#              id
+#              name
+#              status { name category }
+#            }
+#          }
+#        }
+#      }
+#
+# Run: Ctrl+Enter (Cmd+Enter on macOS) or the
+# play button. Ctrl+Space: auto-completion.
+# The book icon on the left opens the docs.
+"""
+
+
+def _js(value: str) -> str:
+    """Encode *value* as a JavaScript string literal safe inside <script>."""
+    return (
+        json.dumps(value)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def graphiql_html(graphql_path: str = "/graphql", static_prefix: str = "/static") -> str:
+    """Return the full HTML page of the GraphiQL playground.
+
+    ``graphql_path`` is the URL (path) GraphiQL sends its requests to;
+    ``static_prefix`` is where :data:`STATIC_DIR` is mounted. The page only
+    references files below ``{static_prefix}/graphiql/`` on the same server.
+    """
+    base = html.escape(static_prefix.rstrip("/") + "/graphiql", quote=True)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="robots" content="noindex">
+  <title>GraphiQL</title>
+  <link rel="stylesheet" href="{base}/graphiql.min.css">
+  <style>
+    html, body {{ height: 100%; margin: 0; overflow: hidden; }}
+    #graphiql {{ height: 100vh; }}
+  </style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL&hellip;</div>
+  <script src="{base}/react.production.min.js"></script>
+  <script src="{base}/react-dom.production.min.js"></script>
+  <script src="{base}/graphiql.min.js"></script>
+  <script>
+    (function () {{
+      var fetcher = GraphiQL.createFetcher({{ url: {_js(graphql_path)} }});
+      var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+      root.render(
+        React.createElement(GraphiQL, {{
+          fetcher: fetcher,
+          defaultQuery: {_js(DEFAULT_QUERY)},
+          isHeadersEditorEnabled: true,
+          shouldPersistHeaders: true,
+          defaultEditorToolsVisibility: "headers"
+        }})
+      );
+    }})();
+  </script>
+</body>
+</html>
+"""

@@ -1,0 +1,41 @@
+"""Settings, read from the environment: the only place that reads environment variables."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger("agency")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="sqlite+aiosqlite:///agency.db", alias="DATABASE_URL")
+    secret_key: str | None = Field(default=None, alias="AGENCY_SECRET_KEY", description="HS256 signing key, 32+ characters")
+    token_issuer: str = Field(default="agency-os", alias="AGENCY_TOKEN_ISSUER")
+    token_audience: str = Field(default="agency-os-api", alias="AGENCY_TOKEN_AUDIENCE")
+    access_token_minutes: int = Field(default=15, alias="AGENCY_ACCESS_TOKEN_MINUTES", gt=0)
+    refresh_token_days: int = Field(default=30, alias="AGENCY_REFRESH_TOKEN_DAYS", gt=0)
+    view_as_minutes: int = Field(default=15, alias="AGENCY_VIEW_AS_MINUTES", gt=0)
+    currency: str = Field(default="USD", alias="AGENCY_CURRENCY")
+    debug: bool = Field(default=False, alias="AGENCY_DEBUG")
+
+    @property
+    def access_ttl(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def refresh_ttl(self) -> dt.timedelta:
+        return dt.timedelta(days=self.refresh_token_days)
+
+    def signing_key(self) -> str:
+        """The configured key, or (with a warning) a random one that lasts as long as the process."""
+        if self.secret_key:
+            return self.secret_key
+        log.warning("AGENCY_SECRET_KEY is not set: using a random key; tokens will not survive a restart")
+        self.secret_key = secrets.token_urlsafe(48)
+        return self.secret_key
