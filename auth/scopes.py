@@ -134,15 +134,18 @@ def expense_scope(principal: Principal) -> ColumnElement[bool]:
 
 
 def invoice_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.is_staff:
+    """A MEMBER touches no money: no invoice rows at all, so no total can leak through one."""
+    if principal.role in (Role.ADMIN, Role.MANAGER):
         return _TRUE
+    if principal.role is Role.MEMBER:
+        return _FALSE
     if principal.role is Role.PARTNER and not _partner_may(principal, "invoice"):
         return _FALSE
     return Invoice.client_id.in_(_visible_client_ids(principal))
 
 
 def payment_scope(principal: Principal) -> ColumnElement[bool]:
-    if principal.is_staff:
+    if principal.role in (Role.ADMIN, Role.MANAGER):
         return _TRUE
     return Payment.invoice_id.in_(sa.select(Invoice.id).where(invoice_scope(principal)))
 

@@ -23,7 +23,8 @@ class ClientOrderField(str, Enum):
 
 
 ORDER_KEYS = {
-    ClientOrderField.NAME: SortKey(Client.name, "str"),
+    # Case-insensitive, and the same on SQLite and PostgreSQL whatever their collation.
+    ClientOrderField.NAME: SortKey(sa.func.lower(Client.name), "str"),
     ClientOrderField.CREATED_AT: SortKey(Client.created_at, "datetime"),
     # Clients never contacted sort as the oldest interaction.
     ClientOrderField.LAST_INTERACTION: SortKey(sa.func.coalesce(Client.last_interaction_at, _EPOCH), "datetime"),

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import random
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,7 +65,7 @@ VAT = Decimal("0.2000")
 
 DEMO_PASSWORD = "demo-password"
 FIRST_INVOICE_NUMBER = 1001
-# Serialises two concurrent loads on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
+# Serialises two concurrent loads on PostgreSQL; on SQLite, BEGIN IMMEDIATE does.
 _PG_LOCK_KEY = 0x0A6E_D3E0
 
 
@@ -889,13 +890,16 @@ def _sign_ins() -> list[DemoSignIn]:
 async def load_demo(
     session_factory: async_sessionmaker[AsyncSession], *, today: dt.date | None = None
 ) -> list[DemoSignIn]:
-    """Load the demo agency into an empty, migrated database (idempotent: if any Client exists, load nothing and just return the sign-ins)."""
+    """Load the demo agency into an empty, migrated database (idempotent: if any Client
+    exists, load nothing and just return the sign-ins)."""
     async with session_factory() as session:
         if await session.scalar(sa.select(Client.id).limit(1)) is not None:
             return _sign_ins()
     # Argon2 is slow on purpose: hash the one shared password once, off the event loop.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
     async with session_factory() as session, session.begin():
+        # Take the write lock before re-checking, so a concurrent load waits, then finds the clients.
+        await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
         if await session.scalar(sa.select(Client.id).limit(1)) is not None:
@@ -1117,7 +1121,8 @@ class _DemoLoad:
             sent = portal_user.created_at
             invitations.append(PortalInvitation(
                 user_id=portal_user.id,
-                token_hash=hashlib.sha256(f"demo-invitation:{portal_user.email}:{self.rng.random()}".encode()).hexdigest(),
+                # Already accepted; the token itself is thrown away, as after a real acceptance.
+                token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
                 expires_at=sent + dt.timedelta(days=7), accepted_at=sent + dt.timedelta(hours=3),
                 created_by_id=manager.id, created_at=sent,
             ))
@@ -1359,7 +1364,7 @@ class _DemoLoad:
                 paid += amount
                 payment = Payment(
                     invoice_id=invoice.id, received_on=self.day(-days_ago), amount=amount, method=method,
-                    reference=f"{'TRF' if method is _BANK else method.value[:4]}-{invoice.number}-{len(payments) + 1:03d}",
+                    reference=f"{method.value[:4]}-{invoice.number}-{len(payments) + 1:03d}",
                     recorded_by_id=author.id, created_at=self.at(days_ago, 11),
                 )
                 payments.append((payment, client, invoice))
@@ -1560,7 +1565,8 @@ class _DemoLoad:
             client = next(c for c in self.clients.values() if c.id == inv.client_id)
             notifications.append(Notification(
                 user_id=client.account_manager_id, kind="INVOICE_OVERDUE", subject_type="Invoice", subject_id=inv.id,
-                message=f"Invoice #{inv.number} for {client.name} is overdue", created_at=self.at(self.ago(inv.due_date) - 1, 7)))
+                message=f"Invoice #{inv.number} for {client.name} is overdue",
+                created_at=self.at(self.ago(inv.due_date) - 1, 7)))
         for meeting in requested:
             notifications.append(Notification(
                 user_id=meeting.staff_id, kind="MEETING_REQUESTED", subject_type="Meeting", subject_id=meeting.id,

@@ -19,15 +19,16 @@ DEFAULT_QUERY = """\
 #
 # Most operations need you to be signed in.
 #
-# 1. Get an access token (use your own
-#    e-mail and password):
+# 1. Get an access token (with the demo:
+#    owner@agency.example / demo-password):
 #
 #      mutation {
 #        login(
-#          email: "you@example.com"
-#          password: "your-password"
+#          email: "owner@agency.example"
+#          password: "demo-password"
 #        ) {
-#          accessToken
+#          tokens { accessToken }
+#          errors { code message }
 #        }
 #      }
 #

@@ -71,13 +71,13 @@ async def empty_database(engine: AsyncEngine) -> None:
                 "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
             )
         else:
-            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            # Inside a transaction only deferring works; every row is gone by commit.
+            await conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             for table in reversed(tables):
                 await conn.exec_driver_sql(f'DELETE FROM "{table}"')
             await conn.exec_driver_sql("DELETE FROM sqlite_sequence") if await conn.scalar(
                 sa.text("SELECT count(*) FROM sqlite_master WHERE name='sqlite_sequence'")
             ) else None
-            await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
         await conn.execute(sa.insert(ClientStatus), [dict(row) for row in BUILTIN_STATUSES])
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('client_status', 'id'), 100)")

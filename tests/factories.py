@@ -60,7 +60,8 @@ class Factory:
     async def contact(self, client: Client, primary: bool = False, **kw) -> Contact:
         n = _n()
         kw.setdefault("email", f"person{n}@client{client.id}.example")
-        return await self.add(Contact(client_id=client.id, full_name=f"Person {n}", is_primary=primary, **kw))
+        kw.setdefault("full_name", f"Person {n}")
+        return await self.add(Contact(client_id=client.id, is_primary=primary, **kw))
 
     async def portal_user(self, client: Client, **kw) -> User:
         contact = await self.contact(client, primary=False)

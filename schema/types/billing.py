@@ -8,6 +8,9 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+import models
+from schema.types.base import ModelNode
+
 from models import InvoiceStatus as InvoiceStatusModel
 from models.base import money, utcnow
 from schema.context import Info
@@ -28,7 +31,9 @@ class InvoiceLine:
 
 
 @strawberry.type
-class Invoice(relay.Node):
+class Invoice(ModelNode):
+    __model__ = models.Invoice
+
     id: relay.NodeID[int]
     number: int
     status: InvoiceStatus
@@ -84,7 +89,9 @@ class Invoice(relay.Node):
 
 
 @strawberry.type
-class Payment(relay.Node):
+class Payment(ModelNode):
+    __model__ = models.Payment
+
     id: relay.NodeID[int]
     received_on: dt.date
     amount: Decimal

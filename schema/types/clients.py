@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
+import models
+from schema.types.base import ModelNode
+
 from models import ProjectStatus as ProjectStatusModel
 from schema.context import Info
 from schema.types.enums import ClientCategory, ClientTier, ProjectStatus
@@ -27,7 +30,9 @@ class ClientStatus:
 
 
 @strawberry.type(description="A person at a client.")
-class Contact(relay.Node):
+class Contact(ModelNode):
+    __model__ = models.Contact
+
     id: relay.NodeID[int]
     full_name: str
     email: str | None
@@ -50,7 +55,9 @@ class Contact(relay.Node):
 
 
 @strawberry.type(description="A client company. Clients are never deleted: a finished relationship is Churned.")
-class Client(relay.Node):
+class Client(ModelNode):
+    __model__ = models.Client
+
     id: relay.NodeID[int]
     name: str
     logo_url: str | None

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
+import models
+from schema.types.base import ModelNode
+
 from schema.context import Info
 from schema.types.enums import Role
 
@@ -16,7 +19,9 @@ if TYPE_CHECKING:
 
 
 @strawberry.type(description="A member of the team or a portal user. A client sees the team's display names only.")
-class User(relay.Node):
+class User(ModelNode):
+    __model__ = models.User
+
     id: relay.NodeID[int]
     full_name: str
     email: str | None

@@ -8,6 +8,9 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+import models
+from schema.types.base import ModelNode
+
 from schema.context import Info
 from schema.types.clients import Client
 from schema.types.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
@@ -25,7 +28,9 @@ class Deliverable:
 
 
 @strawberry.type(description="A REPLY (the client sees it) or a NOTE (internal) on a task or a project.")
-class Comment(relay.Node):
+class Comment(ModelNode):
+    __model__ = models.Comment
+
     id: relay.NodeID[int]
     kind: CommentKind
     body: str
@@ -52,7 +57,9 @@ class Comment(relay.Node):
 
 
 @strawberry.type
-class Task(relay.Node):
+class Task(ModelNode):
+    __model__ = models.Task
+
     id: relay.NodeID[int]
     title: str
     description: str | None
@@ -86,7 +93,9 @@ class Task(relay.Node):
 
 
 @strawberry.type
-class Project(relay.Node):
+class Project(ModelNode):
+    __model__ = models.Project
+
     id: relay.NodeID[int]
     name: str
     description: str | None

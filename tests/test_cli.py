@@ -1,0 +1,51 @@
+"""The `agency` command: migrate, create-user, schema --check."""
+from __future__ import annotations
+
+import asyncio
+
+import sqlalchemy as sa
+
+from models import Role, User
+from models.db import make_engine
+from server.cli import main
+
+
+def _users(url: str) -> list[tuple[str, Role, int | None]]:
+    async def read():
+        engine = make_engine(url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(User.email, User.role, User.client_id).order_by(User.id))).all()
+        await engine.dispose()
+        return [tuple(r) for r in rows]
+
+    return asyncio.run(read())
+
+
+def test_migrate_and_create_user(tmp_path, monkeypatch, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["migrate"]) == 0
+    assert main(["create-user", "Boss@Agency.example", "--role", "ADMIN", "--password", "long-enough-password"]) == 0
+    assert "created ADMIN user boss@agency.example" in capsys.readouterr().out
+    assert _users(url) == [("boss@agency.example", Role.ADMIN, None)]
+
+
+def test_create_user_refuses_bad_input_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["create-user", "not-an-email", "--role", "MEMBER", "--password", "long-enough-password"]) == 2
+    assert main(["create-user", "a@agency.example", "--role", "MEMBER", "--password", "short"]) == 2
+    assert main(["create-user", "c@client.example", "--role", "CLIENT", "--password", "long-enough-password"]) == 2
+    assert main(["create-user", "c@client.example", "--role", "CLIENT", "--password", "long-enough-password", "--client", "99"]) == 2
+    err = capsys.readouterr().err
+    assert "INVALID" not in err and "e-mail address" in err and "--client" in err and "No client has id 99" in err
+    assert _users(url) == []
+
+
+def test_schema_check_fails_on_a_stale_file(tmp_path, capsys):
+    stale = tmp_path / "schema.graphql"
+    stale.write_text("type Query { old: Int }\n")
+    assert main(["schema", "--check", "--path", str(stale)]) == 1
+    assert main(["schema"]) == 0
+    stale.write_text(capsys.readouterr().out)
+    assert main(["schema", "--check", "--path", str(stale)]) == 0
