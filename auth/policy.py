@@ -68,7 +68,6 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     # Roots
     **_fields("Query", S, "me"),
     **_fields("Query", P, "node", "clients", "client"),
-    **_fields("Mutation", O, "login", "refreshToken", "logout"),
     # Sign-in
     **_fields("AuthPayload", O, "tokens", "viewer", "errors"),
     **_fields("LogoutPayload", O, "ok", "errors"),
@@ -115,6 +114,25 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
 }
 
 
+# The mutation table: who may call each mutation. None means anyone, signed in or not.
+# Row-level conditions (a CLIENT's own tasks, REPLY only, booking enabled) are checked by
+# the resolver against the row scope; this table is the role gate, decided before execution.
+STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER})
+MONEY = frozenset({Role.ADMIN, Role.MANAGER})
+LEADERS = frozenset({Role.ADMIN, Role.MANAGER})
+EVERYONE = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.CLIENT})
+
+MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
+    "login": None,
+    "refreshToken": None,
+    "logout": None,
+    # -- portal access and view-as (issue 4) --
+    # -- client workflows (issue 5) --
+    # -- billing workflows (issue 5) --
+    # -- reports (issue 6) --
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
@@ -126,7 +144,24 @@ def class_of(type_name: str, field_name: str) -> Sensitivity | None:
     return FIELD_CLASSES.get(f"{type_name}.{field_name}")
 
 
+def decide_mutation(name: str, principal: Principal) -> Decision:
+    if name not in MUTATION_ROLES:
+        return Decision(False, "FORBIDDEN", f"Mutation.{name} is not in the mutation table: denied by default")
+    if principal.read_only:
+        return Decision(False, "FORBIDDEN", "a view-as token is read-only: every mutation is refused")
+    roles = MUTATION_ROLES[name]
+    if roles is None:
+        return Decision(True, reason="open to anyone")
+    if principal.role is None:
+        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login and refresh")
+    if principal.role in roles:
+        return Decision(True, reason=f"{principal.role.value} may call {name}")
+    return Decision(False, "FORBIDDEN", f"{principal.role.value} may not call {name}")
+
+
 def decide(type_name: str, field_name: str, principal: Principal) -> Decision:
+    if type_name == "Mutation":
+        return decide_mutation(field_name, principal)
     sensitivity = class_of(type_name, field_name)
     if sensitivity is None:
         return Decision(False, "FORBIDDEN", f"{type_name}.{field_name} has no sensitivity class: denied by default")

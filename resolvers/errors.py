@@ -15,9 +15,10 @@ class InputError(Exception):
 class NotFound(Exception):
     """No such object, or none the caller may see: the two are never told apart."""
 
-    def __init__(self, what: str = "object") -> None:
+    def __init__(self, what: str = "object", field: str | None = None) -> None:
         super().__init__(f"No such {what}.")
         self.what = what
+        self.field = field
 
 
 class Refused(Exception):

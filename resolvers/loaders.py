@@ -211,6 +211,10 @@ class Loaders:
             Decimal("0.00"),
             money,
         )
+        # Domain loader sets, each in its own module, built here so they share the request's scope:
+        # -- client workflows (issue 5) --
+        # -- billing workflows (issue 5) --
+        # -- dashboard and reports (issue 6) --
 
 
 def _as_date(value: Any) -> dt.date | None:

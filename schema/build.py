@@ -10,12 +10,13 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext
-from schema.mutation import Mutation
-from schema.query import Query
+from schema.mutation import Mutation as SignInMutation
+from schema.query import Query as CoreQuery
 
 log = logging.getLogger("agency.graphql")
 
@@ -56,12 +57,32 @@ class AgencySchema(strawberry.Schema):
                 error.message = _SUGGESTION.sub("", error.message)
 
 
+def _roots() -> tuple[type, type]:
+    """Query and Mutation, merged from one class per domain (each in its own module)."""
+    queries: tuple[type, ...] = (
+        CoreQuery,
+        # -- portal access and view-as (issue 4) --
+        # -- client workflows (issue 5) --
+        # -- billing workflows (issue 5) --
+        # -- dashboard and reports (issue 6) --
+    )
+    mutations: tuple[type, ...] = (
+        SignInMutation,
+        # -- portal access and view-as (issue 4) --
+        # -- client workflows (issue 5) --
+        # -- billing workflows (issue 5) --
+        # -- dashboard and reports (issue 6) --
+    )
+    return merge_types("Query", queries), merge_types("Mutation", mutations)
+
+
 @functools.cache
 def build_schema() -> AgencySchema:
     """The schema, built once per process (Strawberry's relay fields can be bound to one schema only)."""
+    query, mutation = _roots()
     return AgencySchema(
-        query=Query,
-        mutation=Mutation,
+        query=query,
+        mutation=mutation,
         config=StrawberryConfig(relay_max_results=100),
         execution_context_class=FieldPolicyExecutionContext,
         extensions=[

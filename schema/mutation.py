@@ -8,14 +8,8 @@ import strawberry
 from resolvers import auth_flow
 from resolvers.errors import InputError
 from schema.context import Info
+from schema.errors import UserError
 from schema.types.people import Viewer
-
-
-@strawberry.type(description="A problem with the input: the field at fault and a stable code to branch on.")
-class UserError:
-    field: str | None
-    code: str
-    message: str
 
 
 @strawberry.type
