@@ -73,7 +73,12 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("LogoutPayload", O, "ok", "errors"),
     **_fields("AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"),
     **_fields("UserError", O, "field", "code", "message"),
-    **_fields("Viewer", S, "id", "fullName", "email", "role", "readOnly", "actingUserId", "client", "contact"),
+    **_fields("PortalAccessPayload", P, "user", "invitationExpiresAt", "errors"),
+    **_fields("ViewAsPayload", P, "accessToken", "expiresAt", "user", "errors"),
+    # The caller's own identity. OPEN because a sign-in payload returns it to a caller who has just
+    # proved it (and is still anonymous for this request); `me` itself is SELF.
+    **_fields("Viewer", O, "id", "fullName", "email", "role", "readOnly", "actingUserId"),
+    **_fields("Viewer", S, "client", "contact"),
     # Shapes
     **_fields("PageInfo", P, "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
     **_fields("Node", P, "id"),
@@ -127,9 +132,39 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "refreshToken": None,
     "logout": None,
     # -- portal access and view-as (issue 4) --
+    "grantPortalAccess": LEADERS,
+    "revokePortalAccess": LEADERS,
+    "acceptInvitation": None,
+    "viewAs": LEADERS,
     # -- client workflows (issue 5) --
     # -- billing workflows (issue 5) --
     # -- reports (issue 6) --
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentGuard:
+    """An argument that filters, searches or sorts by a field: the caller must be able to read
+    that field, or the argument would be an oracle for the hidden value."""
+
+    path: tuple[str, ...]        # where the argument sits, e.g. ("filter", "statusIds")
+    value: str | None            # only this (enum) value is guarded; None: any non-empty value
+    guarded_field: str           # the "Type.field" whose class decides
+
+
+ARGUMENT_GUARDS: dict[str, tuple[ArgumentGuard, ...]] = {
+    "Query.clients": (
+        ArgumentGuard(("filter", "statusIds"), None, "Client.status"),
+        ArgumentGuard(("filter", "categories"), None, "Client.status"),
+        ArgumentGuard(("filter", "search"), None, "Client.name"),
+        ArgumentGuard(("orderBy", "field"), "NAME", "Client.name"),
+        ArgumentGuard(("orderBy", "field"), "CREATED_AT", "Client.createdAt"),
+        ArgumentGuard(("orderBy", "field"), "LAST_INTERACTION", "Client.lastInteractionAt"),
+        # -- client workflows (issue 5) --
+    ),
+    "Client.projects": (ArgumentGuard(("status",), None, "Project.status"),),
+    # -- billing workflows (issue 5) --
+    # -- dashboard and reports (issue 6) --
 }
 
 
@@ -138,10 +173,44 @@ class Decision:
     allowed: bool
     code: str | None = None  # FORBIDDEN or UNAUTHENTICATED when refused
     reason: str = ""
+    message: str | None = None  # what the caller is told, when not the default
 
 
 def class_of(type_name: str, field_name: str) -> Sensitivity | None:
     return FIELD_CLASSES.get(f"{type_name}.{field_name}")
+
+
+def _argument_value(arguments: object, path: tuple[str, ...]) -> object:
+    value = arguments
+    for step in path:
+        if value is None:
+            return None
+        value = value.get(step) if isinstance(value, dict) else getattr(value, _snake(step), None)
+    return value
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def decide_arguments(coordinate: str, arguments: dict, principal: Principal) -> Decision | None:
+    """A refusal when an argument of `coordinate` filters or sorts by a field the caller cannot read."""
+    for guard in ARGUMENT_GUARDS.get(coordinate, ()):
+        value = _argument_value(arguments, guard.path)
+        if value in (None, "", [], ()):
+            continue
+        if guard.value is not None and getattr(value, "value", value) != guard.value:
+            continue
+        type_name, field_name = guard.guarded_field.split(".", 1)
+        decision = decide(type_name, field_name, principal)
+        if not decision.allowed:
+            return Decision(
+                False,
+                decision.code,
+                f"argument {'.'.join(guard.path)} reads {guard.guarded_field}: {decision.reason}",
+                f"You may not filter, search or sort {coordinate} by {guard.guarded_field}.",
+            )
+    return None
 
 
 def decide_mutation(name: str, principal: Principal) -> Decision:

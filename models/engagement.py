@@ -75,7 +75,7 @@ class Activity(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int | None = Field(default=None, foreign_key="client.id", index=True)
     actor_id: int | None = Field(default=None, foreign_key="user_account.id")
-    # For view-as: the manager acting through a client's read-only token.
+    # View as: actor_id is the manager who really acted, on_behalf_of_id the portal user viewed as.
     on_behalf_of_id: int | None = Field(default=None, foreign_key="user_account.id")
     kind: ActivityKind = Field(sa_type=enum_column(ActivityKind))
     subject_type: str | None = Field(default=None, sa_type=sa.String(40))

@@ -26,12 +26,13 @@ def record_activity(
 ) -> Activity:
     """Add one feed entry. `client_visible` entries reach the client's portal; the rest are internal.
 
-    For a view-as token the portal user is the actor and the manager behind it `on_behalf_of`.
+    The actor is always the person who really acted: behind a view-as token that is the
+    manager (the token's `act`), and the portal user viewed as is `on_behalf_of`.
     """
     entry = Activity(
         client_id=client_id,
-        actor_id=principal.user_id,
-        on_behalf_of_id=principal.actor_id,
+        actor_id=principal.actor_id or principal.user_id,
+        on_behalf_of_id=principal.user_id if principal.actor_id else None,
         kind=kind,
         subject_type=subject_type,
         subject_id=subject_id,

@@ -88,6 +88,13 @@ async def login(
     return await _issue(session, tokens, user, refresh_ttl)
 
 
+async def sign_in_user(session: AsyncSession, tokens: TokenService, user: User, *, refresh_ttl: dt.timedelta) -> TokenPair:
+    """Tokens for a user who just proved who they are another way (an accepted invitation)."""
+    user.last_login_at = utcnow()
+    session.add(LoginEvent(user_id=user.id, client_id=user.client_id))
+    return await _issue(session, tokens, user, refresh_ttl)
+
+
 async def refresh(session: AsyncSession, tokens: TokenService, *, refresh_token: str, refresh_ttl: dt.timedelta) -> TokenPair:
     """Rotate: the presented token is spent and a new one issued in the same family.
 

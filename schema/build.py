@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from resolvers.errors import InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext
 from schema.mutation import Mutation as SignInMutation
+from schema.portal import PortalMutation
 from schema.query import Query as CoreQuery
 
 log = logging.getLogger("agency.graphql")
@@ -69,6 +70,7 @@ def _roots() -> tuple[type, type]:
     mutations: tuple[type, ...] = (
         SignInMutation,
         # -- portal access and view-as (issue 4) --
+        PortalMutation,
         # -- client workflows (issue 5) --
         # -- billing workflows (issue 5) --
         # -- dashboard and reports (issue 6) --

@@ -19,6 +19,8 @@ class Services:
 
     tokens: TokenService
     refresh_ttl: dt.timedelta
+    view_as_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    portal_accept_url: str = "http://127.0.0.1:8000/portal/accept"
     debug: bool = False
 
 

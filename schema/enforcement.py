@@ -25,7 +25,7 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from auth.policy import Decision, decide
+from auth.policy import ARGUMENT_GUARDS, Decision, decide, decide_arguments
 from auth.principal import Principal
 
 _CACHE_SIZE = 2048
@@ -53,6 +53,17 @@ def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tupl
     return found
 
 
+def _uses_guarded_arguments(schema: GraphQLSchema, document: DocumentNode, body: str | None) -> bool:
+    if body is not None and body in _guarded_documents:
+        return _guarded_documents[body]
+    uses = any(f"{t}.{f}" in ARGUMENT_GUARDS for t, f in field_coordinates(schema, document))
+    if body is not None:
+        if len(_guarded_documents) > _CACHE_SIZE:
+            _guarded_documents.clear()
+        _guarded_documents[body] = uses
+    return uses
+
+
 def denied_fields(
     schema: GraphQLSchema, document: DocumentNode, principal: Principal, body: str | None = None
 ) -> dict[str, dict[str, Decision]]:
@@ -75,6 +86,40 @@ def denied_fields(
     return denied
 
 
+def _guarded_arguments(executor: "FieldPolicyExecutionContext", principal: Principal) -> dict[str, dict[str, Decision]]:
+    """Refusals for arguments that filter or sort by a hidden field. Argument values come from
+    the request's variables, so this runs per request, and only for documents that use a guarded field."""
+    from graphql.execution.values import get_argument_values
+
+    schema = executor.schema
+    refused: dict[str, dict[str, Decision]] = {}
+    type_info = TypeInfo(schema)
+    document = DocumentNode(definitions=(executor.operation, *executor.fragment_definitions.values()))
+
+    class Check(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            parent = type_info.get_parent_type()
+            field_def = type_info.get_field_def()
+            if parent is None or field_def is None or not node.arguments:
+                return
+            coordinate = f"{parent.name}.{node.name.value}"
+            if coordinate not in ARGUMENT_GUARDS:
+                return
+            try:
+                arguments = get_argument_values(field_def, node, executor.variable_values)
+            except GraphQLError:
+                return  # graphql-core reports invalid arguments itself
+            decision = decide_arguments(coordinate, arguments, principal)
+            if decision is not None:
+                refused.setdefault(parent.name, {})[node.name.value] = decision
+
+    visit(document, TypeInfoVisitor(type_info, Check()))
+    return refused
+
+
+_guarded_documents: dict[str | None, bool] = {}
+
+
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,6 +128,13 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         loc = self.operation.loc
         body = loc.source.body if loc is not None else None
         self.denied = denied_fields(self.schema, document, principal, body) if principal is not None else {}
+        if principal is not None and _uses_guarded_arguments(self.schema, document, body):
+            extra = _guarded_arguments(self, principal)
+            if extra:
+                merged = {t: dict(fields) for t, fields in self.denied.items()}
+                for type_name, fields in extra.items():
+                    merged.setdefault(type_name, {}).update(fields)
+                self.denied = merged
         self.reported: set[str] = set()
         self.auth_error = getattr(self.context_value, "auth_error", None)
 
@@ -100,9 +152,10 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         coordinate = f"{parent_type.name}.{field_name}"
         field_def = self.schema.get_field(parent_type, field_name)
         unauthenticated = decision.code == "UNAUTHENTICATED"
-        message = (
-            (self.auth_error or "Sign in first.") if unauthenticated else f"You may not read {coordinate}."
-        )
+        if unauthenticated:
+            message = self.auth_error or "Sign in first."
+        else:
+            message = decision.message or f"You may not read {coordinate}."
         error = GraphQLError(
             message,
             nodes=[d.node for d in field_details_list],

@@ -38,7 +38,7 @@ _BAD_SIGN_IN = UserError(field=None, code="INVALID_CREDENTIALS", message="The e-
 _BAD_REFRESH = UserError(field="refreshToken", code="INVALID_REFRESH_TOKEN", message="The refresh token is not valid; sign in again.")
 
 
-def _payload(pair: auth_flow.TokenPair) -> AuthPayload:
+def payload_for(pair: auth_flow.TokenPair) -> AuthPayload:
     return AuthPayload(
         tokens=AuthTokens(
             access_token=pair.access_token,
@@ -70,7 +70,7 @@ class Mutation:
             return AuthPayload(errors=[UserError(field=error.field, code=error.code, message=error.message)])
         except auth_flow.AuthFailed:
             return AuthPayload(errors=[_BAD_SIGN_IN])
-        return _payload(pair)
+        return payload_for(pair)
 
     @strawberry.mutation(description="Trade a refresh token for a new access token and a new refresh token.")
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
@@ -86,7 +86,7 @@ class Mutation:
                 async with ctx.db.transaction() as session:
                     await auth_flow.logout(session, refresh_token=refresh_token)
             return AuthPayload(errors=[_BAD_REFRESH])
-        return _payload(pair)
+        return payload_for(pair)
 
     @strawberry.mutation(description="Sign out: revoke this refresh token and every token rotated from it.")
     async def logout(self, info: Info, refresh_token: str) -> LogoutPayload:

@@ -20,6 +20,7 @@ from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory
 from resolvers.db import RequestDb
 from resolvers.loaders import Loaders
+from resolvers.portal import record_view_as_use
 from schema.build import build_schema
 from schema.context import Context, Services
 from server.graphiql import STATIC_DIR, graphiql_html
@@ -52,6 +53,9 @@ class AgencyGraphQL(GraphQL):
         db = RequestDb(self.session_factory)
         request.scope["state"]["request_dbs"].append(db)
         principal, auth_error = await principal_for(request.headers.get("authorization"), self.services.tokens, db)
+        if principal.read_only:
+            async with db.transaction() as session:
+                record_view_as_use(session, principal, request.method)
         client = request.client
         return Context(
             principal=principal,
@@ -82,6 +86,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             access_ttl=settings.access_ttl,
         ),
         refresh_ttl=settings.refresh_ttl,
+        view_as_ttl=settings.view_as_ttl,
+        portal_accept_url=settings.portal_accept_url,
         debug=settings.debug,
     )
     graphql = AgencyGraphQL(services=services, session_factory=make_session_factory(engine))

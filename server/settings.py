@@ -22,11 +22,19 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=30, alias="AGENCY_REFRESH_TOKEN_DAYS", gt=0)
     view_as_minutes: int = Field(default=15, alias="AGENCY_VIEW_AS_MINUTES", gt=0)
     currency: str = Field(default="USD", alias="AGENCY_CURRENCY")
+    portal_accept_url: str = Field(
+        default="http://127.0.0.1:8000/portal/accept", alias="AGENCY_PORTAL_ACCEPT_URL",
+        description="where the portal's set-your-password page lives; invitation e-mails link to it",
+    )
     debug: bool = Field(default=False, alias="AGENCY_DEBUG")
 
     @property
     def access_ttl(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def view_as_ttl(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.view_as_minutes)
 
     @property
     def refresh_ttl(self) -> dt.timedelta:

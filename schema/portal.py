@@ -1,0 +1,98 @@
+"""Portal access and View as: granting and revoking a contact's portal user, accepting the
+invitation, and a manager's read-only preview of the portal as one client user."""
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry import relay
+
+from resolvers import portal
+from resolvers.auth_flow import sign_in_user
+from schema.context import Info
+from schema.errors import UserError, run_mutation
+from schema.mutation import AuthPayload, payload_for
+from schema.types.people import User
+
+
+def _id_of(global_id: relay.GlobalID, type_name: str, field: str) -> int:
+    from resolvers.errors import NotFound
+
+    if global_id.type_name != type_name:
+        raise NotFound(type_name.lower(), field=field)
+    try:
+        return int(global_id.node_id)
+    except ValueError:
+        raise NotFound(type_name.lower(), field=field) from None
+
+
+@strawberry.type
+class PortalAccessPayload:
+    user: User | None = None
+    invitation_expires_at: dt.datetime | None = strawberry.field(
+        default=None, description="The invitation e-mail is in the outbox; its link works once until then."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ViewAsPayload:
+    access_token: str | None = strawberry.field(
+        default=None, description="Read-only, short-lived; answers exactly as the client user would see it."
+    )
+    expires_at: dt.datetime | None = None
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PortalMutation:
+    @strawberry.mutation(description="Give a contact portal access: a CLIENT user linked to the contact's client, invited by e-mail.")
+    async def grant_portal_access(self, info: Info, contact_id: relay.GlobalID) -> PortalAccessPayload:
+        ctx = info.context
+
+        async def work(session):
+            return await portal.grant_portal_access(
+                session, ctx.principal, contact_id=_id_of(contact_id, "Contact", "contactId"),
+                accept_url=ctx.services.portal_accept_url,
+            )
+
+        result, errors = await run_mutation(info, work)
+        if errors:
+            return PortalAccessPayload(errors=errors)
+        user, expires = result
+        return PortalAccessPayload(user=user, invitation_expires_at=expires)
+
+    @strawberry.mutation(description="Set a password with the invitation's one-time token, and sign in.")
+    async def accept_invitation(self, info: Info, token: str, password: str) -> AuthPayload:
+        ctx = info.context
+
+        async def work(session):
+            user = await portal.accept_invitation(session, token=token, password=password)
+            return await sign_in_user(session, ctx.services.tokens, user, refresh_ttl=ctx.services.refresh_ttl)
+
+        pair, errors = await run_mutation(info, work)
+        return AuthPayload(errors=errors) if errors else payload_for(pair)
+
+    @strawberry.mutation(description="Take portal access away: the user can no longer sign in; its tokens stop working at once.")
+    async def revoke_portal_access(self, info: Info, user_id: relay.GlobalID) -> PortalAccessPayload:
+        async def work(session):
+            return await portal.revoke_portal_access(session, info.context.principal, user_id=_id_of(user_id, "User", "userId"))
+
+        user, errors = await run_mutation(info, work)
+        return PortalAccessPayload(errors=errors) if errors else PortalAccessPayload(user=user)
+
+    @strawberry.mutation(description="View as a client user: a short-lived, read-only token (the real actor is in its `act` claim).")
+    async def view_as(self, info: Info, user_id: relay.GlobalID) -> ViewAsPayload:
+        ctx = info.context
+
+        async def work(session):
+            return await portal.issue_view_as(
+                session, ctx.principal, ctx.services.tokens, user_id=_id_of(user_id, "User", "userId"), ttl=ctx.services.view_as_ttl
+            )
+
+        result, errors = await run_mutation(info, work)
+        if errors:
+            return ViewAsPayload(errors=errors)
+        token, expires, user = result
+        return ViewAsPayload(access_token=token, expires_at=expires, user=user)
