@@ -246,3 +246,55 @@ def decide(type_name: str, field_name: str, principal: Principal) -> Decision:
     if rule is Rule.IF_SCOPE and f"read:{sensitivity.value.lower()}" in principal.scopes:
         return Decision(True, reason=f"{sensitivity.value}: granted scope read:{sensitivity.value.lower()}")
     return Decision(False, "FORBIDDEN", f"{sensitivity.value} is not readable by {principal.role.value} ({rule.value})")
+
+
+ROLE_COLUMNS = (Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.CLIENT, Role.PARTNER)
+_RULE_MARK = {Rule.ALLOW: "yes", Rule.DENY: "no", Rule.IF_COSTS_ENABLED: "if costs shown", Rule.IF_SCOPE: "by scope"}
+
+
+def policy_markdown(coordinates: list[str]) -> str:
+    """The whole table as markdown: every field with its class and who may read it, then the mutations."""
+    lines = [
+        "| type | field | class | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |",
+        "|---|---|---|" + "---|" * len(ROLE_COLUMNS),
+    ]
+    for coordinate in sorted(c for c in coordinates if not c.startswith("Mutation.")):
+        type_name, field_name = coordinate.split(".", 1)
+        sensitivity = FIELD_CLASSES.get(coordinate)
+        if sensitivity is None:
+            marks = ["no"] * len(ROLE_COLUMNS)
+            label = "(none: denied)"
+        else:
+            label = sensitivity.value
+            marks = [_RULE_MARK[RULES[sensitivity][role]] for role in ROLE_COLUMNS]
+        lines.append(f"| {type_name} | {field_name} | {label} | " + " | ".join(marks) + " |")
+    lines += ["", "| mutation | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |", "|---|" + "---|" * len(ROLE_COLUMNS)]
+    for coordinate in sorted(c for c in coordinates if c.startswith("Mutation.")):
+        name = coordinate.split(".", 1)[1]
+        roles = MUTATION_ROLES.get(name, frozenset())
+        marks = ["yes" if roles is None or role in roles else "no" for role in ROLE_COLUMNS]
+        lines.append(f"| {name}{' (anyone)' if roles is None else ''} | " + " | ".join(marks) + " |")
+    lines.append("")
+    lines.append("View-as tokens are read-only: every mutation is refused. Rows are limited by auth/scopes.py.")
+    return "\n".join(lines)
+
+
+def explain(coordinate: str, principal: Principal) -> str:
+    """Why this caller may or may not read (or call) this coordinate, in one paragraph."""
+    type_name, _, field_name = coordinate.partition(".")
+    decision = decide(type_name, field_name, principal)
+    who = principal.role.value if principal.role else "an anonymous caller"
+    if type_name == "Mutation":
+        return f"{'ALLOWED' if decision.allowed else 'REFUSED'}: {who} calling {coordinate}: {decision.reason}."
+    sensitivity = class_of(type_name, field_name)
+    conditions = []
+    if principal.role is Role.CLIENT:
+        conditions.append(f"its client {'shows' if principal.costs_enabled else 'does not show'} costs in the portal")
+    if principal.read_only:
+        conditions.append("this is a read-only view-as token")
+    tail = f" ({'; '.join(conditions)})" if conditions else ""
+    verdict = "ALLOWED" if decision.allowed else f"REFUSED ({decision.code})"
+    return (
+        f"{verdict}: {coordinate} is {sensitivity.value if sensitivity else 'unclassified'}; "
+        f"{decision.reason}{tail}. Which rows it sees is decided by auth/scopes.py."
+    )

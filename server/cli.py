@@ -1,4 +1,4 @@
-"""The `agency` command: serve, migrate, create-user, schema."""
+"""The `agency` command: serve, migrate, create-user, policy, schema."""
 from __future__ import annotations
 
 import argparse
@@ -118,6 +118,65 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from auth.policy import explain, policy_markdown
+    from schema.build import build_schema
+
+    coordinates = _coordinates(build_schema())
+    if not args.explain:
+        print(policy_markdown(coordinates))
+        return 0
+    email, coordinate = args.explain
+    if coordinate not in coordinates:
+        print(f"error: {coordinate} is not a field of the schema (Type.field)", file=sys.stderr)
+        return 2
+    principal = asyncio.run(_principal_of(_settings().database_url, email))
+    if principal is None:
+        print(f"error: no active user {email}", file=sys.stderr)
+        return 2
+    print(explain(coordinate, principal))
+    return 0
+
+
+def _coordinates(schema) -> list[str]:
+    from graphql import GraphQLInterfaceType, GraphQLObjectType
+
+    return [
+        f"{name}.{field}"
+        for name, graphql_type in schema._schema.type_map.items()
+        if not name.startswith("__") and isinstance(graphql_type, (GraphQLObjectType, GraphQLInterfaceType))
+        for field in graphql_type.fields
+    ]
+
+
+async def _principal_of(url: str, email: str):
+    import sqlalchemy as sa
+
+    from auth.principal import Principal
+    from models import Client, User
+    from models.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(User.id, User.role, User.client_id, Client.show_costs_in_portal)
+                    .outerjoin(Client, Client.id == User.client_id)
+                    .where(sa.func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
+                )
+            ).first()
+    finally:
+        await engine.dispose()
+    if row is None:
+        return None
+    is_client = row.role is Role.CLIENT
+    return Principal(
+        user_id=row.id, role=row.role, client_id=row.client_id if is_client else None,
+        costs_enabled=bool(row.show_costs_in_portal) if is_client else False,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agency", description="Agency OS API")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="display name (defaults to the part of the e-mail before @)")
     create.add_argument("--client", type=int, help="CLIENT users: the client's id (linked to its primary contact)")
     create.set_defaults(func=cmd_create_user)
+
+    policy = sub.add_parser("policy", help="print the field policy table, or explain one decision")
+    policy.add_argument("--explain", nargs=2, metavar=("EMAIL", "TYPE.FIELD"), help="why this user may or may not read it")
+    policy.set_defaults(func=cmd_policy)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")

@@ -49,3 +49,25 @@ def test_schema_check_fails_on_a_stale_file(tmp_path, capsys):
     assert main(["schema"]) == 0
     stale.write_text(capsys.readouterr().out)
     assert main(["schema", "--check", "--path", str(stale)]) == 0
+
+
+def test_policy_prints_every_field_with_its_class_and_readers(capsys):
+    assert main(["policy"]) == 0
+    out = capsys.readouterr().out
+    assert "| Client | internalNotes | INTERNAL | yes | yes | yes | no | by scope |" in out
+    assert "| User | hourlyCostRate | PAYROLL | yes | yes | no | no | no |" in out
+    assert "| viewAs | yes | yes | no | no | no |" in out
+
+
+def test_policy_explain_answers_why_for_a_user(tmp_path, monkeypatch, capsys):
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["create-user", "member@agency.example", "--role", "MEMBER", "--password", "long-enough-password"]) == 0
+    capsys.readouterr()
+    assert main(["policy", "--explain", "member@agency.example", "Invoice.total"]) == 0
+    refused = capsys.readouterr().out
+    assert refused.startswith("REFUSED (FORBIDDEN): Invoice.total is FINANCE") and "MEMBER" in refused
+    assert main(["policy", "--explain", "member@agency.example", "Client.name"]) == 0
+    assert capsys.readouterr().out.startswith("ALLOWED: Client.name is PUBLIC")
+    assert main(["policy", "--explain", "nobody@agency.example", "Client.name"]) == 2
+    assert main(["policy", "--explain", "member@agency.example", "Client.nope"]) == 2
