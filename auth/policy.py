@@ -73,6 +73,9 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("LogoutPayload", O, "ok", "errors"),
     **_fields("AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"),
     **_fields("UserError", O, "field", "code", "message"),
+    **_fields("Query", P, "portalHome"),
+    **_fields("PortalHome", P, "client", "openTasks", "recentReplies", "canBookMeetings"),
+    **_fields("PortalHome", F, "openInvoices"),
     **_fields("PortalAccessPayload", P, "user", "invitationExpiresAt", "errors"),
     **_fields("ViewAsPayload", P, "accessToken", "expiresAt", "user", "errors"),
     # The caller's own identity. OPEN because a sign-in payload returns it to a caller who has just
@@ -116,6 +119,162 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("InvoiceLine", F, "id", "kind", "description", "quantity", "unitPrice", "taxRate", "amount", "taxAmount"),
     **_fields("Payment", F, "id", "receivedOn", "amount", "method", "reference", "invoice"),
+    # Dashboard and reports (issue 6)
+    # The agency-wide dashboard is the team's (INTERNAL: a portal user is refused the root); its
+    # money figures are FINANCE, so a MEMBER gets them as null + FORBIDDEN. Count and list shapes
+    # are PUBLIC like connection edges: the class sits on the field that reaches them.
+    **_fields("Query", I, "clientsDashboard"),
+    **_fields("Query", P, "clientReport"),
+    **_fields(
+        "ClientsDashboard", I,
+        "asOf", "noActivityDays", "months", "breakdown", "projects", "financial", "health", "engagement", "retention",
+    ),
+    **_fields("ClientBreakdown", I, "total", "byStatus", "byCategory", "newThisMonth", "newThisQuarter", "growth"),
+    **_fields("ClientStatusCount", P, "status", "count"),
+    **_fields("ClientCategoryCount", P, "category", "count"),
+    **_fields("ClientGrowthPoint", P, "month", "newClients", "totalClients"),
+    **_fields(
+        "ProjectOverview", I,
+        "totalProjects", "activeProjects", "averagePerClient", "distribution", "byStatus", "byHealth",
+    ),
+    **_fields("ProjectStatusCount", P, "status", "count"),
+    **_fields("ProjectHealthCount", I, "health"),
+    **_fields("ProjectHealthCount", P, "count"),
+    **_fields("ProjectCountBucket", P, "projects", "clients"),
+    **_fields(
+        "FinancialSnapshot", F,
+        "totalOutstanding", "totalRevenue", "payingClients", "averageClientValue", "topClients", "revenueTrend",
+    ),
+    **_fields("ClientRevenue", P, "client"),
+    **_fields("ClientRevenue", F, "revenue"),
+    **_fields("RevenuePoint", P, "month"),
+    **_fields("RevenuePoint", F, "invoiced", "received"),
+    # Overdue payments and upsell readiness are read from the client's payment record: FINANCE.
+    **_fields("HealthIndicators", F, "overduePayments", "readyForUpsell"),
+    **_fields("HealthIndicators", I, "noRecentActivity", "noRecentPortalLogin", "atRiskProjects"),
+    **_fields("OverdueClients", P, "count", "clients"),
+    **_fields("OverdueClient", P, "client"),
+    **_fields("OverdueClient", F, "amountOverdue", "overdueInvoices", "oldestDueDate", "daysOverdue"),
+    **_fields("QuietClients", P, "count", "clients"),
+    **_fields("QuietClient", P, "client"),
+    **_fields("QuietClient", I, "lastActivityAt", "daysSinceActivity"),
+    **_fields("PortalLoginGaps", P, "count", "clients"),
+    **_fields("PortalLoginGap", P, "client"),
+    **_fields("PortalLoginGap", I, "portalUsers", "lastPortalLoginAt", "daysSinceLogin"),
+    **_fields("AtRiskClients", P, "count", "clients"),
+    **_fields("AtRiskClient", P, "client"),
+    **_fields("AtRiskClient", I, "atRiskProjects", "offTrackProjects"),
+    **_fields("UpsellClients", P, "count", "clients"),
+    **_fields("UpsellClient", P, "client"),
+    **_fields("UpsellClient", I, "reasons", "openOpportunities", "completedProjects"),
+    **_fields("UpsellClient", F, "openOpportunityValue"),
+    **_fields("EngagementMetrics", I, "portalLogins", "lastInteractions", "responseTimes", "satisfaction"),
+    **_fields(
+        "PortalLoginSummary", I,
+        "windowDays", "totalLogins", "clientsWithPortalUsers", "clientsWithLogins", "averagePerClient", "clients",
+    ),
+    **_fields("ClientPortalLogins", P, "client"),
+    **_fields("ClientPortalLogins", I, "portalUsers", "logins", "lastLoginAt"),
+    **_fields("LastInteractionSummary", I, "clientsContacted", "clientsNotContacted", "clients"),
+    **_fields("ClientLastInteraction", P, "client"),
+    **_fields("ClientLastInteraction", I, "lastInteractionAt", "daysSince"),
+    **_fields("ResponseTimeSummary", I, "answeredReplies", "unansweredReplies", "averageHours", "clients"),
+    **_fields("ClientResponseTime", P, "client"),
+    **_fields("ClientResponseTime", I, "answeredReplies", "unansweredReplies", "averageHours"),
+    **_fields(
+        "SatisfactionSummary", I,
+        "since", "responses", "promoters", "passives", "detractors", "averageScore", "nps", "clients",
+    ),
+    **_fields("ClientSatisfaction", P, "client"),
+    **_fields("ClientSatisfaction", I, "responses", "averageScore", "nps", "lastRespondedAt"),
+    **_fields(
+        "RetentionMetrics", I,
+        "periodStart", "clientsAtStart", "retainedClients", "retentionRate", "annualChurnRate", "expectedLifetimeYears",
+    ),
+    **_fields("RetentionMetrics", F, "annualRevenuePerClient", "clientLifetimeValue"),
+    # A client report: a portal user reads its own client's (row scope), money where FINANCE allows,
+    # cost and profitability only where its client shows costs (COST), never the team's hours (TEAM).
+    **_fields("ClientReport", P, "client", "from", "to", "portfolio", "time"),
+    **_fields("ClientReport", F, "financial"),
+    **_fields("ClientReport", C, "profitability"),
+    **_fields("ClientReport", T, "utilization"),
+    **_fields("ProjectPortfolio", P, "total", "completed", "cancelled", "successRate", "byStatus", "projects", "timeline"),
+    **_fields("TimelineEntry", P, "project", "startDate", "endDate", "status", "durationDays", "isLate"),
+    **_fields(
+        "ClientFinancialSummary", F,
+        "totalInvoiced", "invoiceCount", "totalRevenue", "outstanding", "averageProjectValue", "paymentHistory",
+    ),
+    **_fields("TimeInvestment", P, "totalHours", "billableHours", "nonBillableHours", "billableShare", "byProject"),
+    **_fields("ProjectTime", P, "project", "hours", "billableHours", "nonBillableHours"),
+    **_fields("Profitability", F, "revenue"),
+    **_fields("Profitability", C, "laborCost", "expenses", "totalCost", "profit", "margin"),
+    **_fields("MemberUtilization", T, "user", "hours", "billableHours", "share"),
+    **_fields("MemberUtilization", C, "laborCost"),
+    # Client workflows (issue 5)
+    # Leads, opportunities and logged interactions are the agency's own view of the relationship
+    # (staff row scopes too); meetings and client-visible feed entries reach the portal. Who has
+    # portal access is account administration, for the team.
+    **_fields("Query", I, "leads", "clientStatuses"),
+    **_connection("Lead"),
+    **_connection("Activity"),
+    **_fields("Client", I, "opportunities", "interactions"),
+    **_fields("Client", P, "meetings", "activity"),
+    **_fields("Contact", I, "hasPortalAccess"),
+    **_fields(
+        "Lead", I,
+        "id", "companyName", "contactName", "contactEmail", "contactPhone", "contactTitle", "website", "industry",
+        "stage", "estimatedValue", "source", "owner", "convertedClient", "convertedAt", "createdAt",
+    ),
+    **_fields(
+        "Opportunity", I,
+        "id", "title", "kind", "stage", "value", "expectedCloseOn", "createdAt", "updatedAt", "owner", "client",
+    ),
+    **_fields("Interaction", I, "id", "kind", "summary", "occurredAt", "createdAt", "staff", "contact", "client"),
+    **_fields(
+        "Meeting", P,
+        "id", "title", "startsAt", "endsAt", "status", "location", "agenda", "createdAt", "requestedBy", "staff", "client",
+    ),
+    **_fields("Activity", P, "id", "kind", "summary", "occurredAt", "subjectType", "subjectId", "actor", "client"),
+    **_fields("Activity", I, "clientVisible"),
+    **_fields("LeadPayload", P, "lead", "errors"),
+    **_fields("ConvertLeadPayload", P, "client", "primaryContact", "lead", "errors"),
+    **_fields("ClientPayload", P, "client", "errors"),
+    **_fields("ClientStatusPayload", P, "status", "errors"),
+    **_fields("ContactPayload", P, "contact", "errors"),
+    **_fields("ProjectPayload", P, "project", "errors"),
+    **_fields("TaskPayload", P, "task", "errors"),
+    **_fields("CommentPayload", P, "comment", "errors"),
+    **_fields("MeetingPayload", P, "meeting", "errors"),
+    **_fields("InteractionPayload", P, "interaction", "errors"),
+    **_fields("OpportunityPayload", P, "opportunity", "errors"),
+    # Billing workflows (issue 5)
+    # Time is delivery work: a MEMBER sees hours, who and when, but no money. What the agency pays
+    # (cost rates, cost amounts, what an expense cost) is COST; what the client is billed is FINANCE.
+    **_fields("Query", F, "invoices", "invoice"),
+    **_connection("Invoice"),
+    **_fields("Project", P, "timeEntries", "expenses"),
+    **_fields("Client", F, "unbilledAmount"),
+    **_fields("Invoice", F, "sentAt", "voidedAt"),
+    **_fields("Invoice", I, "notes"),
+    **_fields("InvoiceLine", F, "timeEntries", "expenses"),
+    **_fields("TimeEntry", P, "id", "workDate", "hours", "billable", "createdAt", "user", "project", "task"),
+    # The team's own words can name internal tasks and problems; the client reads invoice lines.
+    **_fields("TimeEntry", I, "description"),
+    **_fields("TimeEntry", C, "costRate", "costAmount"),
+    **_fields("TimeEntry", F, "billRate", "billableAmount", "invoiced", "invoice"),
+    **_fields("Expense", P, "id", "description", "billable", "incurredOn", "createdAt", "createdBy", "project"),
+    **_fields("Expense", C, "amount"),
+    **_fields("Expense", F, "billableAmount", "invoiced", "invoice"),
+    **_fields("LogTimePayload", P, "timeEntry", "errors"),
+    **_fields("LogExpensePayload", P, "expense", "errors"),
+    **_fields("CreateInvoicePayload", F, "invoice"),
+    **_fields("SendInvoicePayload", F, "invoice"),
+    **_fields("RecordPaymentPayload", F, "payment", "invoice"),
+    **_fields("VoidInvoicePayload", F, "invoice"),
+    **_fields("CreateInvoicePayload", P, "errors"),
+    **_fields("SendInvoicePayload", P, "errors"),
+    **_fields("RecordPaymentPayload", P, "errors"),
+    **_fields("VoidInvoicePayload", P, "errors"),
 }
 
 
@@ -137,7 +296,36 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "acceptInvitation": None,
     "viewAs": LEADERS,
     # -- client workflows (issue 5) --
+    "createLead": STAFF,
+    "updateLeadStage": STAFF,
+    "convertLead": STAFF,
+    "createClient": STAFF,
+    "updateClient": STAFF,  # payment terms and the portal cost switch: ADMIN and MANAGER (resolver)
+    "setClientStatus": STAFF,
+    "reactivateClient": STAFF,
+    "deleteClient": STAFF,  # always refused with USE_CHURNED
+    "createClientStatus": LEADERS,
+    "addContact": STAFF,
+    "linkContact": STAFF,
+    "setPrimaryContact": STAFF,
+    "updateContact": STAFF,
+    "createProject": STAFF,  # a budget: ADMIN and MANAGER (resolver)
+    "updateProject": STAFF,
+    "createTask": STAFF,
+    "updateTask": STAFF,  # a CLIENT never changes status or assignment
+    "addComment": EVERYONE,  # a CLIENT: REPLY only, on its own visible tasks and projects (resolver)
+    "bookMeeting": EVERYONE,  # a CLIENT: its own client, where booking is enabled (resolver)
+    "updateMeeting": STAFF,
+    "logInteraction": STAFF,
+    "createOpportunity": STAFF,
+    "updateOpportunity": STAFF,
     # -- billing workflows (issue 5) --
+    "logTime": STAFF,
+    "logExpense": STAFF,
+    "createInvoice": MONEY,
+    "sendInvoice": MONEY,
+    "recordPayment": MONEY,
+    "voidInvoice": MONEY,
     # -- reports (issue 6) --
 }
 
@@ -161,9 +349,15 @@ ARGUMENT_GUARDS: dict[str, tuple[ArgumentGuard, ...]] = {
         ArgumentGuard(("orderBy", "field"), "CREATED_AT", "Client.createdAt"),
         ArgumentGuard(("orderBy", "field"), "LAST_INTERACTION", "Client.lastInteractionAt"),
         # -- client workflows (issue 5) --
+        ArgumentGuard(("filter", "tiers"), None, "Client.tier"),
     ),
     "Client.projects": (ArgumentGuard(("status",), None, "Project.status"),),
     # -- billing workflows (issue 5) --
+    "Query.invoices": (
+        ArgumentGuard(("filter", "status"), None, "Invoice.status"),
+        ArgumentGuard(("filter", "clientId"), None, "Invoice.client"),
+        ArgumentGuard(("filter", "overdue"), None, "Invoice.isOverdue"),
+    ),
     # -- dashboard and reports (issue 6) --
 }
 

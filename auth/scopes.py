@@ -22,6 +22,7 @@ from models import (
     Expense,
     Interaction,
     Invoice,
+    InvoiceStatus,
     Lead,
     Meeting,
     Notification,
@@ -34,6 +35,7 @@ from models import (
     User,
 )
 from models.people import LoginEvent
+from models.surveys import SatisfactionSurvey
 
 # What a partner's granted scope lets it list. Partners see no entity that is not named here.
 PARTNER_ENTITY_SCOPES = {
@@ -118,10 +120,14 @@ def comment_scope(principal: Principal) -> ColumnElement[bool]:
 
 
 def time_entry_scope(principal: Principal) -> ColumnElement[bool]:
+    """A CLIENT sees time on its visible projects, except time booked to a task hidden from it."""
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return TimeEntry.project_id.in_(_visible_project_ids(principal))
+        return sa.and_(
+            TimeEntry.project_id.in_(_visible_project_ids(principal)),
+            sa.or_(TimeEntry.task_id.is_(None), TimeEntry.task_id.in_(_visible_task_ids(principal))),
+        )
     return _FALSE
 
 
@@ -141,6 +147,16 @@ def invoice_scope(principal: Principal) -> ColumnElement[bool]:
         return _FALSE
     if principal.role is Role.PARTNER and not _partner_may(principal, "invoice"):
         return _FALSE
+    if principal.is_client:
+        # A draft is the agency's work in progress: the client sees an invoice once it is sent
+        # (and a void one only if it had been sent before it was voided).
+        return sa.and_(
+            Invoice.client_id.in_(_visible_client_ids(principal)),
+            sa.or_(
+                Invoice.status.in_([InvoiceStatus.SENT, InvoiceStatus.PAID]),
+                sa.and_(Invoice.status == InvoiceStatus.VOID, Invoice.sent_at.is_not(None)),
+            ),
+        )
     return Invoice.client_id.in_(_visible_client_ids(principal))
 
 
@@ -204,6 +220,11 @@ def login_event_scope(principal: Principal) -> ColumnElement[bool]:
     return _staff_only(principal)
 
 
+def satisfaction_survey_scope(principal: Principal) -> ColumnElement[bool]:
+    """Survey answers are the agency's reading of the relationship: staff only, never a CLIENT."""
+    return _staff_only(principal)
+
+
 # The entity each scope guards, so a test can prove every table has exactly one.
 SCOPES = {
     Client: client_scope,
@@ -224,4 +245,5 @@ SCOPES = {
     Lead: lead_scope,
     Interaction: interaction_scope,
     LoginEvent: login_event_scope,
+    SatisfactionSurvey: satisfaction_survey_scope,
 }

@@ -34,6 +34,7 @@ from models.engagement import (
     Opportunity,
     OutboxEmail,
 )
+from models.surveys import SatisfactionSurvey
 
 __all__ = [
     "Activity", "ActivityKind", "Client", "ClientCategory", "ClientStatus", "ClientTier",
@@ -42,6 +43,6 @@ __all__ = [
     "InvoiceStatus", "Lead", "LeadStage", "LoginEvent", "Meeting", "MeetingStatus",
     "Notification", "Opportunity", "OpportunityKind", "OpportunityStage", "OutboxEmail",
     "Payment", "PaymentMethod", "PortalInvitation", "Project", "ProjectHealth",
-    "ProjectStatus", "RefreshToken", "Role", "Task", "TaskStatus", "TimeEntry", "User",
+    "ProjectStatus", "RefreshToken", "Role", "SatisfactionSurvey", "Task", "TaskStatus", "TimeEntry", "User",
     "metadata", "utcnow",
 ]

@@ -73,6 +73,8 @@ class Contact(SQLModel, table=True):
             postgresql_where=sa.text("is_primary"),
         ),
         sa.CheckConstraint("NOT is_primary OR client_id IS NOT NULL", name="primary_has_client"),
+        # The target of the portal user's (contact, client) foreign key.
+        sa.UniqueConstraint("id", "client_id", name="uq_contact_id_client_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -20,6 +20,14 @@ class User(SQLModel, table=True):
             "role <> 'CLIENT' OR (client_id IS NOT NULL AND contact_id IS NOT NULL)",
             name="client_user_linked",
         ),
+        # A portal user's contact belongs to the user's own client: the database refuses a contact
+        # of client A linked to a user of client B, and refuses moving such a contact to client B.
+        sa.ForeignKeyConstraint(
+            ["contact_id", "client_id"],
+            ["contact.id", "contact.client_id"],
+            name="fk_user_account_contact_of_own_client",
+            use_alter=True,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from auth.principal import Principal
 from auth.scopes import client_scope
-from models import Client, ClientCategory, ClientStatus
+from models import Client, ClientCategory, ClientStatus, ClientTier
 from resolvers.db import RequestDb
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 
@@ -36,6 +36,7 @@ class ClientFilter:
     status_ids: tuple[int, ...] = ()
     categories: tuple[ClientCategory, ...] = ()
     search: str | None = None
+    tiers: tuple[ClientTier, ...] = ()
 
 
 def _escape_like(text: str) -> str:
@@ -50,6 +51,8 @@ def scoped_clients(principal: Principal, filters: ClientFilter) -> sa.Select:
         statement = statement.where(
             Client.status_id.in_(sa.select(ClientStatus.id).where(ClientStatus.category.in_(filters.categories)))
         )
+    if filters.tiers:
+        statement = statement.where(Client.tier.in_(filters.tiers))
     if filters.search and filters.search.strip():
         pattern = f"%{_escape_like(filters.search.strip().lower())}%"
         statement = statement.where(sa.func.lower(Client.name).like(pattern, escape="\\"))

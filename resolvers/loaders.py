@@ -177,10 +177,11 @@ class Loaders:
             None,
             _as_date,
         )
+        visible_invoices = sa.select(Invoice.id).where(scopes.invoice_scope(p))
         self.invoice_subtotal = _aggregate(
             db,
             lambda keys: sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.amount))
-            .where(InvoiceLine.invoice_id.in_(keys))
+            .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
             .group_by(InvoiceLine.invoice_id),
             Decimal("0.00"),
             money,
@@ -188,7 +189,7 @@ class Loaders:
         self.invoice_tax = _aggregate(
             db,
             lambda keys: sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.tax_amount))
-            .where(InvoiceLine.invoice_id.in_(keys))
+            .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
             .group_by(InvoiceLine.invoice_id),
             Decimal("0.00"),
             money,
@@ -196,7 +197,7 @@ class Loaders:
         self.invoice_paid = _aggregate(
             db,
             lambda keys: sa.select(Payment.invoice_id, sa.func.sum(Payment.amount))
-            .where(Payment.invoice_id.in_(keys))
+            .where(Payment.invoice_id.in_(keys), scopes.payment_scope(p))
             .group_by(Payment.invoice_id),
             Decimal("0.00"),
             money,
@@ -213,8 +214,17 @@ class Loaders:
         )
         # Domain loader sets, each in its own module, built here so they share the request's scope:
         # -- client workflows (issue 5) --
+        from resolvers.loaders_workflow import WorkflowLoaders  # here: that module builds on this one's helpers
+
+        self.workflow = WorkflowLoaders(db, principal)
         # -- billing workflows (issue 5) --
+        from resolvers.loaders_billing import BillingLoaders  # here: that module builds on this one's helpers
+
+        self.billing = BillingLoaders(db, principal)
         # -- dashboard and reports (issue 6) --
+        from resolvers.loaders_reports import ReportLoaders
+
+        self.reports = ReportLoaders(db, principal)
 
 
 def _as_date(value: Any) -> dt.date | None:

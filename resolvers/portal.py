@@ -139,3 +139,41 @@ def record_view_as_use(session: AsyncSession, principal: Principal, operation: s
         subject_type="User",
         subject_id=principal.user_id,
     )
+
+
+# -- the portal's welcome page --------------------------------------------------------------
+
+PORTAL_LIST_SIZE = 20
+
+
+async def open_tasks(db, principal: Principal) -> list:
+    """Tasks the client can see that are not done, soonest due first."""
+    from auth.scopes import task_scope
+    from models import Task, TaskStatus
+
+    return await db.scalars(
+        sa.select(Task)
+        .where(task_scope(principal), Task.status != TaskStatus.DONE)
+        .order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+        .limit(PORTAL_LIST_SIZE)
+    )
+
+
+async def recent_replies(db, principal: Principal) -> list:
+    from auth.scopes import comment_scope
+    from models import Comment
+
+    return await db.scalars(
+        sa.select(Comment).where(comment_scope(principal)).order_by(Comment.created_at.desc(), Comment.id.desc()).limit(10)
+    )
+
+
+async def open_invoices(db, principal: Principal) -> list:
+    from auth.scopes import invoice_scope
+    from models import Invoice, InvoiceStatus
+
+    return await db.scalars(
+        sa.select(Invoice)
+        .where(invoice_scope(principal), Invoice.status == InvoiceStatus.SENT)
+        .order_by(Invoice.due_date, Invoice.number)
+    )

@@ -14,10 +14,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import InputError, NotFound, Refused
+from schema.billing_roots import BillingMutation, BillingQuery
 from schema.enforcement import FieldPolicyExecutionContext
 from schema.mutation import Mutation as SignInMutation
-from schema.portal import PortalMutation
+from schema.portal import PortalMutation, PortalQuery
 from schema.query import Query as CoreQuery
+from schema.reports_roots import ReportsQuery
+from schema.workflow import WorkflowMutation, WorkflowQuery
 
 log = logging.getLogger("agency.graphql")
 
@@ -63,16 +66,22 @@ def _roots() -> tuple[type, type]:
     queries: tuple[type, ...] = (
         CoreQuery,
         # -- portal access and view-as (issue 4) --
+        PortalQuery,
         # -- client workflows (issue 5) --
+        WorkflowQuery,
         # -- billing workflows (issue 5) --
+        BillingQuery,
         # -- dashboard and reports (issue 6) --
+        ReportsQuery,
     )
     mutations: tuple[type, ...] = (
         SignInMutation,
         # -- portal access and view-as (issue 4) --
         PortalMutation,
         # -- client workflows (issue 5) --
+        WorkflowMutation,
         # -- billing workflows (issue 5) --
+        BillingMutation,
         # -- dashboard and reports (issue 6) --
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

@@ -12,7 +12,10 @@ from resolvers.auth_flow import sign_in_user
 from schema.context import Info
 from schema.errors import UserError, run_mutation
 from schema.mutation import AuthPayload, payload_for
+from schema.types.billing import Invoice
+from schema.types.clients import Client
 from schema.types.people import User
+from schema.types.work import Comment, Task
 
 
 def _id_of(global_id: relay.GlobalID, type_name: str, field: str) -> int:
@@ -96,3 +99,34 @@ class PortalMutation:
             return ViewAsPayload(errors=errors)
         token, expires, user = result
         return ViewAsPayload(access_token=token, expires_at=expires, user=user)
+
+
+@strawberry.type(description="The portal's welcome page: quick actions and a task overview for the signed-in client user.")
+class PortalHome:
+    @strawberry.field
+    async def client(self, info: Info) -> Client | None:
+        return await info.context.loaders.client.load(info.context.principal.client_id)
+
+    @strawberry.field(description="Open tasks the client can see, soonest due first (at most 20).")
+    async def open_tasks(self, info: Info) -> list[Task]:
+        return await portal.open_tasks(info.context.db, info.context.principal)
+
+    @strawberry.field(description="The latest replies on the client's projects and tasks (at most 10).")
+    async def recent_replies(self, info: Info) -> list[Comment]:
+        return await portal.recent_replies(info.context.db, info.context.principal)
+
+    @strawberry.field(description="Sent invoices still awaiting payment.")
+    async def open_invoices(self, info: Info) -> list[Invoice] | None:
+        return await portal.open_invoices(info.context.db, info.context.principal)
+
+    @strawberry.field(description="Whether the client may book meetings from the portal.")
+    async def can_book_meetings(self, info: Info) -> bool:
+        client = await info.context.loaders.client.load(info.context.principal.client_id)
+        return bool(client and client.portal_booking_enabled)
+
+
+@strawberry.type
+class PortalQuery:
+    @strawberry.field(description="The portal home page of a signed-in portal user (null for staff).")
+    def portal_home(self, info: Info) -> PortalHome | None:
+        return PortalHome() if info.context.principal.is_client else None

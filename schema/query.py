@@ -9,7 +9,7 @@ from resolvers.clients import ClientFilter, ClientOrderField, list_clients
 from resolvers.pagination import SortDirection
 from schema.context import Info
 from schema.types.clients import Client
-from schema.types.enums import ClientCategory
+from schema.types.enums import ClientCategory, ClientTier
 from schema.types.pagination import Connection
 from schema.types.people import Viewer
 
@@ -22,6 +22,7 @@ class ClientFilterInput:
     status_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Any of these statuses.")
     categories: list[ClientCategory] | None = strawberry.field(default=None, description="Any of these categories.")
     search: str | None = strawberry.field(default=None, description="Part of the company name, any case.")
+    tiers: list[ClientTier] | None = strawberry.field(default=None, description="Any of these account tiers (staff only).")
 
 
 @strawberry.input
@@ -39,7 +40,10 @@ def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
         status_ids = tuple(int(s) for s in filter.status_ids or ())
     except ValueError as error:
         raise InputError("filter.statusIds", "INVALID_ID", "Status ids are numbers.") from error
-    return ClientFilter(status_ids=status_ids, categories=tuple(filter.categories or ()), search=filter.search)
+    return ClientFilter(
+        status_ids=status_ids, categories=tuple(filter.categories or ()), search=filter.search,
+        tiers=tuple(filter.tiers or ()),
+    )
 
 
 def _viewer(principal: Principal, user) -> Viewer:

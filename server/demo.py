@@ -57,6 +57,7 @@ from models import (
     User,
 )
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
+from models.surveys import SatisfactionSurvey
 
 UTC = dt.timezone.utc
 CENT = Decimal("0.01")
@@ -990,6 +991,7 @@ class _DemoLoad:
         await self.add_opportunities()
         await self.add_interactions_and_meetings()
         await self.add_logins_notifications_and_outbox()
+        await self.add_satisfaction_surveys()
         self.session.add_all(self.activities)
         await self.session.flush()
 
@@ -1351,7 +1353,7 @@ class _DemoLoad:
             author = self.staff[spec.by]
             total = sum((l.amount + l.tax_amount for l, _ in lines), Decimal("0.00"))
             self.log(ActivityKind.INVOICE_CREATED, client, invoice.created_at,
-                     f"Invoice #{invoice.number} created ({total})", actor=author, subject=invoice)
+                     f"Invoice #{invoice.number} created", actor=author, subject=invoice)
             if invoice.sent_at:
                 self.log(ActivityKind.INVOICE_SENT, client, invoice.sent_at, f"Invoice #{invoice.number} sent",
                          actor=author, subject=invoice, visible=True)
@@ -1374,7 +1376,7 @@ class _DemoLoad:
         await self.session.flush()
         for payment, client, invoice in payments:
             self.log(ActivityKind.PAYMENT_RECEIVED, client, payment.created_at,
-                     f"Payment of {payment.amount} received for invoice #{invoice.number}",
+                     f"Payment received for invoice #{invoice.number}",
                      actor=self.staff_by_id(payment.recorded_by_id), subject=payment, visible=True)
         self.invoices = [(spec, invoice) for spec, invoice, _ in built]
 
@@ -1531,7 +1533,7 @@ class _DemoLoad:
         self.log(ActivityKind.VIEW_AS_ISSUED, northwind, self.at(15, 9), f"View as {olivia.full_name} issued",
                  actor=maria, subject=olivia)
         self.log(ActivityKind.VIEW_AS_USED, northwind, self.at(15, 9, 2), f"Portal viewed as {olivia.full_name}",
-                 actor=olivia, on_behalf_of=maria, subject=olivia)
+                 actor=maria, on_behalf_of=olivia, subject=olivia)
 
         latest_sent = {spec.client: inv for spec, inv in self.invoices if inv.status is InvoiceStatus.SENT}
         overdue = [inv for _, inv in self.invoices if inv.status is InvoiceStatus.SENT and inv.due_date < self.today]
@@ -1594,4 +1596,34 @@ class _DemoLoad:
                 body=f"A client requested a meeting on {meeting.starts_at:%Y-%m-%d %H:%M} UTC.\n",
                 sent_at=None, attempts=0, created_at=meeting.created_at))
         self.session.add_all(outbox)
+        await self.session.flush()
+
+    # ---- satisfaction (the Clients Dashboard's NPS)
+    async def add_satisfaction_surveys(self) -> None:
+        """Answers to "How likely are you to recommend us?" after milestones: happy retail and hotel
+        accounts, a detractor at the at-risk client, churned clients' last words."""
+        answers = (
+            # client key, contact index, score, days ago, comment
+            ("northwind", 0, 10, 20, "The portal makes every launch painless."),
+            ("northwind", 1, 9, 150, None),
+            ("bluebird", 0, 9, 35, "Booking prototype was exactly what the clinics needed."),
+            ("bluebird", 3, 8, 120, None),
+            ("summit", 0, 8, 45, "Good work on the catalogue; keep the seasonal rush in mind."),
+            ("crescent", 0, 4, 25, "The rebuild is late and we are not hearing enough."),
+            ("crescent", 2, 6, 70, "Costs are higher than we expected."),
+            ("greenleaf", 0, 7, 60, None),
+            ("atlas", 0, 9, 10, "Pilot dashboard already saves us calls."),
+            ("lumen", 0, 7, 100, None),
+            ("redwood", 0, 5, 95, "We need to pause for budget reasons."),
+            ("copperline", 0, 6, 200, "Parted on good terms; we are taking it in-house."),
+            ("meridian", 0, 10, 30, "Direct bookings are up; great QBR."),
+            ("meridian", 1, 9, 110, None),
+        )
+        self.session.add_all(
+            SatisfactionSurvey(
+                client_id=self.clients[key].id, contact_id=self.contacts[key][contact].id, score=score,
+                comment=comment, responded_at=max(self.at(days_ago, 16), self.clients[key].created_at),
+            )
+            for key, contact, score, days_ago, comment in answers
+        )
         await self.session.flush()

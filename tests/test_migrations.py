@@ -38,3 +38,22 @@ async def test_a_client_user_must_be_linked_to_a_client_and_contact(db, factory)
 
     with pytest.raises(IntegrityError):
         await factory.user(Role.CLIENT)
+
+
+async def test_the_database_keeps_a_portal_users_contact_in_its_own_client(db, factory):
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from models import Contact, Role, User
+
+    acme = await factory.client("Acme")
+    globex = await factory.client("Globex")
+    acme_contact = await factory.contact(acme)
+    with pytest.raises(IntegrityError):
+        await factory.user(Role.CLIENT, client_id=globex.id, contact_id=acme_contact.id)
+    portal = await factory.portal_user(acme)
+    with pytest.raises(IntegrityError):
+        async with db() as session, session.begin():
+            await session.execute(sa.update(Contact).where(Contact.id == portal.contact_id).values(client_id=globex.id))
+    async with db() as session:
+        assert await session.scalar(sa.select(User.client_id).where(User.id == portal.id)) == acme.id

@@ -57,20 +57,48 @@ async def test_clients_list_statement_count_does_not_grow_with_rows(api, factory
     assert small <= 25
 
 
-async def test_policy_checks_do_not_grow_with_rows(api, factory):
-    email = await _agency(factory, 12)
-    token = await api.login(email, PASSWORD)
-    query = CLIENTS_LIST.replace("query($first: Int)", "query PolicyProbe($first: Int)")
+NESTED = """query PolicyProbe { clients { edges { node { name internalNotes
+  projects { name budget tasks { title estimateHours assignee { fullName email }
+    comments { kind body author { fullName email } } } } } } } }"""
+
+
+async def _nested_tasks(factory, tasks: int) -> str:
+    from models import Comment, Task
+
+    manager = await factory.user(Role.MANAGER)
+    client = await factory.client("Acme")
+    project = await factory.project(client)
+    rows = [Task(project_id=project.id, title=f"Task {i}", assignee_id=manager.id) for i in range(tasks)]
+    await factory.add(*rows)
+    await factory.add(*[Comment(project_id=project.id, task_id=t.id, kind=CommentKind.REPLY, body="ok", author_id=manager.id) for t in rows])
+    return (await factory.portal_user(client)).email
+
+
+async def _checks_for(api, token) -> tuple[int, dict]:
     enforcement._cache.clear()
     before = enforcement.policy_checks
-    await api.data(query, {"first": 3}, token)
-    few = enforcement.policy_checks - before
-    enforcement._cache.clear()
-    before = enforcement.policy_checks
-    await api.data(query, {"first": 12}, token)
-    many = enforcement.policy_checks - before
-    assert few == many > 0
+    body = await api.post(NESTED, token=token)
+    return enforcement.policy_checks - before, body
+
+
+async def test_policy_checks_do_not_grow_with_rows(api, factory, db):
+    """A 200-row nested list, read by a portal user, is judged field by field once, not per row."""
+    token = await api.login(await _nested_tasks(factory, 1), PASSWORD)
+    one, small = await _checks_for(api, token)
+    from tests.conftest import empty_database
+
+    await empty_database(db.kw["bind"])
+    token = await api.login(await _nested_tasks(factory, 200), PASSWORD)
+    many, large = await _checks_for(api, token)
+    tasks = large["data"]["clients"]["edges"][0]["node"]["projects"][0]["tasks"]
+    assert len(tasks) == 200 and all(t["assignee"]["email"] is None for t in tasks)
+    # One error per refused coordinate, however many rows carried it.
+    assert sorted(e["extensions"]["field"] for e in large["errors"]) == sorted(e["extensions"]["field"] for e in small["errors"])
+    # Client.internalNotes, Task.estimateHours and User.email (for assignee and author alike: one coordinate).
+    assert len(large["errors"]) == 3
+    assert one == many > 0
+    query = NESTED
     # And a second request with the same document is decided from the cache.
     before = enforcement.policy_checks
-    await api.data(query, {"first": 12}, token)
+    await api.post(query, token=token)
     assert enforcement.policy_checks == before

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -17,6 +17,9 @@ from schema.context import Info
 from schema.types.clients import Client
 from schema.types.enums import InvoiceLineKind, InvoiceStatus, PaymentMethod
 
+if TYPE_CHECKING:
+    from schema.types.time import Expense, TimeEntry
+
 
 @strawberry.type
 class InvoiceLine:
@@ -29,6 +32,14 @@ class InvoiceLine:
     amount: Decimal
     tax_amount: Decimal
 
+    @strawberry.field(description="The time entries a TIME line bills (empty once its invoice is void).")
+    async def time_entries(self, info: Info) -> list[Annotated["TimeEntry", strawberry.lazy("schema.types.time")]]:
+        return await info.context.loaders.billing.time_entries_by_line.load(int(self.id))
+
+    @strawberry.field(description="The expense an EXPENSE line bills (empty once its invoice is void).")
+    async def expenses(self, info: Info) -> list[Annotated["Expense", strawberry.lazy("schema.types.time")]]:
+        return await info.context.loaders.billing.expenses_by_line.load(int(self.id))
+
 
 @strawberry.type
 class Invoice(ModelNode):
@@ -40,6 +51,9 @@ class Invoice(ModelNode):
     issue_date: dt.date
     due_date: dt.date
     paid_on: dt.date | None
+    sent_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    notes: str | None = strawberry.field(description="The team's notes on this invoice; never shown to the client.")
 
     @strawberry.field(description="Sent, not fully paid, and past its due date.")
     def is_overdue(self) -> bool:

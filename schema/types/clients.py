@@ -18,6 +18,7 @@ from schema.types.people import User
 
 if TYPE_CHECKING:
     from schema.types.billing import Invoice, Payment
+    from schema.types.engagement import Activity, Interaction, Meeting, Opportunity
     from schema.types.work import Project
 
 
@@ -41,6 +42,10 @@ class Contact(ModelNode):
     is_primary: bool
     is_decision_maker: bool | None
     internal_notes: str | None = strawberry.field(description="For the team only; never shown to a portal user.")
+
+    @strawberry.field(description="Whether an active portal user signs in as this contact.")
+    async def has_portal_access(self, info: Info) -> bool | None:
+        return await info.context.loaders.workflow.portal_access_by_contact.load(self.id)
 
     @strawberry.field
     async def client(self, info: Info) -> Annotated["Client", strawberry.lazy("schema.types.clients")] | None:
@@ -113,6 +118,10 @@ class Client(ModelNode):
     async def account_value(self, info: Info) -> Decimal | None:
         return await info.context.loaders.revenue_by_client.load(self.id)
 
+    @strawberry.field(description="Billable time and expenses not on an invoice yet: what the next invoice can pull in, before tax.")
+    async def unbilled_amount(self, info: Info) -> Decimal | None:
+        return await info.context.loaders.billing.unbilled_by_client.load(self.id)
+
     @strawberry.field
     async def invoices(self, info: Info) -> list[Annotated["Invoice", strawberry.lazy("schema.types.billing")]] | None:
         return await info.context.loaders.invoices_by_client.load(self.id)
@@ -120,6 +129,33 @@ class Client(ModelNode):
     @strawberry.field
     async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.types.billing")]] | None:
         return await info.context.loaders.payments_by_client.load(self.id)
+
+    # -- client workflows (issue 5) --
+    @strawberry.field(description="Upsell and cross-sell opportunities, newest first. Staff only.")
+    async def opportunities(
+        self, info: Info
+    ) -> list[Annotated["Opportunity", strawberry.lazy("schema.types.engagement")]] | None:
+        return await info.context.loaders.workflow.opportunities_by_client.load(self.id)
+
+    @strawberry.field(description="Logged calls, e-mails, meetings and check-ins, newest first. Staff only.")
+    async def interactions(
+        self, info: Info
+    ) -> list[Annotated["Interaction", strawberry.lazy("schema.types.engagement")]] | None:
+        return await info.context.loaders.workflow.interactions_by_client.load(self.id)
+
+    @strawberry.field(description="Meetings, latest start first.")
+    async def meetings(self, info: Info) -> list[Annotated["Meeting", strawberry.lazy("schema.types.engagement")]]:
+        return await info.context.loaders.workflow.meetings_by_client.load(self.id)
+
+    @strawberry.field(description="The activity feed, newest first (at most 100 a page); a client sees its client-visible entries only.")
+    async def activity(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Annotated["ActivityConnection", strawberry.lazy("schema.types.engagement")]:
+        from resolvers.pagination import page_size
+        from schema.types.engagement import ActivityConnection
+
+        page = await info.context.loaders.workflow.activity_page.load((self.id, page_size(first), after))
+        return ActivityConnection.from_page(page)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:

@@ -14,3 +14,10 @@ CommentKind = strawberry.enum(m.CommentKind, description="REPLY: the client sees
 InvoiceStatus = strawberry.enum(m.InvoiceStatus)
 InvoiceLineKind = strawberry.enum(m.InvoiceLineKind)
 PaymentMethod = strawberry.enum(m.PaymentMethod)
+# -- client workflows (issue 5) --
+LeadStage = strawberry.enum(m.LeadStage)
+OpportunityKind = strawberry.enum(m.OpportunityKind)
+OpportunityStage = strawberry.enum(m.OpportunityStage, description="WON and LOST are final.")
+InteractionKind = strawberry.enum(m.InteractionKind)
+MeetingStatus = strawberry.enum(m.MeetingStatus)
+ActivityKind = strawberry.enum(m.ActivityKind)

@@ -15,6 +15,7 @@ from schema.context import Info
 from schema.types.clients import Client
 from schema.types.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
 from schema.types.people import User
+from schema.types.time import Expense, TimeEntry
 
 
 @strawberry.type
@@ -117,6 +118,14 @@ class Project(ModelNode):
     @strawberry.field(description="Comments on the project itself; a client sees REPLYs only.")
     async def comments(self, info: Info) -> list[Comment]:
         return await info.context.loaders.project_comments.load(self.id)
+
+    @strawberry.field(description="Time logged on the project, newest first.")
+    async def time_entries(self, info: Info) -> list[TimeEntry]:
+        return await info.context.loaders.billing.time_entries_by_project.load(self.id)
+
+    @strawberry.field(description="Expenses logged on the project, newest first.")
+    async def expenses(self, info: Info) -> list[Expense]:
+        return await info.context.loaders.billing.expenses_by_project.load(self.id)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:

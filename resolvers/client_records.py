@@ -1,0 +1,322 @@
+"""Client records: leads and their conversion, creating and editing clients, statuses.
+
+Decisions the guide leaves open (also in the README):
+- A lead converts only once it is Won (`updateLeadStage` first, as in the guide: "Change
+  Status to Won, then Convert"). Conversion is one transaction: the client (status Active,
+  became client today, company details and owner as account manager from the lead), its
+  primary contact from the lead's contact fields, the lead marked converted, and two
+  activity entries (LEAD_CONVERTED, CLIENT_CREATED). A second conversion is refused with
+  ALREADY_CONVERTED; the lead row is locked and marked with a conditional UPDATE
+  (`WHERE converted_client_id IS NULL`), so two concurrent conversions create one client.
+- A converted lead's stage is frozen (ALREADY_CONVERTED).
+- Clients are never deleted: `deleteClient` is always refused with USE_CHURNED.
+- A status change to an Active-category status from an On Hold or Churned one is a
+  reactivation and is logged CLIENT_REACTIVATED; any other change STATUS_CHANGED.
+  Setting the status a client already has is refused (UNCHANGED).
+- A caller may not write a field it may not read: payment terms (FINANCE) and the portal
+  cost switch (INTERNAL, but it decides who sees COST) are for ADMIN and MANAGER only.
+- Leads have no activity kind of their own: a stage change is logged STATUS_CHANGED with
+  subject Lead, and a new custom status STATUS_CHANGED with subject ClientStatus.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.principal import Principal
+from auth.scopes import lead_scope
+from models import ActivityKind, Client, ClientCategory, ClientStatus, ClientTier, Contact, Lead, LeadStage, Role, User
+from models.base import utcnow
+from models.clients import STATUS_ACTIVE
+from resolvers.activity import record_activity
+from resolvers.contacts import clean_contact, locked_client
+from resolvers.db import RequestDb
+from resolvers.errors import InputError, NotFound, Refused
+from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
+from resolvers.workflow_input import (
+    amount,
+    may_write,
+    optional_email,
+    optional_text,
+    optional_url,
+    required_text,
+    staff_member,
+)
+
+LEADERS = (Role.ADMIN, Role.MANAGER)
+
+
+# ---- leads
+
+async def list_leads(
+    db: RequestDb, principal: Principal, *, stages: tuple[LeadStage, ...], converted: bool | None,
+    first: int | None, after: str | None,
+) -> Page[Lead]:
+    """Newest first. `converted`: only converted (True) or not yet converted (False) leads."""
+    statement = sa.select(Lead).where(lead_scope(principal))
+    if stages:
+        statement = statement.where(Lead.stage.in_(stages))
+    if converted is not None:
+        statement = statement.where(Lead.converted_client_id.is_not(None) if converted else Lead.converted_client_id.is_(None))
+    return await keyset_page(
+        db, statement, key=SortKey(Lead.created_at, "datetime"), id_column=Lead.id,
+        direction=SortDirection.DESC, first=first, after=after,
+    )
+
+
+async def _lead(session: AsyncSession, principal: Principal, lead_id: int) -> Lead:
+    lead = await session.scalar(sa.select(Lead).where(Lead.id == lead_id, lead_scope(principal)).with_for_update())
+    if lead is None:
+        raise NotFound("lead", field="leadId")
+    return lead
+
+
+async def _staff_user(session: AsyncSession, user_id: int | None, field: str) -> int | None:
+    if user_id is None:
+        return None
+    return staff_member(field, await session.get(User, user_id)).id
+
+
+async def create_lead(session: AsyncSession, principal: Principal, *, data: dict[str, Any]) -> Lead:
+    lead = Lead(
+        company_name=required_text("input.companyName", data.get("company_name"), 200),
+        contact_name=optional_text("input.contactName", data.get("contact_name"), 200),
+        contact_email=optional_email("input.contactEmail", data.get("contact_email")),
+        contact_phone=optional_text("input.contactPhone", data.get("contact_phone"), 50),
+        contact_title=optional_text("input.contactTitle", data.get("contact_title"), 120),
+        website=optional_url("input.website", data.get("website")),
+        industry=optional_text("input.industry", data.get("industry"), 120),
+        stage=data.get("stage") or LeadStage.NEW,
+        estimated_value=amount("input.estimatedValue", data.get("estimated_value")),
+        source=optional_text("input.source", data.get("source"), 120),
+        owner_id=await _staff_user(session, data.get("owner_id") or principal.user_id, "input.ownerId"),
+    )
+    session.add(lead)
+    await session.flush()
+    record_activity(
+        session, principal, ActivityKind.STATUS_CHANGED, f"Lead {lead.company_name} added ({lead.stage.value.lower()})",
+        client_id=None, subject_type="Lead", subject_id=lead.id,
+    )
+    return lead
+
+
+async def update_lead_stage(session: AsyncSession, principal: Principal, *, lead_id: int, stage: LeadStage) -> Lead:
+    lead = await _lead(session, principal, lead_id)
+    if lead.converted_client_id is not None:
+        raise InputError("leadId", "ALREADY_CONVERTED", "This lead is already a client; its stage is final.")
+    if lead.stage is stage:
+        raise InputError("stage", "UNCHANGED", f"The lead is already {stage.value}.")
+    before = lead.stage
+    lead.stage = stage
+    record_activity(
+        session, principal, ActivityKind.STATUS_CHANGED,
+        f"Lead {lead.company_name}: {before.value.lower()} to {stage.value.lower()}",
+        client_id=None, subject_type="Lead", subject_id=lead.id,
+    )
+    await session.flush()
+    return lead
+
+
+async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: int) -> tuple[Client, Contact, Lead]:
+    """A Won lead becomes a client with its primary contact, in this one transaction."""
+    lead = await _lead(session, principal, lead_id)
+    if lead.converted_client_id is not None:
+        raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
+    if lead.stage is not LeadStage.WON:
+        raise InputError("leadId", "LEAD_NOT_WON", f"Only a Won lead converts; this one is {lead.stage.value}. Set its stage to WON first.")
+    if not (lead.contact_name or "").strip():
+        raise InputError("leadId", "LEAD_HAS_NO_CONTACT", "The lead has no contact name to make the primary contact; add one first.")
+    contact_values = clean_contact("leadId", {
+        "full_name": lead.contact_name, "email": lead.contact_email, "phone": lead.contact_phone, "title": lead.contact_title,
+        # The person who signed the deal: the guide's primary contact "is the main decision maker".
+        "is_decision_maker": True,
+    })
+    now = utcnow()
+    owner = await session.get(User, lead.owner_id) if lead.owner_id else None
+    client = Client(
+        name=required_text("leadId", lead.company_name, 200),
+        website=lead.website,
+        industry=lead.industry,
+        status_id=STATUS_ACTIVE,
+        became_client_on=now.date(),
+        account_manager_id=owner.id if owner is not None and owner.is_active and owner.role is not Role.CLIENT else None,
+    )
+    session.add(client)
+    await session.flush()
+    contact = Contact(client_id=client.id, is_primary=True, **contact_values)
+    session.add(contact)
+    result = await session.execute(
+        sa.update(Lead)
+        .where(Lead.id == lead.id, Lead.converted_client_id.is_(None))
+        .values(converted_client_id=client.id, converted_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
+    record_activity(
+        session, principal, ActivityKind.LEAD_CONVERTED, f"Won lead {lead.company_name} converted into a client",
+        client_id=client.id, subject_type="Lead", subject_id=lead.id,
+    )
+    record_activity(
+        session, principal, ActivityKind.CLIENT_CREATED, f"Client {client.name} created from a won lead",
+        client_id=client.id, subject_type="Client", subject_id=client.id,
+    )
+    await session.flush()
+    await session.refresh(lead)
+    return client, contact, lead
+
+
+# ---- clients
+
+_CLIENT_TEXT = {
+    "name": ("input.name", 200, True),
+    "industry": ("input.industry", 120, False),
+    "billing_address": ("input.billingAddress", 2000, False),
+    "internal_notes": ("input.internalNotes", 10000, False),
+}
+_CLIENT_URLS = {"website": "input.website", "logo_url": "input.logoUrl"}
+_LABELS = {
+    "name": "name", "industry": "industry", "billing_address": "billingAddress", "internal_notes": "internalNotes",
+    "website": "website", "logo_url": "logoUrl", "tier": "tier", "account_manager_id": "accountManager",
+    "payment_terms_days": "paymentTermsDays", "show_costs_in_portal": "showCostsInPortal",
+    "portal_booking_enabled": "portalBookingEnabled",
+}
+
+
+async def _clean_client(session: AsyncSession, principal: Principal, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, (field, limit, required) in _CLIENT_TEXT.items():
+        if partial and key not in data:
+            continue
+        out[key] = (required_text if required else optional_text)(field, data.get(key), limit)
+    for key, field in _CLIENT_URLS.items():
+        if partial and key not in data:
+            continue
+        out[key] = optional_url(field, data.get(key))
+    for key in ("tier", "payment_terms_days", "show_costs_in_portal", "portal_booking_enabled"):
+        if partial and key in data and data[key] is None:
+            raise InputError(f"input.{_LABELS[key]}", "REQUIRED", f"{_LABELS[key]} cannot be empty.")
+    if "tier" in data or not partial:
+        out["tier"] = data.get("tier") or ClientTier.STANDARD
+    if "account_manager_id" in data:
+        out["account_manager_id"] = await _staff_user(session, data["account_manager_id"], "input.accountManagerId")
+    if data.get("payment_terms_days") is not None:
+        may_write(principal, "Client.paymentTermsDays", "input.paymentTermsDays")
+        days = data["payment_terms_days"]
+        if not 0 <= days <= 365:
+            raise InputError("input.paymentTermsDays", "OUT_OF_RANGE", "Payment terms are 0 to 365 days.")
+        out["payment_terms_days"] = days
+    if data.get("show_costs_in_portal") is not None:
+        if principal.role not in LEADERS:
+            raise Refused("Only an ADMIN or MANAGER decides whether a client sees costs (input.showCostsInPortal).")
+        out["show_costs_in_portal"] = bool(data["show_costs_in_portal"])
+    if data.get("portal_booking_enabled") is not None:
+        out["portal_booking_enabled"] = bool(data["portal_booking_enabled"])
+    return out
+
+
+async def create_client(
+    session: AsyncSession, principal: Principal, *, data: dict[str, Any], contact: dict[str, Any]
+) -> tuple[Client, Contact]:
+    """Direct creation, as in the guide: company details, a primary contact, status Active."""
+    values = await _clean_client(session, principal, data, partial=False)
+    contact_values = clean_contact("input.primaryContact", contact)
+    client = Client(status_id=STATUS_ACTIVE, became_client_on=utcnow().date(), **values)
+    session.add(client)
+    await session.flush()
+    primary = Contact(client_id=client.id, is_primary=True, **contact_values)
+    session.add(primary)
+    await session.flush()
+    record_activity(
+        session, principal, ActivityKind.CLIENT_CREATED, f"Client {client.name} created with {primary.full_name} as primary contact",
+        client_id=client.id, subject_type="Client", subject_id=client.id,
+    )
+    return client, primary
+
+
+async def update_client(session: AsyncSession, principal: Principal, *, client_id: int, changes: dict[str, Any]) -> Client:
+    if not changes:
+        raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
+    values = await _clean_client(session, principal, changes, partial=True)
+    client = await locked_client(session, principal, client_id, field="input.clientId")
+    changed = [_LABELS[k] for k, v in values.items() if getattr(client, k) != v]
+    for key, value in values.items():
+        setattr(client, key, value)
+    client.updated_at = utcnow()
+    record_activity(
+        session, principal, ActivityKind.CLIENT_UPDATED, f"Client {client.name} updated: {', '.join(changed) or 'no change'}",
+        client_id=client.id, subject_type="Client", subject_id=client.id,
+    )
+    await session.flush()
+    return client
+
+
+async def _status(session: AsyncSession, status_id: int, field: str) -> ClientStatus:
+    status = await session.get(ClientStatus, status_id)
+    if status is None:
+        raise NotFound("status", field=field)
+    return status
+
+
+async def set_client_status(session: AsyncSession, principal: Principal, *, client_id: int, status_id: int) -> Client:
+    client = await locked_client(session, principal, client_id)
+    new = await _status(session, status_id, "statusId")
+    old = await _status(session, client.status_id, "clientId")
+    if old.id == new.id:
+        raise InputError("statusId", "UNCHANGED", f"The client is already {new.name}.")
+    client.status_id = new.id
+    client.updated_at = utcnow()
+    reactivated = old.category is not ClientCategory.ACTIVE and new.category is ClientCategory.ACTIVE
+    record_activity(
+        session, principal, ActivityKind.CLIENT_REACTIVATED if reactivated else ActivityKind.STATUS_CHANGED,
+        f"Client {client.name} {'reactivated' if reactivated else 'status changed'}: {old.name} to {new.name}",
+        client_id=client.id, subject_type="Client", subject_id=client.id,
+    )
+    await session.flush()
+    return client
+
+
+async def reactivate_client(session: AsyncSession, principal: Principal, *, client_id: int) -> Client:
+    """An On Hold or Churned client returns: its status becomes the built-in Active."""
+    client = await locked_client(session, principal, client_id)
+    old = await _status(session, client.status_id, "clientId")
+    if old.category is ClientCategory.ACTIVE:
+        raise InputError("clientId", "NOT_INACTIVE", f"Only an On Hold or Churned client is reactivated; this one is {old.name}.")
+    client.status_id = STATUS_ACTIVE
+    client.updated_at = utcnow()
+    record_activity(
+        session, principal, ActivityKind.CLIENT_REACTIVATED, f"Client {client.name} reactivated (was {old.name})",
+        client_id=client.id, subject_type="Client", subject_id=client.id,
+    )
+    await session.flush()
+    return client
+
+
+async def delete_client(session: AsyncSession, principal: Principal, *, client_id: int) -> None:
+    """Never deletes: the guide keeps every client's history, a finished relationship is Churned."""
+    raise Refused("Clients are never deleted: set the client's status to Churned instead.", code="USE_CHURNED")
+
+
+async def create_client_status(
+    session: AsyncSession, principal: Principal, *, name: str, category: ClientCategory
+) -> ClientStatus:
+    clean = required_text("name", name, 60)
+    taken = await session.scalar(sa.select(ClientStatus.id).where(sa.func.lower(ClientStatus.name) == clean.lower()))
+    if taken is not None:
+        raise InputError("name", "DUPLICATE_NAME", f"There is already a status named {clean!r}.")
+    position = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(ClientStatus.position), 0)))
+    status = ClientStatus(name=clean, category=category, is_builtin=False, position=int(position or 0) + 1)
+    session.add(status)
+    await session.flush()
+    record_activity(
+        session, principal, ActivityKind.STATUS_CHANGED, f"Client status {status.name} ({category.value.lower()}) created",
+        client_id=None, subject_type="ClientStatus", subject_id=status.id,
+    )
+    return status
+
+
+async def list_client_statuses(db: RequestDb) -> list[ClientStatus]:
+    """Statuses are the agency's configuration, not client data: no row scope (the field is INTERNAL)."""
+    return await db.scalars(sa.select(ClientStatus).order_by(ClientStatus.position, ClientStatus.id))

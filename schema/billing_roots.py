@@ -1,0 +1,255 @@
+"""Billing roots: the invoices list, logging time and expenses, and an invoice's life
+(create, send, record payments, void). Every mutation is one transaction with a typed payload."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from models import InvoiceStatus as InvoiceStatusModel
+from models import PaymentMethod as PaymentMethodModel
+from resolvers import billing, time_tracking
+from resolvers.errors import InputError, NotFound
+from schema.context import Info
+from schema.errors import UserError, run_mutation
+from schema.types.billing import Invoice, Payment
+from schema.types.enums import InvoiceStatus, PaymentMethod
+from schema.types.pagination import Connection
+from schema.types.time import Expense, TimeEntry
+
+
+def _id_of(global_id: relay.GlobalID | None, type_name: str, field: str) -> int | None:
+    """The row id inside a global id of the expected type; anything else is simply not found."""
+    if global_id is None:
+        return None
+    if global_id.type_name != type_name:
+        raise NotFound(type_name.lower(), field=field)
+    try:
+        return int(global_id.node_id)
+    except ValueError:
+        raise NotFound(type_name.lower(), field=field) from None
+
+
+# ---- inputs
+
+
+@strawberry.input(description="Hours the caller worked. Rates are captured from the caller's own at this moment.")
+class LogTimeInput:
+    project_id: relay.GlobalID
+    task_id: relay.GlobalID | None = strawberry.field(default=None, description="A task of that project.")
+    work_date: dt.date
+    hours: Decimal = strawberry.field(description="More than 0, at most 24, at most 2 decimal places.")
+    billable: bool = strawberry.field(description="Required: whether the client pays for these hours is never a default.")
+    description: str | None = None
+
+
+@strawberry.input(description="Money spent on a project; a billable expense is passed on at cost.")
+class LogExpenseInput:
+    project_id: relay.GlobalID
+    description: str
+    amount: Decimal = strawberry.field(description="More than 0, at most 2 decimal places.")
+    billable: bool
+    incurred_on: dt.date
+
+
+@strawberry.input(description="A fixed line: quantity x unit price, then tax.")
+class InvoiceLineInput:
+    description: str
+    quantity: Decimal = strawberry.field(description="More than 0.")
+    unit_price: Decimal = strawberry.field(description="Zero or more.")
+    tax_rate: Decimal = strawberry.field(default=Decimal("0"), description="A fraction from 0 to 1 (0.2 is 20%).")
+
+
+@strawberry.input(description="Raise an invoice for a client (\"Create Payment\"). It starts as a DRAFT.")
+class CreateInvoiceInput:
+    client_id: relay.GlobalID
+    issue_date: dt.date | None = strawberry.field(default=None, description="Default: today (UTC).")
+    due_date: dt.date | None = strawberry.field(default=None, description="Default: issue date + the client's payment terms.")
+    lines: list[InvoiceLineInput] = strawberry.field(default_factory=list)
+    include_unbilled: bool = strawberry.field(
+        default=False,
+        description="Pull in the client's unbilled billable time (one TIME line per project and bill rate) "
+        "and expenses (one EXPENSE line each).",
+    )
+    unbilled_through: dt.date | None = strawberry.field(default=None, description="Pull in only work done up to this date.")
+    tax_rate: Decimal = strawberry.field(default=Decimal("0"), description="Tax rate of the pulled-in lines, 0 to 1.")
+    notes: str | None = strawberry.field(default=None, description="For the team; never shown to the client.")
+
+
+@strawberry.input(description="Money received against a sent invoice; partial or full.")
+class RecordPaymentInput:
+    invoice_id: relay.GlobalID
+    amount: Decimal = strawberry.field(description="More than 0 and at most the amount due.")
+    received_on: dt.date | None = strawberry.field(default=None, description="Default: today (UTC).")
+    method: PaymentMethod = PaymentMethodModel.BANK_TRANSFER
+    reference: str | None = None
+
+
+@strawberry.input(description="Narrow the invoices list. Filters combine with AND.")
+class InvoiceFilterInput:
+    status: list[InvoiceStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
+    client_id: relay.GlobalID | None = None
+    overdue: bool | None = strawberry.field(default=None, description="Sent, not fully paid, past its due date.")
+
+
+# ---- payloads
+
+
+@strawberry.type
+class LogTimePayload:
+    time_entry: TimeEntry | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class LogExpensePayload:
+    expense: Expense | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateInvoicePayload:
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SendInvoicePayload:
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RecordPaymentPayload:
+    payment: Payment | None = None
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class VoidInvoicePayload:
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# ---- roots
+
+
+def _invoice_filter(filter: InvoiceFilterInput | None) -> billing.InvoiceFilter:
+    if filter is None:
+        return billing.InvoiceFilter()
+    client_id = None
+    if filter.client_id is not None:
+        if filter.client_id.type_name != "Client":
+            raise InputError("filter.clientId", "INVALID_ID", "clientId is the global id of a Client.")
+        try:
+            client_id = int(filter.client_id.node_id)
+        except ValueError:
+            raise InputError("filter.clientId", "INVALID_ID", "clientId is the global id of a Client.") from None
+    return billing.InvoiceFilter(
+        statuses=tuple(InvoiceStatusModel(s) for s in filter.status or ()), client_id=client_id, overdue=filter.overdue
+    )
+
+
+@strawberry.type
+class BillingQuery:
+    @strawberry.field(description="Invoices, newest number first, cursor-paginated (at most 100 a page). A client lists its own.")
+    async def invoices(
+        self, info: Info, first: int | None = 20, after: str | None = None, filter: InvoiceFilterInput | None = None
+    ) -> Connection[Invoice] | None:
+        page = await billing.list_invoices(
+            info.context.db, info.context.principal, filters=_invoice_filter(filter), first=first, after=after
+        )
+        return Connection[Invoice].from_page(page)
+
+    @strawberry.field(description="One invoice by its global id; null when there is none the caller may see.")
+    async def invoice(self, info: Info, id: relay.GlobalID) -> Invoice | None:
+        if id.type_name != "Invoice":
+            return None
+        try:
+            invoice_id = int(id.node_id)
+        except ValueError:
+            return None
+        return await info.context.loaders.invoice.load(invoice_id)
+
+
+@strawberry.type
+class BillingMutation:
+    @strawberry.mutation(description="Log the caller's hours on a project (staff).")
+    async def log_time(self, info: Info, input: LogTimeInput) -> LogTimePayload:
+        async def work(session):
+            return await time_tracking.log_time(
+                session, info.context.principal,
+                project_id=_id_of(input.project_id, "Project", "projectId"),
+                task_id=_id_of(input.task_id, "Task", "taskId"),
+                work_date=input.work_date, hours=input.hours, billable=input.billable, description=input.description,
+            )
+
+        entry, errors = await run_mutation(info, work)
+        return LogTimePayload(time_entry=entry, errors=errors)
+
+    @strawberry.mutation(description="Log an expense on a project (staff).")
+    async def log_expense(self, info: Info, input: LogExpenseInput) -> LogExpensePayload:
+        async def work(session):
+            return await time_tracking.log_expense(
+                session, info.context.principal,
+                project_id=_id_of(input.project_id, "Project", "projectId"),
+                description=input.description, amount=input.amount, billable=input.billable,
+                incurred_on=input.incurred_on,
+            )
+
+        expense, errors = await run_mutation(info, work)
+        return LogExpensePayload(expense=expense, errors=errors)
+
+    @strawberry.mutation(description="Raise a DRAFT invoice for a client, optionally from its unbilled time and expenses.")
+    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> CreateInvoicePayload:
+        async def work(session):
+            return await billing.create_invoice(
+                session, info.context.principal,
+                client_id=_id_of(input.client_id, "Client", "clientId"),
+                issue_date=input.issue_date, due_date=input.due_date,
+                lines=[
+                    billing.LineInput(l.description, l.quantity, l.unit_price, l.tax_rate) for l in input.lines
+                ],
+                include_unbilled=input.include_unbilled, unbilled_through=input.unbilled_through,
+                tax_rate=input.tax_rate, notes=input.notes,
+            )
+
+        invoice, errors = await run_mutation(info, work)
+        return CreateInvoicePayload(invoice=invoice, errors=errors)
+
+    @strawberry.mutation(description="Send a DRAFT invoice: the client sees it in the portal and is notified.")
+    async def send_invoice(self, info: Info, id: relay.GlobalID) -> SendInvoicePayload:
+        async def work(session):
+            return await billing.send_invoice(session, info.context.principal, invoice_id=_id_of(id, "Invoice", "id"))
+
+        invoice, errors = await run_mutation(info, work)
+        return SendInvoicePayload(invoice=invoice, errors=errors)
+
+    @strawberry.mutation(description="Record a partial or full payment on a SENT invoice; the last one marks it PAID.")
+    async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentPayload:
+        async def work(session):
+            payment = await billing.record_payment(
+                session, info.context.principal,
+                invoice_id=_id_of(input.invoice_id, "Invoice", "invoiceId"),
+                amount=input.amount, received_on=input.received_on,
+                method=PaymentMethodModel(input.method), reference=input.reference,
+            )
+            return payment
+
+        payment, errors = await run_mutation(info, work)
+        if errors:
+            return RecordPaymentPayload(errors=errors)
+        return RecordPaymentPayload(payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id))
+
+    @strawberry.mutation(description="Void a DRAFT invoice, or a SENT one with no payments; its time and expenses can be billed again.")
+    async def void_invoice(self, info: Info, id: relay.GlobalID, reason: str | None = None) -> VoidInvoicePayload:
+        async def work(session):
+            return await billing.void_invoice(
+                session, info.context.principal, invoice_id=_id_of(id, "Invoice", "id"), reason=reason
+            )
+
+        invoice, errors = await run_mutation(info, work)
+        return VoidInvoicePayload(invoice=invoice, errors=errors)

@@ -1,0 +1,188 @@
+"""The relationship around the work: leads, opportunities, interactions, meetings and the activity feed.
+
+Leads, opportunities and interactions are the agency's own view (INTERNAL fields, staff
+row scopes); meetings and client-visible activity entries reach the portal.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+import models
+from schema.context import Info
+from schema.types.base import ModelNode
+from schema.types.enums import ActivityKind, InteractionKind, LeadStage, MeetingStatus, OpportunityKind, OpportunityStage
+from schema.types.pagination import Connection
+from schema.types.people import User
+
+if TYPE_CHECKING:
+    from schema.types.clients import Client, Contact
+
+_Client = Annotated["Client", strawberry.lazy("schema.types.clients")]
+_Contact = Annotated["Contact", strawberry.lazy("schema.types.clients")]
+
+
+async def _user(info: Info, user_id: int | None) -> Any:
+    return None if user_id is None else await info.context.loaders.user.load(user_id)
+
+
+@strawberry.type(description="A prospect in the sales pipeline, until it is Won and converted into a client. Staff only.")
+class Lead(ModelNode):
+    __model__ = models.Lead
+
+    id: relay.NodeID[int]
+    company_name: str | None
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    contact_title: str | None
+    website: str | None
+    industry: str | None
+    stage: LeadStage | None
+    estimated_value: Decimal | None
+    source: str | None
+    converted_at: dt.datetime | None = strawberry.field(description="When it became a client; null until converted.")
+    created_at: dt.datetime | None
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User | None:
+        return await _user(info, self.owner_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The client it was converted into.")
+    async def converted_client(self, info: Info) -> _Client | None:
+        client_id = self.converted_client_id  # type: ignore[attr-defined]
+        return None if client_id is None else await info.context.loaders.client.load(client_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.workflow.lead.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="An upsell or cross-sell on an existing client. Staff only: a client never sees one.")
+class Opportunity(ModelNode):
+    __model__ = models.Opportunity
+
+    id: relay.NodeID[int]
+    title: str | None
+    kind: OpportunityKind | None
+    stage: OpportunityStage | None
+    value: Decimal | None
+    expected_close_on: dt.date | None
+    created_at: dt.datetime | None
+    updated_at: dt.datetime | None
+
+    @strawberry.field
+    async def owner(self, info: Info) -> User | None:
+        return await _user(info, self.owner_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def client(self, info: Info) -> _Client | None:
+        return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.workflow.opportunity.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="A touchpoint the team logged with a client: a call, an e-mail, a meeting, a check-in. Staff only.")
+class Interaction(ModelNode):
+    __model__ = models.Interaction
+
+    id: relay.NodeID[int]
+    kind: InteractionKind | None
+    summary: str | None
+    occurred_at: dt.datetime | None
+    created_at: dt.datetime | None
+
+    @strawberry.field(description="Who on the team logged it.")
+    async def staff(self, info: Info) -> User | None:
+        return await _user(info, self.staff_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def contact(self, info: Info) -> _Contact | None:
+        contact_id = self.contact_id  # type: ignore[attr-defined]
+        return None if contact_id is None else await info.context.loaders.contact.load(contact_id)
+
+    @strawberry.field
+    async def client(self, info: Info) -> _Client | None:
+        return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.workflow.interaction.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="A meeting with a client, booked by the team or requested from the portal.")
+class Meeting(ModelNode):
+    __model__ = models.Meeting
+
+    id: relay.NodeID[int]
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    status: MeetingStatus
+    location: str | None
+    agenda: str | None
+    created_at: dt.datetime
+
+    @strawberry.field(description="Who asked for it: a team member, or a portal user.")
+    async def requested_by(self, info: Info) -> User | None:
+        return await _user(info, self.requested_by_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The team member who attends.")
+    async def staff(self, info: Info) -> User | None:
+        return await _user(info, self.staff_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def client(self, info: Info) -> _Client | None:
+        return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.workflow.meeting.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="One entry of a client's activity feed: who did what, to what, when.")
+class Activity(ModelNode):
+    __model__ = models.Activity
+
+    id: relay.NodeID[int]
+    kind: ActivityKind
+    summary: str
+    occurred_at: dt.datetime
+    client_visible: bool | None = strawberry.field(description="Shown in the client's portal; the rest is internal.")
+    subject_type: str | None = strawberry.field(description="The type of what it is about: Project, Task, Comment, ...")
+
+    @strawberry.field(description="The global id of what it is about (fetch it with `node`); null when there is none.")
+    def subject_id(self) -> strawberry.ID | None:
+        subject_type, subject_id = self.subject_type, self.subject_id  # type: ignore[attr-defined]
+        if subject_type is None or subject_id is None:
+            return None
+        return strawberry.ID(str(relay.GlobalID(subject_type, str(subject_id))))
+
+    @strawberry.field(description="Who did it.")
+    async def actor(self, info: Info) -> User | None:
+        return await _user(info, self.actor_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def client(self, info: Info) -> _Client | None:
+        client_id = self.client_id  # type: ignore[attr-defined]
+        return None if client_id is None else await info.context.loaders.client.load(client_id)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
+        rows = await info.context.loaders.workflow.activity.load_many([int(i) for i in node_ids])
+        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
+
+
+@strawberry.type(description="A page of the activity feed.")
+class ActivityConnection(Connection[Activity]):
+    pass
