@@ -647,7 +647,9 @@ async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardPa
             Activity.client_id.is_not(None), scopes.activity_scope(principal)
         ),
         sa.select(Interaction.client_id, Interaction.occurred_at).where(scopes.interaction_scope(principal)),
-        sa.select(Client.id, Client.last_interaction_at).where(Client.last_interaction_at.is_not(None)),
+        sa.select(Client.id, Client.last_interaction_at).where(
+            Client.last_interaction_at.is_not(None), scopes.client_scope(principal)
+        ),
     ).subquery()
     latest = (
         sa.select(touches.c.client_id, sa.func.max(touches.c.at).label("last_at")).group_by(touches.c.client_id).subquery()

@@ -183,3 +183,17 @@ async def test_a_survey_score_is_between_0_and_10(db, factory):
         await factory.add(SatisfactionSurvey(client_id=client.id, score=11))
     with pytest.raises(IntegrityError):
         await factory.add(SatisfactionSurvey(client_id=client.id, score=-1))
+
+
+async def test_demo_agency_dashboard_has_its_survey_answers(api, demo):
+    from server.demo import DEMO_PASSWORD
+
+    token = await api.login("owner@agency.example", DEMO_PASSWORD)
+    board = (await api.data(
+        "{ clientsDashboard { breakdown { total } engagement { satisfaction { responses promoters detractors nps "
+        "clients { client { name } nps } } } } }", token=token,
+    ))["clientsDashboard"]
+    nps = board["engagement"]["satisfaction"]
+    assert board["breakdown"]["total"] == 12
+    assert (nps["responses"], nps["promoters"], nps["detractors"], nps["nps"]) == (14, 6, 4, 14.3)
+    assert nps["clients"][0]["client"]["name"] == "Crescent Financial Advisors"  # the at-risk account, least happy
