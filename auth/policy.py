@@ -210,6 +210,13 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("Profitability", C, "laborCost", "expenses", "totalCost", "profit", "margin"),
     **_fields("MemberUtilization", T, "user", "hours", "billableHours", "share"),
     **_fields("MemberUtilization", C, "laborCost"),
+    # Satisfaction scores
+    # Rows are staff only (satisfaction_survey_scope), so the fields themselves can be PUBLIC: a portal
+    # user reads nothing but its own just-recorded answer in the payload. The list on the client
+    # record is the team's reading of the relationship: INTERNAL, never a CLIENT's.
+    **_fields("Client", I, "satisfactionScores"),
+    **_fields("SatisfactionScore", P, "id", "score", "comment", "respondedAt", "client", "contact"),
+    **_fields("SatisfactionScorePayload", P, "score", "errors"),
     # Client workflows (issue 5)
     # Leads, opportunities and logged interactions are the agency's own view of the relationship
     # (staff row scopes too); meetings and client-visible feed entries reach the portal. Who has
@@ -327,6 +334,7 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "recordPayment": MONEY,
     "voidInvoice": MONEY,
     # -- reports (issue 6) --
+    "recordSatisfactionScore": EVERYONE,  # a CLIENT: its own client, as its own contact (resolver)
 }
 
 

@@ -67,6 +67,8 @@ class Comment(SQLModel, table=True):
     """
 
     __tablename__ = "comment"
+    # The dashboard's response times walk each thread (project, task) in time order.
+    __table_args__ = (sa.Index("ix_comment_project_id_task_id_created_at", "project_id", "task_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     project_id: int = Field(foreign_key="project.id", index=True)

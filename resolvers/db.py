@@ -38,6 +38,15 @@ class RequestDb:
             session = await self._read_session()
             return list((await session.execute(statement)).all())
 
+    async def core_rows(self, statement: Executable) -> tuple[list[str], list[tuple]]:
+        """(column names, plain tuples) through the Core connection: no ORM row processing,
+        for loaders that read columns only."""
+        async with self._lock:
+            session = await self._read_session()
+            connection = await session.connection()
+            result = await connection.execute(statement)
+            return list(result.keys()), [tuple(row) for row in result.all()]
+
     async def scalar(self, statement: Executable) -> Any:
         async with self._lock:
             session = await self._read_session()

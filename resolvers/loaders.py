@@ -35,6 +35,7 @@ from models import (
 )
 from models.base import money
 from resolvers.db import RequestDb
+from resolvers.records import columns_of, read_records
 
 
 def _by_id(db: RequestDb, entity: Any, scope: ColumnElement[bool]) -> DataLoader:
@@ -56,11 +57,13 @@ def _grouped(
 ) -> DataLoader:
     key_name = key_column.key
 
+    columns = columns_of(entity)
+
     async def load(keys: Sequence[Any]) -> list[list[Any]]:
-        statement = sa.select(entity).where(key_column.in_(keys), scope, *extra).order_by(*order_by)
+        statement = sa.select(*columns).where(key_column.in_(keys), scope, *extra).order_by(*order_by)
         groups: dict[Any, list[Any]] = defaultdict(list)
-        for row in await db.scalars(statement):
-            groups[getattr(row, key_name)].append(row)
+        for record in await read_records(db, entity, statement):
+            groups[getattr(record, key_name)].append(record)
         return [groups.get(key, []) for key in keys]
 
     return DataLoader(load_fn=load)
@@ -114,13 +117,13 @@ class Loaders:
             groups: dict[tuple[int, tuple[ProjectStatus, ...]], list[Project]] = defaultdict(list)
             for statuses, client_ids in by_filter.items():
                 statement = (
-                    sa.select(Project)
+                    sa.select(*columns_of(Project))
                     .where(Project.client_id.in_(client_ids), scopes.project_scope(p))
                     .order_by(Project.start_date.desc(), Project.id.desc())
                 )
                 if statuses:
                     statement = statement.where(Project.status.in_(statuses))
-                for project in await db.scalars(statement):
+                for project in await read_records(db, Project, statement):
                     groups[(project.client_id, statuses)].append(project)
             return [groups.get(key, []) for key in keys]
 
@@ -222,6 +225,8 @@ class Loaders:
 
         self.billing = BillingLoaders(db, principal)
         # -- dashboard and reports (issue 6) --
+        from resolvers.loaders_surveys import SurveyLoaders  # here: that module builds on this one's helpers
+        self.surveys = SurveyLoaders(db, principal)
         from resolvers.loaders_reports import ReportLoaders
 
         self.reports = ReportLoaders(db, principal)

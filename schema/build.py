@@ -20,6 +20,7 @@ from schema.mutation import Mutation as SignInMutation
 from schema.portal import PortalMutation, PortalQuery
 from schema.query import Query as CoreQuery
 from schema.reports_roots import ReportsQuery
+from schema.surveys import SurveyMutation
 from schema.workflow import WorkflowMutation, WorkflowQuery
 
 log = logging.getLogger("agency.graphql")
@@ -83,6 +84,7 @@ def _roots() -> tuple[type, type]:
         # -- billing workflows (issue 5) --
         BillingMutation,
         # -- dashboard and reports (issue 6) --
+        SurveyMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)
 

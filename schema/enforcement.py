@@ -19,14 +19,21 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    get_named_type,
+    get_nullable_type,
     is_abstract_type,
+    is_leaf_type,
+    is_list_type,
     is_non_null_type,
     visit,
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from strawberry.relay.utils import to_base64
+
 from auth.policy import ARGUMENT_GUARDS, Decision, decide, decide_arguments
 from auth.principal import Principal
+from schema.types.base import ModelNode
 
 _CACHE_SIZE = 2048
 _cache: OrderedDict[tuple, dict[str, dict[str, Decision]]] = OrderedDict()
@@ -120,6 +127,41 @@ def _guarded_arguments(executor: "FieldPolicyExecutionContext", principal: Princ
 _guarded_documents: dict[str | None, bool] = {}
 
 
+class _PlainField:
+    __slots__ = ("attribute", "leaf_type", "nullable", "global_id")
+
+    def __init__(self, attribute: str, leaf_type: Any, nullable: bool, global_id: bool = False) -> None:
+        self.attribute = attribute
+        self.leaf_type = leaf_type
+        self.nullable = nullable
+        self.global_id = global_id
+
+
+_plain_fields: dict[tuple[int, str, str], _PlainField | None] = {}
+
+
+def _plain_field(schema: GraphQLSchema, parent_type: Any, name: str) -> _PlainField | None:
+    """The attribute behind a field Strawberry would resolve with a bare getattr, else None.
+    Decided once per (schema, type, field) for the life of the process."""
+    key = (id(schema), parent_type.name, name)
+    try:
+        return _plain_fields[key]
+    except KeyError:
+        pass
+    plain = None
+    field_def = parent_type.fields.get(name)
+    origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
+    if name == "id" and isinstance(origin, type) and issubclass(origin, ModelNode) and field_def is not None:
+        plain = _PlainField("id", field_def.type, False, global_id=True)
+    elif field_def is not None and not field_def.args and getattr(field_def.resolve, "_is_default", False):
+        strawberry_field = (field_def.extensions or {}).get("strawberry-definition")
+        named = get_named_type(field_def.type)
+        if strawberry_field is not None and is_leaf_type(named) and not is_list_type(get_nullable_type(field_def.type)):
+            plain = _PlainField(strawberry_field.python_name, named, not is_non_null_type(field_def.type))
+    _plain_fields[key] = plain
+    return plain
+
+
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,12 +181,28 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.auth_error = getattr(self.context_value, "auth_error", None)
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[override]
+        name = field_details_list[0].node.name.value
         if self.denied:
             by_field = self.denied.get(parent_type.name)
             if by_field is not None:
-                decision = by_field.get(field_details_list[0].node.name.value)
+                decision = by_field.get(name)
                 if decision is not None:
                     return self._refuse(parent_type, field_details_list, path, decision)
+        # Fast path: a column read straight off the row (Strawberry's default resolver, no
+        # arguments, a scalar or enum). It needs no resolve info, arguments or awaits.
+        plain = _plain_field(self.schema, parent_type, name)
+        if plain is not None:
+            if plain.global_id:
+                # A row's Relay id: the same base64 "Type:id" Strawberry's Node.id builds.
+                return to_base64(parent_type.name, source.id)
+            value = getattr(source, plain.attribute, None)
+            if value is not None:
+                try:
+                    return plain.leaf_type.coerce_output_value(value)
+                except Exception:  # noqa: BLE001 - the general path reports it properly
+                    pass
+            elif plain.nullable:
+                return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _refuse(self, parent_type, field_details_list, path, decision: Decision) -> None:

@@ -1,8 +1,10 @@
 """The Starlette application: /graphql (GraphiQL in a browser), /healthz and GraphiQL's files."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +22,7 @@ from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory
 from resolvers.db import RequestDb
 from resolvers.loaders import Loaders
+from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal import record_view_as_use
 from schema.build import build_schema
 from schema.context import Context, Services
@@ -95,14 +98,32 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    session_factory = make_session_factory(engine)
+
+    async def send_outbox_forever() -> None:
+        sender = LogSender()
+        while True:
+            try:
+                await drain_outbox(session_factory, sender)
+            except Exception:  # noqa: BLE001 - the sender keeps going; the error is logged
+                logging.getLogger("agency.outbox").exception("draining the outbox failed")
+            await asyncio.sleep(settings.outbox_interval_seconds)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict]:
-        # Start-up objects live for the whole process: keep the collector off them (measured: removes a 2x tail).
+        # Start-up objects live for the whole process: keep the collector off them, and collect
+        # the young generation less often (measured: removes a 2x tail on large lists).
         gc.collect()
         gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
+        outbox = asyncio.create_task(send_outbox_forever()) if settings.outbox_interval_seconds > 0 else None
         try:
             yield {"engine": engine}
         finally:
+            if outbox is not None:
+                outbox.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outbox
             if owns_engine:
                 await engine.dispose()
 

@@ -1,4 +1,4 @@
-"""The `agency` command: serve, migrate, create-user, policy, schema."""
+"""The `agency` command: serve, migrate, create-user, policy, send-outbox, schema."""
 from __future__ import annotations
 
 import argparse
@@ -102,6 +102,23 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_send_outbox(args: argparse.Namespace) -> int:
+    from models.db import make_engine, make_session_factory
+    from resolvers.outbox import LogSender, drain_outbox
+
+    settings = _settings()
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url)
+        try:
+            return await drain_outbox(make_session_factory(engine), LogSender(), batch=args.batch)
+        finally:
+            await engine.dispose()
+
+    print(f"sent {asyncio.run(run())} e-mail(s)")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from schema.build import build_schema
 
@@ -201,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     policy = sub.add_parser("policy", help="print the field policy table, or explain one decision")
     policy.add_argument("--explain", nargs=2, metavar=("EMAIL", "TYPE.FIELD"), help="why this user may or may not read it")
     policy.set_defaults(func=cmd_policy)
+
+    outbox = sub.add_parser("send-outbox", help="send queued e-mail now (the server also does it every few seconds)")
+    outbox.add_argument("--batch", type=int, default=500)
+    outbox.set_defaults(func=cmd_send_outbox)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
         description="where the portal's set-your-password page lives; invitation e-mails link to it",
     )
     debug: bool = Field(default=False, alias="AGENCY_DEBUG")
+    outbox_interval_seconds: float = Field(
+        default=5.0, alias="AGENCY_OUTBOX_INTERVAL", ge=0, description="how often the server drains the e-mail outbox; 0: never"
+    )
 
     @property
     def access_ttl(self) -> dt.timedelta:

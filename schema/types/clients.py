@@ -143,6 +143,13 @@ class Client(ModelNode):
     ) -> list[Annotated["Interaction", strawberry.lazy("schema.types.engagement")]] | None:
         return await info.context.loaders.workflow.interactions_by_client.load(self.id)
 
+    # -- dashboard and reports (issue 6) --
+    @strawberry.field(description="Satisfaction scores (0-10, for NPS), latest answer first. Staff only.")
+    async def satisfaction_scores(
+        self, info: Info
+    ) -> list[Annotated["SatisfactionScore", strawberry.lazy("schema.types.surveys")]] | None:  # noqa: F821
+        return await info.context.loaders.surveys.scores_by_client.load(self.id)
+
     @strawberry.field(description="Meetings, latest start first.")
     async def meetings(self, info: Info) -> list[Annotated["Meeting", strawberry.lazy("schema.types.engagement")]]:
         return await info.context.loaders.workflow.meetings_by_client.load(self.id)

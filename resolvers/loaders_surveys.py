@@ -1,0 +1,22 @@
+"""DataLoaders of satisfaction scores, composing their row scope (staff only).
+
+Attached to the request's Loaders as `loaders.surveys`: one statement per batch of keys,
+so a Clients list showing every client's scores costs one statement however many rows.
+"""
+from __future__ import annotations
+
+from auth import scopes
+from auth.principal import Principal
+from models.surveys import SatisfactionSurvey
+from resolvers.db import RequestDb
+from resolvers.loaders import _by_id, _grouped
+
+
+class SurveyLoaders:
+    def __init__(self, db: RequestDb, principal: Principal) -> None:
+        scope = scopes.satisfaction_survey_scope(principal)
+        self.score = _by_id(db, SatisfactionSurvey, scope)
+        self.scores_by_client = _grouped(
+            db, SatisfactionSurvey, SatisfactionSurvey.client_id, scope,
+            (SatisfactionSurvey.responded_at.desc(), SatisfactionSurvey.id.desc()),
+        )
