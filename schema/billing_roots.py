@@ -11,25 +11,14 @@ from strawberry import relay
 from models import InvoiceStatus as InvoiceStatusModel
 from models import PaymentMethod as PaymentMethodModel
 from resolvers import billing, time_tracking
-from resolvers.errors import InputError, NotFound
+
 from schema.context import Info
 from schema.errors import UserError, run_mutation
+from schema.ids import decode_id
 from schema.types.billing import Invoice, Payment
 from schema.types.enums import InvoiceStatus, PaymentMethod
 from schema.types.pagination import Connection
 from schema.types.time import Expense, TimeEntry
-
-
-def _id_of(global_id: relay.GlobalID | None, type_name: str, field: str) -> int | None:
-    """The row id inside a global id of the expected type; anything else is simply not found."""
-    if global_id is None:
-        return None
-    if global_id.type_name != type_name:
-        raise NotFound(type_name.lower(), field=field)
-    try:
-        return int(global_id.node_id)
-    except ValueError:
-        raise NotFound(type_name.lower(), field=field) from None
 
 
 # ---- inputs
@@ -140,14 +129,7 @@ class VoidInvoicePayload:
 def _invoice_filter(filter: InvoiceFilterInput | None) -> billing.InvoiceFilter:
     if filter is None:
         return billing.InvoiceFilter()
-    client_id = None
-    if filter.client_id is not None:
-        if filter.client_id.type_name != "Client":
-            raise InputError("filter.clientId", "INVALID_ID", "clientId is the global id of a Client.")
-        try:
-            client_id = int(filter.client_id.node_id)
-        except ValueError:
-            raise InputError("filter.clientId", "INVALID_ID", "clientId is the global id of a Client.") from None
+    client_id = decode_id(filter.client_id, "Client", "filter.clientId")
     return billing.InvoiceFilter(
         statuses=tuple(InvoiceStatusModel(s) for s in filter.status or ()), client_id=client_id, overdue=filter.overdue
     )
@@ -182,8 +164,8 @@ class BillingMutation:
         async def work(session):
             return await time_tracking.log_time(
                 session, info.context.principal,
-                project_id=_id_of(input.project_id, "Project", "projectId"),
-                task_id=_id_of(input.task_id, "Task", "taskId"),
+                project_id=decode_id(input.project_id, "Project", "projectId"),
+                task_id=decode_id(input.task_id, "Task", "taskId"),
                 work_date=input.work_date, hours=input.hours, billable=input.billable, description=input.description,
             )
 
@@ -195,7 +177,7 @@ class BillingMutation:
         async def work(session):
             return await time_tracking.log_expense(
                 session, info.context.principal,
-                project_id=_id_of(input.project_id, "Project", "projectId"),
+                project_id=decode_id(input.project_id, "Project", "projectId"),
                 description=input.description, amount=input.amount, billable=input.billable,
                 incurred_on=input.incurred_on,
             )
@@ -208,7 +190,7 @@ class BillingMutation:
         async def work(session):
             return await billing.create_invoice(
                 session, info.context.principal,
-                client_id=_id_of(input.client_id, "Client", "clientId"),
+                client_id=decode_id(input.client_id, "Client", "clientId"),
                 issue_date=input.issue_date, due_date=input.due_date,
                 lines=[
                     billing.LineInput(l.description, l.quantity, l.unit_price, l.tax_rate) for l in input.lines
@@ -223,7 +205,7 @@ class BillingMutation:
     @strawberry.mutation(description="Send a DRAFT invoice: the client sees it in the portal and is notified.")
     async def send_invoice(self, info: Info, id: relay.GlobalID) -> SendInvoicePayload:
         async def work(session):
-            return await billing.send_invoice(session, info.context.principal, invoice_id=_id_of(id, "Invoice", "id"))
+            return await billing.send_invoice(session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id"))
 
         invoice, errors = await run_mutation(info, work)
         return SendInvoicePayload(invoice=invoice, errors=errors)
@@ -233,7 +215,7 @@ class BillingMutation:
         async def work(session):
             payment = await billing.record_payment(
                 session, info.context.principal,
-                invoice_id=_id_of(input.invoice_id, "Invoice", "invoiceId"),
+                invoice_id=decode_id(input.invoice_id, "Invoice", "invoiceId"),
                 amount=input.amount, received_on=input.received_on,
                 method=PaymentMethodModel(input.method), reference=input.reference,
             )
@@ -248,7 +230,7 @@ class BillingMutation:
     async def void_invoice(self, info: Info, id: relay.GlobalID, reason: str | None = None) -> VoidInvoicePayload:
         async def work(session):
             return await billing.void_invoice(
-                session, info.context.principal, invoice_id=_id_of(id, "Invoice", "id"), reason=reason
+                session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id"), reason=reason
             )
 
         invoice, errors = await run_mutation(info, work)

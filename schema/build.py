@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -50,6 +51,11 @@ class AgencySchema(strawberry.Schema):
                 error.extensions = {"code": "NOT_FOUND"}
             elif isinstance(original, Refused):
                 error.extensions = {"code": original.code}
+            elif isinstance(original, GlobalIDValueError):
+                # A global id naming no type of this schema: bad input, not a server fault.
+                error.message = "That is not a global id this API gave out."
+                error.original_error = None
+                error.extensions = {"code": "BAD_USER_INPUT", "reason": "INVALID_ID"}
             elif original is not None and not isinstance(original, GraphQLError):
                 log.error("unexpected error (request %s) at %s", request_id, error.path, exc_info=original)
                 if not debug:

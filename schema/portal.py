@@ -11,22 +11,12 @@ from resolvers import portal
 from resolvers.auth_flow import sign_in_user
 from schema.context import Info
 from schema.errors import UserError, run_mutation
+from schema.ids import decode_id
 from schema.mutation import AuthPayload, payload_for
 from schema.types.billing import Invoice
 from schema.types.clients import Client
 from schema.types.people import User
 from schema.types.work import Comment, Task
-
-
-def _id_of(global_id: relay.GlobalID, type_name: str, field: str) -> int:
-    from resolvers.errors import NotFound
-
-    if global_id.type_name != type_name:
-        raise NotFound(type_name.lower(), field=field)
-    try:
-        return int(global_id.node_id)
-    except ValueError:
-        raise NotFound(type_name.lower(), field=field) from None
 
 
 @strawberry.type
@@ -56,7 +46,7 @@ class PortalMutation:
 
         async def work(session):
             return await portal.grant_portal_access(
-                session, ctx.principal, contact_id=_id_of(contact_id, "Contact", "contactId"),
+                session, ctx.principal, contact_id=decode_id(contact_id, "Contact", "contactId"),
                 accept_url=ctx.services.portal_accept_url,
             )
 
@@ -80,7 +70,7 @@ class PortalMutation:
     @strawberry.mutation(description="Take portal access away: the user can no longer sign in; its tokens stop working at once.")
     async def revoke_portal_access(self, info: Info, user_id: relay.GlobalID) -> PortalAccessPayload:
         async def work(session):
-            return await portal.revoke_portal_access(session, info.context.principal, user_id=_id_of(user_id, "User", "userId"))
+            return await portal.revoke_portal_access(session, info.context.principal, user_id=decode_id(user_id, "User", "userId"))
 
         user, errors = await run_mutation(info, work)
         return PortalAccessPayload(errors=errors) if errors else PortalAccessPayload(user=user)
@@ -91,7 +81,7 @@ class PortalMutation:
 
         async def work(session):
             return await portal.issue_view_as(
-                session, ctx.principal, ctx.services.tokens, user_id=_id_of(user_id, "User", "userId"), ttl=ctx.services.view_as_ttl
+                session, ctx.principal, ctx.services.tokens, user_id=decode_id(user_id, "User", "userId"), ttl=ctx.services.view_as_ttl
             )
 
         result, errors = await run_mutation(info, work)

@@ -12,7 +12,7 @@ from resolvers import surveys
 from schema.context import Info
 from schema.errors import run_mutation
 from schema.types.surveys import RecordSatisfactionScoreInput, SatisfactionScorePayload
-from schema.types.workflow_inputs import decode_id
+from schema.ids import decode_id
 
 
 @strawberry.type

@@ -236,7 +236,7 @@ async def test_wrong_transitions_are_typed_errors_and_change_nothing(api, factor
     assert await errors(SEND_INVOICE, {"id": void["id"]}, "sendInvoice") == [("id", "INVALID_TRANSITION")]
     assert await errors(SEND_INVOICE, {"id": paid["id"]}, "sendInvoice") == [("id", "INVALID_TRANSITION")]
     assert await errors(SEND_INVOICE, {"id": gid("Invoice", 999999)}, "sendInvoice") == [("id", "NOT_FOUND")]
-    assert await errors(SEND_INVOICE, {"id": gid("Client", a.client.id)}, "sendInvoice") == [("id", "NOT_FOUND")]
+    assert await errors(SEND_INVOICE, {"id": gid("Client", a.client.id)}, "sendInvoice") == [("id", "INVALID_ID")]
     assert await counts(db) == before
     async with db() as session:
         assert dict((await session.execute(sa.select(Invoice.id, Invoice.status))).all()) == statuses
@@ -276,7 +276,7 @@ async def test_bad_invoice_input_is_a_typed_error_and_writes_nothing(api, factor
     before = await counts(db)
     cases = [
         ({"clientId": gid("Client", 999999), "lines": [_line(*ok_line)]}, "clientId", "NOT_FOUND"),
-        ({"clientId": gid("Project", a.project.id), "lines": [_line(*ok_line)]}, "clientId", "NOT_FOUND"),
+        ({"clientId": gid("Project", a.project.id), "lines": [_line(*ok_line)]}, "clientId", "INVALID_ID"),
         (_fixed(a.client, ("Work", "0", "100", "0")), "lines.0.quantity", "MUST_BE_POSITIVE"),
         (_fixed(a.client, ok_line, ("Work", "-1", "100", "0")), "lines.1.quantity", "MUST_BE_POSITIVE"),
         (_fixed(a.client, ("Work", "1", "-0.01", "0")), "lines.0.unitPrice", "TOO_SMALL"),

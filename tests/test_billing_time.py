@@ -107,7 +107,7 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
     before = await counts(db)
     cases = [
         (dict(projectId=gid("Project", 999999)), "projectId", "NOT_FOUND"),
-        (dict(projectId=gid("Task", a.project.id)), "projectId", "NOT_FOUND"),
+        (dict(projectId=gid("Task", a.project.id)), "projectId", "INVALID_ID"),
         (dict(taskId=gid("Task", other_task.id)), "taskId", "TASK_NOT_IN_PROJECT"),
         (dict(taskId=gid("Task", 999999)), "taskId", "NOT_FOUND"),
         (dict(projectId=gid("Project", cancelled.id)), "projectId", "PROJECT_CANCELLED"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -44,6 +44,7 @@ class InvoiceLine:
 @strawberry.type
 class Invoice(ModelNode):
     __model__ = models.Invoice
+    __loader__ = "invoice"
 
     id: relay.NodeID[int]
     number: int
@@ -96,15 +97,11 @@ class Invoice(ModelNode):
     async def payments(self, info: Info) -> "list[Payment]":
         return await info.context.loaders.payments_by_invoice.load(self.id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.invoice.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type
 class Payment(ModelNode):
     __model__ = models.Payment
+    __loader__ = "payment"
 
     id: relay.NodeID[int]
     received_on: dt.date
@@ -116,7 +113,3 @@ class Payment(ModelNode):
     async def invoice(self, info: Info) -> Invoice | None:
         return await info.context.loaders.invoice.load(self.invoice_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.payment.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -33,6 +33,7 @@ class ClientStatus:
 @strawberry.type(description="A person at a client.")
 class Contact(ModelNode):
     __model__ = models.Contact
+    __loader__ = "contact"
 
     id: relay.NodeID[int]
     full_name: str
@@ -53,15 +54,11 @@ class Contact(ModelNode):
             return None
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.contact.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="A client company. Clients are never deleted: a finished relationship is Churned.")
 class Client(ModelNode):
     __model__ = models.Client
+    __loader__ = "client"
 
     id: relay.NodeID[int]
     name: str
@@ -164,7 +161,3 @@ class Client(ModelNode):
         page = await info.context.loaders.workflow.activity_page.load((self.id, page_size(first), after))
         return ActivityConnection.from_page(page)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.client.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

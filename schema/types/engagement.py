@@ -33,6 +33,7 @@ async def _user(info: Info, user_id: int | None) -> Any:
 @strawberry.type(description="A prospect in the sales pipeline, until it is Won and converted into a client. Staff only.")
 class Lead(ModelNode):
     __model__ = models.Lead
+    __loader__ = "workflow.lead"
 
     id: relay.NodeID[int]
     company_name: str | None
@@ -57,15 +58,11 @@ class Lead(ModelNode):
         client_id = self.converted_client_id  # type: ignore[attr-defined]
         return None if client_id is None else await info.context.loaders.client.load(client_id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.workflow.lead.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="An upsell or cross-sell on an existing client. Staff only: a client never sees one.")
 class Opportunity(ModelNode):
     __model__ = models.Opportunity
+    __loader__ = "workflow.opportunity"
 
     id: relay.NodeID[int]
     title: str | None
@@ -84,15 +81,11 @@ class Opportunity(ModelNode):
     async def client(self, info: Info) -> _Client | None:
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.workflow.opportunity.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="A touchpoint the team logged with a client: a call, an e-mail, a meeting, a check-in. Staff only.")
 class Interaction(ModelNode):
     __model__ = models.Interaction
+    __loader__ = "workflow.interaction"
 
     id: relay.NodeID[int]
     kind: InteractionKind | None
@@ -113,15 +106,11 @@ class Interaction(ModelNode):
     async def client(self, info: Info) -> _Client | None:
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.workflow.interaction.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="A meeting with a client, booked by the team or requested from the portal.")
 class Meeting(ModelNode):
     __model__ = models.Meeting
+    __loader__ = "workflow.meeting"
 
     id: relay.NodeID[int]
     title: str
@@ -144,15 +133,11 @@ class Meeting(ModelNode):
     async def client(self, info: Info) -> _Client | None:
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.workflow.meeting.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="One entry of a client's activity feed: who did what, to what, when.")
 class Activity(ModelNode):
     __model__ = models.Activity
+    __loader__ = "workflow.activity"
 
     id: relay.NodeID[int]
     kind: ActivityKind
@@ -176,11 +161,6 @@ class Activity(ModelNode):
     async def client(self, info: Info) -> _Client | None:
         client_id = self.client_id  # type: ignore[attr-defined]
         return None if client_id is None else await info.context.loaders.client.load(client_id)
-
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.workflow.activity.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
 
 
 @strawberry.type(description="A page of the activity feed.")

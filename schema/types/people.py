@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 @strawberry.type(description="A member of the team or a portal user. A client sees the team's display names only.")
 class User(ModelNode):
     __model__ = models.User
+    __loader__ = "user"
 
     id: relay.NodeID[int]
     full_name: str
@@ -31,11 +32,6 @@ class User(ModelNode):
     hourly_cost_rate: Decimal | None
     hourly_bill_rate: Decimal | None
     last_login_at: dt.datetime | None
-
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.user.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
 
 
 @strawberry.type(description="The caller: who this token acts for.")

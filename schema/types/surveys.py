@@ -7,7 +7,7 @@ portal user who has just answered gets its own answer back in the payload, nothi
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -27,6 +27,7 @@ _Contact = Annotated["Contact", strawberry.lazy("schema.types.clients")]
 @strawberry.type(description="A client's answer to \"How likely are you to recommend us?\" (0-10), for NPS.")
 class SatisfactionScore(ModelNode):
     __model__ = models.SatisfactionSurvey
+    __loader__ = "surveys.score"
 
     id: relay.NodeID[int]
     score: int = strawberry.field(description="0 to 10: 9-10 promoter, 7-8 passive, 0-6 detractor.")
@@ -41,11 +42,6 @@ class SatisfactionScore(ModelNode):
     async def contact(self, info: Info) -> _Contact | None:
         contact_id = self.contact_id  # type: ignore[attr-defined]
         return None if contact_id is None else await info.context.loaders.contact.load(contact_id)
-
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.surveys.score.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
 
 
 @strawberry.input(description="A satisfaction score to record.")

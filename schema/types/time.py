@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -30,6 +30,7 @@ _ZERO = Decimal("0")
 @strawberry.type(description="Hours someone worked on a project, with the cost and bill rates captured when logged.")
 class TimeEntry(ModelNode):
     __model__ = models.TimeEntry
+    __loader__ = "billing.time_entry"
 
     id: relay.NodeID[int]
     work_date: dt.date
@@ -70,15 +71,11 @@ class TimeEntry(ModelNode):
         task_id = self.task_id  # type: ignore[attr-defined]
         return None if task_id is None else await info.context.loaders.task.load(task_id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.billing.time_entry.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type(description="Money the agency spent on a project; a billable one is passed on to the client at cost.")
 class Expense(ModelNode):
     __model__ = models.Expense
+    __loader__ = "billing.expense"
 
     id: relay.NodeID[int]
     description: str
@@ -109,7 +106,3 @@ class Expense(ModelNode):
     async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types.work")] | None:
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.billing.expense.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

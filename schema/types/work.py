@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -31,6 +30,7 @@ class Deliverable:
 @strawberry.type(description="A REPLY (the client sees it) or a NOTE (internal) on a task or a project.")
 class Comment(ModelNode):
     __model__ = models.Comment
+    __loader__ = "comment"
 
     id: relay.NodeID[int]
     kind: CommentKind
@@ -51,15 +51,11 @@ class Comment(ModelNode):
     async def project(self, info: Info) -> "Project | None":
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.comment.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type
 class Task(ModelNode):
     __model__ = models.Task
+    __loader__ = "task"
 
     id: relay.NodeID[int]
     title: str
@@ -87,15 +83,11 @@ class Task(ModelNode):
     async def deliverables(self, info: Info) -> list[Deliverable]:
         return await info.context.loaders.deliverables_by_task.load(self.id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.task.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]
-
 
 @strawberry.type
 class Project(ModelNode):
     __model__ = models.Project
+    __loader__ = "project"
 
     id: relay.NodeID[int]
     name: str
@@ -127,7 +119,3 @@ class Project(ModelNode):
     async def expenses(self, info: Info) -> list[Expense]:
         return await info.context.loaders.billing.expenses_by_project.load(self.id)
 
-    @classmethod
-    async def resolve_nodes(cls, *, info: Info, node_ids: Any, required: bool = False) -> list[Any]:
-        rows = await info.context.loaders.project.load_many([int(i) for i in node_ids])
-        return [strawberry.cast(cls, row) if row is not None else None for row in rows]

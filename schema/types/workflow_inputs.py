@@ -12,8 +12,8 @@ from typing import Any
 import strawberry
 from strawberry import UNSET, relay
 
-from resolvers.errors import InputError
 from schema.errors import UserError
+from schema.ids import decode_id
 from schema.types.clients import Client, ClientStatus, Contact
 from schema.types.engagement import Interaction, Lead, Meeting, Opportunity
 from schema.types.enums import (
@@ -27,18 +27,6 @@ from schema.types.enums import (
     TaskStatus,
 )
 from schema.types.work import Comment, Project, Task
-
-
-def decode_id(value: relay.GlobalID | None, type_name: str, field: str) -> int | None:
-    """The row id inside a global id of the expected type (call it inside the mutation's work)."""
-    if value is None:
-        return None
-    if value.type_name != type_name:
-        raise InputError(field, "INVALID_ID", f"Expected the id of a {type_name}.")
-    try:
-        return int(value.node_id)
-    except ValueError as error:
-        raise InputError(field, "INVALID_ID", f"Expected the id of a {type_name}.") from error
 
 
 def given(data: Any, *, skip: tuple[str, ...] = (), ids: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
