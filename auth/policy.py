@@ -74,6 +74,12 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"),
     **_fields("UserError", O, "field", "code", "message"),
     **_fields("Query", P, "portalHome"),
+    # Notifications are each user's own (row scope): SELF.
+    **_fields("Query", S, "notifications"),
+    **_fields("Notification", S, "id", "kind", "message", "subjectType", "subjectId", "createdAt", "readAt"),
+    **_fields("NotificationConnection", S, "edges", "pageInfo", "totalCount"),
+    **_fields("NotificationEdge", S, "cursor", "node"),
+    **_fields("MarkNotificationsReadPayload", S, "marked", "errors"),
     **_fields("PortalHome", P, "client", "openTasks", "recentReplies", "canBookMeetings"),
     **_fields("PortalHome", F, "openInvoices"),
     **_fields("PortalAccessPayload", P, "user", "invitationExpiresAt", "errors"),
@@ -302,6 +308,7 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "revokePortalAccess": LEADERS,
     "acceptInvitation": None,
     "viewAs": LEADERS,
+    "markNotificationsRead": EVERYONE,
     # -- client workflows (issue 5) --
     "createLead": STAFF,
     "updateLeadStage": STAFF,

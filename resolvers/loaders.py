@@ -27,6 +27,7 @@ from models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    Notification,
     Payment,
     Project,
     ProjectStatus,
@@ -96,6 +97,7 @@ class Loaders:
         self.user = _by_id(db, User, scopes.user_scope(p))
         self.invoice = _by_id(db, Invoice, scopes.invoice_scope(p))
         self.payment = _by_id(db, Payment, scopes.payment_scope(p))
+        self.notification = _by_id(db, Notification, scopes.notification_scope(p))
         # Statuses are the agency's configuration, not client data: no row scope.
         self.status = _by_id(db, ClientStatus, sa.true())
 

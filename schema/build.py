@@ -18,6 +18,7 @@ from resolvers.errors import InputError, NotFound, Refused
 from schema.billing_roots import BillingMutation, BillingQuery
 from schema.enforcement import FieldPolicyExecutionContext
 from schema.mutation import Mutation as SignInMutation
+from schema.notifications import NotificationMutation, NotificationQuery
 from schema.portal import PortalMutation, PortalQuery
 from schema.query import Query as CoreQuery
 from schema.reports_roots import ReportsQuery
@@ -74,6 +75,7 @@ def _roots() -> tuple[type, type]:
         CoreQuery,
         # -- portal access and view-as (issue 4) --
         PortalQuery,
+        NotificationQuery,
         # -- client workflows (issue 5) --
         WorkflowQuery,
         # -- billing workflows (issue 5) --
@@ -85,6 +87,7 @@ def _roots() -> tuple[type, type]:
         SignInMutation,
         # -- portal access and view-as (issue 4) --
         PortalMutation,
+        NotificationMutation,
         # -- client workflows (issue 5) --
         WorkflowMutation,
         # -- billing workflows (issue 5) --

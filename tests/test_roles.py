@@ -74,6 +74,7 @@ async def _plant(factory):
                        ends_at=dt.datetime(2026, 12, 1, 11, tzinfo=dt.timezone.utc)),
         models.Activity(client_id=client.id, actor_id=staff.id, kind=ActivityKind.PROJECT_UPDATED, summary="update", client_visible=True),
         models.Lead(company_name="Prospect"),
+        models.Notification(user_id=staff.id, kind="TASK_ASSIGNED", message="You have a task", subject_type="Task", subject_id=task.id),
         models.SatisfactionSurvey(client_id=client.id, score=9, comment="Great launch"),
     )
     # Another company's rows: hidden from the portal user.
