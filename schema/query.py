@@ -6,7 +6,9 @@ from strawberry import relay
 
 from auth.principal import Principal
 from resolvers.clients import ClientFilter, ClientOrderField, list_clients
+from resolvers.errors import InputError
 from resolvers.pagination import SortDirection
+from resolvers.users import get_user_unscoped
 from schema.context import Info
 from schema.types.clients import Client
 from schema.types.enums import ClientCategory, ClientTier
@@ -34,8 +36,6 @@ class ClientOrder:
 def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
     if filter is None:
         return ClientFilter()
-    from resolvers.errors import InputError
-
     try:
         status_ids = tuple(int(s) for s in filter.status_ids or ())
     except ValueError as error:
@@ -64,8 +64,6 @@ class Query:
         if principal.user_id is None:
             return None
         # The caller always sees itself, whatever its row scope says of other users.
-        from resolvers.users import get_user_unscoped
-
         user = await get_user_unscoped(info.context.db, principal.user_id)
         return None if user is None else _viewer(principal, user)
 
