@@ -422,6 +422,26 @@ def decide_arguments(coordinate: str, arguments: dict, principal: Principal) -> 
     return None
 
 
+# Writing a field needs at least the right to read it. These fields need more: the class
+# named here decides who may set them (whether a client sees the agency's costs is itself a
+# cost decision, so a MEMBER, who may read the switch, may not turn it).
+WRITE_CLASSES: dict[str, Sensitivity] = {
+    "Client.showCostsInPortal": Sensitivity.COST,
+}
+
+
+def decide_write(type_name: str, field_name: str, principal: Principal) -> Decision:
+    """May this caller set this field in a mutation it is allowed to call?"""
+    read = decide(type_name, field_name, principal)
+    stricter = WRITE_CLASSES.get(f"{type_name}.{field_name}")
+    if not read.allowed or stricter is None:
+        return read
+    rule = RULES[stricter][principal.role] if principal.role is not None else Rule.DENY
+    if rule is Rule.ALLOW:
+        return Decision(True, reason=f"writing it is {stricter.value}, which {principal.role.value} may")
+    return Decision(False, "FORBIDDEN", f"writing it is {stricter.value}, which {principal.role.value if principal.role else 'nobody anonymous'} may not")
+
+
 def decide_mutation(name: str, principal: Principal) -> Decision:
     if name not in MUTATION_ROLES:
         return Decision(False, "FORBIDDEN", f"Mutation.{name} is not in the mutation table: denied by default")
@@ -483,8 +503,11 @@ def policy_markdown(coordinates: list[str]) -> str:
         roles = MUTATION_ROLES.get(name, frozenset())
         marks = ["yes" if roles is None or role in roles else "no" for role in ROLE_COLUMNS]
         lines.append(f"| {name}{' (anyone)' if roles is None else ''} | " + " | ".join(marks) + " |")
+    lines += ["", "| field set by a mutation | class needed to write it |", "|---|---|"]
+    lines += [f"| {coordinate} | {sensitivity.value} |" for coordinate, sensitivity in sorted(WRITE_CLASSES.items())]
     lines.append("")
-    lines.append("View-as tokens are read-only: every mutation is refused. Rows are limited by auth/scopes.py.")
+    lines.append("Writing any other field needs the right to read it. View-as tokens are read-only:")
+    lines.append("every mutation is refused. Rows are limited by auth/scopes.py.")
     return "\n".join(lines)
 
 

@@ -39,7 +39,6 @@ from sqlalchemy.sql import ColumnElement
 
 from auth.principal import Principal
 from auth.scopes import (
-    client_scope,
     contact_scope,
     expense_scope,
     invoice_scope,
@@ -67,7 +66,8 @@ from models.base import CENT, money, utcnow
 from resolvers.activity import notify, queue_email, record_activity
 from resolvers.billing_input import MAX_MONEY, decimal_input, not_in_future, text_input, today
 from resolvers.db import RequestDb
-from resolvers.errors import InputError, NotFound
+from resolvers.errors import InputError
+from resolvers.lookup import visible_row
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 
 FIRST_INVOICE_NUMBER = 1001
@@ -279,9 +279,7 @@ async def create_invoice(
     fixed = _fixed_lines(lines)
     pulled_tax = _tax_rate("taxRate", tax_rate)
     text = text_input("notes", notes, max_length=MAX_NOTES, what="notes")
-    client = await session.scalar(sa.select(Client).where(Client.id == client_id, client_scope(principal)))
-    if client is None:
-        raise NotFound("client", field="clientId")
+    client = await visible_row(session, principal, Client, client_id, what="client", field="clientId")
     issue = issue_date or today()
     due = due_date or issue + dt.timedelta(days=client.payment_terms_days)
     if due < issue:
@@ -339,11 +337,7 @@ async def create_invoice(
 async def _invoice_for_update(session: AsyncSession, principal: Principal, invoice_id: int, field: str) -> Invoice:
     """The invoice, locked until the transaction ends (PostgreSQL; SQLite's write lock is already held),
     so a payment, a send and a void of one invoice never interleave."""
-    invoice = await session.scalar(
-        sa.select(Invoice).where(Invoice.id == invoice_id, invoice_scope(principal)).with_for_update()
-    )
-    if invoice is None:
-        raise NotFound("invoice", field=field)
+    invoice = await visible_row(session, principal, Invoice, invoice_id, what="invoice", field=field, lock=True)
     return invoice
 
 

@@ -45,7 +45,6 @@ from resolvers.workflow_input import (
     staff_member,
 )
 
-LEADERS = (Role.ADMIN, Role.MANAGER)
 
 
 # ---- leads
@@ -209,8 +208,7 @@ async def _clean_client(session: AsyncSession, principal: Principal, data: dict[
             raise InputError("input.paymentTermsDays", "OUT_OF_RANGE", "Payment terms are 0 to 365 days.")
         out["payment_terms_days"] = days
     if data.get("show_costs_in_portal") is not None:
-        if principal.role not in LEADERS:
-            raise Refused("Only an ADMIN or MANAGER decides whether a client sees costs (input.showCostsInPortal).")
+        may_write(principal, "Client.showCostsInPortal", "input.showCostsInPortal")
         out["show_costs_in_portal"] = bool(data["show_costs_in_portal"])
     if data.get("portal_booking_enabled") is not None:
         out["portal_booking_enabled"] = bool(data["portal_booking_enabled"])

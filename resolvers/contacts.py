@@ -18,10 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
-from auth.scopes import client_scope, contact_scope
 from models import ActivityKind, Client, Contact
 from resolvers.activity import record_activity
-from resolvers.errors import InputError, NotFound
+from resolvers.errors import InputError
+from resolvers.lookup import visible_row
 from resolvers.workflow_input import optional_email, optional_text, required_text
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "title", "is_decision_maker", "internal_notes")
@@ -51,21 +51,11 @@ def clean_contact(prefix: str, data: dict[str, Any], *, partial: bool = False) -
 
 async def locked_client(session: AsyncSession, principal: Principal, client_id: int, field: str = "clientId") -> Client:
     """The client, within the caller's scope, locked for the rest of the transaction on PostgreSQL."""
-    client = await session.scalar(
-        sa.select(Client).where(Client.id == client_id, client_scope(principal)).with_for_update()
-    )
-    if client is None:
-        raise NotFound("client", field=field)
-    return client
+    return await visible_row(session, principal, Client, client_id, what="client", field=field, lock=True)
 
 
 async def _contact(session: AsyncSession, principal: Principal, contact_id: int, field: str = "contactId") -> Contact:
-    contact = await session.scalar(
-        sa.select(Contact).where(Contact.id == contact_id, contact_scope(principal)).with_for_update()
-    )
-    if contact is None:
-        raise NotFound("contact", field=field)
-    return contact
+    return await visible_row(session, principal, Contact, contact_id, what="contact", field=field, lock=True)
 
 
 async def _refuse_duplicate_email(
@@ -153,9 +143,7 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
 
 
 async def set_primary_contact(session: AsyncSession, principal: Principal, *, contact_id: int) -> Contact:
-    contact = await session.scalar(sa.select(Contact).where(Contact.id == contact_id, contact_scope(principal)))
-    if contact is None:
-        raise NotFound("contact", field="contactId")
+    contact = await visible_row(session, principal, Contact, contact_id, what="contact", field="contactId")
     if contact.client_id is None:
         raise InputError("contactId", "NO_CLIENT", "Link the contact to a client before making it primary.")
     client = await locked_client(session, principal, contact.client_id, field="contactId")

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
-from auth.scopes import meeting_scope, opportunity_scope
 from models import (
     ActivityKind,
     Client,
@@ -41,6 +40,7 @@ from models.base import utcnow
 from resolvers.activity import notify, queue_email, record_activity
 from resolvers.contacts import locked_client
 from resolvers.errors import InputError, NotFound, Refused
+from resolvers.lookup import visible_row
 from resolvers.workflow_input import amount, aware, not_in_future, optional_text, required_text, staff_member
 
 MEETING_TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
@@ -111,11 +111,7 @@ async def update_meeting(session: AsyncSession, principal: Principal, *, meeting
     """Confirm, cancel, complete or reschedule (staff)."""
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
-    meeting = await session.scalar(
-        sa.select(Meeting).where(Meeting.id == meeting_id, meeting_scope(principal)).with_for_update()
-    )
-    if meeting is None:
-        raise NotFound("meeting", field="input.meetingId")
+    meeting = await visible_row(session, principal, Meeting, meeting_id, what="meeting", field="input.meetingId", lock=True)
     values: dict[str, Any] = {}
     if "title" in changes:
         values["title"] = required_text("input.title", changes["title"], 300)
@@ -236,11 +232,9 @@ async def update_opportunity(
             values[key] = changes[key]
     if "owner_id" in changes:
         values["owner_id"] = await _staff_id(session, changes["owner_id"], "input.ownerId")
-    opportunity = await session.scalar(
-        sa.select(Opportunity).where(Opportunity.id == opportunity_id, opportunity_scope(principal)).with_for_update()
+    opportunity = await visible_row(
+        session, principal, Opportunity, opportunity_id, what="opportunity", field="input.opportunityId", lock=True
     )
-    if opportunity is None:
-        raise NotFound("opportunity", field="input.opportunityId")
     if opportunity.stage in CLOSED_STAGES:
         raise InputError("input.opportunityId", "OPPORTUNITY_CLOSED",
                          f"The opportunity is {opportunity.stage.value}; a closed opportunity is final.")

@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
-from auth.scopes import project_scope, task_scope
 from models import ActivityKind, Project, ProjectHealth, ProjectStatus, Task, TaskStatus, User
 from models.base import utcnow
 from resolvers.activity import notify, record_activity
 from resolvers.contacts import locked_client
-from resolvers.errors import InputError, NotFound
+from resolvers.errors import InputError
+from resolvers.lookup import visible_row
 from resolvers.workflow_input import amount, date_range, hours, may_write, optional_text, required_text, staff_member
 
 MAX_INITIAL_TASKS = 100
@@ -136,11 +136,7 @@ async def create_project(
 
 
 async def _project(session: AsyncSession, principal: Principal, project_id: int, field: str) -> Project:
-    project = await session.scalar(
-        sa.select(Project).where(Project.id == project_id, project_scope(principal)).with_for_update()
-    )
-    if project is None:
-        raise NotFound("project", field=field)
+    project = await visible_row(session, principal, Project, project_id, what="project", field=field, lock=True)
     return project
 
 
@@ -204,9 +200,7 @@ async def update_project(session: AsyncSession, principal: Principal, *, project
 
 
 async def _task(session: AsyncSession, principal: Principal, task_id: int, field: str) -> Task:
-    task = await session.scalar(sa.select(Task).where(Task.id == task_id, task_scope(principal)).with_for_update())
-    if task is None:
-        raise NotFound("task", field=field)
+    task = await visible_row(session, principal, Task, task_id, what="task", field=field, lock=True)
     return task
 
 

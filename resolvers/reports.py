@@ -193,14 +193,15 @@ async def invoiced(db: RequestDb, principal: Principal, client_ids: Sequence[int
     return {client_id: Invoiced(money(amount), int(count)) for client_id, amount, count in await db.rows(statement)}
 
 
-async def time_by_project(
-    db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
-) -> dict[int, TimeInvestment]:
+def _time_per(
+    principal: Principal, client_ids: Sequence[int], period: ReportPeriod, group: Any
+) -> sa.Select:
+    """(client id, group, hours, billable hours, cost) of the visible time in the period, per group."""
     billable_hours = sa.func.sum(sa.case((TimeEntry.billable.is_(True), TimeEntry.hours), else_=0))
-    statement = (
+    return (
         sa.select(
             Project.client_id,
-            TimeEntry.project_id,
+            group,
             sa.func.sum(TimeEntry.hours),
             billable_hours,
             sa.func.sum(TimeEntry.hours * TimeEntry.cost_rate),
@@ -212,11 +213,18 @@ async def time_by_project(
             scopes.time_entry_scope(principal),
             period.clause(TimeEntry.work_date),
         )
-        .group_by(Project.client_id, TimeEntry.project_id)
-        .order_by(Project.client_id, sa.func.sum(TimeEntry.hours).desc(), TimeEntry.project_id)
+        .group_by(Project.client_id, group)
+        .order_by(Project.client_id, sa.func.sum(TimeEntry.hours).desc(), group)
     )
+
+
+async def time_by_project(
+    db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
+) -> dict[int, TimeInvestment]:
     found: dict[int, TimeInvestment] = defaultdict(TimeInvestment)
-    for client_id, project_id, total, billable, cost in await db.rows(statement):
+    for client_id, project_id, total, billable, cost in await db.rows(
+        _time_per(principal, client_ids, period, TimeEntry.project_id)
+    ):
         found[client_id].by_project.append(ProjectTime(project_id, hours(total), hours(billable), money(cost)))
     return found
 
@@ -224,26 +232,7 @@ async def time_by_project(
 async def time_by_member(
     db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
 ) -> dict[int, list[MemberTime]]:
-    billable_hours = sa.func.sum(sa.case((TimeEntry.billable.is_(True), TimeEntry.hours), else_=0))
-    statement = (
-        sa.select(
-            Project.client_id,
-            TimeEntry.user_id,
-            sa.func.sum(TimeEntry.hours),
-            billable_hours,
-            sa.func.sum(TimeEntry.hours * TimeEntry.cost_rate),
-        )
-        .join(Project, Project.id == TimeEntry.project_id)
-        .where(
-            Project.client_id.in_(client_ids),
-            scopes.project_scope(principal),
-            scopes.time_entry_scope(principal),
-            period.clause(TimeEntry.work_date),
-        )
-        .group_by(Project.client_id, TimeEntry.user_id)
-        .order_by(Project.client_id, sa.func.sum(TimeEntry.hours).desc(), TimeEntry.user_id)
-    )
-    rows = await db.rows(statement)
+    rows = await db.rows(_time_per(principal, client_ids, period, TimeEntry.user_id))
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for client_id, _, total, _, _ in rows:
         totals[client_id] += hours(total)

@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
-from auth.scopes import client_scope, contact_scope, user_scope
+from auth.scopes import contact_scope, user_scope
 from models import ActivityKind, Client, Contact, User
 from models.base import utcnow
 from models.surveys import SatisfactionSurvey
 from resolvers.activity import record_activity
 from resolvers.errors import InputError, NotFound
+from resolvers.lookup import visible_row
 from resolvers.workflow_input import not_in_future, optional_text
 
 MIN_SCORE, MAX_SCORE = 0, 10
@@ -54,9 +55,7 @@ async def record_satisfaction_score(
         client_id = principal.client_id if client_id is None else client_id
     elif client_id is None:
         raise InputError("input.clientId", "REQUIRED", "Say which client gave the score.")
-    client = await session.scalar(sa.select(Client).where(Client.id == client_id, client_scope(principal)))
-    if client is None:
-        raise NotFound("client", field="input.clientId")
+    client = await visible_row(session, principal, Client, client_id, what="client", field="input.clientId")
 
     contact = None
     if contact_id is not None:

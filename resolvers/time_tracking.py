@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
-from auth.scopes import project_scope, task_scope, time_entry_scope, user_scope
+from auth.scopes import time_entry_scope, user_scope
 from models import ActivityKind, Expense, Project, ProjectStatus, Task, TimeEntry, User
 from models.base import money
 from resolvers.activity import record_activity
 from resolvers.billing_input import decimal_input, not_in_future, text_input
 from resolvers.errors import InputError, NotFound
+from resolvers.lookup import visible_row
 
 MAX_HOURS = Decimal("24")
 MAX_TIME_DESCRIPTION = 2000
@@ -35,9 +36,7 @@ MAX_EXPENSE_DESCRIPTION = 300  # the column's length
 
 
 async def _open_project(session: AsyncSession, principal: Principal, project_id: int) -> Project:
-    project = await session.scalar(sa.select(Project).where(Project.id == project_id, project_scope(principal)))
-    if project is None:
-        raise NotFound("project", field="projectId")
+    project = await visible_row(session, principal, Project, project_id, what="project", field="projectId")
     if project.status is ProjectStatus.CANCELLED:
         raise InputError("projectId", "PROJECT_CANCELLED", "The project is cancelled: nothing more can be logged on it.")
     return project
@@ -60,9 +59,7 @@ async def log_time(
     text = text_input("description", description, max_length=MAX_TIME_DESCRIPTION, what="description")
     project = await _open_project(session, principal, project_id)
     if task_id is not None:
-        task = await session.scalar(sa.select(Task).where(Task.id == task_id, task_scope(principal)))
-        if task is None:
-            raise NotFound("task", field="taskId")
+        task = await visible_row(session, principal, Task, task_id, what="task", field="taskId")
         if task.project_id != project.id:
             raise InputError("taskId", "TASK_NOT_IN_PROJECT", "That task belongs to another project.")
     user = await session.scalar(sa.select(User).where(User.id == principal.user_id, user_scope(principal)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from auth.policy import decide
+from auth.policy import decide_write
 from auth.principal import Principal
 from models import Role, User
 from models.base import utcnow
@@ -104,10 +104,10 @@ def not_in_future(field: str, value: dt.datetime, leeway: dt.timedelta = dt.time
 
 
 def may_write(principal: Principal, coordinate: str, field: str) -> None:
-    """A caller may not write a field it may not read: a MEMBER sets no budget, payment terms
-    or portal cost switch, because the policy table keeps those from it."""
+    """A caller may not write a field it may not read (a MEMBER sets no budget or payment terms),
+    nor one the policy table's WRITE_CLASSES keeps stricter (the portal cost switch)."""
     type_name, field_name = coordinate.split(".", 1)
-    if not decide(type_name, field_name, principal).allowed:
+    if not decide_write(type_name, field_name, principal).allowed:
         raise Refused(f"You may not set {coordinate} ({field}).")
 
 

@@ -57,6 +57,7 @@ def test_policy_prints_every_field_with_its_class_and_readers(capsys):
     assert "| Client | internalNotes | INTERNAL | yes | yes | yes | no | by scope |" in out
     assert "| User | hourlyCostRate | PAYROLL | yes | yes | no | no | no |" in out
     assert "| viewAs | yes | yes | no | no | no |" in out
+    assert "| Client.showCostsInPortal | COST |" in out
 
 
 def test_policy_explain_answers_why_for_a_user(tmp_path, monkeypatch, capsys):

@@ -200,3 +200,27 @@ async def test_portal_users_may_not_change_clients_or_statuses(api, factory, db)
         assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await counts(db, *WRITES) == before
     assert await count(db, Client, Client.name == "Hacked") == 0
+
+
+async def test_the_portal_cost_switch_is_set_by_whom_the_policy_table_says(api, factory, db):
+    """WRITE_CLASSES: a MEMBER may read showCostsInPortal but not turn it; a MANAGER may."""
+    from strawberry.relay import GlobalID
+
+    from auth.policy import decide_write
+    from auth.principal import Principal
+    from models import Client, Role
+    from tests.factories import PASSWORD
+
+    client = await factory.client("Acme")
+    member = await factory.user(Role.MEMBER)
+    manager = await factory.user(Role.MANAGER)
+    assert decide_write("Client", "showCostsInPortal", Principal(user_id=member.id, role=Role.MEMBER)).allowed is False
+    query = """mutation($id: ID!) { updateClient(input: {clientId: $id, showCostsInPortal: true}) {
+      client { showCostsInPortal } errors { code } } }"""
+    gid = str(GlobalID("Client", str(client.id)))
+    refused = (await api.data(query, {"id": gid}, await api.login(member.email, PASSWORD)))["updateClient"]
+    assert refused["client"] is None and refused["errors"] == [{"code": "FORBIDDEN"}]
+    allowed = (await api.data(query, {"id": gid}, await api.login(manager.email, PASSWORD)))["updateClient"]
+    assert allowed == {"client": {"showCostsInPortal": True}, "errors": []}
+    async with db() as session:
+        assert (await session.get(Client, client.id)).show_costs_in_portal is True

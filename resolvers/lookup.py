@@ -1,0 +1,29 @@
+"""Finding the one row a mutation acts on, within the caller's row scope."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.principal import Principal
+from auth.scopes import SCOPES
+from resolvers.errors import NotFound
+
+T = TypeVar("T")
+
+
+async def visible_row(
+    session: AsyncSession, principal: Principal, model: type[T], row_id: Any, *, what: str, field: str | None,
+    lock: bool = False,
+) -> T:
+    """The row with this id that the caller may see, else NotFound (a hidden row and a missing
+    one answer alike). `lock` holds it until the transaction ends (PostgreSQL; SQLite's write
+    lock is already held), so two mutations of one row never interleave."""
+    statement = sa.select(model).where(model.id == row_id, SCOPES[model](principal))
+    if lock:
+        statement = statement.with_for_update()
+    row = await session.scalar(statement)
+    if row is None:
+        raise NotFound(what, field=field)
+    return row
