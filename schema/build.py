@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError

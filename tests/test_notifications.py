@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from strawberry.relay import GlobalID
 
-from models import CommentKind, Notification, Role
+from models import Notification, Role
 from tests.factories import PASSWORD
 
 LIST = """query($unread: Boolean!) { notifications(unreadOnly: $unread) { totalCount edges { node { id kind message readAt } } } }"""

@@ -9,7 +9,7 @@ import pytest
 from models import Activity, ActivityKind, Role, SatisfactionSurvey
 from models.base import utcnow
 from schema.build import build_schema
-from tests.factories import PASSWORD
+
 from tests.workflow_helpers import SIDE_TABLES, codes, counts, gid, mutate, portal, raw_id, rows, staff
 
 RECORD = """mutation($input: RecordSatisfactionScoreInput!) { recordSatisfactionScore(input: $input) {
