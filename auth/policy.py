@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from auth.principal import Principal
+from auth.principal import PolicyKey
 from models.enums import Role
 
 
@@ -276,8 +276,13 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("TimeEntry", C, "costRate", "costAmount"),
     **_fields("TimeEntry", F, "billRate", "billableAmount", "invoiced", "invoice"),
     **_fields("Expense", P, "id", "description", "billable", "incurredOn", "createdAt", "createdBy", "project"),
-    **_fields("Expense", C, "amount"),
-    **_fields("Expense", F, "billableAmount", "invoiced", "invoice"),
+    # A value from which a hidden value can be computed takes the class of what it reveals
+    # (the strictest of its inputs): billableAmount is the expense's cost whenever it is
+    # billable (expenses pass on at cost), so it is COST like `amount`. The exception is a
+    # document the client is sent: an invoice line says what it is billed, FINANCE, even
+    # when that passes a cost on.
+    **_fields("Expense", C, "amount", "billableAmount"),
+    **_fields("Expense", F, "invoiced", "invoice"),
     **_fields("LogTimePayload", P, "timeEntry", "errors"),
     **_fields("LogExpensePayload", P, "expense", "errors"),
     **_fields("CreateInvoicePayload", F, "invoice"),
@@ -292,8 +297,8 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
 
 
 # The mutation table: who may call each mutation. None means anyone, signed in or not.
-# Row-level conditions (a CLIENT's own tasks, REPLY only, booking enabled) are checked by
-# the resolver against the row scope; this table is the role gate, decided before execution.
+# What a caller may pass to a mutation it may call is in ARGUMENT_RULES below; which rows it
+# acts on is row scope. Both tables are checked before any resolver runs.
 STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER})
 MONEY = frozenset({Role.ADMIN, Role.MANAGER})
 LEADERS = frozenset({Role.ADMIN, Role.MANAGER})
@@ -303,77 +308,117 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "login": None,
     "refreshToken": None,
     "logout": None,
-    # -- portal access and view-as (issue 4) --
+    # Portal access and view-as
     "grantPortalAccess": LEADERS,
     "revokePortalAccess": LEADERS,
     "acceptInvitation": None,
     "viewAs": LEADERS,
     "markNotificationsRead": EVERYONE,
-    # -- client workflows (issue 5) --
+    # Client workflows
     "createLead": STAFF,
     "updateLeadStage": STAFF,
     "convertLead": STAFF,
     "createClient": STAFF,
-    "updateClient": STAFF,  # payment terms and the portal cost switch: ADMIN and MANAGER (resolver)
+    "updateClient": STAFF,
     "setClientStatus": STAFF,
     "reactivateClient": STAFF,
-    "deleteClient": STAFF,  # always refused with USE_CHURNED
+    "deleteClient": STAFF,  # always answered USE_CHURNED: clients are never deleted
     "createClientStatus": LEADERS,
     "addContact": STAFF,
     "linkContact": STAFF,
     "setPrimaryContact": STAFF,
     "updateContact": STAFF,
-    "createProject": STAFF,  # a budget: ADMIN and MANAGER (resolver)
+    "createProject": STAFF,
     "updateProject": STAFF,
     "createTask": STAFF,
-    "updateTask": STAFF,  # a CLIENT never changes status or assignment
-    "addComment": EVERYONE,  # a CLIENT: REPLY only, on its own visible tasks and projects (resolver)
-    "bookMeeting": EVERYONE,  # a CLIENT: its own client, where booking is enabled (resolver)
+    "updateTask": STAFF,
+    "addComment": EVERYONE,
+    "bookMeeting": EVERYONE,
     "updateMeeting": STAFF,
     "logInteraction": STAFF,
     "createOpportunity": STAFF,
     "updateOpportunity": STAFF,
-    # -- billing workflows (issue 5) --
+    # Billing workflows
     "logTime": STAFF,
     "logExpense": STAFF,
     "createInvoice": MONEY,
     "sendInvoice": MONEY,
     "recordPayment": MONEY,
     "voidInvoice": MONEY,
-    # -- reports (issue 6) --
-    "recordSatisfactionScore": EVERYONE,  # a CLIENT: its own client, as its own contact (resolver)
+    # Reports
+    "recordSatisfactionScore": EVERYONE,
 }
 
 
 @dataclass(frozen=True, slots=True)
-class ArgumentGuard:
-    """An argument that filters, searches or sorts by a field: the caller must be able to read
-    that field, or the argument would be an oracle for the hidden value."""
+class ArgumentRule:
+    """A rule on one argument (or input field) of a field or mutation, decided by the policy key
+    alone, before execution. It applies when the argument is given a non-empty value (or, with
+    `value`, that one enum value). The caller must meet every condition the rule names:
 
-    path: tuple[str, ...]        # where the argument sits, e.g. ("filter", "statusIds")
-    value: str | None            # only this (enum) value is guarded; None: any non-empty value
-    guarded_field: str           # the "Type.field" whose class decides
+    - `reads`: it filters, searches or sorts by this "Type.field", so the caller must be able to
+      read that field (else the argument is an oracle for the hidden value);
+    - `writes`: it sets this "Type.field", so the caller must be able to write it (decide_write);
+    - `roles`: only these roles may use it at all.
+
+    A refused argument refuses the whole field (null + FORBIDDEN), and is left out of the
+    caller's schema view: the argument or input field, or with `value`, that enum value.
+    """
+
+    path: tuple[str, ...]
+    value: str | None = None
+    reads: str | None = None
+    writes: str | None = None
+    roles: frozenset[Role] | None = None
+    why: str = ""
+
+    @property
+    def label(self) -> str:
+        return ".".join(self.path) + (f" = {self.value}" if self.value is not None else "")
 
 
-ARGUMENT_GUARDS: dict[str, tuple[ArgumentGuard, ...]] = {
+_R = ArgumentRule
+_client_writes = (
+    _R(("input", "tier"), writes="Client.tier"),
+    _R(("input", "internalNotes"), writes="Client.internalNotes"),
+    _R(("input", "paymentTermsDays"), writes="Client.paymentTermsDays"),
+    _R(("input", "showCostsInPortal"), writes="Client.showCostsInPortal"),
+)
+ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
     "Query.clients": (
-        ArgumentGuard(("filter", "statusIds"), None, "Client.status"),
-        ArgumentGuard(("filter", "categories"), None, "Client.status"),
-        ArgumentGuard(("filter", "search"), None, "Client.name"),
-        ArgumentGuard(("orderBy", "field"), "NAME", "Client.name"),
-        ArgumentGuard(("orderBy", "field"), "CREATED_AT", "Client.createdAt"),
-        ArgumentGuard(("orderBy", "field"), "LAST_INTERACTION", "Client.lastInteractionAt"),
-        # -- client workflows (issue 5) --
-        ArgumentGuard(("filter", "tiers"), None, "Client.tier"),
+        _R(("filter", "statusIds"), reads="Client.status"),
+        _R(("filter", "categories"), reads="Client.status"),
+        _R(("filter", "search"), reads="Client.name"),
+        _R(("filter", "tiers"), reads="Client.tier"),
+        _R(("orderBy", "field"), "NAME", reads="Client.name"),
+        _R(("orderBy", "field"), "CREATED_AT", reads="Client.createdAt"),
+        _R(("orderBy", "field"), "LAST_INTERACTION", reads="Client.lastInteractionAt"),
     ),
-    "Client.projects": (ArgumentGuard(("status",), None, "Project.status"),),
-    # -- billing workflows (issue 5) --
+    "Client.projects": (_R(("status",), reads="Project.status"),),
     "Query.invoices": (
-        ArgumentGuard(("filter", "status"), None, "Invoice.status"),
-        ArgumentGuard(("filter", "clientId"), None, "Invoice.client"),
-        ArgumentGuard(("filter", "overdue"), None, "Invoice.isOverdue"),
+        _R(("filter", "status"), reads="Invoice.status"),
+        _R(("filter", "clientId"), reads="Invoice.client"),
+        _R(("filter", "overdue"), reads="Invoice.isOverdue"),
     ),
-    # -- dashboard and reports (issue 6) --
+    "Mutation.createClient": _client_writes,
+    "Mutation.updateClient": _client_writes,
+    "Mutation.createProject": (
+        _R(("input", "budget"), writes="Project.budget"),
+        _R(("input", "health"), writes="Project.health"),
+    ),
+    "Mutation.updateProject": (
+        _R(("input", "budget"), writes="Project.budget"),
+        _R(("input", "health"), writes="Project.health"),
+    ),
+    "Mutation.addComment": (
+        _R(("kind",), "NOTE", roles=STAFF, why="portal users add replies only; notes are internal to the team"),
+    ),
+    "Mutation.bookMeeting": (
+        _R(("input", "staffId"), roles=STAFF, why="the agency chooses who attends"),
+    ),
+    "Mutation.recordSatisfactionScore": (
+        _R(("input", "contactId"), roles=STAFF, why="a portal user answers as its own contact"),
+    ),
 }
 
 
@@ -389,12 +434,18 @@ def class_of(type_name: str, field_name: str) -> Sensitivity | None:
     return FIELD_CLASSES.get(f"{type_name}.{field_name}")
 
 
+_ABSENT = object()
+
+
 def _argument_value(arguments: object, path: tuple[str, ...]) -> object:
+    """The value at `path`, or _ABSENT when the caller did not send it (an explicit null is sent)."""
     value = arguments
     for step in path:
-        if value is None:
-            return None
-        value = value.get(step) if isinstance(value, dict) else getattr(value, _snake(step), None)
+        if value is None or value is _ABSENT:
+            return _ABSENT
+        value = value.get(step, _ABSENT) if isinstance(value, dict) else getattr(value, _snake(step), _ABSENT)
+        if type(value).__name__ == "UnsetType":  # Strawberry's UNSET: an input field left out
+            return _ABSENT
     return value
 
 
@@ -402,23 +453,56 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-def decide_arguments(coordinate: str, arguments: dict, principal: Principal) -> Decision | None:
-    """A refusal when an argument of `coordinate` filters or sorts by a field the caller cannot read."""
-    for guard in ARGUMENT_GUARDS.get(coordinate, ()):
-        value = _argument_value(arguments, guard.path)
-        if value in (None, "", [], ()):
+def _who(key: PolicyKey) -> str:
+    return key.role.value if key.role is not None else "an anonymous caller"
+
+
+def decide_rule(coordinate: str, rule: ArgumentRule, key: PolicyKey) -> Decision:
+    """May this caller use this argument at all? (Which value it was given is the caller's.)"""
+    if rule.roles is not None and key.role not in rule.roles:
+        return Decision(
+            False,
+            "UNAUTHENTICATED" if key.role is None else "FORBIDDEN",
+            f"argument {rule.label} of {coordinate} is for {', '.join(sorted(r.value for r in rule.roles))} only"
+            + (f": {rule.why}" if rule.why else ""),
+            f"You may not use {rule.label} with {coordinate}" + (f": {rule.why}." if rule.why else "."),
+        )
+    for verb, target, check in (("reads", rule.reads, decide), ("sets", rule.writes, decide_write)):
+        if target is None:
             continue
-        if guard.value is not None and getattr(value, "value", value) != guard.value:
-            continue
-        type_name, field_name = guard.guarded_field.split(".", 1)
-        decision = decide(type_name, field_name, principal)
+        type_name, field_name = target.split(".", 1)
+        decision = check(type_name, field_name, key)
         if not decision.allowed:
+            doing = "filter, search or sort" if verb == "reads" else "set"
             return Decision(
                 False,
                 decision.code,
-                f"argument {'.'.join(guard.path)} reads {guard.guarded_field}: {decision.reason}",
-                f"You may not filter, search or sort {coordinate} by {guard.guarded_field}.",
+                f"argument {rule.label} of {coordinate} {verb} {target}: {decision.reason}",
+                f"You may not {doing} {target} through {coordinate} ({'.'.join(rule.path)}).",
             )
+    return Decision(True, reason=f"argument {rule.label} of {coordinate}: allowed")
+
+
+def decide_arguments(
+    coordinate: str, arguments: dict, key: PolicyKey, null_is_default: frozenset[tuple[str, ...]] = frozenset()
+) -> Decision | None:
+    """A refusal when an argument given to `coordinate` breaks one of its rules, else None.
+
+    Clearing a field (an explicit null) is writing it; an empty filter or option reads nothing.
+    `null_is_default` names the paths whose schema default is null, where a null means "left out"."""
+    for rule in ARGUMENT_RULES.get(coordinate, ()):
+        value = _argument_value(arguments, rule.path)
+        if value is _ABSENT:
+            continue
+        if value is None and (rule.writes is None or rule.path in null_is_default):
+            continue
+        if rule.writes is None and value in ("", [], ()):
+            continue
+        if rule.value is not None and getattr(value, "name", value) != rule.value and getattr(value, "value", value) != rule.value:
+            continue
+        decision = decide_rule(coordinate, rule, key)
+        if not decision.allowed:
+            return decision
     return None
 
 
@@ -430,59 +514,72 @@ WRITE_CLASSES: dict[str, Sensitivity] = {
 }
 
 
-def decide_write(type_name: str, field_name: str, principal: Principal) -> Decision:
+def decide_write(type_name: str, field_name: str, key: PolicyKey) -> Decision:
     """May this caller set this field in a mutation it is allowed to call?"""
-    read = decide(type_name, field_name, principal)
+    read = decide(type_name, field_name, key)
     stricter = WRITE_CLASSES.get(f"{type_name}.{field_name}")
     if not read.allowed or stricter is None:
         return read
-    rule = RULES[stricter][principal.role] if principal.role is not None else Rule.DENY
+    rule = RULES[stricter][key.role] if key.role is not None else Rule.DENY
     if rule is Rule.ALLOW:
-        return Decision(True, reason=f"writing it is {stricter.value}, which {principal.role.value} may")
-    return Decision(False, "FORBIDDEN", f"writing it is {stricter.value}, which {principal.role.value if principal.role else 'nobody anonymous'} may not")
+        return Decision(True, reason=f"writing it is {stricter.value}, which {_who(key)} may")
+    return Decision(False, "FORBIDDEN", f"writing it is {stricter.value}, which {_who(key)} may not")
 
 
-def decide_mutation(name: str, principal: Principal) -> Decision:
+def decide_mutation(name: str, key: PolicyKey) -> Decision:
     if name not in MUTATION_ROLES:
         return Decision(False, "FORBIDDEN", f"Mutation.{name} is not in the mutation table: denied by default")
-    if principal.read_only:
+    if key.read_only:
         return Decision(False, "FORBIDDEN", "a view-as token is read-only: every mutation is refused")
     roles = MUTATION_ROLES[name]
     if roles is None:
         return Decision(True, reason="open to anyone")
-    if principal.role is None:
-        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login and refresh")
-    if principal.role in roles:
-        return Decision(True, reason=f"{principal.role.value} may call {name}")
-    return Decision(False, "FORBIDDEN", f"{principal.role.value} may not call {name}")
+    if key.role is None:
+        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login, refresh, logout and invitations")
+    if key.role in roles:
+        return Decision(True, reason=f"{key.role.value} may call {name}")
+    return Decision(False, "FORBIDDEN", f"{key.role.value} may not call {name}")
 
 
-def decide(type_name: str, field_name: str, principal: Principal) -> Decision:
+def decide(type_name: str, field_name: str, key: PolicyKey) -> Decision:
+    """May a caller with this policy key read this field (or call this mutation)?"""
     if type_name == "Mutation":
-        return decide_mutation(field_name, principal)
+        return decide_mutation(field_name, key)
     sensitivity = class_of(type_name, field_name)
     if sensitivity is None:
         return Decision(False, "FORBIDDEN", f"{type_name}.{field_name} has no sensitivity class: denied by default")
     if sensitivity is Sensitivity.OPEN:
         return Decision(True, reason="OPEN: anyone, signed in or not")
-    if principal.role is None:
-        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login and refresh")
-    rule = RULES[sensitivity][principal.role]
+    if key.role is None:
+        return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only the OPEN fields")
+    rule = RULES[sensitivity][key.role]
     if rule is Rule.ALLOW:
-        return Decision(True, reason=f"{sensitivity.value} is readable by {principal.role.value}")
-    if rule is Rule.IF_COSTS_ENABLED and principal.costs_enabled:
+        return Decision(True, reason=f"{sensitivity.value} is readable by {key.role.value}")
+    if rule is Rule.IF_COSTS_ENABLED and key.costs_enabled:
         return Decision(True, reason=f"{sensitivity.value}: this client shows costs in its portal")
-    if rule is Rule.IF_SCOPE and f"read:{sensitivity.value.lower()}" in principal.scopes:
+    if rule is Rule.IF_SCOPE and f"read:{sensitivity.value.lower()}" in key.scopes:
         return Decision(True, reason=f"{sensitivity.value}: granted scope read:{sensitivity.value.lower()}")
-    return Decision(False, "FORBIDDEN", f"{sensitivity.value} is not readable by {principal.role.value} ({rule.value})")
+    return Decision(False, "FORBIDDEN", f"{sensitivity.value} is not readable by {key.role.value} ({rule.value})")
 
 
 ROLE_COLUMNS = (Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.CLIENT, Role.PARTNER)
 _RULE_MARK = {Rule.ALLOW: "yes", Rule.DENY: "no", Rule.IF_COSTS_ENABLED: "if costs shown", Rule.IF_SCOPE: "by scope"}
 
 
+def _rule_marks(coordinate: str, rule: ArgumentRule) -> list[str]:
+    """Who may use an argument, per role column (CLIENT with costs shown, PARTNER with every scope)."""
+    marks = []
+    for role in ROLE_COLUMNS:
+        scopes = frozenset(f"read:{s.value.lower()}" for s in Sensitivity) if role is Role.PARTNER else frozenset()
+        hidden = decide_rule(coordinate, rule, PolicyKey(role=role, scopes=scopes)).allowed
+        shown = decide_rule(coordinate, rule, PolicyKey(role=role, costs_enabled=True, scopes=scopes)).allowed
+        marks.append("yes" if hidden else "if costs shown" if shown else "no")
+    return marks
+
+
 def policy_markdown(coordinates: list[str]) -> str:
-    """The whole table as markdown: every field with its class and who may read it, then the mutations."""
+    """Every rule as markdown: each field with its class and who may read it, the mutations,
+    the argument rules and the write classes."""
     lines = [
         "| type | field | class | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |",
         "|---|---|---|" + "---|" * len(ROLE_COLUMNS),
@@ -503,6 +600,21 @@ def policy_markdown(coordinates: list[str]) -> str:
         roles = MUTATION_ROLES.get(name, frozenset())
         marks = ["yes" if roles is None or role in roles else "no" for role in ROLE_COLUMNS]
         lines.append(f"| {name}{' (anyone)' if roles is None else ''} | " + " | ".join(marks) + " |")
+    lines += [
+        "",
+        "| argument of | argument | needs | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |",
+        "|---|---|---|" + "---|" * len(ROLE_COLUMNS),
+    ]
+    for coordinate, rules in sorted(ARGUMENT_RULES.items()):
+        for rule in rules:
+            needs = "; ".join(
+                part for part in (
+                    f"reads {rule.reads}" if rule.reads else "",
+                    f"writes {rule.writes}" if rule.writes else "",
+                    f"role {'/'.join(sorted(r.value for r in rule.roles))}" if rule.roles is not None else "",
+                ) if part
+            )
+            lines.append(f"| {coordinate} | {rule.label} | {needs} | " + " | ".join(_rule_marks(coordinate, rule)) + " |")
     lines += ["", "| field set by a mutation | class needed to write it |", "|---|---|"]
     lines += [f"| {coordinate} | {sensitivity.value} |" for coordinate, sensitivity in sorted(WRITE_CLASSES.items())]
     lines.append("")
@@ -511,22 +623,37 @@ def policy_markdown(coordinates: list[str]) -> str:
     return "\n".join(lines)
 
 
-def explain(coordinate: str, principal: Principal) -> str:
-    """Why this caller may or may not read (or call) this coordinate, in one paragraph."""
+def explain(coordinate: str, key: PolicyKey) -> str:
+    """Why a caller with this key may or may not read (or call) this coordinate, in one paragraph.
+    `coordinate` is "Type.field", "Mutation.name", or "Type.field(argument.path)" for an argument."""
+    who = _who(key)
+    verdict = lambda d: "ALLOWED" if d.allowed else f"REFUSED ({d.code})"  # noqa: E731
+    if "(" in coordinate:
+        target, _, argument = coordinate.partition("(")
+        path = tuple(argument.rstrip(")").split("."))
+        rules = [r for r in ARGUMENT_RULES.get(target, ()) if r.path == path]
+        if not rules:
+            return f"ALLOWED: {target} has no rule on argument {'.'.join(path)}; the field's own decision applies: " + explain(target, key)
+        parts = [f"{verdict(d)}: {d.reason}" for d in (decide_rule(target, r, key) for r in rules)]
+        return f"{who} using {coordinate}: " + " ".join(parts) + "."
     type_name, _, field_name = coordinate.partition(".")
-    decision = decide(type_name, field_name, principal)
-    who = principal.role.value if principal.role else "an anonymous caller"
+    decision = decide(type_name, field_name, key)
+    rules = ARGUMENT_RULES.get(coordinate, ())
+    rule_text = ""
+    if rules:
+        rule_text = " Its argument rules: " + "; ".join(
+            f"{r.label}: {verdict(decide_rule(coordinate, r, key))}" for r in rules
+        ) + "."
     if type_name == "Mutation":
-        return f"{'ALLOWED' if decision.allowed else 'REFUSED'}: {who} calling {coordinate}: {decision.reason}."
+        return f"{verdict(decision)}: {who} calling {coordinate}: {decision.reason}.{rule_text}"
     sensitivity = class_of(type_name, field_name)
     conditions = []
-    if principal.role is Role.CLIENT:
-        conditions.append(f"its client {'shows' if principal.costs_enabled else 'does not show'} costs in the portal")
-    if principal.read_only:
+    if key.role is Role.CLIENT:
+        conditions.append(f"its client {'shows' if key.costs_enabled else 'does not show'} costs in the portal")
+    if key.read_only:
         conditions.append("this is a read-only view-as token")
     tail = f" ({'; '.join(conditions)})" if conditions else ""
-    verdict = "ALLOWED" if decision.allowed else f"REFUSED ({decision.code})"
     return (
-        f"{verdict}: {coordinate} is {sensitivity.value if sensitivity else 'unclassified'}; "
-        f"{decision.reason}{tail}. Which rows it sees is decided by auth/scopes.py."
+        f"{verdict(decision)}: {coordinate} is {sensitivity.value if sensitivity else 'unclassified'}; "
+        f"{decision.reason}{tail}. Which rows it sees is decided by auth/scopes.py.{rule_text}"
     )

@@ -37,7 +37,6 @@ from resolvers.errors import InputError, NotFound, Refused
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 from resolvers.workflow_input import (
     amount,
-    may_write,
     optional_email,
     optional_text,
     optional_url,
@@ -202,13 +201,11 @@ async def _clean_client(session: AsyncSession, principal: Principal, data: dict[
     if "account_manager_id" in data:
         out["account_manager_id"] = await _staff_user(session, data["account_manager_id"], "input.accountManagerId")
     if data.get("payment_terms_days") is not None:
-        may_write(principal, "Client.paymentTermsDays", "input.paymentTermsDays")
         days = data["payment_terms_days"]
         if not 0 <= days <= 365:
             raise InputError("input.paymentTermsDays", "OUT_OF_RANGE", "Payment terms are 0 to 365 days.")
         out["payment_terms_days"] = days
     if data.get("show_costs_in_portal") is not None:
-        may_write(principal, "Client.showCostsInPortal", "input.showCostsInPortal")
         out["show_costs_in_portal"] = bool(data["show_costs_in_portal"])
     if data.get("portal_booking_enabled") is not None:
         out["portal_booking_enabled"] = bool(data["portal_booking_enabled"])

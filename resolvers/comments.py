@@ -19,7 +19,7 @@ from auth.principal import Principal
 from auth.scopes import client_scope, project_scope, task_scope, user_scope
 from models import ActivityKind, Client, Comment, CommentKind, Project, Role, Task, User
 from resolvers.activity import notify, queue_email, record_activity
-from resolvers.errors import InputError, NotFound, Refused
+from resolvers.errors import InputError, NotFound
 from resolvers.workflow_input import STAFF_ROLES, required_text
 
 MAX_BODY = 10000
@@ -34,8 +34,6 @@ async def add_comment(
     if task_id is not None and project_id is not None:
         raise InputError("projectId", "AMBIGUOUS_TARGET", "A comment is on a task or on a project, not both.")
     text = required_text("body", body, MAX_BODY)
-    if principal.is_client and kind is not CommentKind.REPLY:
-        raise Refused("Portal users add replies only; notes are internal to the team.")
     task: Task | None = None
     if task_id is not None:
         task = await session.scalar(sa.select(Task).where(Task.id == task_id, task_scope(principal)))

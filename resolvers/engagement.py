@@ -72,9 +72,7 @@ async def book_meeting(
         raise InputError("input.startsAt", "IN_PAST", "A meeting is booked for a time still to come.")
     location = optional_text("input.location", data.get("location"), 300)
     agenda = optional_text("input.agenda", data.get("agenda"), 10000)
-    if principal.is_client:
-        if data.get("staff_id") is not None:
-            raise InputError("input.staffId", "NOT_ALLOWED", "The agency chooses who attends.")
+    if principal.is_client:  # input.staffId is staff only (auth.policy ARGUMENT_RULES)
         client_id = client_id if client_id is not None else principal.client_id
     elif client_id is None:
         raise InputError("input.clientId", "REQUIRED", "Say which client the meeting is with.")

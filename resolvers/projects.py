@@ -27,7 +27,7 @@ from resolvers.activity import notify, record_activity
 from resolvers.contacts import locked_client
 from resolvers.errors import InputError
 from resolvers.lookup import visible_row
-from resolvers.workflow_input import amount, date_range, hours, may_write, optional_text, required_text, staff_member
+from resolvers.workflow_input import amount, date_range, hours, optional_text, required_text, staff_member
 
 MAX_INITIAL_TASKS = 100
 
@@ -105,8 +105,6 @@ async def create_project(
     start, end = data.get("start_date"), data.get("end_date")
     date_range(start, end)
     budget = amount("input.budget", data.get("budget"))
-    if budget is not None:
-        may_write(principal, "Project.budget", "input.budget")
     health = data.get("health") or ProjectHealth.ON_TRACK
     if len(tasks) > MAX_INITIAL_TASKS:
         raise InputError("input.tasks", "TOO_MANY", f"At most {MAX_INITIAL_TASKS} initial tasks.")
@@ -159,7 +157,6 @@ async def update_project(session: AsyncSession, principal: Principal, *, project
                 raise InputError(f"input.{label}", "REQUIRED", f"{label} cannot be empty.")
             values[key] = changes[key]
     if "budget" in changes:
-        may_write(principal, "Project.budget", "input.budget")
         values["budget"] = amount("input.budget", changes["budget"])
     for key in ("start_date", "end_date"):
         if key in changes:

@@ -8,11 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from auth.policy import decide_write
-from auth.principal import Principal
+
 from models import Role, User
 from models.base import utcnow
-from resolvers.errors import InputError, Refused
+from resolvers.errors import InputError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Numeric(14, 2): twelve digits before the point.
@@ -101,14 +100,6 @@ def not_in_future(field: str, value: dt.datetime, leeway: dt.timedelta = dt.time
     if value > utcnow() + leeway:
         raise InputError(field, "IN_FUTURE", f"{_label(field)} cannot be in the future.")
     return value
-
-
-def may_write(principal: Principal, coordinate: str, field: str) -> None:
-    """A caller may not write a field it may not read (a MEMBER sets no budget or payment terms),
-    nor one the policy table's WRITE_CLASSES keeps stricter (the portal cost switch)."""
-    type_name, field_name = coordinate.split(".", 1)
-    if not decide_write(type_name, field_name, principal).allowed:
-        raise Refused(f"You may not set {coordinate} ({field}).")
 
 
 def staff_member(field: str, user: User | None) -> User:

@@ -1,14 +1,18 @@
 """Field access, decided once per request before execution.
 
-The operation's field coordinates (fragments, aliases, interfaces and unions
-included) are checked against auth.policy for this Principal; the denied set is
-cached per (document, role, conditions). During execution a denied field
-resolves to null with one error per coordinate. Nothing here runs per row
-beyond one dictionary lookup per field.
+The selected operation's field coordinates (fragments, aliases, interfaces and unions
+included) are checked against auth.policy for the caller's policy key; the refused set is
+cached per (policy key, document text, selected operation name), so neither another
+operation of the same document nor another caller's decision is ever reused. Argument
+rules depend on the values sent (variables), so they are checked per request, for the
+operations that use a ruled argument. A request with no Principal is decided as an
+anonymous caller: only OPEN fields. During execution a denied field resolves to null with
+one error per coordinate. Nothing here runs per row beyond one dictionary lookup per field.
 """
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -16,6 +20,7 @@ from graphql import (
     FieldNode,
     GraphQLError,
     GraphQLSchema,
+    OperationDefinitionNode,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -27,17 +32,29 @@ from graphql import (
     is_non_null_type,
     visit,
 )
+from graphql.execution.values import get_argument_values
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from strawberry.relay.utils import to_base64
-
-from auth.policy import ARGUMENT_GUARDS, Decision, decide, decide_arguments
-from auth.principal import Principal
+from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
+from auth.principal import ANONYMOUS, PolicyKey
 from schema.types.base import ModelNode
 
 _CACHE_SIZE = 2048
-_cache: OrderedDict[tuple, dict[str, dict[str, Decision]]] = OrderedDict()
 policy_checks = 0  # how many times the policy was consulted: a test proves it does not grow with rows
+
+Denied = dict[str, dict[str, Decision]]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationPolicy:
+    """What the policy says of one operation for one policy key, before argument values."""
+
+    denied: Denied
+    ruled: bool  # whether the operation reaches a field with argument rules
+
+
+_cache: OrderedDict[tuple[PolicyKey, str, str | None], OperationPolicy] = OrderedDict()
 
 
 def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tuple[str, str]]:
@@ -60,48 +77,53 @@ def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tupl
     return found
 
 
-def _uses_guarded_arguments(schema: GraphQLSchema, document: DocumentNode, body: str | None) -> bool:
-    if body is not None and body in _guarded_documents:
-        return _guarded_documents[body]
-    uses = any(f"{t}.{f}" in ARGUMENT_GUARDS for t, f in field_coordinates(schema, document))
-    if body is not None:
-        if len(_guarded_documents) > _CACHE_SIZE:
-            _guarded_documents.clear()
-        _guarded_documents[body] = uses
-    return uses
+def operation_policy(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any], key: PolicyKey
+) -> OperationPolicy:
+    """The policy's answer for this operation (with the fragments it may spread) and policy key.
 
-
-def denied_fields(
-    schema: GraphQLSchema, document: DocumentNode, principal: Principal, body: str | None = None
-) -> dict[str, dict[str, Decision]]:
-    """The refused (type -> field -> decision) map for this document and caller, cached by its text."""
+    Cached by (policy key, document text, operation name): a document may hold several
+    operations, and one text may come from callers with different keys. An operation
+    built without source text (no location) is decided afresh."""
     global policy_checks
-    key = (body, principal.role, principal.conditions) if body is not None else None
-    if key is not None and key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    denied: dict[str, dict[str, Decision]] = {}
+    loc = operation.loc
+    cache_key = (key, loc.source.body, operation.name.value if operation.name else None) if loc is not None else None
+    if cache_key is not None:
+        cached = _cache.get(cache_key)
+        if cached is not None:
+            _cache.move_to_end(cache_key)
+            return cached
+    document = DocumentNode(definitions=(operation, *fragments.values()))
+    denied: Denied = {}
+    ruled = False
     for type_name, field_name in field_coordinates(schema, document):
         policy_checks += 1
-        decision = decide(type_name, field_name, principal)
+        decision = decide(type_name, field_name, key)
         if not decision.allowed:
             denied.setdefault(type_name, {})[field_name] = decision
-    if key is not None:
-        _cache[key] = denied
+        ruled = ruled or f"{type_name}.{field_name}" in ARGUMENT_RULES
+    result = OperationPolicy(denied, ruled)
+    if cache_key is not None:
+        _cache[cache_key] = result
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    return denied
+    return result
 
 
-def _guarded_arguments(executor: "FieldPolicyExecutionContext", principal: Principal) -> dict[str, dict[str, Decision]]:
-    """Refusals for arguments that filter or sort by a hidden field. Argument values come from
-    the request's variables, so this runs per request, and only for documents that use a guarded field."""
-    from graphql.execution.values import get_argument_values
-
-    schema = executor.schema
-    refused: dict[str, dict[str, Decision]] = {}
+def refused_arguments(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, Any],
+    variable_values: dict[str, Any],
+    key: PolicyKey,
+) -> Denied:
+    """Fields refused because of the arguments they were given: a filter or sort by a hidden
+    field, an input field the caller may not set, a value its role may not use. Argument
+    values come from the request's variables, so this runs per request, and only for
+    operations that reach a field with argument rules."""
+    refused: Denied = {}
     type_info = TypeInfo(schema)
-    document = DocumentNode(definitions=(executor.operation, *executor.fragment_definitions.values()))
+    document = DocumentNode(definitions=(operation, *fragments.values()))
 
     class Check(Visitor):
         def enter_field(self, node: FieldNode, *_: Any) -> None:
@@ -110,13 +132,13 @@ def _guarded_arguments(executor: "FieldPolicyExecutionContext", principal: Princ
             if parent is None or field_def is None or not node.arguments:
                 return
             coordinate = f"{parent.name}.{node.name.value}"
-            if coordinate not in ARGUMENT_GUARDS:
+            if coordinate not in ARGUMENT_RULES:
                 return
             try:
-                arguments = get_argument_values(field_def, node, executor.variable_values)
+                arguments = get_argument_values(field_def, node, variable_values)
             except GraphQLError:
                 return  # graphql-core reports invalid arguments itself
-            decision = decide_arguments(coordinate, arguments, principal)
+            decision = decide_arguments(coordinate, arguments, key, _null_defaults(field_def, coordinate))
             if decision is not None:
                 refused.setdefault(parent.name, {})[node.name.value] = decision
 
@@ -124,7 +146,33 @@ def _guarded_arguments(executor: "FieldPolicyExecutionContext", principal: Princ
     return refused
 
 
-_guarded_documents: dict[str | None, bool] = {}
+_null_default_paths: dict[tuple[int, str], frozenset[tuple[str, ...]]] = {}
+
+
+def _null_defaults(field_def: Any, coordinate: str) -> frozenset[tuple[str, ...]]:
+    """The ruled argument paths of this field whose schema default is null: there a null value
+    is indistinguishable from leaving the argument out, so it writes nothing."""
+    cache_key = (id(field_def), coordinate)
+    found = _null_default_paths.get(cache_key)
+    if found is not None:
+        return found
+    paths = set()
+    for rule in ARGUMENT_RULES.get(coordinate, ()):
+        holder: Any = field_def.args.get(rule.path[0])
+        for step in rule.path[1:]:
+            named = get_named_type(holder.type) if holder is not None else None
+            holder = getattr(named, "fields", {}).get(step) if named is not None else None
+        if holder is not None and holder.default_value is None:
+            paths.add(rule.path)
+    found = _null_default_paths[cache_key] = frozenset(paths)
+    return found
+
+
+def policy_key_of(context: Any) -> PolicyKey:
+    """The caller's policy key; a request without a Principal is anonymous (fail closed)."""
+    principal = getattr(context, "principal", None)
+    key = getattr(principal, "policy_key", None)
+    return key if isinstance(key, PolicyKey) else ANONYMOUS.policy_key
 
 
 class _PlainField:
@@ -165,13 +213,11 @@ def _plain_field(schema: GraphQLSchema, parent_type: Any, name: str) -> _PlainFi
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        principal = getattr(self.context_value, "principal", None)
-        document = DocumentNode(definitions=(self.operation, *self.fragment_definitions.values()))
-        loc = self.operation.loc
-        body = loc.source.body if loc is not None else None
-        self.denied = denied_fields(self.schema, document, principal, body) if principal is not None else {}
-        if principal is not None and _uses_guarded_arguments(self.schema, document, body):
-            extra = _guarded_arguments(self, principal)
+        self.policy_key = key = policy_key_of(self.context_value)
+        decided = operation_policy(self.schema, self.operation, self.fragment_definitions, key)
+        self.denied = decided.denied
+        if decided.ruled:
+            extra = refused_arguments(self.schema, self.operation, self.fragment_definitions, self.variable_values, key)
             if extra:
                 merged = {t: dict(fields) for t, fields in self.denied.items()}
                 for type_name, fields in extra.items():

@@ -151,7 +151,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     if principal is None:
         print(f"error: no active user {email}", file=sys.stderr)
         return 2
-    print(explain(coordinate, principal))
+    print(explain(coordinate, principal.policy_key))
     return 0
 
 

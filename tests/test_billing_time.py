@@ -107,7 +107,7 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
     before = await counts(db)
     cases = [
         (dict(projectId=gid("Project", 999999)), "projectId", "NOT_FOUND"),
-        (dict(projectId=gid("Task", a.project.id)), "projectId", "INVALID_ID"),
+        (dict(projectId=gid("Task", a.project.id)), "projectId", "NOT_FOUND"),
         (dict(taskId=gid("Task", other_task.id)), "taskId", "TASK_NOT_IN_PROJECT"),
         (dict(taskId=gid("Task", 999999)), "taskId", "NOT_FOUND"),
         (dict(projectId=gid("Project", cancelled.id)), "projectId", "PROJECT_CANCELLED"),
@@ -124,6 +124,9 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
         data = await api.data(LOG_TIME_NO_MONEY, {"input": _time(a.project, **override)}, token)
         assert data["logTime"]["timeEntry"] is None, override
         assert [(e["field"], e["code"]) for e in data["logTime"]["errors"]] == [(field, code)], override
+    # A project id of another type answers exactly as a missing project does.
+    assert await api.post(LOG_TIME_NO_MONEY, {"input": _time(a.project, **cases[1][0])}, token) == await api.post(
+        LOG_TIME_NO_MONEY, {"input": _time(a.project, **cases[0][0])}, token)
     assert await counts(db) == before
     # 4 more hours fit in the day exactly.
     ok = await api.data(LOG_TIME_NO_MONEY, {"input": _time(a.project, hours="4")}, token)
@@ -176,11 +179,14 @@ async def test_a_client_sees_time_on_its_projects_without_costs_and_nothing_of_a
     assert [(e["hours"], e["billRate"], e["billableAmount"]) for e in node["timeEntries"]] == [("3.00", "120.00", "360.00")]
     assert node["timeEntries"][0]["costRate"] is None and node["timeEntries"][0]["description"] is None
     assert sorted((e["description"], e["billableAmount"]) for e in node["expenses"]) == [
-        ("Stock photos", "80.00"), ("Team lunch", "0.00")
+        ("Stock photos", None), ("Team lunch", None)
     ]
-    assert all(e["amount"] is None for e in node["expenses"])  # what the agency paid is a cost
+    # What the agency paid is a cost, and so is what a billable expense passes on at cost.
+    assert all(e["amount"] is None for e in node["expenses"])
     refused = {e["extensions"]["field"] for e in body["errors"]}
-    assert refused == {"TimeEntry.costRate", "TimeEntry.costAmount", "TimeEntry.description", "Expense.amount"}
+    assert refused == {
+        "TimeEntry.costRate", "TimeEntry.costAmount", "TimeEntry.description", "Expense.amount", "Expense.billableAmount",
+    }
 
     other = await login(api, a.other_portal)
     body = await api.post(PROJECT_TIME, {"id": gid("Project", a.project.id)}, other)

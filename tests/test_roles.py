@@ -123,7 +123,7 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
             assert node is not None, f"{role} cannot see a visible {type_name}: {body}"
             refused = {e["extensions"]["field"] for e in body.get("errors", []) if e["extensions"]["code"] == "FORBIDDEN"}
             for field in fields:
-                decision = decide(type_name, field, principal)
+                decision = decide(type_name, field, principal.policy_key)
                 coordinate = f"{type_name}.{field}"
                 if decision.allowed:
                     assert coordinate not in refused, f"{role} refused {coordinate}"

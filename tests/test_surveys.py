@@ -10,7 +10,7 @@ from models import Activity, ActivityKind, Role, SatisfactionSurvey
 from models.base import utcnow
 from schema.build import build_schema
 
-from tests.workflow_helpers import SIDE_TABLES, codes, counts, gid, mutate, portal, raw_id, rows, staff
+from tests.workflow_helpers import SIDE_TABLES, codes, counts, gid, mutate, refused_by_policy, portal, raw_id, rows, staff
 
 RECORD = """mutation($input: RecordSatisfactionScoreInput!) { recordSatisfactionScore(input: $input) {
   score { id score comment respondedAt client { name } contact { fullName } }
@@ -91,9 +91,12 @@ async def test_a_portal_user_answers_for_its_own_client_as_its_own_contact(api, 
     [stored] = await rows(db, SatisfactionSurvey)
     assert (stored.client_id, stored.contact_id, stored.score) == (client.id, olivia.contact_id, 9)
     assert mine["contact"] is not None and mine["comment"] == f"Loved the launch {CANARY}"
-    # Naming its own client, or its own contact, is the same thing.
-    again = await _record(api, token, clientId=gid("Client", client), contactId=gid("Contact", olivia.contact_id), score=8)
+    # Naming its own client is the same thing; it never names a contact (the policy table says so).
+    again = await _record(api, token, clientId=gid("Client", client), score=8)
     assert again["errors"] == []
+    error = await refused_by_policy(api, RECORD, {"input": {"contactId": gid("Contact", olivia.contact_id), "score": 8}}, token,
+                          "recordSatisfactionScore")
+    assert "own contact" in error["message"]
     assert [(s.client_id, s.contact_id) for s in await rows(db, SatisfactionSurvey)] == [(client.id, olivia.contact_id)] * 2
 
     entries = await rows(db, Activity, Activity.kind == ActivityKind.SATISFACTION_RECORDED)
@@ -116,8 +119,6 @@ async def test_a_portal_user_naming_another_client_gets_not_found_and_nothing_is
     before = await _written(db)
     for fields, field in (
         ({"clientId": gid("Client", globex)}, "input.clientId"),
-        ({"clientId": gid("Client", globex), "contactId": gid("Contact", globex_contact)}, "input.clientId"),
-        ({"contactId": gid("Contact", globex_contact)}, "input.contactId"),
         ({"clientId": gid("Client", 9999)}, "input.clientId"),
     ):
         payload = await _record(api, token, score=3, **fields)
@@ -125,6 +126,14 @@ async def test_a_portal_user_naming_another_client_gets_not_found_and_nothing_is
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "NOT_FOUND")]
         # The message says no more than "not found": nothing about the other company.
         assert "Globex" not in str(payload)
+    # Naming a contact at all is refused before anything runs, whoever's it is: no oracle.
+    answers = []
+    for fields in ({"clientId": gid("Client", globex), "contactId": gid("Contact", globex_contact)},
+                   {"contactId": gid("Contact", globex_contact)}, {"contactId": gid("Contact", 9999)}):
+        error = await refused_by_policy(api, RECORD, {"input": {"score": 3, **fields}}, token, "recordSatisfactionScore")
+        answers.append(error["message"])
+        assert "Globex" not in str(error)
+    assert len(set(answers)) == 1
     assert await _written(db) == before
 
 
@@ -133,9 +142,7 @@ async def test_a_portal_user_cannot_answer_as_a_colleague(api, factory, db):
     colleague = await factory.contact(client, full_name="Colleague")
     _, token = await portal(api, factory, client)
     before = await _written(db)
-    payload = await _record(api, token, score=2, contactId=gid("Contact", colleague))
-    assert payload["score"] is None
-    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("input.contactId", "NOT_ALLOWED")]
+    await refused_by_policy(api, RECORD, {"input": {"score": 2, "contactId": gid("Contact", colleague)}}, token, "recordSatisfactionScore")
     assert await _written(db) == before
 
 
@@ -151,7 +158,7 @@ BAD_INPUT = [
     ({"score": 5, "respondedAt": "2026-01-05T10:00:00"}, "input.respondedAt", "INVALID_DATETIME"),
     ({"score": 5, "clientId": None}, "input.clientId", "REQUIRED"),
     ({"score": 5, "clientId": "UNKNOWN"}, "input.clientId", "NOT_FOUND"),
-    ({"score": 5, "clientId": "PROJECT"}, "input.clientId", "INVALID_ID"),
+    ({"score": 5, "clientId": "PROJECT"}, "input.clientId", "NOT_FOUND"),
     ({"score": 5, "contactId": "OTHER_CONTACT"}, "input.contactId", "NOT_FOUND"),
     ({"score": 5, "contactId": "UNKNOWN_CONTACT"}, "input.contactId", "NOT_FOUND"),
 ]
@@ -174,6 +181,17 @@ async def test_bad_input_is_a_typed_error_and_writes_nothing(api, factory, db, f
     assert payload["score"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)]
     assert await _written(db) == before == {t: 0 for t in before}
+
+
+async def test_a_client_id_of_another_type_answers_as_a_missing_client(api, factory, db):
+    _, token = await staff(api, factory, Role.MANAGER)
+    project = await factory.project(await factory.client("Northwind"))
+    before = await _written(db)
+    missing = await api.post(RECORD, {"input": {"score": 5, "clientId": gid("Client", 9999)}}, token)
+    assert missing["data"]["recordSatisfactionScore"]["errors"] == [
+        {"field": "input.clientId", "code": "NOT_FOUND", "message": "No such client."}]
+    assert await api.post(RECORD, {"input": {"score": 5, "clientId": gid("Project", project)}}, token) == missing
+    assert await _written(db) == before
 
 
 async def test_only_signed_in_people_record_scores(api, factory, db):

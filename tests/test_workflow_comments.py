@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from models import Activity, ActivityKind, Comment, Notification, OutboxEmail, Role
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, gid, mutate, portal, rows, staff
+from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, gid, mutate, refused_by_policy, portal, rows, staff
 
 ADD = """mutation($kind: CommentKind!, $body: String!, $task: ID, $project: ID) {
   addComment(kind: $kind, body: $body, taskId: $task, projectId: $project) {
@@ -113,8 +113,8 @@ async def test_a_client_adds_replies_only_on_its_own_visible_tasks(api, factory,
     other_task = await factory.task(other_project, title="Their task")
     _, token = await portal(api, factory, client)
     before = await counts(db, *WRITES)
-    note = await mutate(api, ADD, {"kind": "NOTE", "body": "x", "task": gid("Task", task)}, token, "addComment")
-    assert codes(note) == ["FORBIDDEN"]
+    error = await refused_by_policy(api, ADD, {"kind": "NOTE", "body": "x", "task": gid("Task", task)}, token, "addComment")
+    assert "replies only" in error["message"]
     for variables, field in [
         ({"task": gid("Task", other_task)}, "taskId"),
         ({"task": gid("Task", hidden)}, "taskId"),
@@ -138,9 +138,12 @@ async def test_comment_bad_input_writes_nothing(api, factory, db):
         ({"body": "x"}, "taskId", "REQUIRED"),
         ({"body": "x", "task": gid("Task", task), "project": gid("Project", project)}, "projectId", "AMBIGUOUS_TARGET"),
         ({"body": "x", "task": gid("Task", 999)}, "taskId", "NOT_FOUND"),
-        ({"body": "x", "task": gid("Project", project)}, "taskId", "INVALID_ID"),
+        ({"body": "x", "task": gid("Project", project)}, "taskId", "NOT_FOUND"),
     ]:
         payload = await mutate(api, ADD, {"kind": "REPLY", **variables}, token, "addComment")
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], variables
         assert payload["comment"] is None
+    # A task id of another type answers exactly as a missing task does.
+    assert await api.post(ADD, {"kind": "REPLY", "body": "x", "task": gid("Project", project)}, token) == await api.post(
+        ADD, {"kind": "REPLY", "body": "x", "task": gid("Task", 999)}, token)
     assert await counts(db, *WRITES) == before

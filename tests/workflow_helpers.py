@@ -60,3 +60,12 @@ async def mutate(api, query: str, variables: dict, token: str, name: str) -> dic
 
 def codes(payload: dict) -> list[str]:
     return [e["code"] for e in payload["errors"]]
+
+
+async def refused_by_policy(api, query: str, variables: dict, token: str, name: str) -> dict:
+    """A mutation the policy tables refuse before any resolver runs: no payload, exactly one
+    FORBIDDEN error naming the mutation. Returns that error."""
+    body = await api.post(query, variables, token)
+    assert (body["data"] or {}).get(name) is None, body
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [("FORBIDDEN", f"Mutation.{name}")]
+    return body["errors"][0]
