@@ -66,6 +66,7 @@ def _connection(node_type: str) -> dict[str, Sensitivity]:
 
 FIELD_CLASSES: dict[str, Sensitivity] = {
     # Roots
+    **_fields("Query", O, "apiVersion"),
     **_fields("Query", S, "me"),
     **_fields("Query", P, "node", "clients", "client"),
     # Sign-in

@@ -33,12 +33,14 @@ from graphql import (
     visit,
 )
 from graphql.execution.values import get_argument_values
+from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey
 from schema.types.base import ModelNode
+from schema.views import view_for
 
 _CACHE_SIZE = 2048
 policy_checks = 0  # how many times the policy was consulted: a test proves it does not grow with rows
@@ -66,7 +68,8 @@ def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tupl
         def enter_field(self, node: FieldNode, *_: Any) -> None:
             parent = type_info.get_parent_type()
             name = node.name.value
-            if parent is None or name.startswith("__"):
+            # Introspection answers from the caller's own view (build_resolve_info): nothing to refuse.
+            if parent is None or name.startswith("__") or parent.name.startswith("__"):
                 return
             found.add((parent.name, name))
             if is_abstract_type(parent):
@@ -225,6 +228,14 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.denied = merged
         self.reported: set[str] = set()
         self.auth_error = getattr(self.context_value, "auth_error", None)
+
+    def build_resolve_info(self, field_def, field_nodes, parent_type, path):  # type: ignore[override]
+        """Introspection reads the caller's own view of the schema (schema.views): `__schema`,
+        `__type` and everything below them see only what this policy key may use."""
+        info = super().build_resolve_info(field_def, field_nodes, parent_type, path)
+        if field_def is SchemaMetaFieldDef or field_def is TypeMetaFieldDef or parent_type.name.startswith("__"):
+            return info._replace(schema=view_for(self.schema, self.policy_key))
+        return info
 
     def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[override]
         name = field_details_list[0].node.name.value

@@ -1,6 +1,9 @@
 """The Query root."""
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _package_version
+
 import strawberry
 from strawberry import relay
 
@@ -14,6 +17,11 @@ from schema.types.clients import Client
 from schema.types.enums import ClientCategory, ClientTier
 from schema.types.pagination import Connection
 from schema.types.people import Viewer
+
+try:
+    API_VERSION = _package_version("agency-os-api")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    API_VERSION = "0.0.0"
 
 ClientOrderFieldEnum = strawberry.enum(ClientOrderField, name="ClientOrderField")
 SortDirectionEnum = strawberry.enum(SortDirection, name="SortDirection")
@@ -57,6 +65,13 @@ def _viewer(principal: Principal, user) -> Viewer:
 @strawberry.type
 class Query:
     node: relay.Node | None = relay.node(description="Any object by its global id; null when the caller may not see it.")
+
+    @strawberry.field(
+        description="The API's version. Open to everyone, signed in or not: a schema needs one query field, and this "
+        "is the one an anonymous caller sees beside the sign-in mutations."
+    )
+    def api_version(self) -> str:
+        return API_VERSION
 
     @strawberry.field(description="The caller.")
     async def me(self, info: Info) -> Viewer | None:

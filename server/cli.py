@@ -122,6 +122,14 @@ def cmd_send_outbox(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from schema.build import build_schema
 
+    if args.role is not None:
+        from models.enums import Role
+        from schema.views import key_for_role, sdl_for
+
+        role = None if args.role == "ANONYMOUS" else Role(args.role)
+        key = key_for_role(role, costs_shown=args.costs_shown, read_only=args.view_as)
+        sys.stdout.write(sdl_for(build_schema()._schema, key).rstrip() + "\n")
+        return 0
     sdl = build_schema().as_str().rstrip() + "\n"
     if args.check:
         path = Path(args.path)
@@ -144,8 +152,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
         print(policy_markdown(coordinates))
         return 0
     email, coordinate = args.explain
-    if coordinate not in coordinates:
-        print(f"error: {coordinate} is not a field of the schema (Type.field)", file=sys.stderr)
+    if coordinate.partition("(")[0] not in coordinates:
+        print(f"error: {coordinate} is not a field of the schema (Type.field or Type.field(argument.path))", file=sys.stderr)
         return 2
     principal = asyncio.run(_principal_of(_settings().database_url, email))
     if principal is None:
@@ -216,7 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_create_user)
 
     policy = sub.add_parser("policy", help="print the field policy table, or explain one decision")
-    policy.add_argument("--explain", nargs=2, metavar=("EMAIL", "TYPE.FIELD"), help="why this user may or may not read it")
+    policy.add_argument(
+        "--explain", nargs=2, metavar=("EMAIL", "COORDINATE"),
+        help="why this user may or may not read Type.field, call Mutation.name, or use Type.field(argument.path)",
+    )
     policy.set_defaults(func=cmd_policy)
 
     outbox = sub.add_parser("send-outbox", help="send queued e-mail now (the server also does it every few seconds)")
@@ -226,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
     schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")
     schema.add_argument("--path", default="schema.graphql")
+    schema.add_argument(
+        "--role", choices=[r.value for r in Role] + ["ANONYMOUS"],
+        help="print only what this role may see (its own view, as introspection shows it)",
+    )
+    schema.add_argument("--costs-shown", action="store_true", help="with --role CLIENT: a client that shows costs")
+    schema.add_argument("--view-as", action="store_true", help="with --role CLIENT: a read-only view-as token")
     schema.set_defaults(func=cmd_schema)
     return parser
 

@@ -1,0 +1,265 @@
+"""Each caller's own view of the schema, one per policy key.
+
+A view is the full schema's SDL filtered by the policy table: the fields the key may read
+(or mutations it may call), the arguments, input fields and enum values its argument rules
+let it use, and only the types still reachable from the roots through what is left (an
+interface does not pull in its implementations: `node` does not reveal `Lead` to a portal
+user). graphql-core builds a resolver-less schema from that SDL; introspection (`__schema`,
+`__type`) reads it, validation suggestions are limited to it, and `GET /graphql/schema.graphql`
+and `agency schema --role` print it. Every other field still executes on the full schema,
+where a field outside the view answers null with one FORBIDDEN error.
+
+Views are built once per (schema, policy key) and kept: there are a handful of keys (five
+roles, costs shown or not, read-only), more only with partner scopes, bounded by the LRU.
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import replace
+
+from graphql import (
+    DocumentNode,
+    EnumTypeDefinitionNode,
+    EnumValueNode,
+    GraphQLSchema,
+    InputObjectTypeDefinitionNode,
+    InputValueDefinitionNode,
+    InterfaceTypeDefinitionNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    ObjectTypeDefinitionNode,
+    ScalarTypeDefinitionNode,
+    SchemaDefinitionNode,
+    TypeNode,
+    UnionTypeDefinitionNode,
+    build_ast_schema,
+    parse,
+    print_schema,
+    validate_schema,
+)
+
+from auth.policy import ARGUMENT_RULES, decide, decide_rule
+from auth.principal import PolicyKey
+from models.enums import Role
+
+_MAX_VIEWS = 64
+_views: OrderedDict[tuple[int, PolicyKey], GraphQLSchema] = OrderedDict()
+_documents: dict[int, DocumentNode] = {}
+_ROOTS = ("Query", "Mutation", "Subscription")
+
+
+def view_for(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
+    """The schema as a caller with this policy key may see it (built once per key)."""
+    cache_key = (id(schema), key)
+    view = _views.get(cache_key)
+    if view is not None:
+        _views.move_to_end(cache_key)
+        return view
+    view = _build_view(schema, key)
+    _views[cache_key] = view
+    if len(_views) > _MAX_VIEWS:
+        _views.popitem(last=False)
+    return view
+
+
+def sdl_for(schema: GraphQLSchema, key: PolicyKey) -> str:
+    """The caller's own SDL: what codegen and IDE plugins should point at."""
+    return print_schema(view_for(schema, key))
+
+
+def key_for_role(role: Role | None, *, costs_shown: bool = False, read_only: bool = False,
+                 scopes: frozenset[str] = frozenset()) -> PolicyKey:
+    """A policy key as the CLI and tests name one (the same key a Principal of that kind derives)."""
+    from auth.principal import Principal
+
+    principal = Principal(user_id=None, role=role, costs_enabled=costs_shown, read_only=read_only, scopes=scopes)
+    return replace(principal.policy_key)
+
+
+def _full_document(schema: GraphQLSchema) -> DocumentNode:
+    document = _documents.get(id(schema))
+    if document is None:
+        document = _documents[id(schema)] = parse(print_schema(schema), no_location=True)
+    return document
+
+
+def _named(type_node: TypeNode) -> str:
+    while isinstance(type_node, (NonNullTypeNode, ListTypeNode)):
+        type_node = type_node.type
+    assert isinstance(type_node, NamedTypeNode)
+    return type_node.name.value
+
+
+def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
+    definitions = {
+        d.name.value: d for d in _full_document(schema).definitions if hasattr(d, "name") and d.name is not None
+    }
+    directives = [d for d in _full_document(schema).definitions if type(d).__name__ == "DirectiveDefinitionNode"]
+
+    # 1. Fields the key may read (or mutations it may call).
+    fields: dict[str, list] = {}
+    for name, node in definitions.items():
+        if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+            fields[name] = [f for f in node.fields or () if decide(name, f.name.value, key).allowed]
+
+    # 2. Argument rules of the visible fields: hide the argument or input field, or the enum value.
+    hidden_arguments: set[tuple[str, str, str]] = set()  # (type, field, argument)
+    hidden_inputs: set[tuple[str, str]] = set()  # (input type, field)
+    hidden_values: set[tuple[str, str]] = set()  # (enum type, value)
+    for coordinate, rules in ARGUMENT_RULES.items():
+        type_name, field_name = coordinate.split(".", 1)
+        field = next((f for f in fields.get(type_name, ()) if f.name.value == field_name), None)
+        if field is None:
+            continue
+        for rule in rules:
+            if decide_rule(coordinate, rule, key).allowed:
+                continue
+            argument = next((a for a in field.arguments or () if a.name.value == rule.path[0]), None)
+            if argument is None:
+                raise LookupError(f"argument rule {coordinate}({rule.label}) names no argument of the schema")
+            holder_type, holder = type_name, argument
+            for step in rule.path[1:]:
+                holder_type = _named(holder.type)
+                holder = next(f for f in definitions[holder_type].fields if f.name.value == step)
+            if rule.value is not None:
+                hidden_values.add((_named(holder.type), rule.value))
+            elif holder is argument:
+                hidden_arguments.add((type_name, field_name, argument.name.value))
+            else:
+                hidden_inputs.add((holder_type, holder.name.value))
+
+    def keep_arguments(type_name: str, field) -> tuple:
+        return tuple(
+            a for a in field.arguments or () if (type_name, field.name.value, a.name.value) not in hidden_arguments
+        )
+
+    # 3. Reachable types from the roots, dropping fields whose type is gone, until nothing changes.
+    removed: set[str] = set()
+    while True:
+        reachable = _reachable(definitions, fields, hidden_inputs, removed, keep_arguments)
+        empty = {
+            name for name in reachable
+            if name in fields and not [f for f in fields[name] if _named(f.type) not in removed]
+        }
+        if not empty - removed:
+            break
+        removed |= empty
+    for name, kept in fields.items():
+        fields[name] = [f for f in kept if _named(f.type) not in removed]
+
+    # 4. The filtered document.
+    out: list = []
+    for name, node in definitions.items():
+        if isinstance(node, SchemaDefinitionNode) or name not in reachable or name in removed:
+            continue
+        if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+            interfaces = tuple(i for i in node.interfaces or () if i.name.value in reachable and i.name.value not in removed)
+            kept = tuple(f.__class__(**{**_attrs(f), "arguments": keep_arguments(name, f)}) for f in fields[name])
+            out.append(node.__class__(**{**_attrs(node), "fields": kept, "interfaces": interfaces}))
+        elif isinstance(node, InputObjectTypeDefinitionNode):
+            kept = tuple(f for f in node.fields or () if (name, f.name.value) not in hidden_inputs)
+            out.append(node.__class__(**{**_attrs(node), "fields": _drop_hidden_defaults(kept, hidden_values)}))
+        elif isinstance(node, EnumTypeDefinitionNode):
+            values = tuple(v for v in node.values or () if (name, v.name.value) not in hidden_values)
+            out.append(node.__class__(**{**_attrs(node), "values": values}))
+        elif isinstance(node, UnionTypeDefinitionNode):
+            members = tuple(t for t in node.types or () if t.name.value in reachable and t.name.value not in removed)
+            out.append(node.__class__(**{**_attrs(node), "types": members}))
+        else:
+            out.append(node)
+    view = build_ast_schema(DocumentNode(definitions=tuple(out + directives)), assume_valid_sdl=True)
+    errors = validate_schema(view)
+    if errors:
+        raise ValueError(f"the schema view for {key.label()} is not a valid schema: {errors[0].message}")
+    return view
+
+
+def _attrs(node) -> dict:
+    return {k: getattr(node, k) for k in node.keys}
+
+
+def _drop_hidden_defaults(fields: tuple, hidden_values: set[tuple[str, str]]) -> tuple:
+    """An input field whose default is a hidden enum value keeps no default in the view."""
+    out = []
+    for field in fields:
+        default = field.default_value
+        if isinstance(default, EnumValueNode) and (_named(field.type), default.value) in hidden_values:
+            field = InputValueDefinitionNode(**{**_attrs(field), "default_value": None})
+        out.append(field)
+    return tuple(out)
+
+
+def _reachable(definitions: dict, fields: dict, hidden_inputs: set, removed: set, keep_arguments) -> set[str]:
+    seen: set[str] = set()
+    stack = [root for root in _ROOTS if root in definitions and fields.get(root)]
+    while stack:
+        name = stack.pop()
+        if name in seen or name in removed or name not in definitions:
+            continue
+        seen.add(name)
+        node = definitions[name]
+        if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+            stack.extend(i.name.value for i in node.interfaces or ())
+            for field in fields[name]:
+                stack.append(_named(field.type))
+                stack.extend(_named(a.type) for a in keep_arguments(name, field))
+        elif isinstance(node, InputObjectTypeDefinitionNode):
+            stack.extend(_named(f.type) for f in node.fields or () if (name, f.name.value) not in hidden_inputs)
+        elif isinstance(node, UnionTypeDefinitionNode):
+            stack.extend(t.name.value for t in node.types or ())
+        elif isinstance(node, ScalarTypeDefinitionNode | EnumTypeDefinitionNode):
+            pass
+    return seen
+
+
+# ---- validation messages: suggestions only from the caller's view
+
+_DID_YOU_MEAN = re.compile(r"\s*Did you mean (?P<what>.*)\?$", re.DOTALL)
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def filter_suggestions(message: str, view: GraphQLSchema) -> str:
+    """graphql-core's "Did you mean ...?" keeps only names the caller's view holds: a field of the
+    same type, an argument of the same field, an input field, an enum value, a type. When the
+    kind of name cannot be told, every suggestion goes."""
+    match = _DID_YOU_MEAN.search(message)
+    if match is None:
+        return message
+    head = message[: match.start()]
+    known = _names_in_context(head, view)
+    suggestions = _QUOTED.findall(match.group("what"))
+    kept = [s for s in suggestions if known is not None and s in known]
+    if not kept:
+        return head
+    inline = "to use an inline fragment on " if "inline fragment" in match.group("what") else ""
+    enum = "the enum value " if "enum value" in match.group("what") else ""
+    listed = ", ".join(f'"{s}"' for s in kept[:-1]) + (" or " if len(kept) > 1 else "") + f'"{kept[-1]}"'
+    return f"{head} Did you mean {inline}{enum}{listed}?"
+
+
+def _names_in_context(head: str, view: GraphQLSchema) -> set[str] | None:
+    from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+
+    if m := re.match(r'Cannot query field "[^"]+" on type "(?P<t>[^"]+)"', head):
+        found = view.get_type(m["t"])
+        names: set[str] = set(view.type_map)  # inline fragment suggestions name types
+        if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)):
+            names |= set(found.fields)
+        return names
+    if m := re.match(r'Unknown argument "[^"]+" on field "(?P<t>[^".]+)\.(?P<f>[^"]+)"', head):
+        found = view.get_type(m["t"])
+        field = found.fields.get(m["f"]) if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)) else None
+        return set(field.args) if field is not None else set()
+    if m := re.search(r'Value "[^"]*" does not exist in "(?P<t>[^"]+)" enum', head):
+        found = view.get_type(m["t"])
+        return set(found.values) if isinstance(found, GraphQLEnumType) else set()
+    if m := re.search(r'Field "[^"]+" is not defined by type "(?P<t>[^"]+)"', head):
+        found = view.get_type(m["t"])
+        return set(found.fields) if isinstance(found, GraphQLInputObjectType) else set()
+    if head.startswith("Unknown type"):
+        return set(view.type_map)
+    if head.startswith("Unknown argument") or head.startswith("Unknown directive"):
+        return {d.name for d in view.directives} | {a for d in view.directives for a in d.args}
+    return None
