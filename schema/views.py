@@ -104,15 +104,17 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
         if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
             fields[name] = [f for f in node.fields or () if decide(name, f.name.value, key).allowed]
 
-    # 2. Argument rules of the visible fields: hide the argument or input field, or the enum value.
+    # 2. Argument rules: hide the argument, the input field, or the enum value. Every rule counts,
+    # also those of fields outside the view: input and enum types are shared, and a view-as token
+    # (no mutations) must see CommentKind exactly as its portal user does.
     hidden_arguments: set[tuple[str, str, str]] = set()  # (type, field, argument)
     hidden_inputs: set[tuple[str, str]] = set()  # (input type, field)
     hidden_values: set[tuple[str, str]] = set()  # (enum type, value)
     for coordinate, rules in ARGUMENT_RULES.items():
         type_name, field_name = coordinate.split(".", 1)
-        field = next((f for f in fields.get(type_name, ()) if f.name.value == field_name), None)
+        field = next((f for f in definitions[type_name].fields if f.name.value == field_name), None)
         if field is None:
-            continue
+            raise LookupError(f"argument rule on {coordinate}, which is not a field of the schema")
         for rule in rules:
             if decide_rule(coordinate, rule, key).allowed:
                 continue

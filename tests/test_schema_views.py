@@ -76,10 +76,10 @@ def _hidden_by_argument_rules(schema: GraphQLSchema, key: PolicyKey, allowed: di
     arguments: set[tuple[str, str, str]] = set()
     inputs: set[tuple[str, str]] = set()
     values: set[tuple[str, str]] = set()
+    # Every rule counts, also those of fields outside the view: input and enum types are shared,
+    # and a view-as token (no mutations) sees CommentKind exactly as its portal user does.
     for coordinate, rules in ARGUMENT_RULES.items():
         type_name, field_name = coordinate.split(".", 1)
-        if field_name not in allowed.get(type_name, ()):
-            continue
         field_def = schema.get_type(type_name).fields[field_name]
         for rule in rules:
             if decide_rule(coordinate, rule, key).allowed:
@@ -304,6 +304,8 @@ async def test_introspection_shows_each_caller_exactly_what_the_policy_allows(ap
     assert schemas["VIEW_AS"].mutation_type is None
     assert not {c for c in fields("VIEW_AS") if c[0] == "Mutation"}
     assert {c for c in fields("VIEW_AS") if c[0] == "Query"} == {c for c in fields("CLIENT_COSTS_HIDDEN") if c[0] == "Query"}
+    # ...and what it can read looks exactly as its portal user's: no NOTE value in CommentKind.
+    assert list(schemas["VIEW_AS"].get_type("CommentKind").values) == list(schemas["CLIENT_COSTS_HIDDEN"].get_type("CommentKind").values)
 
     # Anonymous: exactly the open roots.
     anonymous = schemas["ANONYMOUS"]
