@@ -72,3 +72,41 @@ def test_policy_explain_answers_why_for_a_user(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.startswith("ALLOWED: Client.name is PUBLIC")
     assert main(["policy", "--explain", "nobody@agency.example", "Client.name"]) == 2
     assert main(["policy", "--explain", "member@agency.example", "Client.nope"]) == 2
+
+
+def test_policy_prints_the_argument_rules_and_explains_mutations_and_arguments(tmp_path, monkeypatch, capsys):
+    assert main(["policy"]) == 0
+    out = capsys.readouterr().out
+    # Rules of role and argument are rows of the table, printed with who may use them.
+    assert "| Mutation.addComment | kind = NOTE | role ADMIN/MANAGER/MEMBER | yes | yes | yes | no | no |" in out
+    assert "| Mutation.createProject | input.budget | writes Project.budget | yes | yes | no |" in out
+    assert "| Query.clients | filter.tiers | reads Client.tier | yes | yes | yes | no |" in out
+    assert "(resolver)" not in out
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["create-user", "member@agency.example", "--role", "MEMBER", "--password", "long-enough-password"]) == 0
+    capsys.readouterr()
+    assert main(["policy", "--explain", "member@agency.example", "Mutation.createInvoice"]) == 0
+    assert capsys.readouterr().out.startswith("REFUSED (FORBIDDEN): MEMBER calling Mutation.createInvoice")
+    assert main(["policy", "--explain", "member@agency.example", "Mutation.createProject(input.budget)"]) == 0
+    budget = capsys.readouterr().out
+    assert "REFUSED (FORBIDDEN)" in budget and "Project.budget" in budget and "FINANCE" in budget
+    assert main(["policy", "--explain", "member@agency.example", "Mutation.addComment(kind)"]) == 0
+    assert "ALLOWED" in capsys.readouterr().out
+    assert main(["policy", "--explain", "member@agency.example", "Mutation.createProject"]) == 0
+    whole = capsys.readouterr().out
+    assert whole.startswith("ALLOWED: MEMBER calling Mutation.createProject") and "input.budget: REFUSED" in whole
+
+
+def test_schema_role_prints_that_roles_view(capsys):
+    assert main(["schema", "--role", "ANONYMOUS"]) == 0
+    anonymous = capsys.readouterr().out
+    assert "login(" in anonymous and "apiVersion" in anonymous and "clients(" not in anonymous
+    assert main(["schema", "--role", "CLIENT", "--view-as"]) == 0
+    assert "type Mutation" not in capsys.readouterr().out
+    assert main(["schema", "--role", "CLIENT"]) == 0
+    hidden = capsys.readouterr().out
+    assert main(["schema", "--role", "CLIENT", "--costs-shown"]) == 0
+    shown = capsys.readouterr().out
+    assert "costRate" in shown and "costRate" not in hidden and "internalNotes" not in shown
