@@ -36,7 +36,10 @@ DEFAULT_QUERY = """\
 #
 #      {"Authorization": "Bearer <token>"}
 #
-#    (headers are kept in this browser)
+#    (headers are kept in this browser), then press
+#    "Re-fetch GraphQL schema" (the circling arrows,
+#    bottom left): the docs and auto-completion show
+#    what your role may use.
 #
 # 3. Then try, for example:
 #
