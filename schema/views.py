@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from graphql import (
     DocumentNode,
+    GraphQLEnumType,
     EnumTypeDefinitionNode,
     EnumValueNode,
     GraphQLSchema,
@@ -39,6 +40,8 @@ from graphql import (
     print_schema,
     validate_schema,
 )
+
+from graphql.pyutils import or_list
 
 from auth.policy import ARGUMENT_RULES, decide, decide_rule
 from auth.principal import PolicyKey
@@ -218,8 +221,8 @@ def _reachable(definitions: dict, fields: dict, hidden_inputs: set, removed: set
 
 # ---- validation messages: suggestions only from the caller's view
 
-_DID_YOU_MEAN = re.compile(r"\s*Did you mean (?P<what>.*)\?$", re.DOTALL)
-_QUOTED = re.compile(r'"([^"]+)"')
+_DID_YOU_MEAN = re.compile(r" Did you mean (?P<sub>the enum value |to use an inline fragment on )?(?P<names>[^?]*)\?")
+_QUOTED = re.compile(r"'([^']+)'")
 
 
 def filter_suggestions(message: str, view: GraphQLSchema) -> str:
@@ -227,41 +230,37 @@ def filter_suggestions(message: str, view: GraphQLSchema) -> str:
     same type, an argument of the same field, an input field, an enum value, a type. When the
     kind of name cannot be told, every suggestion goes."""
     match = _DID_YOU_MEAN.search(message)
-    if match is None:
+    if match is None or "{" in match.group("names"):  # "Did you mean 'field { ... }'": the caller's own field
         return message
-    head = message[: match.start()]
-    known = _names_in_context(head, view)
-    suggestions = _QUOTED.findall(match.group("what"))
-    kept = [s for s in suggestions if known is not None and s in known]
-    if not kept:
-        return head
-    inline = "to use an inline fragment on " if "inline fragment" in match.group("what") else ""
-    enum = "the enum value " if "enum value" in match.group("what") else ""
-    listed = ", ".join(f'"{s}"' for s in kept[:-1]) + (" or " if len(kept) > 1 else "") + f'"{kept[-1]}"'
-    return f"{head} Did you mean {inline}{enum}{listed}?"
+    known = _names_in_context(message[: match.start()], view)
+    kept = [name for name in _QUOTED.findall(match.group("names")) if known is not None and name in known]
+    replacement = f" Did you mean {match.group('sub') or ''}{or_list([repr_name(n) for n in kept])}?" if kept else ""
+    return message[: match.start()] + replacement + message[match.end():]
+
+
+def repr_name(name: str) -> str:
+    return f"'{name}'"
 
 
 def _names_in_context(head: str, view: GraphQLSchema) -> set[str] | None:
-    from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLInterfaceType, GraphQLObjectType
+    def fields_of(type_name: str) -> set[str]:
+        found = view.get_type(type_name)
+        return set(getattr(found, "fields", {}) or ())
 
-    if m := re.match(r'Cannot query field "[^"]+" on type "(?P<t>[^"]+)"', head):
+    if m := re.search(r"Cannot query field '[^']+' on type '(?P<t>[^']+)'", head):
+        return fields_of(m["t"]) | set(view.type_map)  # inline-fragment suggestions name types
+    if m := re.search(r"Unknown argument '[^']+' on field '(?P<t>[^'.]+)\.(?P<f>[^']+)'", head):
         found = view.get_type(m["t"])
-        names: set[str] = set(view.type_map)  # inline fragment suggestions name types
-        if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)):
-            names |= set(found.fields)
-        return names
-    if m := re.match(r'Unknown argument "[^"]+" on field "(?P<t>[^".]+)\.(?P<f>[^"]+)"', head):
-        found = view.get_type(m["t"])
-        field = found.fields.get(m["f"]) if isinstance(found, (GraphQLObjectType, GraphQLInterfaceType)) else None
+        field = (getattr(found, "fields", None) or {}).get(m["f"])
         return set(field.args) if field is not None else set()
-    if m := re.search(r'Value "[^"]*" does not exist in "(?P<t>[^"]+)" enum', head):
+    if m := re.search(r"Unknown argument '[^']+' on directive '@(?P<d>[^']+)'", head):
+        directive = view.get_directive(m["d"])
+        return set(directive.args) if directive is not None else set()
+    if m := re.search(r"Value '[^']*' does not exist in '(?P<t>[^']+)' enum", head):
         found = view.get_type(m["t"])
         return set(found.values) if isinstance(found, GraphQLEnumType) else set()
-    if m := re.search(r'Field "[^"]+" is not defined by type "(?P<t>[^"]+)"', head):
-        found = view.get_type(m["t"])
-        return set(found.fields) if isinstance(found, GraphQLInputObjectType) else set()
-    if head.startswith("Unknown type"):
+    if m := re.search(r"(?:Expected value of type|is not defined by type) '(?P<t>[^']+)'", head):
+        return fields_of(m["t"])
+    if re.search(r"Unknown type '[^']+'", head):
         return set(view.type_map)
-    if head.startswith("Unknown argument") or head.startswith("Unknown directive"):
-        return {d.name for d in view.directives} | {a for d in view.directives for a in d.args}
     return None
