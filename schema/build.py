@@ -6,12 +6,14 @@ import logging
 import re
 
 import strawberry
-from graphql import GraphQLError
+from graphql import FieldNode, GraphQLError, GraphQLSyntaxError
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.billing_roots import BillingMutation, BillingQuery
@@ -33,7 +35,7 @@ _SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
 class AgencySchema(strawberry.Schema):
-    """Shapes every error before it leaves: known errors get a code, suggestions are
+    """Shapes every error before it leaves: each gets an `extensions.code`, suggestions are
     stripped for callers who are not staff, and anything unexpected is masked (outside
     debug) and logged once with the request id."""
 
@@ -43,6 +45,11 @@ class AgencySchema(strawberry.Schema):
         is_staff = bool(principal and principal.is_staff)
         debug = bool(context and context.services.debug)
         request_id = getattr(context, "request_id", None)
+        # node(id:) answers every id that names no row the caller may see with a plain null:
+        # one Strawberry cannot even resolve to a type must not answer otherwise (no oracle).
+        kept = [error for error in errors if not _is_node_lookup_error(error, execution_context)]
+        if len(kept) != len(errors):
+            errors[:] = kept
         for error in errors:
             original = error.original_error
             if isinstance(original, InputError):
@@ -52,20 +59,59 @@ class AgencySchema(strawberry.Schema):
             elif isinstance(original, Refused):
                 error.extensions = {"code": original.code}
             elif isinstance(original, GlobalIDValueError):
-                # A global id naming no type of this schema: bad input, not a server fault.
+                # Not a global id at all (not base64 of "Type:id"): bad input, whatever exists.
                 error.message = "That is not a global id this API gave out."
                 error.original_error = None
                 error.extensions = {"code": "BAD_USER_INPUT", "reason": "INVALID_ID"}
-            elif original is not None and not isinstance(original, GraphQLError):
-                log.error("unexpected error (request %s) at %s", request_id, error.path, exc_info=original)
+            elif error.extensions and "code" in error.extensions:
+                pass  # made with its code (the field policy's FORBIDDEN and UNAUTHENTICATED)
+            elif _is_input_coercion_error(error):
+                error.extensions = {"code": "BAD_USER_INPUT"}
+            elif isinstance(error, GraphQLSyntaxError):
+                error.extensions = {"code": "GRAPHQL_PARSE_FAILED"}
+            elif original is None and error.path is None:
+                error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED"}
+            else:
+                log.error("unexpected error (request %s) at %s", request_id, error.path, exc_info=original or error)
                 if not debug:
                     error.message = "Unexpected error."
                     error.original_error = None
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-            elif original is None and not error.extensions:
-                error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED" if error.path is None else "BAD_REQUEST"}
             if not is_staff and "Did you mean" in error.message:
                 error.message = _SUGGESTION.sub("", error.message)
+
+
+# graphql-core's messages for a variable or argument value it cannot coerce (the request's
+# input, not its document): "Variable '$x' has invalid value: ...", "Argument 'x' has invalid
+# value: ...", and its two limits on variables.
+_COERCION = re.compile(
+    r"(Variable '\$\w+'|Argument '\w+') has invalid (default )?value"
+    r"|Too many errors processing variables|Variable values are nested too deeply"
+)
+
+
+def _is_input_coercion_error(error: GraphQLError) -> bool:
+    """A variable or argument value that cannot be coerced: graphql-core's coercion errors, and
+    Strawberry's (a scalar's parse_value, an argument's conversion)."""
+    original = error.original_error
+    if isinstance(original, StrawberryInputCoercionError):
+        return True
+    return _COERCION.match(error.message) is not None and (original is None or isinstance(original, GraphQLError))
+
+
+def _is_node_lookup_error(error: GraphQLError, execution_context: ExecutionContext | None) -> bool:
+    """An error of the root `node(id:)` field that only says its id names no node: not a global
+    id (GlobalIDValueError), a type that is no Node or no type at all (GlobalIDValueError), or
+    the Node interface itself, which has no rows (relay.Node.resolve_nodes: NotImplementedError)."""
+    if execution_context is None or not isinstance(error.original_error, (GlobalIDValueError, NotImplementedError)):
+        return False
+    if error.path is None or len(error.path) != 1 or not error.nodes or not isinstance(error.nodes[0], FieldNode):
+        return False
+    try:
+        operation = execution_context.operation_type
+    except RuntimeError:
+        return False
+    return operation is OperationType.QUERY and error.nodes[0].name.value == "node"
 
 
 def _roots() -> tuple[type, type]:

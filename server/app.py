@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,7 +19,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory
@@ -24,7 +29,7 @@ from resolvers.db import RequestDb
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal import record_view_as_use
-from schema.build import build_schema
+from schema.build import MAX_TOKENS, build_schema
 from schema.context import Context, Services
 from server.graphiql import STATIC_DIR, graphiql_html
 from server.principal import principal_for
@@ -35,8 +40,31 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+class RequestError(HTTPException):
+    """A request the schema does not run, with the `extensions.code` it answers."""
+
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
+@functools.lru_cache(maxsize=512)
+def _operation_count(query: str) -> int:
+    """How many operations a document holds; 0 when it does not parse (the schema reports that)."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
+
+
 class AgencyGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context: one Principal, database handle and loader set per request."""
+    """Strawberry's ASGI view with our context: one Principal, database handle and loader set per request.
+
+    A request the schema never gets to run (no query, a body that is not JSON, a mutation by GET,
+    an operationName the document lacks, several operations and no operationName) answers JSON
+    like every other error, `{"errors": [{"message", "extensions": {"code"}}]}`, with
+    Strawberry's status (400), not Strawberry's plain text."""
 
     def __init__(self, *, services: Services, session_factory: Any, **kwargs: Any) -> None:
         super().__init__(build_schema(), subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
@@ -69,6 +97,23 @@ class AgencyGraphQL(GraphQL):
             ip_address=client.host if client else None,
             user_agent=request.headers.get("user-agent"),
         )
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as error:
+            code = error.code if isinstance(error, RequestError) else (
+                "OPERATION_RESOLUTION_FAILURE" if isinstance(error.__cause__, CannotGetOperationTypeError) else "BAD_REQUEST"
+            )
+            body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+            return Response(self.encode_json(body), status_code=error.status_code, media_type="application/json")
+
+    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):  # type: ignore[override]
+        # Strawberry runs the first operation when none is named; the GraphQL spec asks for an error.
+        if request_data.operation_name is None and request_data.query and _operation_count(request_data.query) > 1:
+            raise RequestError(400, "Must provide operation name if query contains multiple operations.",
+                               "OPERATION_RESOLUTION_FAILURE")
+        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
         return HTMLResponse(self._ide_html)

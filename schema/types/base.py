@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from resolvers.records import record_class
+from schema.ids import row_id
 
 
 class ModelNode(relay.Node):
@@ -31,18 +32,12 @@ class ModelNode(relay.Node):
         loader = info.context.loaders
         for part in cls.__loader__.split("."):
             loader = getattr(loader, part)
-        ids = [_as_int(node_id) for node_id in node_ids]
+        ids = [row_id(node_id) for node_id in node_ids]
         rows = await loader.load_many([i for i in ids if i is not None])
         found = iter(rows)
-        # A malformed id is simply not found, like a hidden one.
+        # An id that cannot name a row (malformed, out of range) is simply not found, like a
+        # hidden one, and never reaches the database.
         return [None if i is None else _cast(cls, next(found)) for i in ids]
-
-
-def _as_int(node_id: str) -> int | None:
-    try:
-        return int(node_id)
-    except (TypeError, ValueError):
-        return None
 
 
 def _cast(cls: type, row: Any) -> Any:
