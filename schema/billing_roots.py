@@ -14,7 +14,7 @@ from resolvers import billing, time_tracking
 
 from schema.context import Info
 from schema.errors import UserError, run_mutation
-from schema.ids import decode_id
+from schema.ids import decode_id, lookup_id
 from schema.types.billing import Invoice, Payment
 from schema.types.enums import InvoiceStatus, PaymentMethod
 from schema.types.pagination import Connection
@@ -148,13 +148,8 @@ class BillingQuery:
 
     @strawberry.field(description="One invoice by its global id; null when there is none the caller may see.")
     async def invoice(self, info: Info, id: relay.GlobalID) -> Invoice | None:
-        if id.type_name != "Invoice":
-            return None
-        try:
-            invoice_id = int(id.node_id)
-        except ValueError:
-            return None
-        return await info.context.loaders.invoice.load(invoice_id)
+        invoice_id = lookup_id(id, "Invoice")
+        return None if invoice_id is None else await info.context.loaders.invoice.load(invoice_id)
 
 
 @strawberry.type

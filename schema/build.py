@@ -17,7 +17,8 @@ from strawberry.types.graphql import OperationType
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.billing_roots import BillingMutation, BillingQuery
-from schema.enforcement import FieldPolicyExecutionContext
+from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
+from schema.views import filter_suggestions, view_for
 from schema.mutation import Mutation as SignInMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.portal import PortalMutation, PortalQuery
@@ -31,7 +32,6 @@ log = logging.getLogger("agency.graphql")
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 4000
-_SUGGESTION = re.compile(r"\s*Did you mean .*$", re.DOTALL)
 
 
 class AgencySchema(strawberry.Schema):
@@ -41,8 +41,6 @@ class AgencySchema(strawberry.Schema):
 
     def _process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         context = getattr(execution_context, "context", None)
-        principal = getattr(context, "principal", None)
-        is_staff = bool(principal and principal.is_staff)
         debug = bool(context and context.services.debug)
         request_id = getattr(context, "request_id", None)
         # node(id:) answers every id that names no row the caller may see with a plain null:
@@ -77,8 +75,9 @@ class AgencySchema(strawberry.Schema):
                     error.message = "Unexpected error."
                     error.original_error = None
                 error.extensions = {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
-            if not is_staff and "Did you mean" in error.message:
-                error.message = _SUGGESTION.sub("", error.message)
+            if " Did you mean " in error.message:
+                # Suggestions name only what the caller's own view of the schema holds.
+                error.message = filter_suggestions(error.message, view_for(self._schema, policy_key_of(context)))
 
 
 # graphql-core's messages for a variable or argument value it cannot coerce (the request's

@@ -38,3 +38,19 @@ def decode_id(value: relay.GlobalID | None, type_name: str, field: str) -> int |
         return None
     decoded = row_id(value.node_id) if value.type_name == type_name else None
     return NO_ROW if decoded is None else decoded
+
+
+def lookup_id(value: relay.GlobalID, type_name: str) -> int | None:
+    """The row id for a root lookup (`client(id:)`, `invoice(id:)`): None when the id cannot name
+    a `type_name` row, which the root answers with the same null as a missing row."""
+    return row_id(value.node_id) if value.type_name == type_name else None
+
+
+def plain_row_id(value: str, field: str, what: str) -> int:
+    """A plain numeric id (statuses): a typed INVALID_ID error when it is not one a row can have."""
+    from resolvers.errors import InputError
+
+    decoded = row_id(str(value))
+    if decoded is None:
+        raise InputError(field, "INVALID_ID", f"{what} ids are whole numbers.")
+    return decoded

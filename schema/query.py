@@ -9,10 +9,10 @@ from strawberry import relay
 
 from auth.principal import Principal
 from resolvers.clients import ClientFilter, ClientOrderField, list_clients
-from resolvers.errors import InputError
 from resolvers.pagination import SortDirection
 from resolvers.users import get_user_unscoped
 from schema.context import Info
+from schema.ids import lookup_id, plain_row_id
 from schema.types.clients import Client
 from schema.types.enums import ClientCategory, ClientTier
 from schema.types.pagination import Connection
@@ -44,10 +44,7 @@ class ClientOrder:
 def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
     if filter is None:
         return ClientFilter()
-    try:
-        status_ids = tuple(int(s) for s in filter.status_ids or ())
-    except ValueError as error:
-        raise InputError("filter.statusIds", "INVALID_ID", "Status ids are numbers.") from error
+    status_ids = tuple(plain_row_id(s, "filter.statusIds", "Status") for s in filter.status_ids or ())
     return ClientFilter(
         status_ids=status_ids, categories=tuple(filter.categories or ()), search=filter.search,
         tiers=tuple(filter.tiers or ()),
@@ -105,13 +102,8 @@ class Query:
 
     @strawberry.field(description="One client by its global id; null when there is none the caller may see.")
     async def client(self, info: Info, id: relay.GlobalID) -> Client | None:
-        if id.type_name != "Client":
-            return None
-        try:
-            client_id = int(id.node_id)
-        except ValueError:
-            return None
-        return await info.context.loaders.client.load(client_id)
+        client_id = lookup_id(id, "Client")
+        return None if client_id is None else await info.context.loaders.client.load(client_id)
 
 
 

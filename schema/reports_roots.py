@@ -11,6 +11,7 @@ from models.base import utcnow
 from resolvers.dashboard import dashboard_params
 from resolvers.reports import report_period
 from schema.context import Info
+from schema.ids import lookup_id
 from schema.types.dashboard import ClientsDashboard
 from schema.types.reports import ClientReport
 
@@ -42,11 +43,8 @@ class ReportsQuery:
         to: dt.date | None = None,
     ) -> ClientReport | None:
         period = report_period(from_, to)
-        if client_id.type_name != "Client":
-            return None
-        try:
-            key = int(client_id.node_id)
-        except ValueError:
+        key = lookup_id(client_id, "Client")
+        if key is None:
             return None
         # The scoped lookup: another client's id is simply not found.
         if await info.context.loaders.client.load(key) is None:

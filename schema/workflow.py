@@ -18,9 +18,9 @@ from models import CommentKind as CommentKindModel
 from models import InteractionKind as InteractionKindModel
 from models import LeadStage as LeadStageModel
 from resolvers import client_records, comments, contacts, engagement, projects
-from resolvers.errors import InputError
 from schema.context import Info
 from schema.errors import run_mutation
+from schema.ids import plain_row_id
 from schema.types.clients import ClientStatus
 from schema.types.engagement import Lead
 from schema.types.enums import ClientCategory, CommentKind, InteractionKind, LeadStage
@@ -56,10 +56,7 @@ from schema.types.workflow_inputs import (
 
 
 def _status_id(value: strawberry.ID, field: str = "statusId") -> int:
-    try:
-        return int(value)
-    except ValueError as error:
-        raise InputError(field, "INVALID_ID", "Status ids are numbers.") from error
+    return plain_row_id(value, field, "Status")
 
 
 @strawberry.type

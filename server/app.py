@@ -15,7 +15,7 @@ from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
@@ -31,6 +31,7 @@ from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal import record_view_as_use
 from schema.build import MAX_TOKENS, build_schema
 from schema.context import Context, Services
+from schema.views import sdl_for
 from server.graphiql import STATIC_DIR, graphiql_html
 from server.principal import principal_for
 from server.settings import Settings
@@ -140,6 +141,19 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     )
     graphql = AgencyGraphQL(services=services, session_factory=make_session_factory(engine))
 
+    async def own_schema(request: Request) -> Response:
+        """The caller's own SDL (same Bearer token as /graphql): what codegen and IDE plugins point at.
+        No token: the anonymous view. A refused token: 401, never a silently smaller schema."""
+        db = RequestDb(session_factory)
+        try:
+            principal, auth_error = await principal_for(request.headers.get("authorization"), services.tokens, db)
+        finally:
+            await db.close()
+        if auth_error is not None:
+            return PlainTextResponse(auth_error, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        sdl = sdl_for(graphql.schema._schema, principal.policy_key)
+        return PlainTextResponse(sdl, headers={"Cache-Control": "private, no-store", "Vary": "Authorization"})
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
@@ -176,6 +190,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         debug=settings.debug,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
             Route("/healthz", healthz),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],

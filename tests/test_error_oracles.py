@@ -218,3 +218,32 @@ async def test_a_mutation_by_get_and_a_body_that_is_not_json_answer_json_errors_
     assert not_json.json() == {"errors": [{"message": "Unable to parse request body as JSON",
                                            "extensions": {"code": "BAD_REQUEST"}}]}
     assert await counts(db, *WRITES) == before
+
+
+@pytest.mark.parametrize("root, argument, type_name", [
+    ("client", "id", "Client"), ("invoice", "id", "Invoice"), ("clientReport", "clientId", "Client"),
+])
+async def test_root_lookups_answer_every_id_that_names_no_visible_row_with_the_missing_rows_null(
+    api, factory, root, argument, type_name
+):
+    northwind, globex, _, _, lead, olivia = await _world(factory)
+    token = await api.login(olivia.email, PASSWORD)
+    cases = _cases(type_name, hidden=globex.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Task", 1))
+    answers = {}
+    for name, value in cases.items():
+        answers[name] = await api.post(f"query($i: ID!) {{ {root}({argument}: $i) {{ __typename }} }}", {"i": value}, token)
+    assert all(answer == {"data": {root: None}} for answer in answers.values()), answers
+
+
+async def test_a_status_id_that_no_row_can_have_is_a_typed_input_error(api, factory):
+    from tests.workflow_helpers import staff
+    from models import Role
+
+    client = await factory.client("Northwind")
+    _, token = await staff(api, factory, Role.MANAGER)
+    query = """mutation($c: ID!, $s: ID!) { setClientStatus(clientId: $c, statusId: $s) { client { name } errors { field code } } }"""
+    for status in ("abc", "99999999999999999999", "-1"):
+        body = await api.data(query, {"c": _gid("Client", client.id), "s": status}, token)
+        assert body["setClientStatus"] == {"client": None, "errors": [{"field": "statusId", "code": "INVALID_ID"}]}, status
+    listed = await api.post('{ clients(filter: {statusIds: ["99999999999999999999"]}) { totalCount } }', token=token)
+    assert listed["data"] == {"clients": None} and listed["errors"][0]["extensions"]["reason"] == "INVALID_ID"

@@ -474,3 +474,27 @@ def test_partner_views_follow_their_scopes():
     assert ("User", "email") not in full.fields  # TEAM is never a partner's
     # A partner may call no mutation but the open ones.
     assert {f for t, f in full.fields if t == "Mutation"} == {m for m, roles in MUTATION_ROLES.items() if roles is None}
+
+
+async def test_validation_suggestions_name_only_what_the_callers_view_holds(api, factory):
+    """A typo next to a hidden name is not an oracle for it: the portal user's "Did you mean"
+    leaves out what it may not see, staff get the same suggestion with the hidden name."""
+    tokens = await _callers(api, factory)
+    cases = [
+        ("{ clients { edges { node { internalNote } } } }", "'internalNotes'"),
+        ("{ clientsDashboar { asOf } }", "'clientsDashboard'"),
+        ('{ node(id: "x") { ... on Lea { id } } }', "'Lead'"),
+        ('mutation { addComment(kind: NOT, body: "x", taskId: "x") { errors { code } } }', "'NOTE'"),
+        ("{ clients(filter: {tier: [GOLD]}) { totalCount } }", "'tiers'"),
+    ]
+    for query, hidden in cases:
+        for kind in ("CLIENT_COSTS_HIDDEN", "VIEW_AS", "ANONYMOUS"):
+            body = await api.post(query, token=tokens[kind])
+            messages = " ".join(e["message"] for e in body["errors"])
+            assert hidden not in messages, (kind, query, messages)
+            assert all(e["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED" for e in body["errors"]), body
+        staff = await api.post(query, token=tokens["ADMIN"])
+        assert "Did you mean" in staff["errors"][0]["message"] and hidden in staff["errors"][0]["message"], staff
+    # A name the caller may see is still suggested to it.
+    body = await api.post("{ clients { edges { node { nam } } } }", token=tokens["CLIENT_COSTS_HIDDEN"])
+    assert "Did you mean 'name'?" in body["errors"][0]["message"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from models import Activity, ActivityKind, Comment, Notification, OutboxEmail, Role
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, gid, mutate, refused_by_policy, portal, rows, staff
+from tests.workflow_helpers import SIDE_TABLES, count, counts, gid, mutate, refused_by_policy, portal, rows, staff
 
 ADD = """mutation($kind: CommentKind!, $body: String!, $task: ID, $project: ID) {
   addComment(kind: $kind, body: $body, taskId: $task, projectId: $project) {

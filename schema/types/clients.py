@@ -18,7 +18,7 @@ from schema.types.people import User
 
 if TYPE_CHECKING:
     from schema.types.billing import Invoice, Payment
-    from schema.types.engagement import Activity, Interaction, Meeting, Opportunity
+    from schema.types.engagement import Interaction, Meeting, Opportunity
     from schema.types.work import Project
 
 
