@@ -147,6 +147,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         db = RequestDb(session_factory)
         try:
             principal, auth_error = await principal_for(request.headers.get("authorization"), services.tokens, db)
+            if principal.read_only:  # every use of a view-as token is logged with its manager
+                async with db.transaction() as session:
+                    record_view_as_use(session, principal, request.method)
         finally:
             await db.close()
         if auth_error is not None:
