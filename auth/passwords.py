@@ -1,4 +1,5 @@
 """Argon2 password hashing, with rehash on login and a constant-time miss."""
+
 from __future__ import annotations
 
 from pwdlib import PasswordHash

@@ -7,6 +7,7 @@ test walks the whole schema and fails on any such field. Decisions depend on
 (type, field, Principal) only, never on a row: which rows are visible is row
 scope (auth.scopes).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,38 +18,68 @@ from models.enums import Role
 
 
 class Sensitivity(str, Enum):
-    OPEN = "OPEN"          # reachable without signing in: login, refresh, logout
-    SELF = "SELF"          # the caller's own identity (`me`)
-    PUBLIC = "PUBLIC"      # names, statuses, dates, task titles: every signed-in role, on its own rows
+    OPEN = "OPEN"  # reachable without signing in: login, refresh, logout
+    SELF = "SELF"  # the caller's own identity (`me`)
+    PUBLIC = "PUBLIC"  # names, statuses, dates, task titles: every signed-in role, on its own rows
     INTERNAL = "INTERNAL"  # internal notes, health, tier, account value: staff only
-    COST = "COST"          # costs, margins, profitability: ADMIN, MANAGER; a CLIENT only if its client shows costs
-    FINANCE = "FINANCE"    # invoices, payments, balances: ADMIN, MANAGER, and a CLIENT on its own rows
-    TEAM = "TEAM"          # staff e-mail, phone, title, role: staff only (a client sees display names)
-    PAYROLL = "PAYROLL"    # what a team member costs and bills per hour: ADMIN, MANAGER
+    COST = "COST"  # costs, margins, profitability: ADMIN, MANAGER; a CLIENT only if its client shows costs
+    FINANCE = "FINANCE"  # invoices, payments, balances: ADMIN, MANAGER, and a CLIENT on its own rows
+    TEAM = "TEAM"  # staff e-mail, phone, title, role: staff only (a client sees display names)
+    PAYROLL = "PAYROLL"  # what a team member costs and bills per hour: ADMIN, MANAGER
 
 
 class Rule(str, Enum):
     ALLOW = "ALLOW"
     DENY = "DENY"
     IF_COSTS_ENABLED = "IF_COSTS_ENABLED"  # CLIENT whose client shows costs in the portal
-    IF_SCOPE = "IF_SCOPE"                  # PARTNER granted read:<class>
+    IF_SCOPE = "IF_SCOPE"  # PARTNER granted read:<class>
 
 
 _A, _D = Rule.ALLOW, Rule.DENY
 RULES: dict[Sensitivity, dict[Role, Rule]] = {
     Sensitivity.OPEN: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
     Sensitivity.SELF: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
-    Sensitivity.PUBLIC: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: Rule.IF_SCOPE},
-    Sensitivity.INTERNAL: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _D, Role.PARTNER: Rule.IF_SCOPE},
-    Sensitivity.COST: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: Rule.IF_COSTS_ENABLED, Role.PARTNER: Rule.IF_SCOPE},
-    Sensitivity.FINANCE: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: _A, Role.PARTNER: Rule.IF_SCOPE},
+    Sensitivity.PUBLIC: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _A,
+        Role.CLIENT: _A,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.INTERNAL: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _A,
+        Role.CLIENT: _D,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.COST: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _D,
+        Role.CLIENT: Rule.IF_COSTS_ENABLED,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.FINANCE: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _D,
+        Role.CLIENT: _A,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
     Sensitivity.TEAM: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _D, Role.PARTNER: _D},
     Sensitivity.PAYROLL: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: _D, Role.PARTNER: _D},
 }
 
 O, S, P, I, C, F, T, Y = (
-    Sensitivity.OPEN, Sensitivity.SELF, Sensitivity.PUBLIC, Sensitivity.INTERNAL,
-    Sensitivity.COST, Sensitivity.FINANCE, Sensitivity.TEAM, Sensitivity.PAYROLL,
+    Sensitivity.OPEN,
+    Sensitivity.SELF,
+    Sensitivity.PUBLIC,
+    Sensitivity.INTERNAL,
+    Sensitivity.COST,
+    Sensitivity.FINANCE,
+    Sensitivity.TEAM,
+    Sensitivity.PAYROLL,
 )
 
 
@@ -72,7 +103,9 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     # Sign-in
     **_fields("AuthPayload", O, "tokens", "viewer", "errors"),
     **_fields("LogoutPayload", O, "ok", "errors"),
-    **_fields("AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"),
+    **_fields(
+        "AuthTokens", O, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"
+    ),
     **_fields("UserError", O, "field", "code", "message"),
     **_fields("Query", P, "portalHome"),
     # Notifications are each user's own (row scope): SELF.
@@ -99,10 +132,23 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("User", Y, "hourlyCostRate", "hourlyBillRate"),
     # Clients
     **_fields(
-        "Client", P,
-        "id", "name", "logoUrl", "website", "billingAddress", "industry", "becameClientOn", "createdAt",
-        "portalBookingEnabled", "accountManager", "primaryContact", "contacts", "projects",
-        "activeProjectCount", "lastProjectOn",
+        "Client",
+        P,
+        "id",
+        "name",
+        "logoUrl",
+        "website",
+        "billingAddress",
+        "industry",
+        "becameClientOn",
+        "createdAt",
+        "portalBookingEnabled",
+        "accountManager",
+        "primaryContact",
+        "contacts",
+        "projects",
+        "activeProjectCount",
+        "lastProjectOn",
     ),
     # A custom status such as "At Risk" is the agency's judgement, not the client's business.
     **_fields("Client", I, "status", "tier", "internalNotes", "showCostsInPortal", "lastInteractionAt", "accountValue"),
@@ -111,18 +157,58 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("Contact", P, "id", "fullName", "email", "phone", "title", "isPrimary", "client"),
     **_fields("Contact", I, "isDecisionMaker", "internalNotes"),
     # Delivery
-    **_fields("Project", P, "id", "name", "description", "startDate", "endDate", "status", "createdAt", "client", "tasks", "comments"),
+    **_fields(
+        "Project",
+        P,
+        "id",
+        "name",
+        "description",
+        "startDate",
+        "endDate",
+        "status",
+        "createdAt",
+        "client",
+        "tasks",
+        "comments",
+    ),
     **_fields("Project", I, "health"),
     **_fields("Project", F, "budget"),
-    **_fields("Task", P, "id", "title", "description", "status", "dueDate", "completedAt", "assignee", "project", "comments", "deliverables"),
+    **_fields(
+        "Task",
+        P,
+        "id",
+        "title",
+        "description",
+        "status",
+        "dueDate",
+        "completedAt",
+        "assignee",
+        "project",
+        "comments",
+        "deliverables",
+    ),
     **_fields("Task", I, "estimateHours", "visibleToClient"),
     **_fields("Deliverable", P, "id", "title", "url", "kind", "isComplete", "createdAt"),
     **_fields("Comment", P, "id", "kind", "body", "createdAt", "author", "task", "project"),
     # Money
     **_fields(
-        "Invoice", F,
-        "id", "number", "status", "issueDate", "dueDate", "paidOn", "isOverdue", "subtotal", "tax", "total",
-        "amountPaid", "amountDue", "client", "lines", "payments",
+        "Invoice",
+        F,
+        "id",
+        "number",
+        "status",
+        "issueDate",
+        "dueDate",
+        "paidOn",
+        "isOverdue",
+        "subtotal",
+        "tax",
+        "total",
+        "amountPaid",
+        "amountDue",
+        "client",
+        "lines",
+        "payments",
     ),
     **_fields("InvoiceLine", F, "id", "kind", "description", "quantity", "unitPrice", "taxRate", "amount", "taxAmount"),
     **_fields("Payment", F, "id", "receivedOn", "amount", "method", "reference", "invoice"),
@@ -133,24 +219,45 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("Query", I, "clientsDashboard"),
     **_fields("Query", P, "clientReport"),
     **_fields(
-        "ClientsDashboard", I,
-        "asOf", "noActivityDays", "months", "breakdown", "projects", "financial", "health", "engagement", "retention",
+        "ClientsDashboard",
+        I,
+        "asOf",
+        "noActivityDays",
+        "months",
+        "breakdown",
+        "projects",
+        "financial",
+        "health",
+        "engagement",
+        "retention",
     ),
     **_fields("ClientBreakdown", I, "total", "byStatus", "byCategory", "newThisMonth", "newThisQuarter", "growth"),
     **_fields("ClientStatusCount", P, "status", "count"),
     **_fields("ClientCategoryCount", P, "category", "count"),
     **_fields("ClientGrowthPoint", P, "month", "newClients", "totalClients"),
     **_fields(
-        "ProjectOverview", I,
-        "totalProjects", "activeProjects", "averagePerClient", "distribution", "byStatus", "byHealth",
+        "ProjectOverview",
+        I,
+        "totalProjects",
+        "activeProjects",
+        "averagePerClient",
+        "distribution",
+        "byStatus",
+        "byHealth",
     ),
     **_fields("ProjectStatusCount", P, "status", "count"),
     **_fields("ProjectHealthCount", I, "health"),
     **_fields("ProjectHealthCount", P, "count"),
     **_fields("ProjectCountBucket", P, "projects", "clients"),
     **_fields(
-        "FinancialSnapshot", F,
-        "totalOutstanding", "totalRevenue", "payingClients", "averageClientValue", "topClients", "revenueTrend",
+        "FinancialSnapshot",
+        F,
+        "totalOutstanding",
+        "totalRevenue",
+        "payingClients",
+        "averageClientValue",
+        "topClients",
+        "revenueTrend",
     ),
     **_fields("ClientRevenue", P, "client"),
     **_fields("ClientRevenue", F, "revenue"),
@@ -177,8 +284,14 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("UpsellClient", F, "openOpportunityValue"),
     **_fields("EngagementMetrics", I, "portalLogins", "lastInteractions", "responseTimes", "satisfaction"),
     **_fields(
-        "PortalLoginSummary", I,
-        "windowDays", "totalLogins", "clientsWithPortalUsers", "clientsWithLogins", "averagePerClient", "clients",
+        "PortalLoginSummary",
+        I,
+        "windowDays",
+        "totalLogins",
+        "clientsWithPortalUsers",
+        "clientsWithLogins",
+        "averagePerClient",
+        "clients",
     ),
     **_fields("ClientPortalLogins", P, "client"),
     **_fields("ClientPortalLogins", I, "portalUsers", "logins", "lastLoginAt"),
@@ -189,14 +302,28 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("ClientResponseTime", P, "client"),
     **_fields("ClientResponseTime", I, "answeredReplies", "unansweredReplies", "averageHours"),
     **_fields(
-        "SatisfactionSummary", I,
-        "since", "responses", "promoters", "passives", "detractors", "averageScore", "nps", "clients",
+        "SatisfactionSummary",
+        I,
+        "since",
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "averageScore",
+        "nps",
+        "clients",
     ),
     **_fields("ClientSatisfaction", P, "client"),
     **_fields("ClientSatisfaction", I, "responses", "averageScore", "nps", "lastRespondedAt"),
     **_fields(
-        "RetentionMetrics", I,
-        "periodStart", "clientsAtStart", "retainedClients", "retentionRate", "annualChurnRate", "expectedLifetimeYears",
+        "RetentionMetrics",
+        I,
+        "periodStart",
+        "clientsAtStart",
+        "retainedClients",
+        "retentionRate",
+        "annualChurnRate",
+        "expectedLifetimeYears",
     ),
     **_fields("RetentionMetrics", F, "annualRevenuePerClient", "clientLifetimeValue"),
     # A client report: a portal user reads its own client's (row scope), money where FINANCE allows,
@@ -205,11 +332,19 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("ClientReport", F, "financial"),
     **_fields("ClientReport", C, "profitability"),
     **_fields("ClientReport", T, "utilization"),
-    **_fields("ProjectPortfolio", P, "total", "completed", "cancelled", "successRate", "byStatus", "projects", "timeline"),
+    **_fields(
+        "ProjectPortfolio", P, "total", "completed", "cancelled", "successRate", "byStatus", "projects", "timeline"
+    ),
     **_fields("TimelineEntry", P, "project", "startDate", "endDate", "status", "durationDays", "isLate"),
     **_fields(
-        "ClientFinancialSummary", F,
-        "totalInvoiced", "invoiceCount", "totalRevenue", "outstanding", "averageProjectValue", "paymentHistory",
+        "ClientFinancialSummary",
+        F,
+        "totalInvoiced",
+        "invoiceCount",
+        "totalRevenue",
+        "outstanding",
+        "averageProjectValue",
+        "paymentHistory",
     ),
     **_fields("TimeInvestment", P, "totalHours", "billableHours", "nonBillableHours", "billableShare", "byProject"),
     **_fields("ProjectTime", P, "project", "hours", "billableHours", "nonBillableHours"),
@@ -235,18 +370,53 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("Client", P, "meetings", "activity"),
     **_fields("Contact", I, "hasPortalAccess"),
     **_fields(
-        "Lead", I,
-        "id", "companyName", "contactName", "contactEmail", "contactPhone", "contactTitle", "website", "industry",
-        "stage", "estimatedValue", "source", "owner", "convertedClient", "convertedAt", "createdAt",
+        "Lead",
+        I,
+        "id",
+        "companyName",
+        "contactName",
+        "contactEmail",
+        "contactPhone",
+        "contactTitle",
+        "website",
+        "industry",
+        "stage",
+        "estimatedValue",
+        "source",
+        "owner",
+        "convertedClient",
+        "convertedAt",
+        "createdAt",
     ),
     **_fields(
-        "Opportunity", I,
-        "id", "title", "kind", "stage", "value", "expectedCloseOn", "createdAt", "updatedAt", "owner", "client",
+        "Opportunity",
+        I,
+        "id",
+        "title",
+        "kind",
+        "stage",
+        "value",
+        "expectedCloseOn",
+        "createdAt",
+        "updatedAt",
+        "owner",
+        "client",
     ),
     **_fields("Interaction", I, "id", "kind", "summary", "occurredAt", "createdAt", "staff", "contact", "client"),
     **_fields(
-        "Meeting", P,
-        "id", "title", "startsAt", "endsAt", "status", "location", "agenda", "createdAt", "requestedBy", "staff", "client",
+        "Meeting",
+        P,
+        "id",
+        "title",
+        "startsAt",
+        "endsAt",
+        "status",
+        "location",
+        "agenda",
+        "createdAt",
+        "requestedBy",
+        "staff",
+        "client",
     ),
     **_fields("Activity", P, "id", "kind", "summary", "occurredAt", "subjectType", "subjectId", "actor", "client"),
     **_fields("Activity", I, "clientVisible"),
@@ -414,9 +584,7 @@ ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
     "Mutation.addComment": (
         _R(("kind",), "NOTE", roles=STAFF, why="portal users add replies only; notes are internal to the team"),
     ),
-    "Mutation.bookMeeting": (
-        _R(("input", "staffId"), roles=STAFF, why="the agency chooses who attends"),
-    ),
+    "Mutation.bookMeeting": (_R(("input", "staffId"), roles=STAFF, why="the agency chooses who attends"),),
     "Mutation.recordSatisfactionScore": (
         _R(("input", "contactId"), roles=STAFF, why="a portal user answers as its own contact"),
     ),
@@ -499,7 +667,11 @@ def decide_arguments(
             continue
         if rule.writes is None and value in ("", [], ()):
             continue
-        if rule.value is not None and getattr(value, "name", value) != rule.value and getattr(value, "value", value) != rule.value:
+        if (
+            rule.value is not None
+            and getattr(value, "name", value) != rule.value
+            and getattr(value, "value", value) != rule.value
+        ):
             continue
         decision = decide_rule(coordinate, rule, key)
         if not decision.allowed:
@@ -595,7 +767,11 @@ def policy_markdown(coordinates: list[str]) -> str:
             label = sensitivity.value
             marks = [_RULE_MARK[RULES[sensitivity][role]] for role in ROLE_COLUMNS]
         lines.append(f"| {type_name} | {field_name} | {label} | " + " | ".join(marks) + " |")
-    lines += ["", "| mutation | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |", "|---|" + "---|" * len(ROLE_COLUMNS)]
+    lines += [
+        "",
+        "| mutation | " + " | ".join(r.value for r in ROLE_COLUMNS) + " |",
+        "|---|" + "---|" * len(ROLE_COLUMNS),
+    ]
     for coordinate in sorted(c for c in coordinates if c.startswith("Mutation.")):
         name = coordinate.split(".", 1)[1]
         roles = MUTATION_ROLES.get(name, frozenset())
@@ -609,13 +785,17 @@ def policy_markdown(coordinates: list[str]) -> str:
     for coordinate, rules in sorted(ARGUMENT_RULES.items()):
         for rule in rules:
             needs = "; ".join(
-                part for part in (
+                part
+                for part in (
                     f"reads {rule.reads}" if rule.reads else "",
                     f"writes {rule.writes}" if rule.writes else "",
                     f"role {'/'.join(sorted(r.value for r in rule.roles))}" if rule.roles is not None else "",
-                ) if part
+                )
+                if part
             )
-            lines.append(f"| {coordinate} | {rule.label} | {needs} | " + " | ".join(_rule_marks(coordinate, rule)) + " |")
+            lines.append(
+                f"| {coordinate} | {rule.label} | {needs} | " + " | ".join(_rule_marks(coordinate, rule)) + " |"
+            )
     lines += ["", "| field set by a mutation | class needed to write it |", "|---|---|"]
     lines += [f"| {coordinate} | {sensitivity.value} |" for coordinate, sensitivity in sorted(WRITE_CLASSES.items())]
     lines.append("")
@@ -634,7 +814,10 @@ def explain(coordinate: str, key: PolicyKey) -> str:
         path = tuple(argument.rstrip(")").split("."))
         rules = [r for r in ARGUMENT_RULES.get(target, ()) if r.path == path]
         if not rules:
-            return f"ALLOWED: {target} has no rule on argument {'.'.join(path)}; the field's own decision applies: " + explain(target, key)
+            return (
+                f"ALLOWED: {target} has no rule on argument {'.'.join(path)}; the field's own decision applies: "
+                + explain(target, key)
+            )
         parts = [f"{verdict(d)}: {d.reason}" for d in (decide_rule(target, r, key) for r in rules)]
         return f"{who} using {coordinate}: " + " ".join(parts) + "."
     type_name, _, field_name = coordinate.partition(".")
@@ -642,9 +825,11 @@ def explain(coordinate: str, key: PolicyKey) -> str:
     rules = ARGUMENT_RULES.get(coordinate, ())
     rule_text = ""
     if rules:
-        rule_text = " Its argument rules: " + "; ".join(
-            f"{r.label}: {verdict(decide_rule(coordinate, r, key))}" for r in rules
-        ) + "."
+        rule_text = (
+            " Its argument rules: "
+            + "; ".join(f"{r.label}: {verdict(decide_rule(coordinate, r, key))}" for r in rules)
+            + "."
+        )
     if type_name == "Mutation":
         return f"{verdict(decision)}: {who} calling {coordinate}: {decision.reason}.{rule_text}"
     sensitivity = class_of(type_name, field_name)

@@ -1,4 +1,5 @@
 """The Principal: who a request acts for, resolved once per request, and its policy key."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

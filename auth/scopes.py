@@ -6,6 +6,7 @@ and their totalCount, aggregates). A child's scope is built from its parent's:
 a task is visible when its project is, and, for a CLIENT, when it is marked
 for the client. Nothing filters rows in Python after loading.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

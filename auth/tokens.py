@@ -1,4 +1,5 @@
 """Access tokens (JWT, joserfc), rotating refresh tokens and one-time secrets."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,7 +69,7 @@ class TokenService:
         ttl: dt.timedelta | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[str, dt.datetime]:
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         expires = now + (ttl or self.access_ttl)
         claims: dict[str, Any] = {
             "iss": self.issuer,
@@ -107,7 +108,7 @@ class TokenService:
                 actor_id=int(actor["sub"]) if isinstance(actor, dict) and "sub" in actor else None,
                 read_only=bool(claims.get("ro", False)),
                 scopes=frozenset(str(claims.get("scope", "")).split()),
-                expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.timezone.utc),
+                expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
             )
         except (KeyError, ValueError, TypeError) as error:
             raise InvalidToken("the access token is not valid") from error

@@ -4,6 +4,7 @@ Used by bench/run.py and by the statement-count tests. Everything is determinist
 gets the same status, projects, invoices and history whatever the size, so a small and a
 large agency have the same mix of healthy, quiet, overdue and at-risk clients.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,7 @@ from models import (
 )
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 CENT = Decimal("0.01")
 
 
@@ -120,7 +121,9 @@ async def build_agency(
     today = now.date()
     counts: dict[str, int] = {}
     async with engine.begin() as conn:
-        statuses = {name: sid for sid, name in (await conn.execute(sa.select(ClientStatus.id, ClientStatus.name))).all()}
+        statuses = {
+            name: sid for sid, name in (await conn.execute(sa.select(ClientStatus.id, ClientStatus.name))).all()
+        }
         for name in ("VIP", "At Risk"):
             if name not in statuses:
                 (sid,) = await _insert(
@@ -131,13 +134,34 @@ async def build_agency(
 
         # ---- staff
         staff_rows = [
-            {"email": f"owner.{tag}@agency.example", "full_name": f"Owner {tag}", "role": Role.ADMIN,
-             "hourly_cost_rate": Decimal("90.00"), "hourly_bill_rate": Decimal("200.00")},
-            *({"email": f"manager{m}.{tag}@agency.example", "full_name": f"Manager {m} {tag}", "role": Role.MANAGER,
-               "hourly_cost_rate": Decimal("60.00"), "hourly_bill_rate": Decimal("160.00")} for m in range(2)),
-            *({"email": f"member{m}.{tag}@agency.example", "full_name": f"Member {m} {tag}", "role": Role.MEMBER,
-               "job_title": "Developer", "hourly_cost_rate": Decimal(40 + 5 * (m % 4)),
-               "hourly_bill_rate": Decimal(120 + 10 * (m % 4))} for m in range(shape.members)),
+            {
+                "email": f"owner.{tag}@agency.example",
+                "full_name": f"Owner {tag}",
+                "role": Role.ADMIN,
+                "hourly_cost_rate": Decimal("90.00"),
+                "hourly_bill_rate": Decimal("200.00"),
+            },
+            *(
+                {
+                    "email": f"manager{m}.{tag}@agency.example",
+                    "full_name": f"Manager {m} {tag}",
+                    "role": Role.MANAGER,
+                    "hourly_cost_rate": Decimal("60.00"),
+                    "hourly_bill_rate": Decimal("160.00"),
+                }
+                for m in range(2)
+            ),
+            *(
+                {
+                    "email": f"member{m}.{tag}@agency.example",
+                    "full_name": f"Member {m} {tag}",
+                    "role": Role.MEMBER,
+                    "job_title": "Developer",
+                    "hourly_cost_rate": Decimal(40 + 5 * (m % 4)),
+                    "hourly_bill_rate": Decimal(120 + 10 * (m % 4)),
+                }
+                for m in range(shape.members)
+            ),
         ]
         for row in staff_rows:
             row.update(password_hash=password_hash, created_at=now - dt.timedelta(days=900))
@@ -154,20 +178,35 @@ async def build_agency(
             became = today.replace(day=1) if i % 20 == 0 else today - dt.timedelta(days=30 + (i * 37) % 900)
             last = None if i % 3 == 0 else now - dt.timedelta(days=i % 60, hours=2)
             created = min(_at(became, 9), now)
-            client_rows.append({
-                "name": f"{tag.upper()} Client {i:04d}", "logo_url": f"https://cdn.example/{tag}/{i}.png",
-                "website": f"https://client{i}.{tag}.example", "industry": ["Retail", "Health", "SaaS", "Legal"][i % 4],
-                "status_id": status_ids[pattern[i % len(pattern)]], "tier": tiers[i % len(tiers)],
-                "account_manager_id": managers[i % 2], "became_client_on": became,
-                "internal_notes": f"Notes about client {i}", "show_costs_in_portal": i % 4 == 0,
-                "portal_booking_enabled": i % 2 == 0, "last_interaction_at": last,
-                "created_at": created, "updated_at": created,
-            })
+            client_rows.append(
+                {
+                    "name": f"{tag.upper()} Client {i:04d}",
+                    "logo_url": f"https://cdn.example/{tag}/{i}.png",
+                    "website": f"https://client{i}.{tag}.example",
+                    "industry": ["Retail", "Health", "SaaS", "Legal"][i % 4],
+                    "status_id": status_ids[pattern[i % len(pattern)]],
+                    "tier": tiers[i % len(tiers)],
+                    "account_manager_id": managers[i % 2],
+                    "became_client_on": became,
+                    "internal_notes": f"Notes about client {i}",
+                    "show_costs_in_portal": i % 4 == 0,
+                    "portal_booking_enabled": i % 2 == 0,
+                    "last_interaction_at": last,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
         client_ids = await _insert(conn, Client, client_rows, ids=True)
         contact_rows = [
-            {"client_id": cid, "full_name": f"Person {j} of {i}", "email": f"p{j}.{tag}{i}@client{i}.example",
-             "title": ["CEO", "Marketing Lead", "Office Manager"][j], "is_primary": j == 0,
-             "is_decision_maker": j < 2, "created_at": client_rows[i]["created_at"]}
+            {
+                "client_id": cid,
+                "full_name": f"Person {j} of {i}",
+                "email": f"p{j}.{tag}{i}@client{i}.example",
+                "title": ["CEO", "Marketing Lead", "Office Manager"][j],
+                "is_primary": j == 0,
+                "is_decision_maker": j < 2,
+                "created_at": client_rows[i]["created_at"],
+            }
             for i, cid in enumerate(client_ids)
             for j in range(3)
         ]
@@ -176,9 +215,15 @@ async def build_agency(
 
         # ---- portal users: every other client
         portal_rows = [
-            {"email": contact_rows[3 * i]["email"], "full_name": contact_rows[3 * i]["full_name"], "role": Role.CLIENT,
-             "password_hash": password_hash, "client_id": cid, "contact_id": primary_contact[cid],
-             "created_at": client_rows[i]["created_at"]}
+            {
+                "email": contact_rows[3 * i]["email"],
+                "full_name": contact_rows[3 * i]["full_name"],
+                "role": Role.CLIENT,
+                "password_hash": password_hash,
+                "client_id": cid,
+                "contact_id": primary_contact[cid],
+                "created_at": client_rows[i]["created_at"],
+            }
             for i, cid in enumerate(client_ids)
             if i % 2 == 0
         ]
@@ -186,8 +231,13 @@ async def build_agency(
         portal_of = {row["client_id"]: uid for row, uid in zip(portal_rows, portal_ids)}
 
         # ---- projects and tasks
-        statuses_cycle = [ProjectStatus.ACTIVE, ProjectStatus.COMPLETED, ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD,
-                          ProjectStatus.CANCELLED]
+        statuses_cycle = [
+            ProjectStatus.ACTIVE,
+            ProjectStatus.COMPLETED,
+            ProjectStatus.ACTIVE,
+            ProjectStatus.ON_HOLD,
+            ProjectStatus.CANCELLED,
+        ]
         health_cycle = [ProjectHealth.ON_TRACK] * 5 + [ProjectHealth.AT_RISK, ProjectHealth.OFF_TRACK]
         project_rows, project_meta = [], []
         for i, cid in enumerate(client_ids):
@@ -195,12 +245,20 @@ async def build_agency(
             for j in range(shape.projects_per_client):
                 start = min(became + dt.timedelta(days=45 * j), today)
                 created = min(_at(start, 11), now)
-                project_rows.append({
-                    "client_id": cid, "name": f"Project {j} of {tag}{i}", "description": "Synthetic work",
-                    "start_date": start, "end_date": start + dt.timedelta(days=90),
-                    "budget": Decimal(10000 + 1000 * j), "status": statuses_cycle[(i + j) % 5],
-                    "health": health_cycle[(3 * i + j) % 7], "created_at": created, "updated_at": created,
-                })
+                project_rows.append(
+                    {
+                        "client_id": cid,
+                        "name": f"Project {j} of {tag}{i}",
+                        "description": "Synthetic work",
+                        "start_date": start,
+                        "end_date": start + dt.timedelta(days=90),
+                        "budget": Decimal(10000 + 1000 * j),
+                        "status": statuses_cycle[(i + j) % 5],
+                        "health": health_cycle[(3 * i + j) % 7],
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
                 project_meta.append((i, cid, start))
         project_ids = await _insert(conn, Project, project_rows, ids=True)
 
@@ -210,20 +268,29 @@ async def build_agency(
             for k in range(shape.tasks_per_project):
                 status = task_statuses[(i + k) % 4]
                 due = start + dt.timedelta(days=k + 1)
-                task_rows.append({
-                    "project_id": pid, "title": f"Task {k} of project {pid}", "status": status,
-                    "assignee_id": members[(i + k) % len(members)], "due_date": due,
-                    "estimate_hours": Decimal(2 + k % 5), "visible_to_client": k % 5 != 4, "position": k,
-                    "completed_at": min(_at(due, 16), now) if status is TaskStatus.DONE else None,
-                    "created_at": prow["created_at"],
-                })
+                task_rows.append(
+                    {
+                        "project_id": pid,
+                        "title": f"Task {k} of project {pid}",
+                        "status": status,
+                        "assignee_id": members[(i + k) % len(members)],
+                        "due_date": due,
+                        "estimate_hours": Decimal(2 + k % 5),
+                        "visible_to_client": k % 5 != 4,
+                        "position": k,
+                        "completed_at": min(_at(due, 16), now) if status is TaskStatus.DONE else None,
+                        "created_at": prow["created_at"],
+                    }
+                )
                 task_meta.append((i, cid, pid, k, start))
         task_ids = await _insert(conn, Task, task_rows, ids=True)
 
         # ---- comments, deliverables, time, expenses
         comment_rows, deliverable_rows, time_rows = [], [], []
         for tid, (i, cid, pid, k, start), trow in zip(task_ids, task_meta, task_rows):
-            base = min(_at(start, 9) + dt.timedelta(hours=6 * k), now - dt.timedelta(hours=shape.comments_per_task * 3 + 1))
+            base = min(
+                _at(start, 9) + dt.timedelta(hours=6 * k), now - dt.timedelta(hours=shape.comments_per_task * 3 + 1)
+            )
             for c in range(shape.comments_per_task):
                 portal = portal_of.get(cid)
                 if c % 3 == 0 and portal is not None:
@@ -232,81 +299,162 @@ async def build_agency(
                     kind, author = CommentKind.NOTE, trow["assignee_id"]
                 else:
                     kind, author = CommentKind.REPLY, trow["assignee_id"]
-                comment_rows.append({
-                    "project_id": pid, "task_id": tid, "kind": kind, "author_id": author,
-                    "body": f"{kind.value.title()} {c} on task {tid}", "created_at": base + dt.timedelta(hours=3 * c),
-                })
+                comment_rows.append(
+                    {
+                        "project_id": pid,
+                        "task_id": tid,
+                        "kind": kind,
+                        "author_id": author,
+                        "body": f"{kind.value.title()} {c} on task {tid}",
+                        "created_at": base + dt.timedelta(hours=3 * c),
+                    }
+                )
             if k % 4 == 0:
-                deliverable_rows.append({"task_id": tid, "title": f"Draft for task {tid}",
-                                         "url": f"https://files.example/{tid}", "is_complete": k % 8 == 0,
-                                         "created_at": trow["created_at"]})
+                deliverable_rows.append(
+                    {
+                        "task_id": tid,
+                        "title": f"Draft for task {tid}",
+                        "url": f"https://files.example/{tid}",
+                        "is_complete": k % 8 == 0,
+                        "created_at": trow["created_at"],
+                    }
+                )
             for e in range(shape.time_entries_per_task):
                 user = trow["assignee_id"] if e % 2 == 0 else managers[i % 2]
                 cost, bill = rates[user]
-                time_rows.append({
-                    "user_id": user, "project_id": pid, "task_id": tid,
-                    "work_date": min(start + dt.timedelta(days=k + e), today),
-                    "hours": Decimal(1 + (k + e) % 4), "billable": e % 3 != 2, "cost_rate": cost, "bill_rate": bill,
-                    "description": f"Work on task {tid}", "created_at": trow["created_at"],
-                })
+                time_rows.append(
+                    {
+                        "user_id": user,
+                        "project_id": pid,
+                        "task_id": tid,
+                        "work_date": min(start + dt.timedelta(days=k + e), today),
+                        "hours": Decimal(1 + (k + e) % 4),
+                        "billable": e % 3 != 2,
+                        "cost_rate": cost,
+                        "bill_rate": bill,
+                        "description": f"Work on task {tid}",
+                        "created_at": trow["created_at"],
+                    }
+                )
         await _insert(conn, Comment, comment_rows)
         await _insert(conn, Deliverable, deliverable_rows)
         await _insert(conn, TimeEntry, time_rows)
-        await _insert(conn, Expense, [
-            {"project_id": pid, "description": "Stock photos", "amount": Decimal(100 + 10 * (pid % 7)),
-             "billable": pid % 2 == 0, "incurred_on": start, "created_by_id": managers[0],
-             "created_at": _at(start)}
-            for pid, (_, _, start) in zip(project_ids, project_meta)
-        ])
+        await _insert(
+            conn,
+            Expense,
+            [
+                {
+                    "project_id": pid,
+                    "description": "Stock photos",
+                    "amount": Decimal(100 + 10 * (pid % 7)),
+                    "billable": pid % 2 == 0,
+                    "incurred_on": start,
+                    "created_by_id": managers[0],
+                    "created_at": _at(start),
+                }
+                for pid, (_, _, start) in zip(project_ids, project_meta)
+            ],
+        )
 
         # ---- invoices, lines, payments
-        invoice_cycle = [InvoiceStatus.PAID, InvoiceStatus.SENT, InvoiceStatus.SENT, InvoiceStatus.DRAFT,
-                         InvoiceStatus.VOID]
+        invoice_cycle = [
+            InvoiceStatus.PAID,
+            InvoiceStatus.SENT,
+            InvoiceStatus.SENT,
+            InvoiceStatus.DRAFT,
+            InvoiceStatus.VOID,
+        ]
         numbers = itertools.count(next_number)
         invoice_rows = []
         for i, cid in enumerate(client_ids):
             for m in range(shape.invoices_per_client):
                 status = invoice_cycle[(i + m) % 5]
                 issue = today - dt.timedelta(days=5 + 30 * m + i % 20)
-                invoice_rows.append({
-                    "client_id": cid, "number": next(numbers), "status": status, "issue_date": issue,
-                    "due_date": issue + dt.timedelta(days=30),
-                    "sent_at": _at(issue) if status in (InvoiceStatus.SENT, InvoiceStatus.PAID) else None,
-                    "voided_at": _at(issue, 12) if status is InvoiceStatus.VOID else None,
-                    "paid_on": min(issue + dt.timedelta(days=10), today) if status is InvoiceStatus.PAID else None,
-                    "created_by_id": managers[i % 2], "created_at": _at(issue, 8),
-                })
+                invoice_rows.append(
+                    {
+                        "client_id": cid,
+                        "number": next(numbers),
+                        "status": status,
+                        "issue_date": issue,
+                        "due_date": issue + dt.timedelta(days=30),
+                        "sent_at": _at(issue) if status in (InvoiceStatus.SENT, InvoiceStatus.PAID) else None,
+                        "voided_at": _at(issue, 12) if status is InvoiceStatus.VOID else None,
+                        "paid_on": min(issue + dt.timedelta(days=10), today) if status is InvoiceStatus.PAID else None,
+                        "created_by_id": managers[i % 2],
+                        "created_at": _at(issue, 8),
+                    }
+                )
         invoice_ids = await _insert(conn, Invoice, invoice_rows, ids=True)
         line_rows, payment_rows = [], []
         for (n, iid), row in zip(enumerate(invoice_ids), invoice_rows):
             fixed = Decimal(1000 + 100 * (n % 7))
             time_amount = Decimal("1500.00")
             line_rows += [
-                {"invoice_id": iid, "kind": InvoiceLineKind.FIXED, "description": "Milestone", "quantity": Decimal(1),
-                 "unit_price": fixed, "tax_rate": Decimal("0"), "amount": fixed, "tax_amount": Decimal("0"),
-                 "position": 0},
-                {"invoice_id": iid, "kind": InvoiceLineKind.TIME, "description": "Development", "quantity": Decimal(10),
-                 "unit_price": Decimal("150.00"), "tax_rate": Decimal("0"), "amount": time_amount,
-                 "tax_amount": Decimal("0"), "position": 1},
+                {
+                    "invoice_id": iid,
+                    "kind": InvoiceLineKind.FIXED,
+                    "description": "Milestone",
+                    "quantity": Decimal(1),
+                    "unit_price": fixed,
+                    "tax_rate": Decimal("0"),
+                    "amount": fixed,
+                    "tax_amount": Decimal("0"),
+                    "position": 0,
+                },
+                {
+                    "invoice_id": iid,
+                    "kind": InvoiceLineKind.TIME,
+                    "description": "Development",
+                    "quantity": Decimal(10),
+                    "unit_price": Decimal("150.00"),
+                    "tax_rate": Decimal("0"),
+                    "amount": time_amount,
+                    "tax_amount": Decimal("0"),
+                    "position": 1,
+                },
             ]
             received = min(row["issue_date"] + dt.timedelta(days=10), today)
             if row["status"] is InvoiceStatus.PAID:
-                payment_rows.append({"invoice_id": iid, "received_on": received, "amount": fixed + time_amount,
-                                     "reference": f"PAY-{row['number']}", "created_at": _at(received, 11)})
+                payment_rows.append(
+                    {
+                        "invoice_id": iid,
+                        "received_on": received,
+                        "amount": fixed + time_amount,
+                        "reference": f"PAY-{row['number']}",
+                        "created_at": _at(received, 11),
+                    }
+                )
             elif row["status"] is InvoiceStatus.SENT and n % 2 == 1:
-                payment_rows.append({"invoice_id": iid, "received_on": received, "amount": Decimal("500.00"),
-                                     "reference": f"PART-{row['number']}", "created_at": _at(received, 11)})
+                payment_rows.append(
+                    {
+                        "invoice_id": iid,
+                        "received_on": received,
+                        "amount": Decimal("500.00"),
+                        "reference": f"PART-{row['number']}",
+                        "created_at": _at(received, 11),
+                    }
+                )
         await _insert(conn, InvoiceLine, line_rows)
         await _insert(conn, Payment, payment_rows)
 
         # ---- the relationship: opportunities, interactions, meetings, activity, logins, surveys
         stages = list(OpportunityStage)
-        await _insert(conn, Opportunity, [
-            {"client_id": cid, "title": f"Expansion for client {i}", "stage": stages[i % len(stages)],
-             "value": Decimal(5000 + 10 * i), "owner_id": managers[i % 2],
-             "created_at": now - dt.timedelta(days=i % 40), "updated_at": now - dt.timedelta(days=i % 40)}
-            for i, cid in enumerate(client_ids)
-        ])
+        await _insert(
+            conn,
+            Opportunity,
+            [
+                {
+                    "client_id": cid,
+                    "title": f"Expansion for client {i}",
+                    "stage": stages[i % len(stages)],
+                    "value": Decimal(5000 + 10 * i),
+                    "owner_id": managers[i % 2],
+                    "created_at": now - dt.timedelta(days=i % 40),
+                    "updated_at": now - dt.timedelta(days=i % 40),
+                }
+                for i, cid in enumerate(client_ids)
+            ],
+        )
         interaction_rows = []
         for i, cid in enumerate(client_ids):
             last = client_rows[i]["last_interaction_at"]
@@ -314,43 +462,86 @@ async def build_agency(
                 continue
             for q in range(2):
                 when = last - dt.timedelta(days=20 * q)
-                interaction_rows.append({
-                    "client_id": cid, "kind": list(InteractionKind)[(i + q) % 4], "summary": f"Check-in {q}",
-                    "occurred_at": when, "staff_id": managers[i % 2], "contact_id": primary_contact[cid],
-                    "created_at": when,
-                })
+                interaction_rows.append(
+                    {
+                        "client_id": cid,
+                        "kind": list(InteractionKind)[(i + q) % 4],
+                        "summary": f"Check-in {q}",
+                        "occurred_at": when,
+                        "staff_id": managers[i % 2],
+                        "contact_id": primary_contact[cid],
+                        "created_at": when,
+                    }
+                )
         await _insert(conn, Interaction, interaction_rows)
-        await _insert(conn, Meeting, [
-            {"client_id": cid, "title": f"Review with client {i}", "starts_at": now + dt.timedelta(days=1 + i % 10),
-             "ends_at": now + dt.timedelta(days=1 + i % 10, minutes=45), "status": MeetingStatus.CONFIRMED,
-             "requested_by_id": managers[i % 2], "staff_id": managers[i % 2], "created_at": now - dt.timedelta(days=2)}
-            for i, cid in enumerate(client_ids)
-            if i % 5 == 0
-        ])
+        await _insert(
+            conn,
+            Meeting,
+            [
+                {
+                    "client_id": cid,
+                    "title": f"Review with client {i}",
+                    "starts_at": now + dt.timedelta(days=1 + i % 10),
+                    "ends_at": now + dt.timedelta(days=1 + i % 10, minutes=45),
+                    "status": MeetingStatus.CONFIRMED,
+                    "requested_by_id": managers[i % 2],
+                    "staff_id": managers[i % 2],
+                    "created_at": now - dt.timedelta(days=2),
+                }
+                for i, cid in enumerate(client_ids)
+                if i % 5 == 0
+            ],
+        )
         activity_rows = []
         for i, cid in enumerate(client_ids):
-            for q, kind in enumerate((ActivityKind.PROJECT_CREATED, ActivityKind.INVOICE_SENT, ActivityKind.COMMENT_ADDED)):
-                activity_rows.append({
-                    "client_id": cid, "actor_id": managers[i % 2], "kind": kind, "summary": f"{kind.value} for {i}",
-                    "client_visible": q != 2, "occurred_at": now - dt.timedelta(days=(i * 7) % 90 + 25 * q),
-                })
+            for q, kind in enumerate(
+                (ActivityKind.PROJECT_CREATED, ActivityKind.INVOICE_SENT, ActivityKind.COMMENT_ADDED)
+            ):
+                activity_rows.append(
+                    {
+                        "client_id": cid,
+                        "actor_id": managers[i % 2],
+                        "kind": kind,
+                        "summary": f"{kind.value} for {i}",
+                        "client_visible": q != 2,
+                        "occurred_at": now - dt.timedelta(days=(i * 7) % 90 + 25 * q),
+                    }
+                )
         await _insert(conn, Activity, activity_rows)
-        await _insert(conn, LoginEvent, [
-            {"user_id": uid, "client_id": cid, "occurred_at": now - dt.timedelta(days=(i % 50) + 9 * q, hours=3)}
-            for i, cid in enumerate(client_ids)
-            if (uid := portal_of.get(cid)) is not None
-            for q in range(4)
-        ])
-        await _insert(conn, SatisfactionSurvey, [
-            {"client_id": cid, "contact_id": primary_contact[cid], "score": (i * 7) % 11,
-             "responded_at": now - dt.timedelta(days=i % 300)}
-            for i, cid in enumerate(client_ids)
-            if i % 2 == 0
-        ])
+        await _insert(
+            conn,
+            LoginEvent,
+            [
+                {"user_id": uid, "client_id": cid, "occurred_at": now - dt.timedelta(days=(i % 50) + 9 * q, hours=3)}
+                for i, cid in enumerate(client_ids)
+                if (uid := portal_of.get(cid)) is not None
+                for q in range(4)
+            ],
+        )
+        await _insert(
+            conn,
+            SatisfactionSurvey,
+            [
+                {
+                    "client_id": cid,
+                    "contact_id": primary_contact[cid],
+                    "score": (i * 7) % 11,
+                    "responded_at": now - dt.timedelta(days=i % 300),
+                }
+                for i, cid in enumerate(client_ids)
+                if i % 2 == 0
+            ],
+        )
         counts = {
-            "clients": len(client_ids), "contacts": len(contact_rows), "projects": len(project_ids),
-            "tasks": len(task_ids), "comments": len(comment_rows), "time_entries": len(time_rows),
-            "invoices": len(invoice_ids), "payments": len(payment_rows), "activity": len(activity_rows),
+            "clients": len(client_ids),
+            "contacts": len(contact_rows),
+            "projects": len(project_ids),
+            "tasks": len(task_ids),
+            "comments": len(comment_rows),
+            "time_entries": len(time_rows),
+            "invoices": len(invoice_ids),
+            "payments": len(payment_rows),
+            "activity": len(activity_rows),
         }
     member_email = staff_rows[3]["email"] if members else staff_rows[1]["email"]
     return Agency(

@@ -10,6 +10,7 @@ the SQL statements of each request), and times each operation with httpx. The fl
 operation is the same data fetched with the fewest statements through the same engine and
 driver (raw SQL, no ORM, no GraphQL) and encoded with orjson, timed inside the server's loop.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -131,11 +132,15 @@ class InProcessServer:
         self.captured: list[tuple[str, Any]] | None = None
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
         # No outbox drainer: its statements would be counted against the requests being measured.
-        settings = Settings(AGENCY_SECRET_KEY="bench-signing-key-" + "x" * 40, DATABASE_URL=url, AGENCY_OUTBOX_INTERVAL=0)
+        settings = Settings(
+            AGENCY_SECRET_KEY="bench-signing-key-" + "x" * 40, DATABASE_URL=url, AGENCY_OUTBOX_INTERVAL=0
+        )
         self.timing = _ServerTiming(create_app(settings, engine=self.engine))
         app = self.timing
         self.port = _free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self._serve, name="bench-server", daemon=True)
@@ -276,13 +281,21 @@ ORDER BY lower(c.name), c.id LIMIT 50
 async def floor_clients_page(engine: AsyncEngine, ctx: dict) -> bytes:
     rows = await _rows(engine, FLOOR_CLIENTS_PAGE)
     edges = [
-        {"node": {
-            "id": _gid("Client", r[0]), "name": r[1], "logoUrl": r[2], "tier": r[3],
-            "status": {"name": r[4], "category": r[5]},
-            "primaryContact": None if r[6] is None else {"fullName": r[6], "email": r[7]},
-            "accountManager": None if r[8] is None else {"fullName": r[8]},
-            "activeProjectCount": r[9], "outstandingAmount": r[10], "lastInteractionAt": r[11], "accountValue": r[12],
-        }}
+        {
+            "node": {
+                "id": _gid("Client", r[0]),
+                "name": r[1],
+                "logoUrl": r[2],
+                "tier": r[3],
+                "status": {"name": r[4], "category": r[5]},
+                "primaryContact": None if r[6] is None else {"fullName": r[6], "email": r[7]},
+                "accountManager": None if r[8] is None else {"fullName": r[8]},
+                "activeProjectCount": r[9],
+                "outstandingAmount": r[10],
+                "lastInteractionAt": r[11],
+                "accountValue": r[12],
+            }
+        }
         for r in rows
     ]
     return _encode({"clients": {"totalCount": rows[0][13] if rows else 0, "edges": edges}})
@@ -300,17 +313,29 @@ ORDER BY lower(c.name), c.id, p.start_date DESC, p.id DESC, t.position, t.id
 async def floor_nested(engine: AsyncEngine, ctx: dict) -> bytes:
     clients: dict[int, dict] = {}
     projects: dict[int, dict] = {}
-    for cid, cname, web, created, pid, pname, pstatus, pstart, tid, title, tstatus, due in await _rows(engine, FLOOR_NESTED):
+    for cid, cname, web, created, pid, pname, pstatus, pstart, tid, title, tstatus, due in await _rows(
+        engine, FLOOR_NESTED
+    ):
         client = clients.get(cid)
         if client is None:
-            client = clients[cid] = {"id": _gid("Client", cid), "name": cname, "website": web, "createdAt": created,
-                                     "projects": []}
+            client = clients[cid] = {
+                "id": _gid("Client", cid),
+                "name": cname,
+                "website": web,
+                "createdAt": created,
+                "projects": [],
+            }
         if pid is None:
             continue
         project = projects.get(pid)
         if project is None:
-            project = projects[pid] = {"id": _gid("Project", pid), "name": pname, "status": pstatus,
-                                       "startDate": pstart, "tasks": []}
+            project = projects[pid] = {
+                "id": _gid("Project", pid),
+                "name": pname,
+                "status": pstatus,
+                "startDate": pstart,
+                "tasks": [],
+            }
             client["projects"].append(project)
         if tid is not None:
             project["tasks"].append({"id": _gid("Task", tid), "title": title, "status": tstatus, "dueDate": due})
@@ -381,40 +406,99 @@ async def floor_client_record(engine: AsyncEngine, ctx: dict) -> bytes:
     counted = len(rows["projects"]) - cancelled
     record = {
         "client": {
-            "id": _gid("Client", c[0]), "name": c[1], "logoUrl": c[2], "website": c[3], "billingAddress": c[4],
-            "industry": c[5], "tier": c[6], "becameClientOn": c[7], "lastProjectOn": c[8], "internalNotes": c[9],
-            "status": {"name": c[10], "category": c[11]}, "accountManager": {"fullName": c[12], "email": c[13]},
+            "id": _gid("Client", c[0]),
+            "name": c[1],
+            "logoUrl": c[2],
+            "website": c[3],
+            "billingAddress": c[4],
+            "industry": c[5],
+            "tier": c[6],
+            "becameClientOn": c[7],
+            "lastProjectOn": c[8],
+            "internalNotes": c[9],
+            "status": {"name": c[10], "category": c[11]},
+            "accountManager": {"fullName": c[12], "email": c[13]},
             "primaryContact": {"fullName": c[14], "email": c[15], "phone": c[16]},
-            "outstandingAmount": c[17], "accountValue": c[18],
-            "projects": [{"id": _gid("Project", p[0]), "name": p[1], "status": p[2], "health": p[3], "startDate": p[4],
-                          "endDate": p[5], "budget": p[6]} for p in rows["projects"]],
-            "contacts": [{"id": _gid("Contact", k[0]), "fullName": k[1], "email": k[2], "title": k[3],
-                          "isDecisionMaker": k[4], "isPrimary": k[5], "hasPortalAccess": k[6]} for k in rows["contacts"]],
-            "invoices": [{"number": i[1], "status": i[2], "issueDate": i[3], "dueDate": i[4], "total": i[5],
-                          "amountDue": 0 if i[2] == "VOID" else i[5] - i[6],
-                          "isOverdue": i[2] == "SENT" and str(i[4]) < today, "payments": payments_by_invoice[i[0]]}
-                         for i in rows["invoices"]],
+            "outstandingAmount": c[17],
+            "accountValue": c[18],
+            "projects": [
+                {
+                    "id": _gid("Project", p[0]),
+                    "name": p[1],
+                    "status": p[2],
+                    "health": p[3],
+                    "startDate": p[4],
+                    "endDate": p[5],
+                    "budget": p[6],
+                }
+                for p in rows["projects"]
+            ],
+            "contacts": [
+                {
+                    "id": _gid("Contact", k[0]),
+                    "fullName": k[1],
+                    "email": k[2],
+                    "title": k[3],
+                    "isDecisionMaker": k[4],
+                    "isPrimary": k[5],
+                    "hasPortalAccess": k[6],
+                }
+                for k in rows["contacts"]
+            ],
+            "invoices": [
+                {
+                    "number": i[1],
+                    "status": i[2],
+                    "issueDate": i[3],
+                    "dueDate": i[4],
+                    "total": i[5],
+                    "amountDue": 0 if i[2] == "VOID" else i[5] - i[6],
+                    "isOverdue": i[2] == "SENT" and str(i[4]) < today,
+                    "payments": payments_by_invoice[i[0]],
+                }
+                for i in rows["invoices"]
+            ],
             "payments": [{"amount": y[1], "receivedOn": y[2], "method": y[3]} for y in rows["payments"]],
             "opportunities": [{"title": o[0], "stage": o[1], "value": o[2]} for o in rows["opportunities"]],
             "interactions": [{"kind": i[0], "summary": i[1], "occurredAt": i[2]} for i in rows["interactions"]],
             "meetings": [{"title": m[0], "startsAt": m[1], "status": m[2]} for m in rows["meetings"]],
-            "activity": {"totalCount": rows["activity"][0][4] if rows["activity"] else 0,
-                         "edges": [{"node": {"kind": a[0], "summary": a[1], "occurredAt": a[2], "actor": {"fullName": a[3]}}}
-                                   for a in rows["activity"]]},
+            "activity": {
+                "totalCount": rows["activity"][0][4] if rows["activity"] else 0,
+                "edges": [
+                    {"node": {"kind": a[0], "summary": a[1], "occurredAt": a[2], "actor": {"fullName": a[3]}}}
+                    for a in rows["activity"]
+                ],
+            },
         },
         "clientReport": {
-            "portfolio": {"total": len(rows["projects"]), "completed": completed, "cancelled": cancelled,
-                          "successRate": completed / (completed + cancelled) if completed + cancelled else None,
-                          "byStatus": [{"status": s, "count": n} for s, n in by_status.items()]},
-            "financial": {"totalInvoiced": rows["invoiced"][0][0], "invoiceCount": rows["invoiced"][0][1],
-                          "averageProjectValue": revenue / counted if counted else None},
-            "time": {"totalHours": total_hours, "billableHours": billable, "nonBillableHours": total_hours - billable,
-                     "byProject": [{"project": {"name": r[0]}, "hours": r[1], "billableHours": r[2]} for r in time_rows]},
-            "profitability": {"revenue": revenue, "laborCost": labor, "expenses": expenses,
-                              "profit": revenue - labor - expenses,
-                              "margin": (revenue - labor - expenses) / revenue if revenue else None},
-            "utilization": [{"user": {"fullName": r[0]}, "hours": r[1], "billableHours": r[2], "laborCost": r[3]}
-                            for r in user_rows],
+            "portfolio": {
+                "total": len(rows["projects"]),
+                "completed": completed,
+                "cancelled": cancelled,
+                "successRate": completed / (completed + cancelled) if completed + cancelled else None,
+                "byStatus": [{"status": s, "count": n} for s, n in by_status.items()],
+            },
+            "financial": {
+                "totalInvoiced": rows["invoiced"][0][0],
+                "invoiceCount": rows["invoiced"][0][1],
+                "averageProjectValue": revenue / counted if counted else None,
+            },
+            "time": {
+                "totalHours": total_hours,
+                "billableHours": billable,
+                "nonBillableHours": total_hours - billable,
+                "byProject": [{"project": {"name": r[0]}, "hours": r[1], "billableHours": r[2]} for r in time_rows],
+            },
+            "profitability": {
+                "revenue": revenue,
+                "laborCost": labor,
+                "expenses": expenses,
+                "profit": revenue - labor - expenses,
+                "margin": (revenue - labor - expenses) / revenue if revenue else None,
+            },
+            "utilization": [
+                {"user": {"fullName": r[0]}, "hours": r[1], "billableHours": r[2], "laborCost": r[3]} for r in user_rows
+            ],
         },
     }
     return _encode(record)
@@ -438,14 +522,22 @@ FROM invoice i WHERE i.client_id = :client AND i.status = 'SENT' ORDER BY i.due_
 
 async def floor_portal_home(engine: AsyncEngine, ctx: dict) -> bytes:
     async with engine.connect() as conn:
-        rows = {k: (await conn.execute(sa.text(sql), {"client": ctx["portal_client_id"]})).all() for k, sql in FLOOR_PORTAL.items()}
+        rows = {
+            k: (await conn.execute(sa.text(sql), {"client": ctx["portal_client_id"]})).all()
+            for k, sql in FLOOR_PORTAL.items()
+        }
     name, booking = rows["client"][0]
-    return _encode({"portalHome": {
-        "client": {"name": name}, "canBookMeetings": bool(booking),
-        "openTasks": [{"title": t[0], "status": t[1], "dueDate": t[2]} for t in rows["tasks"]],
-        "recentReplies": [{"body": r[0], "createdAt": r[1]} for r in rows["replies"]],
-        "openInvoices": [{"number": i[0], "dueDate": i[1], "amountDue": i[2]} for i in rows["invoices"]],
-    }})
+    return _encode(
+        {
+            "portalHome": {
+                "client": {"name": name},
+                "canBookMeetings": bool(booking),
+                "openTasks": [{"title": t[0], "status": t[1], "dueDate": t[2]} for t in rows["tasks"]],
+                "recentReplies": [{"body": r[0], "createdAt": r[1]} for r in rows["replies"]],
+                "openInvoices": [{"number": i[0], "dueDate": i[1], "amountDue": i[2]} for i in rows["invoices"]],
+            }
+        }
+    )
 
 
 _SKIP = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK)|FROM user_account LEFT OUTER JOIN client", re.IGNORECASE)
@@ -476,11 +568,17 @@ class Operation:
 def operations(runs: int) -> list[Operation]:
     slow = max(5, runs // 2)
     return [
-        Operation("clients_page", "Clients list page (50 rows, all columns)", CLIENTS_PAGE, "staff", floor_clients_page, runs),
-        Operation("client_record", "Client record, every tab + its report", CLIENT_RECORD, "staff", floor_client_record, runs),
+        Operation(
+            "clients_page", "Clients list page (50 rows, all columns)", CLIENTS_PAGE, "staff", floor_clients_page, runs
+        ),
+        Operation(
+            "client_record", "Client record, every tab + its report", CLIENT_RECORD, "staff", floor_client_record, runs
+        ),
         Operation("dashboard", "Clients Dashboard (every section)", DASHBOARD, "staff", floor_replay, slow),
         Operation("portal_home", "Portal home page (CLIENT user)", PORTAL_HOME, "portal", floor_portal_home, runs),
-        Operation("nested", "clients(first: 50) → projects → tasks, 4 fields a level", NESTED, "staff", floor_nested, slow),
+        Operation(
+            "nested", "clients(first: 50) → projects → tasks, 4 fields a level", NESTED, "staff", floor_nested, slow
+        ),
     ]
 
 
@@ -508,8 +606,9 @@ def p95(values: list[float]) -> float:
 
 
 def _post(http: httpx.Client, url: str, op: Operation, token: str) -> bytes:
-    response = http.post(url, json={"query": op.query, "variables": op.variables},
-                         headers={"Authorization": f"Bearer {token}"})
+    response = http.post(
+        url, json={"query": op.query, "variables": op.variables}, headers={"Authorization": f"Bearer {token}"}
+    )
     response.raise_for_status()
     body = response.content
     if b'"errors"' in body:
@@ -577,8 +676,13 @@ def breakdown(server: InProcessServer, op: Operation, token: str, runs: int) -> 
         _post(http, server.url, op, token)
         replay = {"replay": [(st, pa) for st, pa in server.captured if not _SKIP.search(st)]}
         server.captured = None
-    raw = sum(server.run(_timed_floor(server, Operation("replay", "", "", "", floor_replay, 1), replay))[0]
-              for _ in range(runs)) / runs
+    raw = (
+        sum(
+            server.run(_timed_floor(server, Operation("replay", "", "", "", floor_replay, 1), replay))[0]
+            for _ in range(runs)
+        )
+        / runs
+    )
     per = lambda seconds: seconds * 1000 / runs  # noqa: E731
     return {
         "request, as the client sees it": per(client),
@@ -620,7 +724,8 @@ def profile(server: InProcessServer, op: Operation, token: str, runs: int, path:
     flat = ConsoleRenderer(unicode=True, flat=True, flat_time="self", time="percent_of_total").render(session)
     tree = ConsoleRenderer(unicode=True, show_all=False).render(session)
     path.write_text(
-        f"# {op.label}: {runs} requests\n\n## Breakdown (no profiler attached)\n\n" + "\n".join(table_lines)
+        f"# {op.label}: {runs} requests\n\n## Breakdown (no profiler attached)\n\n"
+        + "\n".join(table_lines)
         + f"\n\n## Self time by function (pyinstrument; its hooks inflate call-heavy code)\n{flat}\n\n## Call tree\n{tree}"
     )
 
@@ -643,7 +748,9 @@ async def _build(url: str, shape: Shape) -> tuple[Agency, float, str]:
         agency = await build_agency(engine, shape, password_hash=hash_password(PASSWORD), tag="bench")
         elapsed = time.perf_counter() - start
         async with engine.connect() as conn:
-            version = await conn.scalar(sa.text("SELECT sqlite_version()" if url.startswith("sqlite") else "SHOW server_version"))
+            version = await conn.scalar(
+                sa.text("SELECT sqlite_version()" if url.startswith("sqlite") else "SHOW server_version")
+            )
             if url.startswith("postgresql"):
                 await conn.exec_driver_sql("ANALYZE")
         return agency, elapsed, str(version)
@@ -679,24 +786,35 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def section(kind: str, command: str, version: str, shape: Shape, agency: Agency, build_s: float, results: list[Result], runs: int) -> str:
+def section(
+    kind: str,
+    command: str,
+    version: str,
+    shape: Shape,
+    agency: Agency,
+    build_s: float,
+    results: list[Result],
+    runs: int,
+) -> str:
     rows = ", ".join(f"{n:,} {k.replace('_', ' ')}" for k, n in agency.rows.items())
-    return "\n".join([
-        f"<!-- bench:{kind} -->",
-        f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {version}",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
-        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
-        f"(load average {os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}; "
-        f"agency built in {build_s:.1f} s: {rows}. "
-        f"{runs} runs per operation after warm-up ({max(5, runs // 2)} for the dashboard and the nested list).",
-        "",
-        table(results),
-        f"<!-- /bench:{kind} -->",
-    ])
+    return "\n".join(
+        [
+            f"<!-- bench:{kind} -->",
+            f"### {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} {version}",
+            "",
+            "```sh",
+            command,
+            "```",
+            "",
+            f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs "
+            f"(load average {os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}; "
+            f"agency built in {build_s:.1f} s: {rows}. "
+            f"{runs} runs per operation after warm-up ({max(5, runs // 2)} for the dashboard and the nested list).",
+            "",
+            table(results),
+            f"<!-- /bench:{kind} -->",
+        ]
+    )
 
 
 def write_results(path: Path, kind: str, text: str) -> None:

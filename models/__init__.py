@@ -2,7 +2,18 @@
 
 Nothing here knows about GraphQL or HTTP; the database URL is always passed in.
 """
+
 from models.base import metadata, utcnow
+from models.billing import Invoice, InvoiceLine, Payment
+from models.clients import Client, ClientStatus, Contact, Lead
+from models.engagement import (
+    Activity,
+    Interaction,
+    Meeting,
+    Notification,
+    Opportunity,
+    OutboxEmail,
+)
 from models.enums import (
     ActivityKind,
     ClientCategory,
@@ -23,26 +34,51 @@ from models.enums import (
     TaskStatus,
 )
 from models.people import LoginEvent, PortalInvitation, RefreshToken, User
-from models.clients import Client, ClientStatus, Contact, Lead
-from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
-from models.billing import Invoice, InvoiceLine, Payment
-from models.engagement import (
-    Activity,
-    Interaction,
-    Meeting,
-    Notification,
-    Opportunity,
-    OutboxEmail,
-)
 from models.surveys import SatisfactionSurvey
+from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
 
 __all__ = [
-    "Activity", "ActivityKind", "Client", "ClientCategory", "ClientStatus", "ClientTier",
-    "Comment", "CommentKind", "Contact", "Deliverable", "DeliverableKind", "Expense",
-    "Interaction", "InteractionKind", "Invoice", "InvoiceLine", "InvoiceLineKind",
-    "InvoiceStatus", "Lead", "LeadStage", "LoginEvent", "Meeting", "MeetingStatus",
-    "Notification", "Opportunity", "OpportunityKind", "OpportunityStage", "OutboxEmail",
-    "Payment", "PaymentMethod", "PortalInvitation", "Project", "ProjectHealth",
-    "ProjectStatus", "RefreshToken", "Role", "SatisfactionSurvey", "Task", "TaskStatus", "TimeEntry", "User",
-    "metadata", "utcnow",
+    "Activity",
+    "ActivityKind",
+    "Client",
+    "ClientCategory",
+    "ClientStatus",
+    "ClientTier",
+    "Comment",
+    "CommentKind",
+    "Contact",
+    "Deliverable",
+    "DeliverableKind",
+    "Expense",
+    "Interaction",
+    "InteractionKind",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLineKind",
+    "InvoiceStatus",
+    "Lead",
+    "LeadStage",
+    "LoginEvent",
+    "Meeting",
+    "MeetingStatus",
+    "Notification",
+    "Opportunity",
+    "OpportunityKind",
+    "OpportunityStage",
+    "OutboxEmail",
+    "Payment",
+    "PaymentMethod",
+    "PortalInvitation",
+    "Project",
+    "ProjectHealth",
+    "ProjectStatus",
+    "RefreshToken",
+    "Role",
+    "SatisfactionSurvey",
+    "Task",
+    "TaskStatus",
+    "TimeEntry",
+    "User",
+    "metadata",
+    "utcnow",
 ]

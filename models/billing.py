@@ -3,6 +3,7 @@
 Line amounts are computed once when a line is written (quantity x unit price, then
 tax, each rounded to the cent), so subtotal, tax, total, paid and due are exact SQL sums.
 """
+
 from __future__ import annotations
 
 import datetime as dt

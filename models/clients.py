@@ -1,4 +1,5 @@
 """Clients, their statuses and contacts, and the leads they convert from."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """The async engine and session factory, built from a URL the caller passes in."""
+
 from __future__ import annotations
 
 import warnings

@@ -1,5 +1,6 @@
 """The relationship around the work: opportunities, interactions, meetings,
 the activity feed, notifications and the e-mail outbox."""
+
 from __future__ import annotations
 
 import datetime as dt

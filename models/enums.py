@@ -1,4 +1,5 @@
 """Enumerations of the guide's vocabulary, stored by name."""
+
 from enum import Enum
 
 

@@ -1,4 +1,5 @@
 """Apply the migrations shipped in this package, from code or the CLI."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Who signs in: staff and portal users, their sign-ins, refresh tokens and invitations."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Client satisfaction: one survey response (0..10, the NPS question) per row."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Delivery: projects, tasks, deliverables, comments, time and expenses."""
+
 from __future__ import annotations
 
 import datetime as dt

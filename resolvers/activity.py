@@ -3,6 +3,7 @@
 Every mutation records what it did here, in its own transaction: the entry exists
 exactly when the change does.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -53,7 +54,9 @@ def notify(
     subject_id: int | None = None,
 ) -> list[Notification]:
     rows = [
-        Notification(user_id=user_id, kind=kind, message=message[:500], subject_type=subject_type, subject_id=subject_id)
+        Notification(
+            user_id=user_id, kind=kind, message=message[:500], subject_type=subject_type, subject_id=subject_id
+        )
         for user_id in dict.fromkeys(user_ids)
     ]
     session.add_all(rows)

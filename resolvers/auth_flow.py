@@ -1,4 +1,5 @@
 """Signing in and out: passwords, access tokens, rotating refresh tokens, login events."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -72,7 +73,14 @@ async def login(
     if new_hash:
         user.password_hash = new_hash
     user.last_login_at = utcnow()
-    session.add(LoginEvent(user_id=user.id, client_id=user.client_id, ip_address=ip_address, user_agent=(user_agent or "")[:400] or None))
+    session.add(
+        LoginEvent(
+            user_id=user.id,
+            client_id=user.client_id,
+            ip_address=ip_address,
+            user_agent=(user_agent or "")[:400] or None,
+        )
+    )
     if user.role is Role.CLIENT:
         session.add(
             Activity(
@@ -88,14 +96,18 @@ async def login(
     return await _issue(session, tokens, user, refresh_ttl)
 
 
-async def sign_in_user(session: AsyncSession, tokens: TokenService, user: User, *, refresh_ttl: dt.timedelta) -> TokenPair:
+async def sign_in_user(
+    session: AsyncSession, tokens: TokenService, user: User, *, refresh_ttl: dt.timedelta
+) -> TokenPair:
     """Tokens for a user who just proved who they are another way (an accepted invitation)."""
     user.last_login_at = utcnow()
     session.add(LoginEvent(user_id=user.id, client_id=user.client_id))
     return await _issue(session, tokens, user, refresh_ttl)
 
 
-async def refresh(session: AsyncSession, tokens: TokenService, *, refresh_token: str, refresh_ttl: dt.timedelta) -> TokenPair:
+async def refresh(
+    session: AsyncSession, tokens: TokenService, *, refresh_token: str, refresh_ttl: dt.timedelta
+) -> TokenPair:
     """Rotate: the presented token is spent and a new one issued in the same family.
 
     Presenting a spent token again means it leaked: the whole family is revoked.
@@ -122,7 +134,9 @@ async def logout(session: AsyncSession, *, refresh_token: str) -> bool:
     if row is None:
         return False
     await session.execute(
-        sa.update(RefreshToken).where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+        sa.update(RefreshToken)
+        .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
     )
     return True
 

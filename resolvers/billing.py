@@ -26,6 +26,7 @@ Decisions where the brief was silent:
 - Invoice notes are internal (the team's: "chased twice"). A void reason is appended to them.
 - Activity summaries name invoices by number but carry no amounts: MEMBERs read the feed too.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -109,8 +110,13 @@ async def list_invoices(
         overdue = overdue_condition(today())
         statement = statement.where(overdue if filters.overdue else sa.not_(overdue))
     return await keyset_page(
-        db, statement, key=SortKey(Invoice.number, "int"), id_column=Invoice.id,
-        direction=SortDirection.DESC, first=first, after=after,
+        db,
+        statement,
+        key=SortKey(Invoice.number, "int"),
+        id_column=Invoice.id,
+        direction=SortDirection.DESC,
+        first=first,
+        after=after,
     )
 
 
@@ -165,8 +171,13 @@ def _fixed_lines(lines: Sequence[LineInput]) -> list[_Line]:
     checked = []
     for i, line in enumerate(lines):
         at = f"lines.{i}"
-        description = text_input(f"{at}.description", line.description, max_length=MAX_LINE_DESCRIPTION,
-                                 required=True, what="line description")
+        description = text_input(
+            f"{at}.description",
+            line.description,
+            max_length=MAX_LINE_DESCRIPTION,
+            required=True,
+            what="line description",
+        )
         quantity = decimal_input(f"{at}.quantity", line.quantity, maximum=MAX_QUANTITY, what="quantity")
         unit_price = decimal_input(f"{at}.unitPrice", line.unit_price, minimum_inclusive=True, what="unit price")
         tax_rate = _tax_rate(f"{at}.taxRate", line.tax_rate)
@@ -235,13 +246,21 @@ async def _unbilled_lines(
         line.billed_ids.append(entry_id)
     lines = list(groups.values())
     for expense_id, description, amount, project_name in (await session.execute(expense_query)).all():
-        lines.append(_Line(
-            InvoiceLineKind.EXPENSE, f"{project_name}: {description}"[:MAX_LINE_DESCRIPTION],
-            Decimal("1"), money(amount), tax_rate, [expense_id],
-        ))
+        lines.append(
+            _Line(
+                InvoiceLineKind.EXPENSE,
+                f"{project_name}: {description}"[:MAX_LINE_DESCRIPTION],
+                Decimal("1"),
+                money(amount),
+                tax_rate,
+                [expense_id],
+            )
+        )
     for line in lines:
         if line.quantity > MAX_QUANTITY or sum(line_amounts(line.quantity, line.unit_price, tax_rate)) > MAX_MONEY:
-            raise InputError("includeUnbilled", "TOO_LARGE", "The unbilled work is more than one invoice line can hold.")
+            raise InputError(
+                "includeUnbilled", "TOO_LARGE", "The unbilled work is more than one invoice line can hold."
+            )
     return lines
 
 
@@ -251,7 +270,7 @@ async def claim(session: AsyncSession, entity: type[TimeEntry] | type[Expense], 
     claimed = 0
     ids = sorted(line_by_id)  # one lock order for every claimer
     for start in range(0, len(ids), CLAIM_CHUNK):
-        chunk = ids[start:start + CLAIM_CHUNK]
+        chunk = ids[start : start + CLAIM_CHUNK]
         statement = (
             sa.update(entity)
             .where(entity.id.in_(chunk), entity.invoice_line_id.is_(None))
@@ -286,15 +305,20 @@ async def create_invoice(
         raise InputError("dueDate", "DUE_BEFORE_ISSUE", "The due date may not be before the issue date.")
 
     await _lock_numbering(session)
-    pulled = await _unbilled_lines(session, principal, client.id, unbilled_through, pulled_tax) if include_unbilled else []
+    pulled = (
+        await _unbilled_lines(session, principal, client.id, unbilled_through, pulled_tax) if include_unbilled else []
+    )
     all_lines = fixed + pulled
     if not all_lines:
         raise InputError(
-            "includeUnbilled" if include_unbilled else "lines", "NOTHING_TO_BILL",
+            "includeUnbilled" if include_unbilled else "lines",
+            "NOTHING_TO_BILL",
             "Nothing to bill: add a line, or there is no unbilled billable time or expense for this client.",
         )
     if len(all_lines) > MAX_LINES:
-        raise InputError("includeUnbilled", "TOO_MANY_LINES", f"An invoice has at most {MAX_LINES} lines; use unbilledThrough.")
+        raise InputError(
+            "includeUnbilled", "TOO_MANY_LINES", f"An invoice has at most {MAX_LINES} lines; use unbilledThrough."
+        )
     total = sum((sum(line_amounts(l.quantity, l.unit_price, l.tax_rate)) for l in all_lines), Decimal("0.00"))
     if total <= 0:
         raise InputError("lines", "ZERO_TOTAL", "An invoice's total must be more than zero.")
@@ -302,18 +326,32 @@ async def create_invoice(
         raise InputError("lines", "TOO_LARGE", "The invoice's total is larger than an invoice can hold.")
 
     invoice = Invoice(
-        client_id=client.id, number=await _next_number(session), status=InvoiceStatus.DRAFT,
-        issue_date=issue, due_date=due, notes=text, created_by_id=principal.user_id,
+        client_id=client.id,
+        number=await _next_number(session),
+        status=InvoiceStatus.DRAFT,
+        issue_date=issue,
+        due_date=due,
+        notes=text,
+        created_by_id=principal.user_id,
     )
     session.add(invoice)
     await session.flush()
     rows = []
     for position, line in enumerate(all_lines):
         amount, tax = line_amounts(line.quantity, line.unit_price, line.tax_rate)
-        rows.append(InvoiceLine(
-            invoice_id=invoice.id, kind=line.kind, description=line.description, quantity=line.quantity,
-            unit_price=line.unit_price, tax_rate=line.tax_rate, amount=amount, tax_amount=tax, position=position,
-        ))
+        rows.append(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                amount=amount,
+                tax_amount=tax,
+                position=position,
+            )
+        )
     session.add_all(rows)
     await session.flush()
 
@@ -321,12 +359,18 @@ async def create_invoice(
         line_by_id = {i: row.id for line, row in zip(all_lines, rows) if line.kind is kind for i in line.billed_ids}
         if line_by_id and await claim(session, entity, line_by_id) != len(line_by_id):
             raise InputError(
-                "includeUnbilled", "ALREADY_BILLED",
+                "includeUnbilled",
+                "ALREADY_BILLED",
                 "Some of this client's time or expenses were billed by another invoice meanwhile; nothing was written. Try again.",
             )
     record_activity(
-        session, principal, ActivityKind.INVOICE_CREATED, f"Invoice #{invoice.number} created for {client.name}",
-        client_id=client.id, subject_type="Invoice", subject_id=invoice.id,
+        session,
+        principal,
+        ActivityKind.INVOICE_CREATED,
+        f"Invoice #{invoice.number} created for {client.name}",
+        client_id=client.id,
+        subject_type="Invoice",
+        subject_id=invoice.id,
     )
     return invoice
 
@@ -342,16 +386,24 @@ async def _invoice_for_update(session: AsyncSession, principal: Principal, invoi
 
 
 def _wrong_transition(field: str, invoice: Invoice, action: str, why: str) -> InputError:
-    return InputError(field, "INVALID_TRANSITION", f"Invoice #{invoice.number} is {invoice.status.value}: {action} {why}")
+    return InputError(
+        field, "INVALID_TRANSITION", f"Invoice #{invoice.number} is {invoice.status.value}: {action} {why}"
+    )
 
 
-async def _portal_recipients(session: AsyncSession, principal: Principal, client_id: int) -> tuple[list[int], list[str]]:
+async def _portal_recipients(
+    session: AsyncSession, principal: Principal, client_id: int
+) -> tuple[list[int], list[str]]:
     """Active portal users to notify, and the addresses to e-mail (the primary contact when no portal user)."""
-    users = (await session.execute(
-        sa.select(User.id, User.email).where(
-            User.client_id == client_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal)
-        ).order_by(User.id)
-    )).all()
+    users = (
+        await session.execute(
+            sa.select(User.id, User.email)
+            .where(
+                User.client_id == client_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal)
+            )
+            .order_by(User.id)
+        )
+    ).all()
     emails = [email for _, email in users]
     if not emails:
         primary = await session.scalar(
@@ -373,17 +425,31 @@ async def send_invoice(session: AsyncSession, principal: Principal, *, invoice_i
     total = await _invoice_total(session, invoice.id)
     client_name = await session.scalar(sa.select(Client.name).where(Client.id == invoice.client_id))
     user_ids, emails = await _portal_recipients(session, principal, invoice.client_id)
-    notify(session, user_ids, "INVOICE_SENT", f"Invoice #{invoice.number} is ready in your portal",
-           subject_type="Invoice", subject_id=invoice.id)
+    notify(
+        session,
+        user_ids,
+        "INVOICE_SENT",
+        f"Invoice #{invoice.number} is ready in your portal",
+        subject_type="Invoice",
+        subject_id=invoice.id,
+    )
     for email in emails:
         queue_email(
-            session, email, f"Invoice #{invoice.number} for {client_name}",
+            session,
+            email,
+            f"Invoice #{invoice.number} for {client_name}",
             f"Hello,\n\nInvoice #{invoice.number} for {total} is ready in your client portal. "
             f"It is due on {invoice.due_date.isoformat()}.\n",
         )
     record_activity(
-        session, principal, ActivityKind.INVOICE_SENT, f"Invoice #{invoice.number} sent",
-        client_id=invoice.client_id, subject_type="Invoice", subject_id=invoice.id, client_visible=True,
+        session,
+        principal,
+        ActivityKind.INVOICE_SENT,
+        f"Invoice #{invoice.number} sent",
+        client_id=invoice.client_id,
+        subject_type="Invoice",
+        subject_id=invoice.id,
+        client_visible=True,
     )
     await session.flush()
     return invoice
@@ -410,20 +476,33 @@ async def record_payment(
         raise _wrong_transition("invoiceId", invoice, "a payment can be recorded", "only on a sent invoice.")
     due = await _invoice_total(session, invoice.id) - await _invoice_paid(session, invoice.id)
     if amount > due:
-        raise InputError("amount", "OVERPAYMENT", f"Invoice #{invoice.number} has {due} due; the payment may not exceed it.")
+        raise InputError(
+            "amount", "OVERPAYMENT", f"Invoice #{invoice.number} has {due} due; the payment may not exceed it."
+        )
     payment = Payment(
-        invoice_id=invoice.id, received_on=received, amount=amount, method=method, reference=text,
+        invoice_id=invoice.id,
+        received_on=received,
+        amount=amount,
+        method=method,
+        reference=text,
         recorded_by_id=principal.user_id,
     )
     session.add(payment)
     await session.flush()
     if amount == due:
         invoice.status = InvoiceStatus.PAID
-        invoice.paid_on = await session.scalar(sa.select(sa.func.max(Payment.received_on)).where(Payment.invoice_id == invoice.id))
+        invoice.paid_on = await session.scalar(
+            sa.select(sa.func.max(Payment.received_on)).where(Payment.invoice_id == invoice.id)
+        )
     record_activity(
-        session, principal, ActivityKind.PAYMENT_RECEIVED,
+        session,
+        principal,
+        ActivityKind.PAYMENT_RECEIVED,
         f"Payment received for invoice #{invoice.number}" + (" (paid in full)" if amount == due else ""),
-        client_id=invoice.client_id, subject_type="Payment", subject_id=payment.id, client_visible=True,
+        client_id=invoice.client_id,
+        subject_type="Payment",
+        subject_id=payment.id,
+        client_visible=True,
     )
     await session.flush()
     return payment
@@ -434,12 +513,16 @@ async def release_billed(session: AsyncSession, invoice_ids: Iterable[int]) -> N
     lines = sa.select(InvoiceLine.id).where(InvoiceLine.invoice_id.in_(list(invoice_ids)))
     for entity in (TimeEntry, Expense):
         await session.execute(
-            sa.update(entity).where(entity.invoice_line_id.in_(lines)).values(invoice_line_id=None)
+            sa.update(entity)
+            .where(entity.invoice_line_id.in_(lines))
+            .values(invoice_line_id=None)
             .execution_options(synchronize_session=False)
         )
 
 
-async def void_invoice(session: AsyncSession, principal: Principal, *, invoice_id: int, reason: str | None = None) -> Invoice:
+async def void_invoice(
+    session: AsyncSession, principal: Principal, *, invoice_id: int, reason: str | None = None
+) -> Invoice:
     """DRAFT, or SENT with no payment -> VOID; its time and expenses can be billed again."""
     text = text_input("reason", reason, max_length=MAX_NOTES, what="reason")
     invoice = await _invoice_for_update(session, principal, invoice_id, "id")
@@ -454,8 +537,14 @@ async def void_invoice(session: AsyncSession, principal: Principal, *, invoice_i
     if text:
         invoice.notes = f"{invoice.notes}\nVoided: {text}" if invoice.notes else f"Voided: {text}"
     record_activity(
-        session, principal, ActivityKind.INVOICE_VOIDED, f"Invoice #{invoice.number} voided",
-        client_id=invoice.client_id, subject_type="Invoice", subject_id=invoice.id, client_visible=was_sent,
+        session,
+        principal,
+        ActivityKind.INVOICE_VOIDED,
+        f"Invoice #{invoice.number} voided",
+        client_id=invoice.client_id,
+        subject_type="Invoice",
+        subject_id=invoice.id,
+        client_visible=was_sent,
     )
     await session.flush()
     return invoice

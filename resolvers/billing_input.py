@@ -4,6 +4,7 @@ Every check raises resolvers.errors.InputError naming the input field at fault, 
 anything is written. Decimals are refused, never rounded, when they carry more places
 than their column keeps: silently rounding money is a bug the caller cannot see.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,9 @@ def decimal_input(
     return value.quantize(Decimal(1).scaleb(-places))
 
 
-def text_input(field: str, value: str | None, *, max_length: int, required: bool = False, what: str = "text") -> str | None:
+def text_input(
+    field: str, value: str | None, *, max_length: int, required: bool = False, what: str = "text"
+) -> str | None:
     """Stripped text, or None when blank and optional."""
     text = (value or "").strip()
     if not text:

@@ -18,6 +18,7 @@ Decisions the guide leaves open (also in the README):
 - Leads have no activity kind of their own: a stage change is logged STATUS_CHANGED with
   subject Lead, and a new custom status STATUS_CHANGED with subject ClientStatus.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,23 +45,34 @@ from resolvers.workflow_input import (
     staff_member,
 )
 
-
-
 # ---- leads
 
+
 async def list_leads(
-    db: RequestDb, principal: Principal, *, stages: tuple[LeadStage, ...], converted: bool | None,
-    first: int | None, after: str | None,
+    db: RequestDb,
+    principal: Principal,
+    *,
+    stages: tuple[LeadStage, ...],
+    converted: bool | None,
+    first: int | None,
+    after: str | None,
 ) -> Page[Lead]:
     """Newest first. `converted`: only converted (True) or not yet converted (False) leads."""
     statement = sa.select(Lead).where(lead_scope(principal))
     if stages:
         statement = statement.where(Lead.stage.in_(stages))
     if converted is not None:
-        statement = statement.where(Lead.converted_client_id.is_not(None) if converted else Lead.converted_client_id.is_(None))
+        statement = statement.where(
+            Lead.converted_client_id.is_not(None) if converted else Lead.converted_client_id.is_(None)
+        )
     return await keyset_page(
-        db, statement, key=SortKey(Lead.created_at, "datetime"), id_column=Lead.id,
-        direction=SortDirection.DESC, first=first, after=after,
+        db,
+        statement,
+        key=SortKey(Lead.created_at, "datetime"),
+        id_column=Lead.id,
+        direction=SortDirection.DESC,
+        first=first,
+        after=after,
     )
 
 
@@ -94,8 +106,13 @@ async def create_lead(session: AsyncSession, principal: Principal, *, data: dict
     session.add(lead)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.STATUS_CHANGED, f"Lead {lead.company_name} added ({lead.stage.value.lower()})",
-        client_id=None, subject_type="Lead", subject_id=lead.id,
+        session,
+        principal,
+        ActivityKind.STATUS_CHANGED,
+        f"Lead {lead.company_name} added ({lead.stage.value.lower()})",
+        client_id=None,
+        subject_type="Lead",
+        subject_id=lead.id,
     )
     return lead
 
@@ -109,9 +126,13 @@ async def update_lead_stage(session: AsyncSession, principal: Principal, *, lead
     before = lead.stage
     lead.stage = stage
     record_activity(
-        session, principal, ActivityKind.STATUS_CHANGED,
+        session,
+        principal,
+        ActivityKind.STATUS_CHANGED,
         f"Lead {lead.company_name}: {before.value.lower()} to {stage.value.lower()}",
-        client_id=None, subject_type="Lead", subject_id=lead.id,
+        client_id=None,
+        subject_type="Lead",
+        subject_id=lead.id,
     )
     await session.flush()
     return lead
@@ -123,14 +144,26 @@ async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: 
     if lead.converted_client_id is not None:
         raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
     if lead.stage is not LeadStage.WON:
-        raise InputError("leadId", "LEAD_NOT_WON", f"Only a Won lead converts; this one is {lead.stage.value}. Set its stage to WON first.")
+        raise InputError(
+            "leadId",
+            "LEAD_NOT_WON",
+            f"Only a Won lead converts; this one is {lead.stage.value}. Set its stage to WON first.",
+        )
     if not (lead.contact_name or "").strip():
-        raise InputError("leadId", "LEAD_HAS_NO_CONTACT", "The lead has no contact name to make the primary contact; add one first.")
-    contact_values = clean_contact("leadId", {
-        "full_name": lead.contact_name, "email": lead.contact_email, "phone": lead.contact_phone, "title": lead.contact_title,
-        # The person who signed the deal: the guide's primary contact "is the main decision maker".
-        "is_decision_maker": True,
-    })
+        raise InputError(
+            "leadId", "LEAD_HAS_NO_CONTACT", "The lead has no contact name to make the primary contact; add one first."
+        )
+    contact_values = clean_contact(
+        "leadId",
+        {
+            "full_name": lead.contact_name,
+            "email": lead.contact_email,
+            "phone": lead.contact_phone,
+            "title": lead.contact_title,
+            # The person who signed the deal: the guide's primary contact "is the main decision maker".
+            "is_decision_maker": True,
+        },
+    )
     now = utcnow()
     owner = await session.get(User, lead.owner_id) if lead.owner_id else None
     client = Client(
@@ -139,7 +172,9 @@ async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: 
         industry=lead.industry,
         status_id=STATUS_ACTIVE,
         became_client_on=now.date(),
-        account_manager_id=owner.id if owner is not None and owner.is_active and owner.role is not Role.CLIENT else None,
+        account_manager_id=owner.id
+        if owner is not None and owner.is_active and owner.role is not Role.CLIENT
+        else None,
     )
     session.add(client)
     await session.flush()
@@ -154,12 +189,22 @@ async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: 
     if result.rowcount != 1:
         raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
     record_activity(
-        session, principal, ActivityKind.LEAD_CONVERTED, f"Won lead {lead.company_name} converted into a client",
-        client_id=client.id, subject_type="Lead", subject_id=lead.id,
+        session,
+        principal,
+        ActivityKind.LEAD_CONVERTED,
+        f"Won lead {lead.company_name} converted into a client",
+        client_id=client.id,
+        subject_type="Lead",
+        subject_id=lead.id,
     )
     record_activity(
-        session, principal, ActivityKind.CLIENT_CREATED, f"Client {client.name} created from a won lead",
-        client_id=client.id, subject_type="Client", subject_id=client.id,
+        session,
+        principal,
+        ActivityKind.CLIENT_CREATED,
+        f"Client {client.name} created from a won lead",
+        client_id=client.id,
+        subject_type="Client",
+        subject_id=client.id,
     )
     await session.flush()
     await session.refresh(lead)
@@ -176,14 +221,23 @@ _CLIENT_TEXT = {
 }
 _CLIENT_URLS = {"website": "input.website", "logo_url": "input.logoUrl"}
 _LABELS = {
-    "name": "name", "industry": "industry", "billing_address": "billingAddress", "internal_notes": "internalNotes",
-    "website": "website", "logo_url": "logoUrl", "tier": "tier", "account_manager_id": "accountManager",
-    "payment_terms_days": "paymentTermsDays", "show_costs_in_portal": "showCostsInPortal",
+    "name": "name",
+    "industry": "industry",
+    "billing_address": "billingAddress",
+    "internal_notes": "internalNotes",
+    "website": "website",
+    "logo_url": "logoUrl",
+    "tier": "tier",
+    "account_manager_id": "accountManager",
+    "payment_terms_days": "paymentTermsDays",
+    "show_costs_in_portal": "showCostsInPortal",
     "portal_booking_enabled": "portalBookingEnabled",
 }
 
 
-async def _clean_client(session: AsyncSession, principal: Principal, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+async def _clean_client(
+    session: AsyncSession, principal: Principal, data: dict[str, Any], *, partial: bool
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, (field, limit, required) in _CLIENT_TEXT.items():
         if partial and key not in data:
@@ -225,13 +279,20 @@ async def create_client(
     session.add(primary)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.CLIENT_CREATED, f"Client {client.name} created with {primary.full_name} as primary contact",
-        client_id=client.id, subject_type="Client", subject_id=client.id,
+        session,
+        principal,
+        ActivityKind.CLIENT_CREATED,
+        f"Client {client.name} created with {primary.full_name} as primary contact",
+        client_id=client.id,
+        subject_type="Client",
+        subject_id=client.id,
     )
     return client, primary
 
 
-async def update_client(session: AsyncSession, principal: Principal, *, client_id: int, changes: dict[str, Any]) -> Client:
+async def update_client(
+    session: AsyncSession, principal: Principal, *, client_id: int, changes: dict[str, Any]
+) -> Client:
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
     values = await _clean_client(session, principal, changes, partial=True)
@@ -241,8 +302,13 @@ async def update_client(session: AsyncSession, principal: Principal, *, client_i
         setattr(client, key, value)
     client.updated_at = utcnow()
     record_activity(
-        session, principal, ActivityKind.CLIENT_UPDATED, f"Client {client.name} updated: {', '.join(changed) or 'no change'}",
-        client_id=client.id, subject_type="Client", subject_id=client.id,
+        session,
+        principal,
+        ActivityKind.CLIENT_UPDATED,
+        f"Client {client.name} updated: {', '.join(changed) or 'no change'}",
+        client_id=client.id,
+        subject_type="Client",
+        subject_id=client.id,
     )
     await session.flush()
     return client
@@ -265,9 +331,13 @@ async def set_client_status(session: AsyncSession, principal: Principal, *, clie
     client.updated_at = utcnow()
     reactivated = old.category is not ClientCategory.ACTIVE and new.category is ClientCategory.ACTIVE
     record_activity(
-        session, principal, ActivityKind.CLIENT_REACTIVATED if reactivated else ActivityKind.STATUS_CHANGED,
+        session,
+        principal,
+        ActivityKind.CLIENT_REACTIVATED if reactivated else ActivityKind.STATUS_CHANGED,
         f"Client {client.name} {'reactivated' if reactivated else 'status changed'}: {old.name} to {new.name}",
-        client_id=client.id, subject_type="Client", subject_id=client.id,
+        client_id=client.id,
+        subject_type="Client",
+        subject_id=client.id,
     )
     await session.flush()
     return client
@@ -278,12 +348,19 @@ async def reactivate_client(session: AsyncSession, principal: Principal, *, clie
     client = await locked_client(session, principal, client_id)
     old = await _status(session, client.status_id, "clientId")
     if old.category is ClientCategory.ACTIVE:
-        raise InputError("clientId", "NOT_INACTIVE", f"Only an On Hold or Churned client is reactivated; this one is {old.name}.")
+        raise InputError(
+            "clientId", "NOT_INACTIVE", f"Only an On Hold or Churned client is reactivated; this one is {old.name}."
+        )
     client.status_id = STATUS_ACTIVE
     client.updated_at = utcnow()
     record_activity(
-        session, principal, ActivityKind.CLIENT_REACTIVATED, f"Client {client.name} reactivated (was {old.name})",
-        client_id=client.id, subject_type="Client", subject_id=client.id,
+        session,
+        principal,
+        ActivityKind.CLIENT_REACTIVATED,
+        f"Client {client.name} reactivated (was {old.name})",
+        client_id=client.id,
+        subject_type="Client",
+        subject_id=client.id,
     )
     await session.flush()
     return client
@@ -306,8 +383,13 @@ async def create_client_status(
     session.add(status)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.STATUS_CHANGED, f"Client status {status.name} ({category.value.lower()}) created",
-        client_id=None, subject_type="ClientStatus", subject_id=status.id,
+        session,
+        principal,
+        ActivityKind.STATUS_CHANGED,
+        f"Client status {status.name} ({category.value.lower()}) created",
+        client_id=None,
+        subject_type="ClientStatus",
+        subject_id=status.id,
     )
     return status
 

@@ -1,4 +1,5 @@
 """Reading clients: the scoped, filtered, keyset-paginated Clients list and lookups."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from models import Client, ClientCategory, ClientStatus, ClientTier
 from resolvers.db import RequestDb
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class ClientOrderField(str, Enum):

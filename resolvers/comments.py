@@ -10,6 +10,7 @@ Who is told (decisions, also in the README):
 - A CLIENT may add REPLYs only (a NOTE is refused, FORBIDDEN) and only on its own visible
   tasks and projects: anything else is NOT_FOUND, exactly like a task that does not exist.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -26,8 +27,13 @@ MAX_BODY = 10000
 
 
 async def add_comment(
-    session: AsyncSession, principal: Principal, *, task_id: int | None, project_id: int | None,
-    kind: CommentKind, body: str,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    task_id: int | None,
+    project_id: int | None,
+    kind: CommentKind,
+    body: str,
 ) -> Comment:
     if task_id is None and project_id is None:
         raise InputError("taskId", "REQUIRED", "Say which task or project the comment is on.")
@@ -44,7 +50,9 @@ async def add_comment(
     if project is None:
         raise NotFound("project", field="taskId" if task is not None else "projectId")
     author = await session.get(User, principal.user_id) if principal.user_id is not None else None
-    comment = Comment(project_id=project.id, task_id=task.id if task else None, kind=kind, author_id=principal.user_id, body=text)
+    comment = Comment(
+        project_id=project.id, task_id=task.id if task else None, kind=kind, author_id=principal.user_id, body=text
+    )
     session.add(comment)
     await session.flush()
 
@@ -52,9 +60,14 @@ async def add_comment(
     client_sees = kind is CommentKind.REPLY and (task is None or task.visible_to_client)
     who = author.full_name if author is not None else "Someone"
     record_activity(
-        session, principal, ActivityKind.COMMENT_ADDED,
+        session,
+        principal,
+        ActivityKind.COMMENT_ADDED,
         f"{who} replied on {where}" if kind is CommentKind.REPLY else f"{who} added an internal note on {where}",
-        client_id=project.client_id, subject_type="Comment", subject_id=comment.id, client_visible=client_sees,
+        client_id=project.client_id,
+        subject_type="Comment",
+        subject_id=comment.id,
+        client_visible=client_sees,
     )
     if kind is CommentKind.REPLY:
         if principal.is_client:
@@ -97,7 +110,13 @@ async def _team_for_client_reply(
 def _tell(session: AsyncSession, users: list[User], who: str, where: str, body: str, comment: Comment) -> None:
     if not users:
         return
-    notify(session, [u.id for u in users], "COMMENT_REPLY", f"{who} replied on {where}",
-           subject_type="Comment", subject_id=comment.id)
+    notify(
+        session,
+        [u.id for u in users],
+        "COMMENT_REPLY",
+        f"{who} replied on {where}",
+        subject_type="Comment",
+        subject_id=comment.id,
+    )
     for user in users:
         queue_email(session, user.email, f"New reply on {where}", f"{who} replied on {where}:\n\n{body}\n")

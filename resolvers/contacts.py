@@ -10,6 +10,7 @@ of one client may not share an e-mail (DUPLICATE_EMAIL: portal sign-in would be 
 a contact of another client is never moved by linkContact (CONTACT_HAS_CLIENT); a contact's
 edit is logged CLIENT_UPDATED (there is no contact-specific kind).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,12 @@ from resolvers.workflow_input import optional_email, optional_text, required_tex
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "title", "is_decision_maker", "internal_notes")
 _CAMEL = {
-    "full_name": "fullName", "email": "email", "phone": "phone", "title": "title",
-    "is_decision_maker": "isDecisionMaker", "internal_notes": "internalNotes",
+    "full_name": "fullName",
+    "email": "email",
+    "phone": "phone",
+    "title": "title",
+    "is_decision_maker": "isDecisionMaker",
+    "internal_notes": "internalNotes",
 }
 
 
@@ -64,7 +69,9 @@ async def _refuse_duplicate_email(
     """Two contacts of one client with one e-mail would make portal sign-in ambiguous."""
     if email is None:
         return
-    statement = sa.select(Contact.id).where(Contact.client_id == client_id, sa.func.lower(Contact.email) == email.lower())
+    statement = sa.select(Contact.id).where(
+        Contact.client_id == client_id, sa.func.lower(Contact.email) == email.lower()
+    )
     if except_id is not None:
         statement = statement.where(Contact.id != except_id)
     if await session.scalar(statement.limit(1)) is not None:
@@ -86,7 +93,9 @@ async def switch_primary(session: AsyncSession, client_id: int, contact_id: int)
         .execution_options(synchronize_session="fetch")
     )
     await session.execute(
-        sa.update(Contact).where(Contact.id == contact_id).values(is_primary=True)
+        sa.update(Contact)
+        .where(Contact.id == contact_id)
+        .values(is_primary=True)
         .execution_options(synchronize_session="fetch")
     )
 
@@ -105,8 +114,13 @@ async def add_contact(
     if primary:
         await switch_primary(session, client.id, contact.id)
     record_activity(
-        session, principal, ActivityKind.CONTACT_ADDED, f"Contact {contact.full_name} added",
-        client_id=client.id, subject_type="Contact", subject_id=contact.id,
+        session,
+        principal,
+        ActivityKind.CONTACT_ADDED,
+        f"Contact {contact.full_name} added",
+        client_id=client.id,
+        subject_type="Contact",
+        subject_id=contact.id,
     )
     await session.flush()
     await session.refresh(contact)
@@ -121,12 +135,16 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
     if contact.client_id == client.id:
         raise InputError("contactId", "ALREADY_LINKED", "That contact is already linked to this client.")
     if contact.client_id is not None:
-        raise InputError("contactId", "CONTACT_HAS_CLIENT", "That contact belongs to another client; add a new contact instead.")
+        raise InputError(
+            "contactId", "CONTACT_HAS_CLIENT", "That contact belongs to another client; add a new contact instead."
+        )
     await _refuse_duplicate_email(session, client.id, contact.email, "contactId")
     primary = not await _has_primary(session, client.id)
     # Conditional: a concurrent link of the same contact finds it taken and changes nothing.
     result = await session.execute(
-        sa.update(Contact).where(Contact.id == contact.id, Contact.client_id.is_(None)).values(client_id=client.id)
+        sa.update(Contact)
+        .where(Contact.id == contact.id, Contact.client_id.is_(None))
+        .values(client_id=client.id)
         .execution_options(synchronize_session="fetch")
     )
     if result.rowcount != 1:
@@ -134,8 +152,13 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
     if primary:
         await switch_primary(session, client.id, contact.id)
     record_activity(
-        session, principal, ActivityKind.CONTACT_ADDED, f"Contact {contact.full_name} linked",
-        client_id=client.id, subject_type="Contact", subject_id=contact.id,
+        session,
+        principal,
+        ActivityKind.CONTACT_ADDED,
+        f"Contact {contact.full_name} linked",
+        client_id=client.id,
+        subject_type="Contact",
+        subject_id=contact.id,
     )
     await session.flush()
     await session.refresh(contact)
@@ -152,15 +175,22 @@ async def set_primary_contact(session: AsyncSession, principal: Principal, *, co
         raise InputError("contactId", "ALREADY_PRIMARY", "That contact is already the primary contact.")
     await switch_primary(session, client.id, contact.id)
     record_activity(
-        session, principal, ActivityKind.PRIMARY_CONTACT_CHANGED, f"{contact.full_name} is now the primary contact",
-        client_id=client.id, subject_type="Contact", subject_id=contact.id,
+        session,
+        principal,
+        ActivityKind.PRIMARY_CONTACT_CHANGED,
+        f"{contact.full_name} is now the primary contact",
+        client_id=client.id,
+        subject_type="Contact",
+        subject_id=contact.id,
     )
     await session.flush()
     await session.refresh(contact)
     return contact
 
 
-async def update_contact(session: AsyncSession, principal: Principal, *, contact_id: int, changes: dict[str, Any]) -> Contact:
+async def update_contact(
+    session: AsyncSession, principal: Principal, *, contact_id: int, changes: dict[str, Any]
+) -> Contact:
     """Edit a contact's details; the primary flag changes only through setPrimaryContact."""
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
@@ -172,9 +202,13 @@ async def update_contact(session: AsyncSession, principal: Principal, *, contact
     for key, value in values.items():
         setattr(contact, key, value)
     record_activity(
-        session, principal, ActivityKind.CLIENT_UPDATED,
+        session,
+        principal,
+        ActivityKind.CLIENT_UPDATED,
         f"Contact {contact.full_name} updated: {', '.join(changed) or 'no change'}",
-        client_id=contact.client_id, subject_type="Contact", subject_id=contact.id,
+        client_id=contact.client_id,
+        subject_type="Contact",
+        subject_id=contact.id,
     )
     await session.flush()
     return contact

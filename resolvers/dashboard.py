@@ -36,6 +36,7 @@ Definitions where the guide is silent (also in the README):
   it, annualised; expected lifetime = 1 / annual churn, annual churn = 1 - retention^(12 /
   window months), capped at 10 years (and 10 years when nobody churned).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -415,8 +416,12 @@ def _overdue_by_client(principal: Principal, today: dt.date) -> sa.Subquery:
     """(client_id, amount overdue, invoices overdue, oldest due date) over SENT invoices past due."""
     past_due = sa.and_(Invoice.status == InvoiceStatus.SENT, Invoice.due_date < today, scopes.invoice_scope(principal))
     billed = (
-        sa.select(Invoice.id.label("invoice_id"), Invoice.client_id.label("client_id"), Invoice.due_date.label("due_date"),
-                  (InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"))
+        sa.select(
+            Invoice.id.label("invoice_id"),
+            Invoice.client_id.label("client_id"),
+            Invoice.due_date.label("due_date"),
+            (InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"),
+        )
         .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
         .where(past_due)
     )
@@ -456,7 +461,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
         return None
     if not isinstance(value, dt.datetime):
         value = dt.datetime.fromisoformat(str(value))
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 # --------------------------------------------------------------------------- client breakdown
@@ -474,7 +479,7 @@ async def client_status_counts(db: RequestDb, principal: Principal, params: Dash
 
 
 def category_counts(statuses: list[StatusCount]) -> list[CategoryCount]:
-    totals = {category: 0 for category in ClientCategory}
+    totals = dict.fromkeys(ClientCategory, 0)
     for entry in statuses:
         totals[entry.status.category] += entry.count
     return [CategoryCount(category, count) for category, count in totals.items()]
@@ -493,11 +498,7 @@ async def new_clients(db: RequestDb, principal: Principal, params: DashboardPara
 async def client_growth(db: RequestDb, principal: Principal, params: DashboardParams) -> list[GrowthPoint]:
     starts = params.months_list
     bucket = _became_bucket([*starts, next_month(starts[-1])]).label("bucket")
-    statement = (
-        sa.select(bucket, sa.func.count())
-        .where(scopes.client_scope(principal))
-        .group_by(bucket)
-    )
+    statement = sa.select(bucket, sa.func.count()).where(scopes.client_scope(principal)).group_by(bucket)
     counts = {int(b): int(n) for b, n in await db.rows(statement)}
     running = counts.get(-1, 0)
     points = []
@@ -517,8 +518,8 @@ async def project_counts(db: RequestDb, principal: Principal, params: DashboardP
         .where(scopes.project_scope(principal))
         .group_by(Project.status, Project.health)
     )
-    by_status = {status: 0 for status in ProjectStatus}
-    by_health = {health: 0 for health in ProjectHealth}
+    by_status = dict.fromkeys(ProjectStatus, 0)
+    by_health = dict.fromkeys(ProjectHealth, 0)
     for status, health, count in await db.rows(statement):
         by_status[status] += int(count)
         if status is ProjectStatus.ACTIVE:
@@ -548,7 +549,11 @@ async def projects_per_client(db: RequestDb, principal: Principal, params: Dashb
 
 def _revenue_rows(principal: Principal) -> sa.Select:
     return (
-        sa.select(Invoice.client_id.label("client_id"), Payment.amount.label("amount"), Payment.received_on.label("received_on"))
+        sa.select(
+            Invoice.client_id.label("client_id"),
+            Payment.amount.label("amount"),
+            Payment.received_on.label("received_on"),
+        )
         .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(
             Invoice.status != InvoiceStatus.VOID,
@@ -560,11 +565,15 @@ def _revenue_rows(principal: Principal) -> sa.Select:
 
 async def total_outstanding(db: RequestDb, principal: Principal, params: DashboardParams) -> Decimal:
     sent = sa.and_(Invoice.status == InvoiceStatus.SENT, scopes.invoice_scope(principal))
-    billed = sa.select((InvoiceLine.amount + InvoiceLine.tax_amount).label("amount")).join(
-        Invoice, Invoice.id == InvoiceLine.invoice_id
-    ).where(sent)
-    received = sa.select(-Payment.amount).join(Invoice, Invoice.id == Payment.invoice_id).where(
-        sent, scopes.payment_scope(principal)
+    billed = (
+        sa.select((InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(sent)
+    )
+    received = (
+        sa.select(-Payment.amount)
+        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .where(sent, scopes.payment_scope(principal))
     )
     both = sa.union_all(billed, received).subquery()
     return money(await db.scalar(sa.select(sa.func.sum(both.c.amount))))
@@ -599,11 +608,16 @@ async def revenue_trend(db: RequestDb, principal: Principal, params: DashboardPa
     bounds = [*starts, next_month(starts[-1])]
     received = _revenue_rows(principal).subquery()
     received_rows = sa.select(
-        sa.literal("received").label("kind"), month_bucket(received.c.received_on, bounds).label("bucket"), received.c.amount
+        sa.literal("received").label("kind"),
+        month_bucket(received.c.received_on, bounds).label("bucket"),
+        received.c.amount,
     ).where(received.c.received_on >= bounds[0], received.c.received_on < bounds[-1])
     invoiced_rows = (
-        sa.select(sa.literal("invoiced"), month_bucket(Invoice.issue_date, bounds),
-                  InvoiceLine.amount + InvoiceLine.tax_amount)
+        sa.select(
+            sa.literal("invoiced"),
+            month_bucket(Invoice.issue_date, bounds),
+            InvoiceLine.amount + InvoiceLine.tax_amount,
+        )
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(
             Invoice.status.in_((InvoiceStatus.SENT, InvoiceStatus.PAID)),
@@ -652,7 +666,9 @@ async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardPa
         ),
     ).subquery()
     latest = (
-        sa.select(touches.c.client_id, sa.func.max(touches.c.at).label("last_at")).group_by(touches.c.client_id).subquery()
+        sa.select(touches.c.client_id, sa.func.max(touches.c.at).label("last_at"))
+        .group_by(touches.c.client_id)
+        .subquery()
     )
     statement = (
         sa.select(Client, latest.c.last_at, _count_all())
@@ -836,7 +852,8 @@ async def last_interactions(db: RequestDb, principal: Principal, params: Dashboa
     )
     rows = await db.rows(statement)
     clients = [
-        ClientLastInteraction(c, c.last_interaction_at, _days_since(params.now, c.last_interaction_at)) for c, *_ in rows
+        ClientLastInteraction(c, c.last_interaction_at, _days_since(params.now, c.last_interaction_at))
+        for c, *_ in rows
     ]
     if not rows:
         return LastInteractions(0, 0, [])

@@ -1,4 +1,5 @@
 """The request's database handle: one session per request, used one statement at a time."""
+
 from __future__ import annotations
 
 import asyncio

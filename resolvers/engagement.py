@@ -14,6 +14,7 @@ Decisions the guide leaves open (also in the README):
 - Opportunities move freely between the open stages (IDENTIFIED, QUALIFIED, PROPOSED);
   WON and LOST close them for good. Their value is zero or more.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -60,6 +61,7 @@ async def _staff_id(session: AsyncSession, user_id: int | None, field: str) -> i
 
 # ---- meetings
 
+
 async def book_meeting(
     session: AsyncSession, principal: Principal, *, client_id: int | None, data: dict[str, Any]
 ) -> Meeting:
@@ -85,31 +87,58 @@ async def book_meeting(
         staff_id = await _staff_id(session, data.get("staff_id") or principal.user_id, "input.staffId")
         status = MeetingStatus.CONFIRMED
     meeting = Meeting(
-        client_id=client.id, title=title, starts_at=starts_at, ends_at=ends_at, status=status,
-        location=location, agenda=agenda, requested_by_id=principal.user_id, staff_id=staff_id,
+        client_id=client.id,
+        title=title,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=status,
+        location=location,
+        agenda=agenda,
+        requested_by_id=principal.user_id,
+        staff_id=staff_id,
     )
     session.add(meeting)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.MEETING_BOOKED, f"Meeting booked: {meeting.title}",
-        client_id=client.id, subject_type="Meeting", subject_id=meeting.id, client_visible=True,
+        session,
+        principal,
+        ActivityKind.MEETING_BOOKED,
+        f"Meeting booked: {meeting.title}",
+        client_id=client.id,
+        subject_type="Meeting",
+        subject_id=meeting.id,
+        client_visible=True,
     )
     if principal.is_client and staff_id is not None:
         staff = await session.get(User, staff_id)
         if staff is not None and staff.is_active:
             when = starts_at.strftime("%Y-%m-%d %H:%M UTC")
-            notify(session, [staff.id], "MEETING_REQUESTED", f"{client.name} asked for a meeting: {title} ({when})",
-                   subject_type="Meeting", subject_id=meeting.id)
-            queue_email(session, staff.email, f"Meeting request from {client.name}",
-                        f"{client.name} asked for a meeting: {title}, {when}.\n\n{agenda or ''}\n")
+            notify(
+                session,
+                [staff.id],
+                "MEETING_REQUESTED",
+                f"{client.name} asked for a meeting: {title} ({when})",
+                subject_type="Meeting",
+                subject_id=meeting.id,
+            )
+            queue_email(
+                session,
+                staff.email,
+                f"Meeting request from {client.name}",
+                f"{client.name} asked for a meeting: {title}, {when}.\n\n{agenda or ''}\n",
+            )
     return meeting
 
 
-async def update_meeting(session: AsyncSession, principal: Principal, *, meeting_id: int, changes: dict[str, Any]) -> Meeting:
+async def update_meeting(
+    session: AsyncSession, principal: Principal, *, meeting_id: int, changes: dict[str, Any]
+) -> Meeting:
     """Confirm, cancel, complete or reschedule (staff)."""
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
-    meeting = await visible_row(session, principal, Meeting, meeting_id, what="meeting", field="input.meetingId", lock=True)
+    meeting = await visible_row(
+        session, principal, Meeting, meeting_id, what="meeting", field="input.meetingId", lock=True
+    )
     values: dict[str, Any] = {}
     if "title" in changes:
         values["title"] = required_text("input.title", changes["title"], 300)
@@ -125,15 +154,20 @@ async def update_meeting(session: AsyncSession, principal: Principal, *, meeting
     if "staff_id" in changes:
         values["staff_id"] = await _staff_id(session, changes["staff_id"], "input.staffId")
     if meeting.status in (MeetingStatus.COMPLETED, MeetingStatus.CANCELLED):
-        raise InputError("input.meetingId", "MEETING_CLOSED", f"The meeting is {meeting.status.value.lower()}; that is final.")
+        raise InputError(
+            "input.meetingId", "MEETING_CLOSED", f"The meeting is {meeting.status.value.lower()}; that is final."
+        )
     starts, ends = values.get("starts_at", meeting.starts_at), values.get("ends_at", meeting.ends_at)
     if ends <= starts:
         raise InputError("input.endsAt", "END_BEFORE_START", "A meeting ends after it starts.")
     status = values.get("status")
     if status is not None and status is not meeting.status:
         if status not in MEETING_TRANSITIONS[meeting.status]:
-            raise InputError("input.status", "INVALID_TRANSITION",
-                             f"A meeting cannot move from {meeting.status.value} to {status.value}.")
+            raise InputError(
+                "input.status",
+                "INVALID_TRANSITION",
+                f"A meeting cannot move from {meeting.status.value} to {status.value}.",
+            )
         if status is MeetingStatus.COMPLETED and starts > utcnow():
             raise InputError("input.status", "NOT_STARTED", "A meeting is completed only once it has started.")
     before = meeting.status
@@ -141,37 +175,67 @@ async def update_meeting(session: AsyncSession, principal: Principal, *, meeting
         setattr(meeting, key, value)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.MEETING_UPDATED,
-        f"Meeting {meeting.status.value.lower()}: {meeting.title}" if meeting.status is not before
+        session,
+        principal,
+        ActivityKind.MEETING_UPDATED,
+        f"Meeting {meeting.status.value.lower()}: {meeting.title}"
+        if meeting.status is not before
         else f"Meeting updated: {meeting.title}",
-        client_id=meeting.client_id, subject_type="Meeting", subject_id=meeting.id, client_visible=True,
+        client_id=meeting.client_id,
+        subject_type="Meeting",
+        subject_id=meeting.id,
+        client_visible=True,
     )
     if meeting.status is not before and meeting.status in (MeetingStatus.CONFIRMED, MeetingStatus.CANCELLED):
         requester = await session.get(User, meeting.requested_by_id) if meeting.requested_by_id else None
         if requester is not None and requester.role is Role.CLIENT and requester.is_active:
             word = meeting.status.value.lower()
-            notify(session, [requester.id], f"MEETING_{meeting.status.value}", f"Your meeting {meeting.title} was {word}",
-                   subject_type="Meeting", subject_id=meeting.id)
-            queue_email(session, requester.email, f"Meeting {word}: {meeting.title}",
-                        f"Your meeting {meeting.title} on {meeting.starts_at:%Y-%m-%d %H:%M} UTC was {word}.\n")
+            notify(
+                session,
+                [requester.id],
+                f"MEETING_{meeting.status.value}",
+                f"Your meeting {meeting.title} was {word}",
+                subject_type="Meeting",
+                subject_id=meeting.id,
+            )
+            queue_email(
+                session,
+                requester.email,
+                f"Meeting {word}: {meeting.title}",
+                f"Your meeting {meeting.title} on {meeting.starts_at:%Y-%m-%d %H:%M} UTC was {word}.\n",
+            )
     return meeting
 
 
 # ---- interactions
 
+
 async def log_interaction(
-    session: AsyncSession, principal: Principal, *, client_id: int, kind: InteractionKind, summary: str,
-    occurred_at: Any, contact_id: int | None,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    client_id: int,
+    kind: InteractionKind,
+    summary: str,
+    occurred_at: Any,
+    contact_id: int | None,
 ) -> Interaction:
     text = required_text("summary", summary, 5000)
     when = not_in_future("occurredAt", occurred_at)
     client = await locked_client(session, principal, client_id)
     if contact_id is not None:
-        contact = await session.scalar(sa.select(Contact.id).where(Contact.id == contact_id, Contact.client_id == client.id))
+        contact = await session.scalar(
+            sa.select(Contact.id).where(Contact.id == contact_id, Contact.client_id == client.id)
+        )
         if contact is None:
             raise NotFound("contact of this client", field="contactId")
     interaction = Interaction(
-        client_id=client.id, kind=kind, summary=text, occurred_at=when, staff_id=principal.user_id, contact_id=contact_id,
+        client_id=client.id,
+        kind=kind,
+        summary=text,
+        occurred_at=when,
+        staff_id=principal.user_id,
+        contact_id=contact_id,
     )
     session.add(interaction)
     await session.flush()
@@ -183,31 +247,46 @@ async def log_interaction(
         .execution_options(synchronize_session="fetch")
     )
     record_activity(
-        session, principal, ActivityKind.INTERACTION_LOGGED,
+        session,
+        principal,
+        ActivityKind.INTERACTION_LOGGED,
         f"{kind.value.replace('_', '-').lower()} logged: {text}",
-        client_id=client.id, subject_type="Interaction", subject_id=interaction.id,
+        client_id=client.id,
+        subject_type="Interaction",
+        subject_id=interaction.id,
     )
     return interaction
 
 
 # ---- opportunities
 
-async def create_opportunity(session: AsyncSession, principal: Principal, *, client_id: int, data: dict[str, Any]) -> Opportunity:
+
+async def create_opportunity(
+    session: AsyncSession, principal: Principal, *, client_id: int, data: dict[str, Any]
+) -> Opportunity:
     title = required_text("input.title", data.get("title"), 300)
     value = amount("input.value", data.get("value"))
     owner_id = await _staff_id(session, data.get("owner_id") or principal.user_id, "input.ownerId")
     client = await locked_client(session, principal, client_id)
     opportunity = Opportunity(
-        client_id=client.id, title=title, kind=data.get("kind") or OpportunityKind.UPSELL,
-        stage=data.get("stage") or OpportunityStage.IDENTIFIED, value=value if value is not None else 0,
-        expected_close_on=data.get("expected_close_on"), owner_id=owner_id,
+        client_id=client.id,
+        title=title,
+        kind=data.get("kind") or OpportunityKind.UPSELL,
+        stage=data.get("stage") or OpportunityStage.IDENTIFIED,
+        value=value if value is not None else 0,
+        expected_close_on=data.get("expected_close_on"),
+        owner_id=owner_id,
     )
     session.add(opportunity)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.OPPORTUNITY_CHANGED,
+        session,
+        principal,
+        ActivityKind.OPPORTUNITY_CHANGED,
         f"Opportunity {opportunity.title}: {opportunity.stage.value.lower()}",
-        client_id=client.id, subject_type="Opportunity", subject_id=opportunity.id,
+        client_id=client.id,
+        subject_type="Opportunity",
+        subject_id=opportunity.id,
     )
     return opportunity
 
@@ -234,16 +313,22 @@ async def update_opportunity(
         session, principal, Opportunity, opportunity_id, what="opportunity", field="input.opportunityId", lock=True
     )
     if opportunity.stage in CLOSED_STAGES:
-        raise InputError("input.opportunityId", "OPPORTUNITY_CLOSED",
-                         f"The opportunity is {opportunity.stage.value}; a closed opportunity is final.")
+        raise InputError(
+            "input.opportunityId",
+            "OPPORTUNITY_CLOSED",
+            f"The opportunity is {opportunity.stage.value}; a closed opportunity is final.",
+        )
     for key, value in values.items():
         setattr(opportunity, key, value)
     opportunity.updated_at = utcnow()
     record_activity(
-        session, principal, ActivityKind.OPPORTUNITY_CHANGED,
+        session,
+        principal,
+        ActivityKind.OPPORTUNITY_CHANGED,
         f"Opportunity {opportunity.title}: {opportunity.stage.value.lower()}",
-        client_id=opportunity.client_id, subject_type="Opportunity", subject_id=opportunity.id,
+        client_id=opportunity.client_id,
+        subject_type="Opportunity",
+        subject_id=opportunity.id,
     )
     await session.flush()
     return opportunity
-

@@ -1,4 +1,5 @@
 """Errors a caller can branch on: bad input (with the field at fault) and not found."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ The number of SQL statements a request issues depends on the query's shape, not 
 how many rows it returns: every relation and aggregate below is one statement per
 batch of keys.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,7 +72,10 @@ def _grouped(
 
 
 def _aggregate(
-    db: RequestDb, build: Callable[[Sequence[Any]], sa.Select], default: Any, convert: Callable[[Any], Any] = lambda v: v
+    db: RequestDb,
+    build: Callable[[Sequence[Any]], sa.Select],
+    default: Any,
+    convert: Callable[[Any], Any] = lambda v: v,
 ) -> DataLoader:
     """A loader over `build(keys)`, a statement yielding (key, value) rows."""
 
@@ -102,7 +106,11 @@ class Loaders:
         self.status = _by_id(db, ClientStatus, sa.true())
 
         self.contacts_by_client = _grouped(
-            db, Contact, Contact.client_id, scopes.contact_scope(p), (Contact.is_primary.desc(), Contact.full_name, Contact.id)
+            db,
+            Contact,
+            Contact.client_id,
+            scopes.contact_scope(p),
+            (Contact.is_primary.desc(), Contact.full_name, Contact.id),
         )
         self.primary_contact_by_client = _aggregate(
             db,
@@ -111,6 +119,7 @@ class Loaders:
             ),
             None,
         )
+
         async def projects_by_client(keys: Sequence[tuple[int, tuple[ProjectStatus, ...]]]) -> list[list[Project]]:
             """Keyed by (client id, statuses wanted); one statement per distinct status filter."""
             by_filter: dict[tuple[ProjectStatus, ...], list[int]] = defaultdict(list)
@@ -131,9 +140,16 @@ class Loaders:
 
         self.projects_by_client = DataLoader(load_fn=projects_by_client)
         self.tasks_by_project = _grouped(db, Task, Task.project_id, scopes.task_scope(p), (Task.position, Task.id))
-        self.task_comments = _grouped(db, Comment, Comment.task_id, scopes.comment_scope(p), (Comment.created_at, Comment.id))
+        self.task_comments = _grouped(
+            db, Comment, Comment.task_id, scopes.comment_scope(p), (Comment.created_at, Comment.id)
+        )
         self.project_comments = _grouped(
-            db, Comment, Comment.project_id, scopes.comment_scope(p), (Comment.created_at, Comment.id), Comment.task_id.is_(None)
+            db,
+            Comment,
+            Comment.project_id,
+            scopes.comment_scope(p),
+            (Comment.created_at, Comment.id),
+            Comment.task_id.is_(None),
         )
         self.deliverables_by_task = _grouped(
             db, Deliverable, Deliverable.task_id, scopes.deliverable_scope(p), (Deliverable.created_at, Deliverable.id)
@@ -168,52 +184,64 @@ class Loaders:
 
         self.active_project_count = _aggregate(
             db,
-            lambda keys: sa.select(Project.client_id, sa.func.count())
-            .where(Project.client_id.in_(keys), Project.status == ProjectStatus.ACTIVE, scopes.project_scope(p))
-            .group_by(Project.client_id),
+            lambda keys: (
+                sa.select(Project.client_id, sa.func.count())
+                .where(Project.client_id.in_(keys), Project.status == ProjectStatus.ACTIVE, scopes.project_scope(p))
+                .group_by(Project.client_id)
+            ),
             0,
             int,
         )
         self.last_project_on = _aggregate(
             db,
-            lambda keys: sa.select(Project.client_id, sa.func.max(Project.start_date))
-            .where(Project.client_id.in_(keys), scopes.project_scope(p))
-            .group_by(Project.client_id),
+            lambda keys: (
+                sa.select(Project.client_id, sa.func.max(Project.start_date))
+                .where(Project.client_id.in_(keys), scopes.project_scope(p))
+                .group_by(Project.client_id)
+            ),
             None,
             _as_date,
         )
         visible_invoices = sa.select(Invoice.id).where(scopes.invoice_scope(p))
         self.invoice_subtotal = _aggregate(
             db,
-            lambda keys: sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.amount))
-            .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
-            .group_by(InvoiceLine.invoice_id),
+            lambda keys: (
+                sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.amount))
+                .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
+                .group_by(InvoiceLine.invoice_id)
+            ),
             Decimal("0.00"),
             money,
         )
         self.invoice_tax = _aggregate(
             db,
-            lambda keys: sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.tax_amount))
-            .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
-            .group_by(InvoiceLine.invoice_id),
+            lambda keys: (
+                sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.tax_amount))
+                .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
+                .group_by(InvoiceLine.invoice_id)
+            ),
             Decimal("0.00"),
             money,
         )
         self.invoice_paid = _aggregate(
             db,
-            lambda keys: sa.select(Payment.invoice_id, sa.func.sum(Payment.amount))
-            .where(Payment.invoice_id.in_(keys), scopes.payment_scope(p))
-            .group_by(Payment.invoice_id),
+            lambda keys: (
+                sa.select(Payment.invoice_id, sa.func.sum(Payment.amount))
+                .where(Payment.invoice_id.in_(keys), scopes.payment_scope(p))
+                .group_by(Payment.invoice_id)
+            ),
             Decimal("0.00"),
             money,
         )
         self.outstanding_by_client = _aggregate(db, lambda keys: _outstanding(keys, p), Decimal("0.00"), money)
         self.revenue_by_client = _aggregate(
             db,
-            lambda keys: sa.select(Invoice.client_id, sa.func.sum(Payment.amount))
-            .join(Invoice, Invoice.id == Payment.invoice_id)
-            .where(Invoice.client_id.in_(keys), scopes.payment_scope(p), Invoice.status != InvoiceStatus.VOID)
-            .group_by(Invoice.client_id),
+            lambda keys: (
+                sa.select(Invoice.client_id, sa.func.sum(Payment.amount))
+                .join(Invoice, Invoice.id == Payment.invoice_id)
+                .where(Invoice.client_id.in_(keys), scopes.payment_scope(p), Invoice.status != InvoiceStatus.VOID)
+                .group_by(Invoice.client_id)
+            ),
             Decimal("0.00"),
             money,
         )
@@ -228,6 +256,7 @@ class Loaders:
         self.billing = BillingLoaders(db, principal)
         # -- dashboard and reports (issue 6) --
         from resolvers.loaders_surveys import SurveyLoaders  # here: that module builds on this one's helpers
+
         self.surveys = SurveyLoaders(db, principal)
         from resolvers.loaders_reports import ReportLoaders
 

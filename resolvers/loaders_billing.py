@@ -2,6 +2,7 @@
 
 Built once per request by resolvers.loaders.Loaders (as `loaders.billing`), with the same Principal.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -38,12 +39,16 @@ class BillingLoaders:
         self.time_entries_by_line = _grouped(
             db, TimeEntry, TimeEntry.invoice_line_id, time_scope, (TimeEntry.work_date, TimeEntry.id)
         )
-        self.expenses_by_line = _grouped(db, Expense, Expense.invoice_line_id, expense_scope, (Expense.incurred_on, Expense.id))
+        self.expenses_by_line = _grouped(
+            db, Expense, Expense.invoice_line_id, expense_scope, (Expense.incurred_on, Expense.id)
+        )
         self.invoice_by_line = _aggregate(
             db,
-            lambda keys: sa.select(InvoiceLine.id, Invoice)
-            .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-            .where(InvoiceLine.id.in_(keys), scopes.invoice_scope(p)),
+            lambda keys: (
+                sa.select(InvoiceLine.id, Invoice)
+                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+                .where(InvoiceLine.id.in_(keys), scopes.invoice_scope(p))
+            ),
             None,
         )
 
@@ -54,8 +59,11 @@ class BillingLoaders:
                 sa.select(Project.client_id, TimeEntry.bill_rate, sa.func.sum(TimeEntry.hours))
                 .join(Project, Project.id == TimeEntry.project_id)
                 .where(
-                    Project.client_id.in_(keys), TimeEntry.billable.is_(True), TimeEntry.invoice_line_id.is_(None),
-                    time_scope, scopes.project_scope(p),
+                    Project.client_id.in_(keys),
+                    TimeEntry.billable.is_(True),
+                    TimeEntry.invoice_line_id.is_(None),
+                    time_scope,
+                    scopes.project_scope(p),
                 )
                 .group_by(Project.client_id, TimeEntry.project_id, TimeEntry.bill_rate)
             )
@@ -63,8 +71,11 @@ class BillingLoaders:
                 sa.select(Project.client_id, sa.func.sum(Expense.amount))
                 .join(Project, Project.id == Expense.project_id)
                 .where(
-                    Project.client_id.in_(keys), Expense.billable.is_(True), Expense.invoice_line_id.is_(None),
-                    expense_scope, scopes.project_scope(p),
+                    Project.client_id.in_(keys),
+                    Expense.billable.is_(True),
+                    Expense.invoice_line_id.is_(None),
+                    expense_scope,
+                    scopes.project_scope(p),
                 )
                 .group_by(Project.client_id)
             )

@@ -4,6 +4,7 @@ Dashboard sections are keyed by their DashboardParams: each is one statement, ru
 request however many fields read it. Report aggregates are keyed by client id (and the
 report's period), so any number of reports in one request cost one statement per aggregate.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

@@ -3,6 +3,7 @@
 Attached to the request's Loaders as `loaders.surveys`: one statement per batch of keys,
 so a Clients list showing every client's scores costs one statement however many rows.
 """
+
 from __future__ import annotations
 
 from auth import scopes
@@ -17,6 +18,9 @@ class SurveyLoaders:
         scope = scopes.satisfaction_survey_scope(principal)
         self.score = _by_id(db, SatisfactionSurvey, scope)
         self.scores_by_client = _grouped(
-            db, SatisfactionSurvey, SatisfactionSurvey.client_id, scope,
+            db,
+            SatisfactionSurvey,
+            SatisfactionSurvey.client_id,
+            scope,
             (SatisfactionSurvey.responded_at.desc(), SatisfactionSurvey.id.desc()),
         )

@@ -5,6 +5,7 @@ Attached to the request's Loaders as `loaders.workflow`. Every loader is one sta
 per batch of keys, so a Clients list showing these tabs costs the same number of
 statements for 10 clients as for 100.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,18 +38,28 @@ class WorkflowLoaders:
         # "Who has portal access": an active CLIENT user signs in as this contact.
         self.portal_access_by_contact = _aggregate(
             db,
-            lambda keys: sa.select(User.contact_id, sa.func.count(User.id))
-            .where(User.contact_id.in_(keys), User.role == Role.CLIENT, User.is_active.is_(True), scopes.user_scope(p))
-            .group_by(User.contact_id),
+            lambda keys: (
+                sa.select(User.contact_id, sa.func.count(User.id))
+                .where(
+                    User.contact_id.in_(keys), User.role == Role.CLIENT, User.is_active.is_(True), scopes.user_scope(p)
+                )
+                .group_by(User.contact_id)
+            ),
             False,
             lambda count: bool(count),
         )
         self.opportunities_by_client = _grouped(
-            db, Opportunity, Opportunity.client_id, scopes.opportunity_scope(p),
+            db,
+            Opportunity,
+            Opportunity.client_id,
+            scopes.opportunity_scope(p),
             (Opportunity.created_at.desc(), Opportunity.id.desc()),
         )
         self.interactions_by_client = _grouped(
-            db, Interaction, Interaction.client_id, scopes.interaction_scope(p),
+            db,
+            Interaction,
+            Interaction.client_id,
+            scopes.interaction_scope(p),
             (Interaction.occurred_at.desc(), Interaction.id.desc()),
         )
         self.meetings_by_client = _grouped(
@@ -56,16 +67,18 @@ class WorkflowLoaders:
         )
         self.activity_count_by_client = _aggregate(
             db,
-            lambda keys: sa.select(Activity.client_id, sa.func.count(Activity.id))
-            .where(Activity.client_id.in_(keys), scopes.activity_scope(p))
-            .group_by(Activity.client_id),
+            lambda keys: (
+                sa.select(Activity.client_id, sa.func.count(Activity.id))
+                .where(Activity.client_id.in_(keys), scopes.activity_scope(p))
+                .group_by(Activity.client_id)
+            ),
             0,
             int,
         )
         self.activity_page = DataLoader(load_fn=self._feed_pages(db, p))
 
     def _feed_pages(self, db: RequestDb, principal: Principal):
-        counts = lambda client_id: (lambda: self.activity_count_by_client.load(client_id))  # noqa: E731
+        counts = lambda client_id: lambda: self.activity_count_by_client.load(client_id)  # noqa: E731
 
         async def load(keys: Sequence[tuple[int, int | None, str | None]]) -> list[Page[Activity]]:
             """Keyed by (client id, first, after): one windowed statement per distinct (first, after)."""
@@ -84,13 +97,15 @@ class WorkflowLoaders:
             pages = []
             for client_id, first, after in keys:
                 rows, has_next = found[(client_id, page_size(first), after)]
-                pages.append(Page(
-                    rows=rows,
-                    cursors=[encode_cursor([FEED_KEY.encode(r.occurred_at), r.id]) for r in rows],
-                    has_next_page=has_next,
-                    has_previous_page=bool(after),
-                    count=counts(client_id),
-                ))
+                pages.append(
+                    Page(
+                        rows=rows,
+                        cursors=[encode_cursor([FEED_KEY.encode(r.occurred_at), r.id]) for r in rows],
+                        has_next_page=has_next,
+                        has_previous_page=bool(after),
+                        count=counts(client_id),
+                    )
+                )
             return pages
 
         return load
@@ -101,12 +116,14 @@ def _feed_statement(principal: Principal, client_ids: Sequence[int], size: int, 
     conditions: list[Any] = [Activity.client_id.in_(client_ids), scopes.activity_scope(principal)]
     if after:
         value, last_id = decode_cursor(after, FEED_KEY)
-        conditions.append(sa.or_(
-            Activity.occurred_at < value, sa.and_(Activity.occurred_at == value, Activity.id < last_id)
-        ))
-    rank = sa.func.row_number().over(
-        partition_by=Activity.client_id, order_by=(Activity.occurred_at.desc(), Activity.id.desc())
-    ).label("rank")
+        conditions.append(
+            sa.or_(Activity.occurred_at < value, sa.and_(Activity.occurred_at == value, Activity.id < last_id))
+        )
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=Activity.client_id, order_by=(Activity.occurred_at.desc(), Activity.id.desc()))
+        .label("rank")
+    )
     ranked = sa.select(Activity.id.label("id"), rank).where(*conditions).subquery()
     return (
         sa.select(Activity)

@@ -1,4 +1,5 @@
 """Finding the one row a mutation acts on, within the caller's row scope."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -14,7 +15,13 @@ T = TypeVar("T")
 
 
 async def visible_row(
-    session: AsyncSession, principal: Principal, model: type[T], row_id: Any, *, what: str, field: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    model: type[T],
+    row_id: Any,
+    *,
+    what: str,
+    field: str | None,
     lock: bool = False,
 ) -> T:
     """The row with this id that the caller may see, else NotFound (a hidden row and a missing

@@ -1,4 +1,5 @@
 """The caller's own notifications: listing them and marking them read."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -20,7 +21,13 @@ async def list_notifications(
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
     return await keyset_page(
-        db, statement, key=_NEWEST_FIRST, id_column=Notification.id, direction=SortDirection.DESC, first=first, after=after
+        db,
+        statement,
+        key=_NEWEST_FIRST,
+        id_column=Notification.id,
+        direction=SortDirection.DESC,
+        first=first,
+        after=after,
     )
 
 

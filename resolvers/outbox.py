@@ -1,5 +1,6 @@
 """Draining the e-mail outbox: mutations queue e-mail in their own transaction, a sender
 delivers it afterwards, so a rolled-back mutation never sends anything."""
+
 from __future__ import annotations
 
 import logging
@@ -48,7 +49,7 @@ async def drain_outbox(session_factory: async_sessionmaker[AsyncSession], sender
             email.attempts += 1
             try:
                 await sender.send(email)
-            except Exception:  # noqa: BLE001 - one bad e-mail must not stop the others
+            except Exception:
                 log.exception("sending e-mail %s failed (attempt %s)", email.id, email.attempts)
                 continue
             email.sent_at = utcnow()

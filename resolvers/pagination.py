@@ -3,6 +3,7 @@
 A cursor is the opaque (sort value, id) of a row; the next page starts strictly
 after it, so pages never skip or repeat a row when rows are added meanwhile.
 """
+
 from __future__ import annotations
 
 import base64
@@ -38,7 +39,7 @@ class SortKey:
 
     def encode(self, value: Any) -> Any:
         if isinstance(value, dt.datetime):
-            return value.astimezone(dt.timezone.utc).isoformat()
+            return value.astimezone(dt.UTC).isoformat()
         return value
 
     def decode(self, value: Any) -> Any:
@@ -100,9 +101,13 @@ async def keyset_page(
     if after:
         value, last_id = decode_cursor(after, key)
         if descending:
-            filtered = filtered.where(sa.or_(key.expression < value, sa.and_(key.expression == value, id_column < last_id)))
+            filtered = filtered.where(
+                sa.or_(key.expression < value, sa.and_(key.expression == value, id_column < last_id))
+            )
         else:
-            filtered = filtered.where(sa.or_(key.expression > value, sa.and_(key.expression == value, id_column > last_id)))
+            filtered = filtered.where(
+                sa.or_(key.expression > value, sa.and_(key.expression == value, id_column > last_id))
+            )
     ordering = (key.expression.desc(), id_column.desc()) if descending else (key.expression.asc(), id_column.asc())
     paged = filtered.add_columns(key.expression.label("_sort_key")).order_by(*ordering).limit(size + 1)
     results = await db.rows(paged) if size else []

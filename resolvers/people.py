@@ -1,4 +1,5 @@
 """Creating users from the command line and, later, the API."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,12 @@ async def create_user_checked(
         if await session.get(Client, client_id) is None:
             raise InputError("client", "NOT_FOUND", f"No client has id {client_id}.")
         contact = await session.scalar(
-            sa.select(Contact).where(Contact.client_id == client_id, sa.func.lower(Contact.email) == email.strip().lower())
-        ) or await session.scalar(sa.select(Contact).where(Contact.client_id == client_id, Contact.is_primary.is_(True)))
+            sa.select(Contact).where(
+                Contact.client_id == client_id, sa.func.lower(Contact.email) == email.strip().lower()
+            )
+        ) or await session.scalar(
+            sa.select(Contact).where(Contact.client_id == client_id, Contact.is_primary.is_(True))
+        )
         if contact is None:
             raise InputError("client", "NO_CONTACT", "That client has no contact to link the user to.")
         contact_id = contact.id

@@ -1,4 +1,5 @@
 """Client portal access: invitations for contacts, accepting them, revoking access, and View as."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,13 @@ async def grant_portal_access(
         if await session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
             raise InputError("contactId", "EMAIL_IN_USE", "Another user already signs in with this contact's e-mail.")
         # The client comes from the contact itself: a contact of client A can never be linked to client B.
-        user = User(email=email, full_name=contact.full_name, role=Role.CLIENT, client_id=contact.client_id, contact_id=contact.id)
+        user = User(
+            email=email,
+            full_name=contact.full_name,
+            role=Role.CLIENT,
+            client_id=contact.client_id,
+            contact_id=contact.id,
+        )
         session.add(user)
         await session.flush()
     elif user.is_active and user.password_hash:
@@ -51,7 +58,11 @@ async def grant_portal_access(
     )
     secret = new_secret()
     expires = utcnow() + INVITATION_TTL
-    session.add(PortalInvitation(user_id=user.id, token_hash=hash_secret(secret), expires_at=expires, created_by_id=principal.user_id))
+    session.add(
+        PortalInvitation(
+            user_id=user.id, token_hash=hash_secret(secret), expires_at=expires, created_by_id=principal.user_id
+        )
+    )
     client_name = await session.scalar(sa.select(Client.name).where(Client.id == contact.client_id))
     queue_email(
         session,
@@ -62,8 +73,13 @@ async def grant_portal_access(
         f"{accept_url}?token={secret}\n",
     )
     record_activity(
-        session, principal, ActivityKind.PORTAL_ACCESS_GRANTED, f"Portal access granted to {contact.full_name}",
-        client_id=contact.client_id, subject_type="User", subject_id=user.id,
+        session,
+        principal,
+        ActivityKind.PORTAL_ACCESS_GRANTED,
+        f"Portal access granted to {contact.full_name}",
+        client_id=contact.client_id,
+        subject_type="User",
+        subject_id=user.id,
     )
     await session.flush()
     return user, expires
@@ -77,7 +93,13 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str)
     )
     now = utcnow()
     user = await session.get(User, invitation.user_id) if invitation else None
-    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= now or user is None or not user.is_active:
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= now
+        or user is None
+        or not user.is_active
+    ):
         raise InputError("token", "INVALID_INVITATION", "This invitation is not valid any more; ask for a new one.")
     invitation.accepted_at = now
     user.password_hash = hash_password(password)
@@ -94,7 +116,9 @@ async def revoke_portal_access(session: AsyncSession, principal: Principal, *, u
     user.is_active = False
     now = utcnow()
     await session.execute(
-        sa.update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None)).values(revoked_at=now)
+        sa.update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     await session.execute(
         sa.update(PortalInvitation)
@@ -102,8 +126,13 @@ async def revoke_portal_access(session: AsyncSession, principal: Principal, *, u
         .values(expires_at=now)
     )
     record_activity(
-        session, principal, ActivityKind.PORTAL_ACCESS_REVOKED, f"Portal access revoked for {user.full_name}",
-        client_id=user.client_id, subject_type="User", subject_id=user.id,
+        session,
+        principal,
+        ActivityKind.PORTAL_ACCESS_REVOKED,
+        f"Portal access revoked for {user.full_name}",
+        client_id=user.client_id,
+        subject_type="User",
+        subject_id=user.id,
     )
     await session.flush()
     return user
@@ -114,7 +143,9 @@ async def issue_view_as(
 ) -> tuple[str, dt.datetime, User]:
     """A short-lived, read-only token for one portal user, naming the real actor (RFC 8693 `act`)."""
     user = await session.scalar(
-        sa.select(User).where(User.id == user_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal))
+        sa.select(User).where(
+            User.id == user_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal)
+        )
     )
     if user is None:
         raise NotFound("portal user", field="userId")
@@ -122,8 +153,13 @@ async def issue_view_as(
         user_id=user.id, role=Role.CLIENT, client_id=user.client_id, actor_id=principal.user_id, read_only=True, ttl=ttl
     )
     record_activity(
-        session, principal, ActivityKind.VIEW_AS_ISSUED, f"View as {user.full_name} started",
-        client_id=user.client_id, subject_type="User", subject_id=user.id,
+        session,
+        principal,
+        ActivityKind.VIEW_AS_ISSUED,
+        f"View as {user.full_name} started",
+        client_id=user.client_id,
+        subject_type="User",
+        subject_id=user.id,
     )
     return token, expires, user
 
@@ -164,7 +200,10 @@ async def recent_replies(db, principal: Principal) -> list:
     from models import Comment
 
     return await db.scalars(
-        sa.select(Comment).where(comment_scope(principal)).order_by(Comment.created_at.desc(), Comment.id.desc()).limit(10)
+        sa.select(Comment)
+        .where(comment_scope(principal))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(10)
     )
 
 

@@ -12,6 +12,7 @@ Decisions the guide leaves open (also in the README):
   client can read (name, dates, status, assignee), and an internal one for the rest
   (health, budget, estimates, visibility). The budget's amount is never in a summary.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,18 +45,43 @@ def _words(value: Any) -> str:
 
 
 def log_changes(
-    session: AsyncSession, principal: Principal, kind: ActivityKind, *, client_id: int, subject_type: str,
-    subject_id: int, title: str, public: list[str], internal: list[str], client_sees_subject: bool,
+    session: AsyncSession,
+    principal: Principal,
+    kind: ActivityKind,
+    *,
+    client_id: int,
+    subject_type: str,
+    subject_id: int,
+    title: str,
+    public: list[str],
+    internal: list[str],
+    client_sees_subject: bool,
 ) -> None:
     """At least one entry: the client-visible part, and an internal one for everything else."""
     shown = public if client_sees_subject else []
     if shown:
-        record_activity(session, principal, kind, f"{title}: {', '.join(shown)}", client_id=client_id,
-                        subject_type=subject_type, subject_id=subject_id, client_visible=True)
+        record_activity(
+            session,
+            principal,
+            kind,
+            f"{title}: {', '.join(shown)}",
+            client_id=client_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            client_visible=True,
+        )
     rest = internal + ([] if client_sees_subject else public)
     if rest or not shown:
-        record_activity(session, principal, kind, f"{title}: {', '.join(rest) or 'no change'}", client_id=client_id,
-                        subject_type=subject_type, subject_id=subject_id, client_visible=False)
+        record_activity(
+            session,
+            principal,
+            kind,
+            f"{title}: {', '.join(rest) or 'no change'}",
+            client_id=client_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            client_visible=False,
+        )
 
 
 async def _assignee(session: AsyncSession, user_id: int | None, field: str) -> User | None:
@@ -92,8 +118,14 @@ async def _next_position(session: AsyncSession, project_id: int) -> int:
 
 def _notify_assignee(session: AsyncSession, principal: Principal, task: Task) -> None:
     if task.assignee_id is not None and task.assignee_id != principal.user_id:
-        notify(session, [task.assignee_id], "TASK_ASSIGNED", f"You were assigned: {task.title}",
-               subject_type="Task", subject_id=task.id)
+        notify(
+            session,
+            [task.assignee_id],
+            "TASK_ASSIGNED",
+            f"You were assigned: {task.title}",
+            subject_type="Task",
+            subject_id=task.id,
+        )
 
 
 async def create_project(
@@ -111,8 +143,14 @@ async def create_project(
     task_values = [await _clean_task(session, f"input.tasks[{i}]", t, partial=False) for i, t in enumerate(tasks)]
     client = await locked_client(session, principal, client_id)
     project = Project(
-        client_id=client.id, name=name, description=description, start_date=start, end_date=end,
-        budget=budget, status=ProjectStatus.ACTIVE, health=health,
+        client_id=client.id,
+        name=name,
+        description=description,
+        start_date=start,
+        end_date=end,
+        budget=budget,
+        status=ProjectStatus.ACTIVE,
+        health=health,
     )
     session.add(project)
     await session.flush()
@@ -127,8 +165,14 @@ async def create_project(
     for task in created:
         _notify_assignee(session, principal, task)
     record_activity(
-        session, principal, ActivityKind.PROJECT_CREATED, f"Project {project.name} created",
-        client_id=client.id, subject_type="Project", subject_id=project.id, client_visible=True,
+        session,
+        principal,
+        ActivityKind.PROJECT_CREATED,
+        f"Project {project.name} created",
+        client_id=client.id,
+        subject_type="Project",
+        subject_id=project.id,
+        client_visible=True,
     )
     return project, created
 
@@ -143,7 +187,9 @@ def _refuse_cancelled(project: Project, field: str) -> None:
         raise InputError(field, "PROJECT_CANCELLED", "The project is cancelled; a cancelled project is final.")
 
 
-async def update_project(session: AsyncSession, principal: Principal, *, project_id: int, changes: dict[str, Any]) -> Project:
+async def update_project(
+    session: AsyncSession, principal: Principal, *, project_id: int, changes: dict[str, Any]
+) -> Project:
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
     values: dict[str, Any] = {}
@@ -167,7 +213,8 @@ async def update_project(session: AsyncSession, principal: Principal, *, project
     status = values.get("status")
     if status is not None and status is not project.status and status not in PROJECT_TRANSITIONS[project.status]:
         raise InputError(
-            "input.status", "INVALID_TRANSITION",
+            "input.status",
+            "INVALID_TRANSITION",
             f"A project cannot move from {project.status.value} to {status.value}.",
         )
     public: list[str] = []
@@ -188,8 +235,15 @@ async def update_project(session: AsyncSession, principal: Principal, *, project
         setattr(project, key, value)
     project.updated_at = utcnow()
     log_changes(
-        session, principal, ActivityKind.PROJECT_UPDATED, client_id=project.client_id, subject_type="Project",
-        subject_id=project.id, title=f"Project {project.name}", public=public, internal=internal,
+        session,
+        principal,
+        ActivityKind.PROJECT_UPDATED,
+        client_id=project.client_id,
+        subject_type="Project",
+        subject_id=project.id,
+        title=f"Project {project.name}",
+        public=public,
+        internal=internal,
         client_sees_subject=True,
     )
     await session.flush()
@@ -212,8 +266,14 @@ async def create_task(session: AsyncSession, principal: Principal, *, project_id
     await session.flush()
     _notify_assignee(session, principal, task)
     record_activity(
-        session, principal, ActivityKind.TASK_UPDATED, f"Task {task.title} added to {project.name}",
-        client_id=project.client_id, subject_type="Task", subject_id=task.id, client_visible=task.visible_to_client,
+        session,
+        principal,
+        ActivityKind.TASK_UPDATED,
+        f"Task {task.title} added to {project.name}",
+        client_id=project.client_id,
+        subject_type="Task",
+        subject_id=task.id,
+        client_visible=task.visible_to_client,
     )
     return task
 
@@ -251,8 +311,15 @@ async def update_task(session: AsyncSession, principal: Principal, *, task_id: i
     if reassigned:
         _notify_assignee(session, principal, task)
     log_changes(
-        session, principal, ActivityKind.TASK_UPDATED, client_id=project.client_id, subject_type="Task",
-        subject_id=task.id, title=f"Task {task.title}", public=public, internal=internal,
+        session,
+        principal,
+        ActivityKind.TASK_UPDATED,
+        client_id=project.client_id,
+        subject_type="Task",
+        subject_id=task.id,
+        title=f"Task {task.title}",
+        public=public,
+        internal=internal,
         client_sees_subject=task.visible_to_client,
     )
     await session.flush()

@@ -5,6 +5,7 @@ attributes, validation): measured here, a third of a 5,000-row nested list went 
 Lists only read columns, so their loaders build these instead. A record carries its
 model (`__model__`), so a GraphQL type can still tell which type a record is.
 """
+
 from __future__ import annotations
 
 import functools

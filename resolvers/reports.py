@@ -14,6 +14,7 @@ Definitions where the guide is silent (also in the README):
   date), and profitability (payments by the day received, time by work date, expenses by
   the day incurred). The portfolio and the financial summary are lifetime figures.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,8 +72,8 @@ class Portfolio:
     by_status: dict[ProjectStatus, int]
 
     @classmethod
-    def empty(cls) -> "Portfolio":
-        return cls({status: 0 for status in ProjectStatus})
+    def empty(cls) -> Portfolio:
+        return cls(dict.fromkeys(ProjectStatus, 0))
 
     @property
     def total(self) -> int:
@@ -181,7 +182,11 @@ async def portfolios(db: RequestDb, principal: Principal, client_ids: Sequence[i
 
 async def invoiced(db: RequestDb, principal: Principal, client_ids: Sequence[int]) -> dict[int, Invoiced]:
     statement = (
-        sa.select(Invoice.client_id, sa.func.sum(InvoiceLine.amount + InvoiceLine.tax_amount), sa.func.count(sa.distinct(Invoice.id)))
+        sa.select(
+            Invoice.client_id,
+            sa.func.sum(InvoiceLine.amount + InvoiceLine.tax_amount),
+            sa.func.count(sa.distinct(Invoice.id)),
+        )
         .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
         .where(
             Invoice.client_id.in_(client_ids),
@@ -193,9 +198,7 @@ async def invoiced(db: RequestDb, principal: Principal, client_ids: Sequence[int
     return {client_id: Invoiced(money(amount), int(count)) for client_id, amount, count in await db.rows(statement)}
 
 
-def _time_per(
-    principal: Principal, client_ids: Sequence[int], period: ReportPeriod, group: Any
-) -> sa.Select:
+def _time_per(principal: Principal, client_ids: Sequence[int], period: ReportPeriod, group: Any) -> sa.Select:
     """(client id, group, hours, billable hours, cost) of the visible time in the period, per group."""
     billable_hours = sa.func.sum(sa.case((TimeEntry.billable.is_(True), TimeEntry.hours), else_=0))
     return (

@@ -1,4 +1,5 @@
 """Small SQL building blocks the reports share, written once for SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-
 
 
 class epoch_seconds(FunctionElement):
@@ -60,4 +60,4 @@ def month_bucket(column: ColumnElement[Any], boundaries: Sequence[Any]) -> Colum
 
 
 def midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(0), dt.UTC)

@@ -14,6 +14,7 @@ Decisions the brief left open (also in the README):
   answer back in the mutation's payload, and nothing else ever. The feed entry is internal
   and never carries the score, so no summary text can reveal it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,13 +72,22 @@ async def record_satisfaction_score(
         contact_id = own_contact_id  # input.contactId is staff only (auth.policy ARGUMENT_RULES)
 
     survey = SatisfactionSurvey(
-        client_id=client.id, contact_id=contact_id, score=score, comment=text, responded_at=when,
+        client_id=client.id,
+        contact_id=contact_id,
+        score=score,
+        comment=text,
+        responded_at=when,
     )
     session.add(survey)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.SATISFACTION_RECORDED,
+        session,
+        principal,
+        ActivityKind.SATISFACTION_RECORDED,
         "Satisfaction survey answered in the portal" if principal.is_client else "Satisfaction score recorded",
-        client_id=client.id, subject_type="SatisfactionScore", subject_id=survey.id, client_visible=False,
+        client_id=client.id,
+        subject_type="SatisfactionScore",
+        subject_id=survey.id,
+        client_visible=False,
     )
     return survey

@@ -13,6 +13,7 @@ Decisions where the brief was silent:
 - Activity summaries carry hours and names but never money: every staff role reads the feed,
   and a MEMBER may not see costs or billed amounts.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,9 @@ MAX_EXPENSE_DESCRIPTION = 300  # the column's length
 async def _open_project(session: AsyncSession, principal: Principal, project_id: int) -> Project:
     project = await visible_row(session, principal, Project, project_id, what="project", field="projectId")
     if project.status is ProjectStatus.CANCELLED:
-        raise InputError("projectId", "PROJECT_CANCELLED", "The project is cancelled: nothing more can be logged on it.")
+        raise InputError(
+            "projectId", "PROJECT_CANCELLED", "The project is cancelled: nothing more can be logged on it."
+        )
     return project
 
 
@@ -90,8 +93,13 @@ async def log_time(
     session.add(entry)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.TIME_LOGGED, f"{user.full_name} logged {hours} h on {project.name}",
-        client_id=project.client_id, subject_type="TimeEntry", subject_id=entry.id,
+        session,
+        principal,
+        ActivityKind.TIME_LOGGED,
+        f"{user.full_name} logged {hours} h on {project.name}",
+        client_id=project.client_id,
+        subject_type="TimeEntry",
+        subject_id=entry.id,
     )
     return entry
 
@@ -122,7 +130,12 @@ async def log_expense(
     session.add(expense)
     await session.flush()
     record_activity(
-        session, principal, ActivityKind.EXPENSE_LOGGED, f"Expense logged on {project.name}: {text}",
-        client_id=project.client_id, subject_type="Expense", subject_id=expense.id,
+        session,
+        principal,
+        ActivityKind.EXPENSE_LOGGED,
+        f"Expense logged on {project.name}: {text}",
+        client_id=project.client_id,
+        subject_type="Expense",
+        subject_id=expense.id,
     )
     return expense

@@ -1,10 +1,11 @@
 """Reading users."""
+
 from __future__ import annotations
+
+import sqlalchemy as sa
 
 from models import User
 from resolvers.db import RequestDb
-
-import sqlalchemy as sa
 
 
 async def get_user_unscoped(db: RequestDb, user_id: int) -> User | None:

@@ -3,6 +3,7 @@
 Each check raises resolvers.errors.InputError naming the input field at fault, so a
 mutation fails whole with a typed error and writes nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -64,8 +65,11 @@ def amount(field: str, value: Decimal | None, *, allow_zero: bool = True) -> Dec
     if not value.is_finite():
         raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} is not an amount.")
     if value < 0 or (value == 0 and not allow_zero):
-        raise InputError(field, "NEGATIVE_AMOUNT" if value < 0 else "ZERO_AMOUNT",
-                         f"{_label(field)} must be {'zero or more' if allow_zero else 'more than zero'}.")
+        raise InputError(
+            field,
+            "NEGATIVE_AMOUNT" if value < 0 else "ZERO_AMOUNT",
+            f"{_label(field)} must be {'zero or more' if allow_zero else 'more than zero'}.",
+        )
     if value != value.quantize(Decimal("0.01")):
         raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} has at most two decimal places.")
     if value > MAX_MONEY:
@@ -92,7 +96,7 @@ def aware(field: str, value: dt.datetime) -> dt.datetime:
     """A timestamp with its offset, in UTC: a naive one is ambiguous and refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError(field, "INVALID_DATETIME", f"{_label(field)} needs a time zone offset (e.g. Z).")
-    return value.astimezone(dt.timezone.utc)
+    return value.astimezone(dt.UTC)
 
 
 def not_in_future(field: str, value: dt.datetime, leeway: dt.timedelta = dt.timedelta(minutes=5)) -> dt.datetime:

@@ -1,5 +1,6 @@
 """Billing roots: the invoices list, logging time and expenses, and an invoice's life
 (create, send, record payments, void). Every mutation is one transaction with a typed payload."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,6 @@ from strawberry import relay
 from models import InvoiceStatus as InvoiceStatusModel
 from models import PaymentMethod as PaymentMethodModel
 from resolvers import billing, time_tracking
-
 from schema.context import Info
 from schema.errors import UserError, run_mutation
 from schema.ids import decode_id, lookup_id
@@ -19,7 +19,6 @@ from schema.types.billing import Invoice, Payment
 from schema.types.enums import InvoiceStatus, PaymentMethod
 from schema.types.pagination import Connection
 from schema.types.time import Expense, TimeEntry
-
 
 # ---- inputs
 
@@ -30,7 +29,9 @@ class LogTimeInput:
     task_id: relay.GlobalID | None = strawberry.field(default=None, description="A task of that project.")
     work_date: dt.date
     hours: Decimal = strawberry.field(description="More than 0, at most 24, at most 2 decimal places.")
-    billable: bool = strawberry.field(description="Required: whether the client pays for these hours is never a default.")
+    billable: bool = strawberry.field(
+        description="Required: whether the client pays for these hours is never a default."
+    )
     description: str | None = None
 
 
@@ -51,18 +52,22 @@ class InvoiceLineInput:
     tax_rate: Decimal = strawberry.field(default=Decimal("0"), description="A fraction from 0 to 1 (0.2 is 20%).")
 
 
-@strawberry.input(description="Raise an invoice for a client (\"Create Payment\"). It starts as a DRAFT.")
+@strawberry.input(description='Raise an invoice for a client ("Create Payment"). It starts as a DRAFT.')
 class CreateInvoiceInput:
     client_id: relay.GlobalID
     issue_date: dt.date | None = strawberry.field(default=None, description="Default: today (UTC).")
-    due_date: dt.date | None = strawberry.field(default=None, description="Default: issue date + the client's payment terms.")
+    due_date: dt.date | None = strawberry.field(
+        default=None, description="Default: issue date + the client's payment terms."
+    )
     lines: list[InvoiceLineInput] = strawberry.field(default_factory=list)
     include_unbilled: bool = strawberry.field(
         default=False,
         description="Pull in the client's unbilled billable time (one TIME line per project and bill rate) "
         "and expenses (one EXPENSE line each).",
     )
-    unbilled_through: dt.date | None = strawberry.field(default=None, description="Pull in only work done up to this date.")
+    unbilled_through: dt.date | None = strawberry.field(
+        default=None, description="Pull in only work done up to this date."
+    )
     tax_rate: Decimal = strawberry.field(default=Decimal("0"), description="Tax rate of the pulled-in lines, 0 to 1.")
     notes: str | None = strawberry.field(default=None, description="For the team; never shown to the client.")
 
@@ -137,7 +142,9 @@ def _invoice_filter(filter: InvoiceFilterInput | None) -> billing.InvoiceFilter:
 
 @strawberry.type
 class BillingQuery:
-    @strawberry.field(description="Invoices, newest number first, cursor-paginated (at most 100 a page). A client lists its own.")
+    @strawberry.field(
+        description="Invoices, newest number first, cursor-paginated (at most 100 a page). A client lists its own."
+    )
     async def invoices(
         self, info: Info, first: int | None = 20, after: str | None = None, filter: InvoiceFilterInput | None = None
     ) -> Connection[Invoice] | None:
@@ -158,10 +165,14 @@ class BillingMutation:
     async def log_time(self, info: Info, input: LogTimeInput) -> LogTimePayload:
         async def work(session):
             return await time_tracking.log_time(
-                session, info.context.principal,
+                session,
+                info.context.principal,
                 project_id=decode_id(input.project_id, "Project", "projectId"),
                 task_id=decode_id(input.task_id, "Task", "taskId"),
-                work_date=input.work_date, hours=input.hours, billable=input.billable, description=input.description,
+                work_date=input.work_date,
+                hours=input.hours,
+                billable=input.billable,
+                description=input.description,
             )
 
         entry, errors = await run_mutation(info, work)
@@ -171,27 +182,34 @@ class BillingMutation:
     async def log_expense(self, info: Info, input: LogExpenseInput) -> LogExpensePayload:
         async def work(session):
             return await time_tracking.log_expense(
-                session, info.context.principal,
+                session,
+                info.context.principal,
                 project_id=decode_id(input.project_id, "Project", "projectId"),
-                description=input.description, amount=input.amount, billable=input.billable,
+                description=input.description,
+                amount=input.amount,
+                billable=input.billable,
                 incurred_on=input.incurred_on,
             )
 
         expense, errors = await run_mutation(info, work)
         return LogExpensePayload(expense=expense, errors=errors)
 
-    @strawberry.mutation(description="Raise a DRAFT invoice for a client, optionally from its unbilled time and expenses.")
+    @strawberry.mutation(
+        description="Raise a DRAFT invoice for a client, optionally from its unbilled time and expenses."
+    )
     async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> CreateInvoicePayload:
         async def work(session):
             return await billing.create_invoice(
-                session, info.context.principal,
+                session,
+                info.context.principal,
                 client_id=decode_id(input.client_id, "Client", "clientId"),
-                issue_date=input.issue_date, due_date=input.due_date,
-                lines=[
-                    billing.LineInput(l.description, l.quantity, l.unit_price, l.tax_rate) for l in input.lines
-                ],
-                include_unbilled=input.include_unbilled, unbilled_through=input.unbilled_through,
-                tax_rate=input.tax_rate, notes=input.notes,
+                issue_date=input.issue_date,
+                due_date=input.due_date,
+                lines=[billing.LineInput(l.description, l.quantity, l.unit_price, l.tax_rate) for l in input.lines],
+                include_unbilled=input.include_unbilled,
+                unbilled_through=input.unbilled_through,
+                tax_rate=input.tax_rate,
+                notes=input.notes,
             )
 
         invoice, errors = await run_mutation(info, work)
@@ -200,7 +218,9 @@ class BillingMutation:
     @strawberry.mutation(description="Send a DRAFT invoice: the client sees it in the portal and is notified.")
     async def send_invoice(self, info: Info, id: relay.GlobalID) -> SendInvoicePayload:
         async def work(session):
-            return await billing.send_invoice(session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id"))
+            return await billing.send_invoice(
+                session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id")
+            )
 
         invoice, errors = await run_mutation(info, work)
         return SendInvoicePayload(invoice=invoice, errors=errors)
@@ -209,19 +229,26 @@ class BillingMutation:
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentPayload:
         async def work(session):
             payment = await billing.record_payment(
-                session, info.context.principal,
+                session,
+                info.context.principal,
                 invoice_id=decode_id(input.invoice_id, "Invoice", "invoiceId"),
-                amount=input.amount, received_on=input.received_on,
-                method=PaymentMethodModel(input.method), reference=input.reference,
+                amount=input.amount,
+                received_on=input.received_on,
+                method=PaymentMethodModel(input.method),
+                reference=input.reference,
             )
             return payment
 
         payment, errors = await run_mutation(info, work)
         if errors:
             return RecordPaymentPayload(errors=errors)
-        return RecordPaymentPayload(payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id))
+        return RecordPaymentPayload(
+            payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id)
+        )
 
-    @strawberry.mutation(description="Void a DRAFT invoice, or a SENT one with no payments; its time and expenses can be billed again.")
+    @strawberry.mutation(
+        description="Void a DRAFT invoice, or a SENT one with no payments; its time and expenses can be billed again."
+    )
     async def void_invoice(self, info: Info, id: relay.GlobalID, reason: str | None = None) -> VoidInvoicePayload:
         async def work(session):
             return await billing.void_invoice(

@@ -1,4 +1,5 @@
 """Builds the one Strawberry schema staff, portal users and partners all call."""
+
 from __future__ import annotations
 
 import functools
@@ -18,13 +19,13 @@ from strawberry.types.graphql import OperationType
 from resolvers.errors import InputError, NotFound, Refused
 from schema.billing_roots import BillingMutation, BillingQuery
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
-from schema.views import filter_suggestions, view_for
 from schema.mutation import Mutation as SignInMutation
 from schema.notifications import NotificationMutation, NotificationQuery
 from schema.portal import PortalMutation, PortalQuery
 from schema.query import Query as CoreQuery
 from schema.reports_roots import ReportsQuery
 from schema.surveys import SurveyMutation
+from schema.views import filter_suggestions, view_for
 from schema.workflow import WorkflowMutation, WorkflowQuery
 
 log = logging.getLogger("agency.graphql")

@@ -1,4 +1,5 @@
 """The per-request context: the Principal, the database handle and the DataLoaders."""
+
 from __future__ import annotations
 
 import datetime as dt

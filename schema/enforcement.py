@@ -9,6 +9,7 @@ operations that use a ruled argument. A request with no Principal is decided as 
 anonymous caller: only OPEN fields. During execution a denied field resolves to null with
 one error per coordinate. Nothing here runs per row beyond one dictionary lookup per field.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -179,7 +180,7 @@ def policy_key_of(context: Any) -> PolicyKey:
 
 
 class _PlainField:
-    __slots__ = ("attribute", "leaf_type", "nullable", "global_id")
+    __slots__ = ("attribute", "global_id", "leaf_type", "nullable")
 
     def __init__(self, attribute: str, leaf_type: Any, nullable: bool, global_id: bool = False) -> None:
         self.attribute = attribute
@@ -256,7 +257,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if value is not None:
                 try:
                     return plain.leaf_type.coerce_output_value(value)
-                except Exception:  # noqa: BLE001 - the general path reports it properly
+                except Exception:
                     pass
             elif plain.nullable:
                 return None

@@ -1,4 +1,5 @@
 """Typed mutation errors, and the one wrapper that runs a mutation as a single transaction."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -42,6 +43,3 @@ async def run_mutation(info: Info, work: Callable[[AsyncSession], Awaitable[T]])
         return None, [UserError(field=None, code=error.code, message=str(error))]
     except MutationFailed as error:
         return None, error.errors
-
-
-

@@ -6,6 +6,7 @@ wants, out of range) is read as the id of a row that does not exist: the lookup 
 answers it exactly as it answers a missing or hidden row (null, or NOT_FOUND on the same field
 with the same message), on SQLite and PostgreSQL alike.
 """
+
 from __future__ import annotations
 
 from strawberry import relay

@@ -1,4 +1,5 @@
 """The Mutation root. Every mutation returns a typed payload with field-level errors."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,7 +36,9 @@ class LogoutPayload:
 
 
 _BAD_SIGN_IN = UserError(field=None, code="INVALID_CREDENTIALS", message="The e-mail or password is not right.")
-_BAD_REFRESH = UserError(field="refreshToken", code="INVALID_REFRESH_TOKEN", message="The refresh token is not valid; sign in again.")
+_BAD_REFRESH = UserError(
+    field="refreshToken", code="INVALID_REFRESH_TOKEN", message="The refresh token is not valid; sign in again."
+)
 
 
 def payload_for(pair: auth_flow.TokenPair) -> AuthPayload:

@@ -1,4 +1,5 @@
 """Notifications: what the API told the caller (a client's reply, a sent invoice, a meeting request)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """Portal access and View as: granting and revoking a contact's portal user, accepting the
 invitation, and a manager's read-only preview of the portal as one client user."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,13 +41,17 @@ class ViewAsPayload:
 
 @strawberry.type
 class PortalMutation:
-    @strawberry.mutation(description="Give a contact portal access: a CLIENT user linked to the contact's client, invited by e-mail.")
+    @strawberry.mutation(
+        description="Give a contact portal access: a CLIENT user linked to the contact's client, invited by e-mail."
+    )
     async def grant_portal_access(self, info: Info, contact_id: relay.GlobalID) -> PortalAccessPayload:
         ctx = info.context
 
         async def work(session):
             return await portal.grant_portal_access(
-                session, ctx.principal, contact_id=decode_id(contact_id, "Contact", "contactId"),
+                session,
+                ctx.principal,
+                contact_id=decode_id(contact_id, "Contact", "contactId"),
                 accept_url=ctx.services.portal_accept_url,
             )
 
@@ -67,21 +72,31 @@ class PortalMutation:
         pair, errors = await run_mutation(info, work)
         return AuthPayload(errors=errors) if errors else payload_for(pair)
 
-    @strawberry.mutation(description="Take portal access away: the user can no longer sign in; its tokens stop working at once.")
+    @strawberry.mutation(
+        description="Take portal access away: the user can no longer sign in; its tokens stop working at once."
+    )
     async def revoke_portal_access(self, info: Info, user_id: relay.GlobalID) -> PortalAccessPayload:
         async def work(session):
-            return await portal.revoke_portal_access(session, info.context.principal, user_id=decode_id(user_id, "User", "userId"))
+            return await portal.revoke_portal_access(
+                session, info.context.principal, user_id=decode_id(user_id, "User", "userId")
+            )
 
         user, errors = await run_mutation(info, work)
         return PortalAccessPayload(errors=errors) if errors else PortalAccessPayload(user=user)
 
-    @strawberry.mutation(description="View as a client user: a short-lived, read-only token (the real actor is in its `act` claim).")
+    @strawberry.mutation(
+        description="View as a client user: a short-lived, read-only token (the real actor is in its `act` claim)."
+    )
     async def view_as(self, info: Info, user_id: relay.GlobalID) -> ViewAsPayload:
         ctx = info.context
 
         async def work(session):
             return await portal.issue_view_as(
-                session, ctx.principal, ctx.services.tokens, user_id=decode_id(user_id, "User", "userId"), ttl=ctx.services.view_as_ttl
+                session,
+                ctx.principal,
+                ctx.services.tokens,
+                user_id=decode_id(user_id, "User", "userId"),
+                ttl=ctx.services.view_as_ttl,
             )
 
         result, errors = await run_mutation(info, work)
@@ -91,7 +106,9 @@ class PortalMutation:
         return ViewAsPayload(access_token=token, expires_at=expires, user=user)
 
 
-@strawberry.type(description="The portal's welcome page: quick actions and a task overview for the signed-in client user.")
+@strawberry.type(
+    description="The portal's welcome page: quick actions and a task overview for the signed-in client user."
+)
 class PortalHome:
     @strawberry.field
     async def client(self, info: Info) -> Client | None:

@@ -1,4 +1,5 @@
 """The Query root."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError
@@ -32,7 +33,9 @@ class ClientFilterInput:
     status_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Any of these statuses.")
     categories: list[ClientCategory] | None = strawberry.field(default=None, description="Any of these categories.")
     search: str | None = strawberry.field(default=None, description="Part of the company name, any case.")
-    tiers: list[ClientTier] | None = strawberry.field(default=None, description="Any of these account tiers (staff only).")
+    tiers: list[ClientTier] | None = strawberry.field(
+        default=None, description="Any of these account tiers (staff only)."
+    )
 
 
 @strawberry.input
@@ -46,7 +49,9 @@ def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
         return ClientFilter()
     status_ids = tuple(plain_row_id(s, "filter.statusIds", "Status") for s in filter.status_ids or ())
     return ClientFilter(
-        status_ids=status_ids, categories=tuple(filter.categories or ()), search=filter.search,
+        status_ids=status_ids,
+        categories=tuple(filter.categories or ()),
+        search=filter.search,
         tiers=tuple(filter.tiers or ()),
     )
 
@@ -61,7 +66,9 @@ def _viewer(principal: Principal, user) -> Viewer:
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(description="Any object by its global id; null when the caller may not see it.")
+    node: relay.Node | None = relay.node(
+        description="Any object by its global id; null when the caller may not see it."
+    )
 
     @strawberry.field(
         description="The API's version. Open to everyone, signed in or not: a schema needs one query field, and this "
@@ -79,7 +86,9 @@ class Query:
         user = await get_user_unscoped(info.context.db, principal.user_id)
         return None if user is None else _viewer(principal, user)
 
-    @strawberry.field(description="The Clients list: filtered, searched, ordered, cursor-paginated (at most 100 a page).")
+    @strawberry.field(
+        description="The Clients list: filtered, searched, ordered, cursor-paginated (at most 100 a page)."
+    )
     async def clients(
         self,
         info: Info,
@@ -104,6 +113,3 @@ class Query:
     async def client(self, info: Info, id: relay.GlobalID) -> Client | None:
         client_id = lookup_id(id, "Client")
         return None if client_id is None else await info.context.loaders.client.load(client_id)
-
-
-

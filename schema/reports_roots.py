@@ -1,4 +1,5 @@
 """Root fields of the Clients Dashboard and the client-level reports."""
+
 from __future__ import annotations
 
 import datetime as dt

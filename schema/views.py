@@ -12,6 +12,7 @@ where a field outside the view answers null with one FORBIDDEN error.
 Views are built once per (schema, policy key) and kept: there are a handful of keys (five
 roles, costs shown or not, read-only), more only with partner scopes, bounded by the LRU.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,9 @@ from dataclasses import replace
 
 from graphql import (
     DocumentNode,
-    GraphQLEnumType,
     EnumTypeDefinitionNode,
     EnumValueNode,
+    GraphQLEnumType,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InputValueDefinitionNode,
@@ -40,7 +41,6 @@ from graphql import (
     print_schema,
     validate_schema,
 )
-
 from graphql.pyutils import or_list
 
 from auth.policy import ARGUMENT_RULES, decide, decide_rule
@@ -72,8 +72,9 @@ def sdl_for(schema: GraphQLSchema, key: PolicyKey) -> str:
     return print_schema(view_for(schema, key))
 
 
-def key_for_role(role: Role | None, *, costs_shown: bool = False, read_only: bool = False,
-                 scopes: frozenset[str] = frozenset()) -> PolicyKey:
+def key_for_role(
+    role: Role | None, *, costs_shown: bool = False, read_only: bool = False, scopes: frozenset[str] = frozenset()
+) -> PolicyKey:
     """A policy key as the CLI and tests name one (the same key a Principal of that kind derives)."""
     from auth.principal import Principal
 
@@ -145,7 +146,8 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
     while True:
         reachable = _reachable(definitions, fields, hidden_inputs, removed, keep_arguments)
         empty = {
-            name for name in reachable
+            name
+            for name in reachable
             if name in fields and not [f for f in fields[name] if _named(f.type) not in removed]
         }
         if not empty - removed:
@@ -160,7 +162,9 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
         if isinstance(node, SchemaDefinitionNode) or name not in reachable or name in removed:
             continue
         if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
-            interfaces = tuple(i for i in node.interfaces or () if i.name.value in reachable and i.name.value not in removed)
+            interfaces = tuple(
+                i for i in node.interfaces or () if i.name.value in reachable and i.name.value not in removed
+            )
             kept = tuple(f.__class__(**{**_attrs(f), "arguments": keep_arguments(name, f)}) for f in fields[name])
             out.append(node.__class__(**{**_attrs(node), "fields": kept, "interfaces": interfaces}))
         elif isinstance(node, InputObjectTypeDefinitionNode):
@@ -235,7 +239,7 @@ def filter_suggestions(message: str, view: GraphQLSchema) -> str:
     known = _names_in_context(message[: match.start()], view)
     kept = [name for name in _QUOTED.findall(match.group("names")) if known is not None and name in known]
     replacement = f" Did you mean {match.group('sub') or ''}{or_list([repr_name(n) for n in kept])}?" if kept else ""
-    return message[: match.start()] + replacement + message[match.end():]
+    return message[: match.start()] + replacement + message[match.end() :]
 
 
 def repr_name(name: str) -> str:

@@ -6,6 +6,7 @@ typed errors and writes nothing. Who may call each is MUTATION_ROLES in auth/pol
 row-level conditions (a CLIENT's own tasks, REPLY only, booking enabled) are checked in
 resolvers against the row scope.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -61,7 +62,9 @@ def _status_id(value: strawberry.ID, field: str = "statusId") -> int:
 
 @strawberry.type
 class WorkflowQuery:
-    @strawberry.field(description="The sales pipeline, newest first (staff only). Filter by stage, or by whether converted.")
+    @strawberry.field(
+        description="The sales pipeline, newest first (staff only). Filter by stage, or by whether converted."
+    )
     async def leads(
         self,
         info: Info,
@@ -101,7 +104,10 @@ class WorkflowMutation:
     async def update_lead_stage(self, info: Info, lead_id: relay.GlobalID, stage: LeadStage) -> LeadPayload:
         async def work(session):
             return await client_records.update_lead_stage(
-                session, info.context.principal, lead_id=decode_id(lead_id, "Lead", "leadId"), stage=LeadStageModel(stage)
+                session,
+                info.context.principal,
+                lead_id=decode_id(lead_id, "Lead", "leadId"),
+                stage=LeadStageModel(stage),
             )
 
         lead, errors = await run_mutation(info, work)
@@ -113,7 +119,9 @@ class WorkflowMutation:
     )
     async def convert_lead(self, info: Info, lead_id: relay.GlobalID) -> ConvertLeadPayload:
         async def work(session):
-            return await client_records.convert_lead(session, info.context.principal, lead_id=decode_id(lead_id, "Lead", "leadId"))
+            return await client_records.convert_lead(
+                session, info.context.principal, lead_id=decode_id(lead_id, "Lead", "leadId")
+            )
 
         result, errors = await run_mutation(info, work)
         if result is None:
@@ -124,7 +132,9 @@ class WorkflowMutation:
     @strawberry.mutation(description="Create a client directly, with its primary contact; its status is Active.")
     async def create_client(self, info: Info, input: CreateClientInput) -> ClientPayload:
         async def work(session):
-            data = given(input, skip=("primary_contact",), ids={"account_manager_id": ("User", "input.accountManagerId")})
+            data = given(
+                input, skip=("primary_contact",), ids={"account_manager_id": ("User", "input.accountManagerId")}
+            )
             client, _ = await client_records.create_client(
                 session, info.context.principal, data=data, contact=given(input.primary_contact)
             )
@@ -133,27 +143,38 @@ class WorkflowMutation:
         client, errors = await run_mutation(info, work)
         return ClientPayload(client=client, errors=errors)
 
-    @strawberry.mutation(description="Change company details, tier, account manager, payment terms, notes and portal switches.")
+    @strawberry.mutation(
+        description="Change company details, tier, account manager, payment terms, notes and portal switches."
+    )
     async def update_client(self, info: Info, input: UpdateClientInput) -> ClientPayload:
         async def work(session):
             client_id = decode_id(input.client_id, "Client", "input.clientId")
             changes = given(input, skip=("client_id",), ids={"account_manager_id": ("User", "input.accountManagerId")})
-            return await client_records.update_client(session, info.context.principal, client_id=client_id, changes=changes)
-
-        client, errors = await run_mutation(info, work)
-        return ClientPayload(client=client, errors=errors)
-
-    @strawberry.mutation(description="Set a built-in or custom status. Back to an Active-category status is a reactivation.")
-    async def set_client_status(self, info: Info, client_id: relay.GlobalID, status_id: strawberry.ID) -> ClientPayload:
-        async def work(session):
-            return await client_records.set_client_status(
-                session, info.context.principal, client_id=decode_id(client_id, "Client", "clientId"), status_id=_status_id(status_id)
+            return await client_records.update_client(
+                session, info.context.principal, client_id=client_id, changes=changes
             )
 
         client, errors = await run_mutation(info, work)
         return ClientPayload(client=client, errors=errors)
 
-    @strawberry.mutation(description="An On Hold or Churned client returns: its status becomes Active, and the feed says so.")
+    @strawberry.mutation(
+        description="Set a built-in or custom status. Back to an Active-category status is a reactivation."
+    )
+    async def set_client_status(self, info: Info, client_id: relay.GlobalID, status_id: strawberry.ID) -> ClientPayload:
+        async def work(session):
+            return await client_records.set_client_status(
+                session,
+                info.context.principal,
+                client_id=decode_id(client_id, "Client", "clientId"),
+                status_id=_status_id(status_id),
+            )
+
+        client, errors = await run_mutation(info, work)
+        return ClientPayload(client=client, errors=errors)
+
+    @strawberry.mutation(
+        description="An On Hold or Churned client returns: its status becomes Active, and the feed says so."
+    )
     async def reactivate_client(self, info: Info, client_id: relay.GlobalID) -> ClientPayload:
         async def work(session):
             return await client_records.reactivate_client(
@@ -163,7 +184,9 @@ class WorkflowMutation:
         client, errors = await run_mutation(info, work)
         return ClientPayload(client=client, errors=errors)
 
-    @strawberry.mutation(description="Always refused (USE_CHURNED): clients are never deleted, set the status to Churned instead.")
+    @strawberry.mutation(
+        description="Always refused (USE_CHURNED): clients are never deleted, set the status to Churned instead."
+    )
     async def delete_client(self, info: Info, client_id: relay.GlobalID) -> ClientPayload:
         async def work(session):
             return await client_records.delete_client(session, info.context.principal, client_id=0)
@@ -182,31 +205,42 @@ class WorkflowMutation:
         return ClientStatusPayload(status=status, errors=errors)
 
     # ---- contacts
-    @strawberry.mutation(description="A new contact on a client; the first one of a client without a primary becomes primary.")
+    @strawberry.mutation(
+        description="A new contact on a client; the first one of a client without a primary becomes primary."
+    )
     async def add_contact(
         self, info: Info, client_id: relay.GlobalID, input: ContactInput, make_primary: bool = False
     ) -> ContactPayload:
         async def work(session):
             return await contacts.add_contact(
-                session, info.context.principal, client_id=decode_id(client_id, "Client", "clientId"),
-                data=given(input), make_primary=make_primary,
+                session,
+                info.context.principal,
+                client_id=decode_id(client_id, "Client", "clientId"),
+                data=given(input),
+                make_primary=make_primary,
             )
 
         contact, errors = await run_mutation(info, work)
         return ContactPayload(contact=contact, errors=errors)
 
-    @strawberry.mutation(description="Link an existing contact that belongs to no client; a contact of another client is never moved.")
+    @strawberry.mutation(
+        description="Link an existing contact that belongs to no client; a contact of another client is never moved."
+    )
     async def link_contact(self, info: Info, contact_id: relay.GlobalID, client_id: relay.GlobalID) -> ContactPayload:
         async def work(session):
             return await contacts.link_contact(
-                session, info.context.principal, contact_id=decode_id(contact_id, "Contact", "contactId"),
+                session,
+                info.context.principal,
+                contact_id=decode_id(contact_id, "Contact", "contactId"),
                 client_id=decode_id(client_id, "Client", "clientId"),
             )
 
         contact, errors = await run_mutation(info, work)
         return ContactPayload(contact=contact, errors=errors)
 
-    @strawberry.mutation(description="Make this contact its client's primary contact; the old one stops being primary, atomically.")
+    @strawberry.mutation(
+        description="Make this contact its client's primary contact; the old one stops being primary, atomically."
+    )
     async def set_primary_contact(self, info: Info, contact_id: relay.GlobalID) -> ContactPayload:
         async def work(session):
             return await contacts.set_primary_contact(
@@ -232,11 +266,15 @@ class WorkflowMutation:
     async def create_project(self, info: Info, client_id: relay.GlobalID, input: CreateProjectInput) -> ProjectPayload:
         async def work(session):
             tasks = [
-                given(t, ids={"assignee_id": ("User", f"input.tasks[{i}].assigneeId")}) for i, t in enumerate(input.tasks or ())
+                given(t, ids={"assignee_id": ("User", f"input.tasks[{i}].assigneeId")})
+                for i, t in enumerate(input.tasks or ())
             ]
             project, _ = await projects.create_project(
-                session, info.context.principal, client_id=decode_id(client_id, "Client", "clientId"),
-                data=given(input, skip=("tasks",)), tasks=tasks,
+                session,
+                info.context.principal,
+                client_id=decode_id(client_id, "Client", "clientId"),
+                data=given(input, skip=("tasks",)),
+                tasks=tasks,
             )
             return project
 
@@ -264,7 +302,9 @@ class WorkflowMutation:
         task, errors = await run_mutation(info, work)
         return TaskPayload(task=task, errors=errors)
 
-    @strawberry.mutation(description="Change a task's status, assignee or details. Staff only: a client never changes them.")
+    @strawberry.mutation(
+        description="Change a task's status, assignee or details. Staff only: a client never changes them."
+    )
     async def update_task(self, info: Info, input: UpdateTaskInput) -> TaskPayload:
         async def work(session):
             task_id = decode_id(input.task_id, "Task", "input.taskId")
@@ -289,9 +329,12 @@ class WorkflowMutation:
     ) -> CommentPayload:
         async def work(session):
             return await comments.add_comment(
-                session, info.context.principal,
-                task_id=decode_id(task_id, "Task", "taskId"), project_id=decode_id(project_id, "Project", "projectId"),
-                kind=CommentKindModel(kind), body=body,
+                session,
+                info.context.principal,
+                task_id=decode_id(task_id, "Task", "taskId"),
+                project_id=decode_id(project_id, "Project", "projectId"),
+                kind=CommentKindModel(kind),
+                body=body,
             )
 
         comment, errors = await run_mutation(info, work)
@@ -311,17 +354,23 @@ class WorkflowMutation:
         meeting, errors = await run_mutation(info, work)
         return MeetingPayload(meeting=meeting, errors=errors)
 
-    @strawberry.mutation(description="Confirm, cancel, complete or reschedule a meeting; COMPLETED and CANCELLED are final.")
+    @strawberry.mutation(
+        description="Confirm, cancel, complete or reschedule a meeting; COMPLETED and CANCELLED are final."
+    )
     async def update_meeting(self, info: Info, input: UpdateMeetingInput) -> MeetingPayload:
         async def work(session):
             meeting_id = decode_id(input.meeting_id, "Meeting", "input.meetingId")
             changes = given(input, skip=("meeting_id",), ids={"staff_id": ("User", "input.staffId")})
-            return await engagement.update_meeting(session, info.context.principal, meeting_id=meeting_id, changes=changes)
+            return await engagement.update_meeting(
+                session, info.context.principal, meeting_id=meeting_id, changes=changes
+            )
 
         meeting, errors = await run_mutation(info, work)
         return MeetingPayload(meeting=meeting, errors=errors)
 
-    @strawberry.mutation(description="Log a call, e-mail, meeting or check-in; moves the client's last interaction date forward.")
+    @strawberry.mutation(
+        description="Log a call, e-mail, meeting or check-in; moves the client's last interaction date forward."
+    )
     async def log_interaction(
         self,
         info: Info,
@@ -333,8 +382,12 @@ class WorkflowMutation:
     ) -> InteractionPayload:
         async def work(session):
             return await engagement.log_interaction(
-                session, info.context.principal, client_id=decode_id(client_id, "Client", "clientId"),
-                kind=InteractionKindModel(kind), summary=summary, occurred_at=occurred_at,
+                session,
+                info.context.principal,
+                client_id=decode_id(client_id, "Client", "clientId"),
+                kind=InteractionKindModel(kind),
+                summary=summary,
+                occurred_at=occurred_at,
                 contact_id=decode_id(contact_id, "Contact", "contactId"),
             )
 
@@ -342,7 +395,9 @@ class WorkflowMutation:
         return InteractionPayload(interaction=interaction, errors=errors)
 
     @strawberry.mutation(description="An upsell or cross-sell opportunity on a client (staff only).")
-    async def create_opportunity(self, info: Info, client_id: relay.GlobalID, input: CreateOpportunityInput) -> OpportunityPayload:
+    async def create_opportunity(
+        self, info: Info, client_id: relay.GlobalID, input: CreateOpportunityInput
+    ) -> OpportunityPayload:
         async def work(session):
             data = given(input, ids={"owner_id": ("User", "input.ownerId")})
             return await engagement.create_opportunity(
@@ -352,7 +407,9 @@ class WorkflowMutation:
         opportunity, errors = await run_mutation(info, work)
         return OpportunityPayload(opportunity=opportunity, errors=errors)
 
-    @strawberry.mutation(description="Move an opportunity through its stages or change its value; WON and LOST are final.")
+    @strawberry.mutation(
+        description="Move an opportunity through its stages or change its value; WON and LOST are final."
+    )
     async def update_opportunity(self, info: Info, input: UpdateOpportunityInput) -> OpportunityPayload:
         async def work(session):
             opportunity_id = decode_id(input.opportunity_id, "Opportunity", "input.opportunityId")

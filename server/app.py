@@ -1,4 +1,5 @@
 """The Starlette application: /graphql (GraphiQL in a browser), /healthz and GraphiQL's files."""
+
 from __future__ import annotations
 
 import asyncio
@@ -103,8 +104,14 @@ class AgencyGraphQL(GraphQL):
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:
-            code = error.code if isinstance(error, RequestError) else (
-                "OPERATION_RESOLUTION_FAILURE" if isinstance(error.__cause__, CannotGetOperationTypeError) else "BAD_REQUEST"
+            code = (
+                error.code
+                if isinstance(error, RequestError)
+                else (
+                    "OPERATION_RESOLUTION_FAILURE"
+                    if isinstance(error.__cause__, CannotGetOperationTypeError)
+                    else "BAD_REQUEST"
+                )
             )
             body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
             return Response(self.encode_json(body), status_code=error.status_code, media_type="application/json")
@@ -112,8 +119,11 @@ class AgencyGraphQL(GraphQL):
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):  # type: ignore[override]
         # Strawberry runs the first operation when none is named; the GraphQL spec asks for an error.
         if request_data.operation_name is None and request_data.query and _operation_count(request_data.query) > 1:
-            raise RequestError(400, "Must provide operation name if query contains multiple operations.",
-                               "OPERATION_RESOLUTION_FAILURE")
+            raise RequestError(
+                400,
+                "Must provide operation name if query contains multiple operations.",
+                "OPERATION_RESOLUTION_FAILURE",
+            )
         return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
     async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
@@ -167,7 +177,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         while True:
             try:
                 await drain_outbox(session_factory, sender)
-            except Exception:  # noqa: BLE001 - the sender keeps going; the error is logged
+            except Exception:
                 logging.getLogger("agency.outbox").exception("draining the outbox failed")
             await asyncio.sleep(settings.outbox_interval_seconds)
 

@@ -1,4 +1,5 @@
 """The `agency` command: serve, migrate, create-user, policy, send-outbox, schema."""
+
 from __future__ import annotations
 
 import argparse
@@ -153,7 +154,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
         return 0
     email, coordinate = args.explain
     if coordinate.partition("(")[0] not in coordinates:
-        print(f"error: {coordinate} is not a field of the schema (Type.field or Type.field(argument.path))", file=sys.stderr)
+        print(
+            f"error: {coordinate} is not a field of the schema (Type.field or Type.field(argument.path))",
+            file=sys.stderr,
+        )
         return 2
     principal = asyncio.run(_principal_of(_settings().database_url, email))
     if principal is None:
@@ -197,7 +201,9 @@ async def _principal_of(url: str, email: str):
         return None
     is_client = row.role is Role.CLIENT
     return Principal(
-        user_id=row.id, role=row.role, client_id=row.client_id if is_client else None,
+        user_id=row.id,
+        role=row.role,
+        client_id=row.client_id if is_client else None,
         costs_enabled=bool(row.show_costs_in_portal) if is_client else False,
     )
 
@@ -225,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     policy = sub.add_parser("policy", help="print the field policy table, or explain one decision")
     policy.add_argument(
-        "--explain", nargs=2, metavar=("EMAIL", "COORDINATE"),
+        "--explain",
+        nargs=2,
+        metavar=("EMAIL", "COORDINATE"),
         help="why this user may or may not read Type.field, call Mutation.name, or use Type.field(argument.path)",
     )
     policy.set_defaults(func=cmd_policy)
@@ -238,7 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")
     schema.add_argument("--path", default="schema.graphql")
     schema.add_argument(
-        "--role", choices=[r.value for r in Role] + ["ANONYMOUS"],
+        "--role",
+        choices=[r.value for r in Role] + ["ANONYMOUS"],
         help="print only what this role may see (its own view, as introspection shows it)",
     )
     schema.add_argument("--costs-shown", action="store_true", help="with --role CLIENT: a client that shows costs")

@@ -6,7 +6,7 @@ import html
 import json
 import pathlib
 
-__all__ = ["STATIC_DIR", "DEFAULT_QUERY", "graphiql_html"]
+__all__ = ["DEFAULT_QUERY", "STATIC_DIR", "graphiql_html"]
 
 #: Directory holding the static files; mount it (e.g. with Starlette's
 #: ``StaticFiles(directory=STATIC_DIR)``) at the ``static_prefix`` passed to

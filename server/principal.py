@@ -1,4 +1,5 @@
 """Turning a request's bearer token into a Principal (one query per authenticated request)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,12 +22,10 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
     except InvalidToken as error:
         return ANONYMOUS, f"The access token was refused: {error.reason}. Sign in again or refresh it."
     # The user must still exist and be active, and a portal user still linked to the same client.
-    row = (
-        await db.rows(
-            sa.select(User.is_active, User.role, User.client_id, Client.show_costs_in_portal)
-            .outerjoin(Client, Client.id == User.client_id)
-            .where(User.id == claims.user_id)
-        )
+    row = await db.rows(
+        sa.select(User.is_active, User.role, User.client_id, Client.show_costs_in_portal)
+        .outerjoin(Client, Client.id == User.client_id)
+        .where(User.id == claims.user_id)
     )
     if not row:
         return ANONYMOUS, "The access token was refused: its user no longer exists."

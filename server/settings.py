@@ -1,4 +1,5 @@
 """Settings, read from the environment: the only place that reads environment variables."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(default="sqlite+aiosqlite:///agency.db", alias="DATABASE_URL")
-    secret_key: str | None = Field(default=None, alias="AGENCY_SECRET_KEY", description="HS256 signing key, 32+ characters")
+    secret_key: str | None = Field(
+        default=None, alias="AGENCY_SECRET_KEY", description="HS256 signing key, 32+ characters"
+    )
     token_issuer: str = Field(default="agency-os", alias="AGENCY_TOKEN_ISSUER")
     token_audience: str = Field(default="agency-os-api", alias="AGENCY_TOKEN_AUDIENCE")
     access_token_minutes: int = Field(default=15, alias="AGENCY_ACCESS_TOKEN_MINUTES", gt=0)
@@ -23,12 +26,16 @@ class Settings(BaseSettings):
     view_as_minutes: int = Field(default=15, alias="AGENCY_VIEW_AS_MINUTES", gt=0)
     currency: str = Field(default="USD", alias="AGENCY_CURRENCY")
     portal_accept_url: str = Field(
-        default="http://127.0.0.1:8000/portal/accept", alias="AGENCY_PORTAL_ACCEPT_URL",
+        default="http://127.0.0.1:8000/portal/accept",
+        alias="AGENCY_PORTAL_ACCEPT_URL",
         description="where the portal's set-your-password page lives; invitation e-mails link to it",
     )
     debug: bool = Field(default=False, alias="AGENCY_DEBUG")
     outbox_interval_seconds: float = Field(
-        default=5.0, alias="AGENCY_OUTBOX_INTERVAL", ge=0, description="how often the server drains the e-mail outbox; 0: never"
+        default=5.0,
+        alias="AGENCY_OUTBOX_INTERVAL",
+        ge=0,
+        description="how often the server drains the e-mail outbox; 0: never",
     )
 
     @property

@@ -1,4 +1,5 @@
 """What the billing tests share: global ids, the operations, row counts and a small agency."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -100,10 +101,12 @@ class Agency:
 
 
 async def agency(factory) -> Agency:
-    manager = await factory.user(Role.MANAGER, full_name="Maria Manager",
-                                 hourly_cost_rate=Decimal("60.00"), hourly_bill_rate=Decimal("150.00"))
-    member = await factory.user(Role.MEMBER, full_name="Dev Member",
-                                hourly_cost_rate=Decimal("40.00"), hourly_bill_rate=Decimal("120.00"))
+    manager = await factory.user(
+        Role.MANAGER, full_name="Maria Manager", hourly_cost_rate=Decimal("60.00"), hourly_bill_rate=Decimal("150.00")
+    )
+    member = await factory.user(
+        Role.MEMBER, full_name="Dev Member", hourly_cost_rate=Decimal("40.00"), hourly_bill_rate=Decimal("120.00")
+    )
     client = await factory.client("Northwind Coffee", account_manager_id=manager.id, payment_terms_days=14)
     other = await factory.client("Other Co", payment_terms_days=30)
     await factory.contact(client, primary=True, email="owner@northwind.example")
@@ -119,21 +122,51 @@ async def login(api, user: User) -> str:
 
 
 def days_ago(n: int) -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=n)
+    return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=n)
 
 
-async def time_entry(factory, user: User, project: Project, hours: str, *, bill_rate: str | None = None,
-                     billable: bool = True, days: int = 3, **kw) -> TimeEntry:
-    return await factory.add(TimeEntry(
-        user_id=user.id, project_id=project.id, work_date=days_ago(days), hours=Decimal(hours), billable=billable,
-        cost_rate=user.hourly_cost_rate or Decimal("0"),
-        bill_rate=Decimal(bill_rate) if bill_rate else (user.hourly_bill_rate or Decimal("0")), **kw,
-    ))
+async def time_entry(
+    factory,
+    user: User,
+    project: Project,
+    hours: str,
+    *,
+    bill_rate: str | None = None,
+    billable: bool = True,
+    days: int = 3,
+    **kw,
+) -> TimeEntry:
+    return await factory.add(
+        TimeEntry(
+            user_id=user.id,
+            project_id=project.id,
+            work_date=days_ago(days),
+            hours=Decimal(hours),
+            billable=billable,
+            cost_rate=user.hourly_cost_rate or Decimal("0"),
+            bill_rate=Decimal(bill_rate) if bill_rate else (user.hourly_bill_rate or Decimal("0")),
+            **kw,
+        )
+    )
 
 
-async def expense(factory, project: Project, amount: str, *, billable: bool = True, days: int = 3,
-                  description: str = "Stock photos", **kw) -> Expense:
-    return await factory.add(Expense(
-        project_id=project.id, description=description, amount=Decimal(amount), billable=billable,
-        incurred_on=days_ago(days), **kw,
-    ))
+async def expense(
+    factory,
+    project: Project,
+    amount: str,
+    *,
+    billable: bool = True,
+    days: int = 3,
+    description: str = "Stock photos",
+    **kw,
+) -> Expense:
+    return await factory.add(
+        Expense(
+            project_id=project.id,
+            description=description,
+            amount=Decimal(amount),
+            billable=billable,
+            incurred_on=days_ago(days),
+            **kw,
+        )
+    )

@@ -5,6 +5,7 @@ driven by Selenium through the system chromedriver, and a page object for Graphi
 Nothing here downloads anything: Chromium and chromedriver come from apt (`.ci/run` installs
 them) and are named explicitly, so Selenium Manager is never asked for a driver.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -203,7 +204,7 @@ class GraphiQLPage:
 
     # ------------------------------------------------------------------ basics
 
-    def open(self) -> "GraphiQLPage":
+    def open(self) -> GraphiQLPage:
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions as EC
 
@@ -313,7 +314,9 @@ class GraphiQLPage:
             lambda: next(
                 (
                     a
-                    for a in self.driver.find_elements(By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-type-name")
+                    for a in self.driver.find_elements(
+                        By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-type-name"
+                    )
                     if a.text.strip() == type_name
                 ),
                 None,
@@ -322,13 +325,17 @@ class GraphiQLPage:
         )
         link.click()
         self.until(
-            lambda: self.driver.find_elements(By.CSS_SELECTOR, ".graphiql-doc-explorer-title")
-            and self.driver.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text.strip() == type_name,
+            lambda: (
+                self.driver.find_elements(By.CSS_SELECTOR, ".graphiql-doc-explorer-title")
+                and self.driver.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text.strip() == type_name
+            ),
             f"the docs did not open {type_name}",
         )
         return [
             e.text.strip()
-            for e in self.driver.find_elements(By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-field-name")
+            for e in self.driver.find_elements(
+                By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-field-name"
+            )
         ]
 
     def open_docs_field(self, field_name: str) -> str:
@@ -337,12 +344,16 @@ class GraphiQLPage:
 
         link = next(
             e
-            for e in self.driver.find_elements(By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-field-name")
+            for e in self.driver.find_elements(
+                By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-field-name"
+            )
             if e.text.strip() == field_name
         )
         link.click()
         self.until(
-            lambda: self.driver.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text.strip() == field_name,
+            lambda: (
+                self.driver.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer-title").text.strip() == field_name
+            ),
             f"the docs did not open the field {field_name}",
         )
         return self.driver.find_element(By.CSS_SELECTOR, ".graphiql-doc-explorer").text
@@ -360,7 +371,9 @@ class GraphiQLPage:
         from selenium.webdriver.common.by import By
 
         def offered() -> list[str] | None:
-            items = [e.text.strip() for e in self.driver.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints .CodeMirror-hint")]
+            items = [
+                e.text.strip() for e in self.driver.find_elements(By.CSS_SELECTOR, ".CodeMirror-hints .CodeMirror-hint")
+            ]
             return items if expected in items else None
 
         return self.until(offered, f"the autocompletion list never offered {expected!r}")

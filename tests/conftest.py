@@ -1,5 +1,6 @@
 """Fixtures: one migrated database per run (SQLite, or PostgreSQL when TEST_DATABASE_URL
 says so), emptied before each test; the real app driven over ASGI."""
+
 from __future__ import annotations
 
 import asyncio
@@ -67,9 +68,7 @@ async def empty_database(engine: AsyncEngine) -> None:
     tables = [t.name for t in metadata.sorted_tables]
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            await conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-            )
+            await conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
         else:
             # Inside a transaction only deferring works; every row is gone by commit.
             await conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")

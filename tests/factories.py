@@ -1,4 +1,5 @@
 """Factories: each test builds exactly the rows it needs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -87,8 +88,14 @@ class Factory:
             amount = (Decimal(qty) * Decimal(price)).quantize(Decimal("0.01"))
             await self.add(
                 InvoiceLine(
-                    invoice_id=invoice.id, kind=InvoiceLineKind.FIXED, description="Work", quantity=Decimal(qty),
-                    unit_price=Decimal(price), tax_rate=Decimal("0"), amount=amount, tax_amount=Decimal("0"),
+                    invoice_id=invoice.id,
+                    kind=InvoiceLineKind.FIXED,
+                    description="Work",
+                    quantity=Decimal(qty),
+                    unit_price=Decimal(price),
+                    tax_rate=Decimal("0"),
+                    amount=amount,
+                    tax_amount=Decimal("0"),
                     position=position,
                 )
             )

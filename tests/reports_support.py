@@ -1,5 +1,6 @@
 """What the dashboard and report tests share: the operations and two small hand-built agencies
 whose every figure is worked out by hand in the docstrings below."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,9 +67,15 @@ query($days: Int) { clientsDashboard(noActivityDays: $days) {
 
 # Every money figure of the dashboard: what a MEMBER is refused.
 DASHBOARD_MONEY = {
-    "FinancialSnapshot.totalOutstanding", "FinancialSnapshot.totalRevenue", "FinancialSnapshot.averageClientValue",
-    "FinancialSnapshot.topClients", "FinancialSnapshot.payingClients", "FinancialSnapshot.revenueTrend", "HealthIndicators.overduePayments",
-    "HealthIndicators.readyForUpsell", "RetentionMetrics.annualRevenuePerClient",
+    "FinancialSnapshot.totalOutstanding",
+    "FinancialSnapshot.totalRevenue",
+    "FinancialSnapshot.averageClientValue",
+    "FinancialSnapshot.topClients",
+    "FinancialSnapshot.payingClients",
+    "FinancialSnapshot.revenueTrend",
+    "HealthIndicators.overduePayments",
+    "HealthIndicators.readyForUpsell",
+    "RetentionMetrics.annualRevenuePerClient",
     "RetentionMetrics.clientLifetimeValue",
 }
 
@@ -139,7 +146,9 @@ async def dashboard_agency(factory) -> SmallAgency:
 
     sent = await factory.invoice(acme, [("1", "1000.00")], issue_date=ago(10), due_date=ago(-20))
     await factory.payment(sent, "400.00", received_on=ago(5))
-    paid = await factory.invoice(birch, [("2", "1000.00")], status=InvoiceStatus.PAID, issue_date=ago(40), due_date=ago(10))
+    paid = await factory.invoice(
+        birch, [("2", "1000.00")], status=InvoiceStatus.PAID, issue_date=ago(40), due_date=ago(10)
+    )
     await factory.payment(paid, "2000.00", received_on=ago(30))
     await factory.invoice(cedar, [("1", "500.00")], issue_date=ago(45), due_date=ago(15))
     await factory.invoice(elm, [("1", "700.00")], status=InvoiceStatus.DRAFT, issue_date=ago(2), due_date=ago(-28))
@@ -148,9 +157,21 @@ async def dashboard_agency(factory) -> SmallAgency:
         Opportunity(client_id=acme.id, title="Phase 2", stage=OpportunityStage.IDENTIFIED, value=Decimal("5000.00")),
         Opportunity(client_id=elm.id, title="Retainer", stage=OpportunityStage.PROPOSED, value=Decimal("3000.00")),
         Opportunity(client_id=birch.id, title="Lost one", stage=OpportunityStage.LOST, value=Decimal("1000.00")),
-        Interaction(client_id=acme.id, kind=InteractionKind.CALL, summary="Call", occurred_at=now - dt.timedelta(days=3)),
-        Activity(client_id=birch.id, kind=ActivityKind.PROJECT_UPDATED, summary="Update", occurred_at=now - dt.timedelta(days=10)),
-        Activity(client_id=cedar.id, kind=ActivityKind.PROJECT_UPDATED, summary="Paused", occurred_at=now - dt.timedelta(days=60)),
+        Interaction(
+            client_id=acme.id, kind=InteractionKind.CALL, summary="Call", occurred_at=now - dt.timedelta(days=3)
+        ),
+        Activity(
+            client_id=birch.id,
+            kind=ActivityKind.PROJECT_UPDATED,
+            summary="Update",
+            occurred_at=now - dt.timedelta(days=10),
+        ),
+        Activity(
+            client_id=cedar.id,
+            kind=ActivityKind.PROJECT_UPDATED,
+            summary="Paused",
+            occurred_at=now - dt.timedelta(days=60),
+        ),
         LoginEvent(user_id=portal["acme"].id, client_id=acme.id, occurred_at=now - dt.timedelta(days=5)),
         LoginEvent(user_id=portal["acme"].id, client_id=acme.id, occurred_at=now - dt.timedelta(days=50)),
         LoginEvent(user_id=portal["cedar"].id, client_id=cedar.id, occurred_at=now - dt.timedelta(days=45)),
@@ -193,24 +214,38 @@ async def report_agency(factory) -> SmallAgency:
     portal = {"acme": await factory.portal_user(acme), "other": await factory.portal_user(other)}
 
     p1 = await factory.project(acme, name="Build", status=ProjectStatus.ACTIVE, start_date=ago(200), end_date=ago(20))
-    p2 = await factory.project(acme, name="Discovery", status=ProjectStatus.COMPLETED, start_date=ago(400), end_date=ago(300))
-    p3 = await factory.project(acme, name="Dropped", status=ProjectStatus.CANCELLED, start_date=ago(100), end_date=ago(50))
+    p2 = await factory.project(
+        acme, name="Discovery", status=ProjectStatus.COMPLETED, start_date=ago(400), end_date=ago(300)
+    )
+    p3 = await factory.project(
+        acme, name="Dropped", status=ProjectStatus.CANCELLED, start_date=ago(100), end_date=ago(50)
+    )
     theirs = await factory.project(other, name="Theirs")
 
     def entry(user, project, hours, billable, days):
         return TimeEntry(
-            user_id=user.id, project_id=project.id, work_date=ago(days), hours=Decimal(hours), billable=billable,
-            cost_rate=user.hourly_cost_rate, bill_rate=Decimal("150.00"),
+            user_id=user.id,
+            project_id=project.id,
+            work_date=ago(days),
+            hours=Decimal(hours),
+            billable=billable,
+            cost_rate=user.hourly_cost_rate,
+            bill_rate=Decimal("150.00"),
         )
 
     await factory.add(
-        entry(dev, p1, "10", True, 30), entry(dev, p1, "2", False, 10), entry(des, p1, "5", True, 100),
-        entry(des, p2, "4", True, 350), entry(dev, theirs, "99", True, 5),
+        entry(dev, p1, "10", True, 30),
+        entry(dev, p1, "2", False, 10),
+        entry(des, p1, "5", True, 100),
+        entry(des, p2, "4", True, 350),
+        entry(dev, theirs, "99", True, 5),
         Expense(project_id=p1.id, description="Fonts", amount=Decimal("200.00"), incurred_on=ago(30)),
         Expense(project_id=p3.id, description="Stock", amount=Decimal("50.00"), incurred_on=ago(80)),
         Expense(project_id=theirs.id, description="Theirs", amount=Decimal("777.00"), incurred_on=ago(5)),
     )
-    paid = await factory.invoice(acme, [("1", "3000.00")], status=InvoiceStatus.PAID, issue_date=ago(300), due_date=ago(270))
+    paid = await factory.invoice(
+        acme, [("1", "3000.00")], status=InvoiceStatus.PAID, issue_date=ago(300), due_date=ago(270)
+    )
     await factory.payment(paid, "3000.00", received_on=ago(290))
     sent = await factory.invoice(acme, [("1", "1500.00")], issue_date=ago(20), due_date=ago(-10))
     await factory.payment(sent, "500.00", received_on=ago(5))

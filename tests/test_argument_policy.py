@@ -1,4 +1,5 @@
 """Arguments obey the field policy: no filter, search or sort is an oracle for a hidden value."""
+
 from __future__ import annotations
 
 from models import Role
@@ -48,7 +49,9 @@ async def test_staff_may_filter_and_sort_by_internal_fields(api, factory):
     await factory.client("Mine Ltd")
     staff = await factory.user(Role.MEMBER)
     token = await api.login(staff.email, PASSWORD)
-    data = await api.data(QUERY, {"filter": {"statusIds": [str(STATUS_ACTIVE)]}, "order": {"field": "LAST_INTERACTION"}}, token)
+    data = await api.data(
+        QUERY, {"filter": {"statusIds": [str(STATUS_ACTIVE)]}, "order": {"field": "LAST_INTERACTION"}}, token
+    )
     assert data["clients"]["totalCount"] == 1
 
 

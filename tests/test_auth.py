@@ -1,4 +1,5 @@
 """Sign-in, tokens and the Principal."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,10 +53,14 @@ async def test_anonymous_caller_gets_no_client_data_and_unauthenticated(api, fac
 async def test_expired_token_gets_a_clear_error_not_a_stack_trace(api, factory, settings):
     user = await factory.user()
     tokens = TokenService(
-        secret=settings.signing_key(), issuer=settings.token_issuer, audience=settings.token_audience,
+        secret=settings.signing_key(),
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
         access_ttl=dt.timedelta(minutes=5),
     )
-    old, _ = tokens.issue_access(user_id=user.id, role=user.role, now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
+    old, _ = tokens.issue_access(
+        user_id=user.id, role=user.role, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    )
     body = await api.post(CLIENTS, token=old)
     assert body["data"] == {"clients": None}
     error = body["errors"][0]
@@ -67,7 +72,9 @@ async def test_expired_token_gets_a_clear_error_not_a_stack_trace(api, factory, 
 async def test_forged_token_is_refused(api, factory):
     user = await factory.user(Role.ADMIN)
     forged = TokenService(
-        secret="another-key-another-key-another-key!!", issuer="agency-os", audience="agency-os-api",
+        secret="another-key-another-key-another-key!!",
+        issuer="agency-os",
+        audience="agency-os-api",
         access_ttl=dt.timedelta(minutes=5),
     ).issue_access(user_id=user.id, role=Role.ADMIN)[0]
     body = await api.post(CLIENTS, token=forged)
@@ -92,7 +99,9 @@ async def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_family(api
     after = (await api.data(REFRESH, {"t": second}))["refreshToken"]
     assert after["tokens"] is None
     async with db() as session:
-        live = await session.scalar(sa.select(sa.func.count()).select_from(RefreshToken).where(RefreshToken.revoked_at.is_(None)))
+        live = await session.scalar(
+            sa.select(sa.func.count()).select_from(RefreshToken).where(RefreshToken.revoked_at.is_(None))
+        )
     assert live == 0
 
 

@@ -5,6 +5,7 @@ The request-level tests run on both stores (SQLite serialises writers with BEGIN
 PostgreSQL with the advisory lock, row locks and the conditional claim). The session-level
 tests are PostgreSQL only: they hold one transaction open while another races it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,9 @@ from resolvers.errors import InputError
 from tests.billing_support import CREATE_INVOICE, RECORD_PAYMENT, SEND_INVOICE, agency, expense, gid, login, time_entry
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
-postgres_only = pytest.mark.skipif(not ON_POSTGRES, reason="holds one PostgreSQL transaction open while another races it")
+postgres_only = pytest.mark.skipif(
+    not ON_POSTGRES, reason="holds one PostgreSQL transaction open while another races it"
+)
 
 
 async def _billing_state(db) -> tuple[dict[int, int | None], Decimal, Decimal]:
@@ -31,9 +34,9 @@ async def _billing_state(db) -> tuple[dict[int, int | None], Decimal, Decimal]:
         billed = await session.scalar(
             sa.select(sa.func.sum(InvoiceLine.amount)).where(InvoiceLine.kind.in_(["TIME", "EXPENSE"]))
         )
-        entries = (await session.execute(
-            sa.select(TimeEntry.hours, TimeEntry.bill_rate).where(TimeEntry.billable.is_(True))
-        )).all()
+        entries = (
+            await session.execute(sa.select(TimeEntry.hours, TimeEntry.bill_rate).where(TimeEntry.billable.is_(True)))
+        ).all()
         expenses = await session.scalar(sa.select(sa.func.sum(Expense.amount)).where(Expense.billable.is_(True)))
     worth = sum((Decimal(str(h)) * r for h, r in entries), Decimal("0")) + Decimal(str(expenses or 0))
     return claimed, Decimal(str(billed or 0)).quantize(Decimal("0.01")), worth.quantize(Decimal("0.01"))
@@ -48,14 +51,24 @@ async def test_two_invoices_raised_at_once_never_bill_a_time_entry_twice(api, fa
     for i in range(4):
         await expense(factory, a.project, f"{10 + i}.25", days=i + 1)
     token = await login(api, a.manager)
-    unbilled = (await api.data("query($id: ID!) { client(id: $id) { unbilledAmount } }",
-                               {"id": gid("Client", a.client.id)}, token))["client"]["unbilledAmount"]
+    unbilled = (
+        await api.data(
+            "query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", a.client.id)}, token
+        )
+    )["client"]["unbilledAmount"]
 
     def raise_invoice(label: str):
-        return api.data(CREATE_INVOICE, {"input": {
-            "clientId": gid("Client", a.client.id), "includeUnbilled": True,
-            "lines": [{"description": label, "quantity": "1", "unitPrice": "5"}],
-        }}, token)
+        return api.data(
+            CREATE_INVOICE,
+            {
+                "input": {
+                    "clientId": gid("Client", a.client.id),
+                    "includeUnbilled": True,
+                    "lines": [{"description": label, "quantity": "1", "unitPrice": "5"}],
+                }
+            },
+            token,
+        )
 
     results = await asyncio.gather(*(raise_invoice(f"Request {i}") for i in range(4)))
     invoices = [r["createInvoice"]["invoice"] for r in results]
@@ -81,7 +94,9 @@ async def test_concurrent_pulls_without_fixed_lines_bill_once_and_refuse_the_res
     made = [r["createInvoice"]["invoice"] for r in results if r["createInvoice"]["invoice"]]
     refused = [r["createInvoice"]["errors"] for r in results if not r["createInvoice"]["invoice"]]
     assert len(made) == 1 and made[0]["total"] == "1200.00"
-    assert refused == [[{"field": "includeUnbilled", "code": "NOTHING_TO_BILL", "message": refused[0][0]["message"]}]] * 2
+    assert (
+        refused == [[{"field": "includeUnbilled", "code": "NOTHING_TO_BILL", "message": refused[0][0]["message"]}]] * 2
+    )
     claimed, billed, worth = await _billing_state(db)
     assert billed == worth == Decimal("1200.00")
     async with db() as session:
@@ -91,8 +106,18 @@ async def test_concurrent_pulls_without_fixed_lines_bill_once_and_refuse_the_res
 async def test_concurrent_payments_never_overpay_an_invoice(api, factory, db):
     a = await agency(factory)
     token = await login(api, a.manager)
-    invoice = (await api.data(CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "lines": [
-        {"description": "Work", "quantity": "1", "unitPrice": "300"}]}}, token))["createInvoice"]["invoice"]
+    invoice = (
+        await api.data(
+            CREATE_INVOICE,
+            {
+                "input": {
+                    "clientId": gid("Client", a.client.id),
+                    "lines": [{"description": "Work", "quantity": "1", "unitPrice": "300"}],
+                }
+            },
+            token,
+        )
+    )["createInvoice"]["invoice"]
     await api.data(SEND_INVOICE, {"id": invoice["id"]}, token)
     pay = {"input": {"invoiceId": invoice["id"], "amount": "200.00"}}
     results = await asyncio.gather(*(api.data(RECORD_PAYMENT, pay, token) for _ in range(3)))
@@ -125,9 +150,21 @@ async def test_a_second_transaction_claims_nothing_the_first_already_claimed(fac
     spare = await factory.invoice(a.client)
     async with db() as session, session.begin():
         line_a = await session.scalar(sa.select(InvoiceLine.id).where(InvoiceLine.invoice_id == spare.id))
-        line_b = (await session.execute(sa.insert(InvoiceLine).values(
-            invoice_id=spare.id, kind="FIXED", description="B", quantity=1, unit_price=0, amount=0, tax_amount=0,
-        ).returning(InvoiceLine.id))).scalar_one()
+        line_b = (
+            await session.execute(
+                sa.insert(InvoiceLine)
+                .values(
+                    invoice_id=spare.id,
+                    kind="FIXED",
+                    description="B",
+                    quantity=1,
+                    unit_price=0,
+                    amount=0,
+                    tax_amount=0,
+                )
+                .returning(InvoiceLine.id)
+            )
+        ).scalar_one()
 
     first, second = db(), db()
     try:
@@ -136,12 +173,14 @@ async def test_a_second_transaction_claims_nothing_the_first_already_claimed(fac
         ids = [e.id for e in entries]
         # Both have read the rows as unbilled before either claims.
         for session in (first, second):
-            unclaimed = (await session.scalars(
-                sa.select(TimeEntry.id).where(TimeEntry.id.in_(ids), TimeEntry.invoice_line_id.is_(None))
-            )).all()
+            unclaimed = (
+                await session.scalars(
+                    sa.select(TimeEntry.id).where(TimeEntry.id.in_(ids), TimeEntry.invoice_line_id.is_(None))
+                )
+            ).all()
             assert sorted(unclaimed) == sorted(ids)
-        assert await billing.claim(first, TimeEntry, {i: line_a for i in ids}) == 3
-        racing = asyncio.ensure_future(billing.claim(second, TimeEntry, {i: line_b for i in ids}))
+        assert await billing.claim(first, TimeEntry, dict.fromkeys(ids, line_a)) == 3
+        racing = asyncio.ensure_future(billing.claim(second, TimeEntry, dict.fromkeys(ids, line_b)))
         await _waiting_on_a_lock(db)
         await first.commit()
         assert await racing == 0
@@ -181,6 +220,8 @@ async def test_raising_an_invoice_waits_for_the_one_in_progress_then_bills_only_
         await second.close()
     async with db() as session:
         lines = set((await session.scalars(sa.select(TimeEntry.invoice_line_id))).all())
-        on_invoice = set((await session.scalars(sa.select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice.id))).all())
+        on_invoice = set(
+            (await session.scalars(sa.select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice.id))).all()
+        )
         assert lines <= on_invoice and None not in lines
         assert await session.scalar(sa.select(sa.func.count()).select_from(Invoice)) == 1

@@ -1,5 +1,6 @@
 """Invoices ("Create Payment"): raising, pulling in unbilled work, sending, payments, voiding;
 exact sums, who sees what, and bad input that writes nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,13 +38,14 @@ from tests.billing_support import (
     time_entry,
 )
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _fixed(client, *lines, **kw) -> dict:
-    value = {"clientId": gid("Client", client.id), "lines": [
-        {"description": d, "quantity": q, "unitPrice": p, "taxRate": t} for d, q, p, t in lines
-    ]}
+    value = {
+        "clientId": gid("Client", client.id),
+        "lines": [{"description": d, "quantity": q, "unitPrice": p, "taxRate": t} for d, q, p, t in lines],
+    }
     value.update(kw)
     return value
 
@@ -55,32 +57,50 @@ async def _create(api, token, value) -> dict:
 
 
 async def _pay(api, token, invoice_id, amount, **kw) -> dict:
-    return (await api.data(RECORD_PAYMENT, {"input": {"invoiceId": invoice_id, "amount": amount, **kw}}, token))["recordPayment"]
+    return (await api.data(RECORD_PAYMENT, {"input": {"invoiceId": invoice_id, "amount": amount, **kw}}, token))[
+        "recordPayment"
+    ]
 
 
 async def test_creating_an_invoice_with_fixed_lines_numbers_it_and_sums_exactly(api, factory, db):
     a = await agency(factory)
     token = await login(api, a.manager)
-    first = await _create(api, token, _fixed(
-        a.client, ("Discovery workshop", "1", "1200.00", "0.2"), ("Design hours", "3.5", "99.99", "0.2"),
-        ("Hosting set-up", "1", "0", "0"),
-    ))
+    first = await _create(
+        api,
+        token,
+        _fixed(
+            a.client,
+            ("Discovery workshop", "1", "1200.00", "0.2"),
+            ("Design hours", "3.5", "99.99", "0.2"),
+            ("Hosting set-up", "1", "0", "0"),
+        ),
+    )
     assert first["status"] == "DRAFT" and first["number"] == 1001
     assert first["issueDate"] == str(TODAY) and first["dueDate"] == str(TODAY + dt.timedelta(days=14))
     assert [(l["kind"], l["amount"], l["taxAmount"]) for l in first["lines"]] == [
-        ("FIXED", "1200.00", "240.00"), ("FIXED", "349.97", "69.99"), ("FIXED", "0.00", "0.00"),
+        ("FIXED", "1200.00", "240.00"),
+        ("FIXED", "349.97", "69.99"),
+        ("FIXED", "0.00", "0.00"),
     ]
     assert (first["subtotal"], first["tax"], first["total"], first["amountPaid"], first["amountDue"]) == (
-        "1549.97", "309.99", "1859.96", "0.00", "1859.96")
+        "1549.97",
+        "309.99",
+        "1859.96",
+        "0.00",
+        "1859.96",
+    )
     assert first["isOverdue"] is False and first["sentAt"] is None
 
-    second = await _create(api, token, _fixed(a.other, ("Retainer", "1", "500", "0"),
-                                              issueDate="2026-01-10", dueDate="2026-02-01"))
+    second = await _create(
+        api, token, _fixed(a.other, ("Retainer", "1", "500", "0"), issueDate="2026-01-10", dueDate="2026-02-01")
+    )
     assert second["number"] == 1002 and (second["issueDate"], second["dueDate"]) == ("2026-01-10", "2026-02-01")
     third = await _create(api, token, _fixed(a.other, ("Retainer", "1", "500", "0"), issueDate="2026-01-10"))
     assert third["number"] == 1003 and third["dueDate"] == "2026-02-09"  # issue + the client's 30 days
 
-    activity = await count(db, Activity, Activity.kind == ActivityKind.INVOICE_CREATED, Activity.client_visible.is_(False))
+    activity = await count(
+        db, Activity, Activity.kind == ActivityKind.INVOICE_CREATED, Activity.client_visible.is_(False)
+    )
     assert activity == 3
 
 
@@ -99,15 +119,27 @@ async def test_an_invoice_pulls_in_unbilled_billable_time_per_project_and_rate_a
     await expense(factory, a.other_project, "70.00")
 
     token = await login(api, a.manager)
-    before = await api.data("query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", a.client.id)}, token)
+    before = await api.data(
+        "query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", a.client.id)}, token
+    )
     # 3.75 h x 120 + 1 h x 150 + 4 h x 120 + 2 h x 120 + 249.99
     assert before["client"]["unbilledAmount"] == "1569.99"
 
-    invoice = await _create(api, token, {
-        "clientId": gid("Client", a.client.id), "includeUnbilled": True, "unbilledThrough": str(days_ago(1)),
-        "taxRate": "0.1", "lines": [{"description": "Project management", "quantity": "1", "unitPrice": "100"}],
-    })
-    lines = [(l["kind"], l["description"], l["quantity"], l["unitPrice"], l["amount"], l["taxAmount"]) for l in invoice["lines"]]
+    invoice = await _create(
+        api,
+        token,
+        {
+            "clientId": gid("Client", a.client.id),
+            "includeUnbilled": True,
+            "unbilledThrough": str(days_ago(1)),
+            "taxRate": "0.1",
+            "lines": [{"description": "Project management", "quantity": "1", "unitPrice": "100"}],
+        },
+    )
+    lines = [
+        (l["kind"], l["description"], l["quantity"], l["unitPrice"], l["amount"], l["taxAmount"])
+        for l in invoice["lines"]
+    ]
     assert lines == [
         ("FIXED", "Project management", "1.00", "100.00", "100.00", "0.00"),
         ("TIME", "Loyalty app: time at 120.00 per hour", "3.75", "120.00", "450.00", "45.00"),
@@ -123,20 +155,32 @@ async def test_an_invoice_pulls_in_unbilled_billable_time_per_project_and_rate_a
 
     # Exactly those rows are claimed, each by its own line.
     async with db() as session:
-        claimed = dict((await session.execute(
-            sa.select(TimeEntry.id, InvoiceLine.kind).join(InvoiceLine, InvoiceLine.id == TimeEntry.invoice_line_id)
-        )).all())
+        claimed = dict(
+            (
+                await session.execute(
+                    sa.select(TimeEntry.id, InvoiceLine.kind).join(
+                        InvoiceLine, InvoiceLine.id == TimeEntry.invoice_line_id
+                    )
+                )
+            ).all()
+        )
         assert set(claimed) == {t1.id, t2.id, t3.id, t4.id}
         assert await session.scalar(sa.select(Expense.invoice_line_id).where(Expense.id == e1.id)) is not None
-    after = await api.data("query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", a.client.id)}, token)
+    after = await api.data(
+        "query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", a.client.id)}, token
+    )
     assert after["client"]["unbilledAmount"] == "240.00"  # only the late entry is left
 
     # A second pull takes only what is left; the first invoice's rows are never billed again.
     rest = await _create(api, token, {"clientId": gid("Client", a.client.id), "includeUnbilled": True})
     assert [(l["kind"], l["quantity"]) for l in rest["lines"]] == [("TIME", "2.00")]
     assert [raw_id(t["id"]) for t in rest["lines"][0]["timeEntries"]] == [late.id]
-    nothing = await api.data(CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token)
-    assert [(e["field"], e["code"]) for e in nothing["createInvoice"]["errors"]] == [("includeUnbilled", "NOTHING_TO_BILL")]
+    nothing = await api.data(
+        CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token
+    )
+    assert [(e["field"], e["code"]) for e in nothing["createInvoice"]["errors"]] == [
+        ("includeUnbilled", "NOTHING_TO_BILL")
+    ]
 
 
 async def test_sending_an_invoice_shows_it_in_the_portal_and_notifies_the_client(api, factory, db):
@@ -154,10 +198,14 @@ async def test_sending_an_invoice_shows_it_in_the_portal_and_notifies_the_client
     sent = (await api.data(SEND_INVOICE, {"id": invoice["id"]}, token))["sendInvoice"]
     assert sent["errors"] == [] and sent["invoice"]["status"] == "SENT" and sent["invoice"]["sentAt"]
     assert (await api.data(listed, token=portal))["invoices"] == {
-        "totalCount": 1, "edges": [{"node": {"number": 1001, "status": "SENT", "total": "4000.00"}}]}
+        "totalCount": 1,
+        "edges": [{"node": {"number": 1001, "status": "SENT", "total": "4000.00"}}],
+    }
 
     async with db() as session:
-        notified = (await session.scalars(sa.select(Notification.user_id).where(Notification.kind == "INVOICE_SENT"))).all()
+        notified = (
+            await session.scalars(sa.select(Notification.user_id).where(Notification.kind == "INVOICE_SENT"))
+        ).all()
         emails = (await session.scalars(sa.select(OutboxEmail.to_email))).all()
         feed = (await session.scalars(sa.select(Activity).where(Activity.kind == ActivityKind.INVOICE_SENT))).one()
     assert sorted(notified) == sorted([a.portal.id, second_portal.id])
@@ -186,18 +234,30 @@ async def test_partial_then_full_payment_marks_the_invoice_paid(api, factory, db
     invoice = await _create(api, token, _fixed(a.client, ("Launch", "1", "1000.00", "0.2")))
     await api.data(SEND_INVOICE, {"id": invoice["id"]}, token)
 
-    partial = await _pay(api, token, invoice["id"], "400.10", receivedOn=str(days_ago(5)), method="CARD", reference="CH-1")
+    partial = await _pay(
+        api, token, invoice["id"], "400.10", receivedOn=str(days_ago(5)), method="CARD", reference="CH-1"
+    )
     assert partial["errors"] == []
-    assert partial["payment"] == {"id": partial["payment"]["id"], "amount": "400.10", "receivedOn": str(days_ago(5)),
-                                  "method": "CARD", "reference": "CH-1"}
+    assert partial["payment"] == {
+        "id": partial["payment"]["id"],
+        "amount": "400.10",
+        "receivedOn": str(days_ago(5)),
+        "method": "CARD",
+        "reference": "CH-1",
+    }
     assert partial["invoice"]["status"] == "SENT" and partial["invoice"]["amountDue"] == "799.90"
 
     over = await _pay(api, token, invoice["id"], "799.91")
     assert [(e["field"], e["code"]) for e in over["errors"]] == [("amount", "OVERPAYMENT")] and over["payment"] is None
 
     full = await _pay(api, token, invoice["id"], "799.90", receivedOn=str(days_ago(2)))
-    assert full["invoice"] == {"id": invoice["id"], "status": "PAID", "paidOn": str(days_ago(2)),
-                               "amountPaid": "1200.00", "amountDue": "0.00"}
+    assert full["invoice"] == {
+        "id": invoice["id"],
+        "status": "PAID",
+        "paidOn": str(days_ago(2)),
+        "amountPaid": "1200.00",
+        "amountDue": "0.00",
+    }
     after_paid = await _pay(api, token, invoice["id"], "1.00")
     assert [(e["field"], e["code"]) for e in after_paid["errors"]] == [("invoiceId", "INVALID_TRANSITION")]
 
@@ -227,9 +287,11 @@ async def test_wrong_transitions_are_typed_errors_and_change_nothing(api, factor
         return [(e["field"], e["code"]) for e in (await api.data(query, variables, token))[name]["errors"]]
 
     assert await errors(RECORD_PAYMENT, {"input": {"invoiceId": draft["id"], "amount": "1"}}, "recordPayment") == [
-        ("invoiceId", "INVALID_TRANSITION")]
+        ("invoiceId", "INVALID_TRANSITION")
+    ]
     assert await errors(RECORD_PAYMENT, {"input": {"invoiceId": void["id"], "amount": "1"}}, "recordPayment") == [
-        ("invoiceId", "INVALID_TRANSITION")]
+        ("invoiceId", "INVALID_TRANSITION")
+    ]
     assert await errors(VOID_INVOICE, {"id": paid["id"]}, "voidInvoice") == [("id", "INVALID_TRANSITION")]
     assert await errors(VOID_INVOICE, {"id": void["id"]}, "voidInvoice") == [("id", "INVALID_TRANSITION")]
     assert await errors(VOID_INVOICE, {"id": sent["id"]}, "voidInvoice") == [("id", "HAS_PAYMENTS")]
@@ -238,7 +300,8 @@ async def test_wrong_transitions_are_typed_errors_and_change_nothing(api, factor
     assert await errors(SEND_INVOICE, {"id": gid("Invoice", 999999)}, "sendInvoice") == [("id", "NOT_FOUND")]
     # An id of another type answers exactly as a missing invoice does: no oracle for which types exist.
     assert await api.post(SEND_INVOICE, {"id": gid("Client", a.client.id)}, token) == await api.post(
-        SEND_INVOICE, {"id": gid("Invoice", 999999)}, token)
+        SEND_INVOICE, {"id": gid("Invoice", 999999)}, token
+    )
     assert await counts(db) == before
     async with db() as session:
         assert dict((await session.execute(sa.select(Invoice.id, Invoice.status))).all()) == statuses
@@ -249,7 +312,9 @@ async def test_voiding_releases_time_and_expenses_to_be_billed_again(api, factor
     entry = await time_entry(factory, a.member, a.project, "2")
     spent = await expense(factory, a.project, "50.00")
     token = await login(api, a.manager)
-    first = await _create(api, token, {"clientId": gid("Client", a.client.id), "includeUnbilled": True, "notes": "Check rate"})
+    first = await _create(
+        api, token, {"clientId": gid("Client", a.client.id), "includeUnbilled": True, "notes": "Check rate"}
+    )
     await api.data(SEND_INVOICE, {"id": first["id"]}, token)
     assert (await counts(db))["claimed_time"] == 1
 
@@ -264,9 +329,16 @@ async def test_voiding_releases_time_and_expenses_to_be_billed_again(api, factor
     assert [raw_id(t["id"]) for t in again["lines"][0]["timeEntries"]] == [entry.id]
     assert [raw_id(e["id"]) for e in again["lines"][1]["expenses"]] == [spent.id]
     # The void invoice keeps its lines as history, at zero due.
-    data = await api.data("query($id: ID!) { invoice(id: $id) { status total amountDue lines { kind timeEntries { id } } } }",
-                          {"id": first["id"]}, token)
-    assert data["invoice"]["status"] == "VOID" and data["invoice"]["total"] == "290.00" and data["invoice"]["amountDue"] == "0.00"
+    data = await api.data(
+        "query($id: ID!) { invoice(id: $id) { status total amountDue lines { kind timeEntries { id } } } }",
+        {"id": first["id"]},
+        token,
+    )
+    assert (
+        data["invoice"]["status"] == "VOID"
+        and data["invoice"]["total"] == "290.00"
+        and data["invoice"]["amountDue"] == "0.00"
+    )
     assert [l["timeEntries"] for l in data["invoice"]["lines"]] == [[], []]
 
 
@@ -302,18 +374,25 @@ async def test_bad_invoice_input_is_a_typed_error_and_writes_nothing(api, factor
         assert [(e["field"], e["code"]) for e in data["createInvoice"]["errors"]] == [(field, code)], value
     # A client id of another type answers exactly as a missing client does.
     assert await api.post(CREATE_INVOICE, {"input": cases[1][0]}, token) == await api.post(
-        CREATE_INVOICE, {"input": cases[0][0]}, token)
+        CREATE_INVOICE, {"input": cases[0][0]}, token
+    )
     assert await counts(db) == before
 
     invoice = await _create(api, token, _fixed(a.client, ok_line))
     await api.data(SEND_INVOICE, {"id": invoice["id"]}, token)
     before = await counts(db)
-    for amount, field, code in [("0", "amount", "MUST_BE_POSITIVE"), ("-5", "amount", "MUST_BE_POSITIVE"),
-                                ("100.01", "amount", "OVERPAYMENT"), ("1.001", "amount", "TOO_MANY_DECIMAL_PLACES")]:
+    for amount, field, code in [
+        ("0", "amount", "MUST_BE_POSITIVE"),
+        ("-5", "amount", "MUST_BE_POSITIVE"),
+        ("100.01", "amount", "OVERPAYMENT"),
+        ("1.001", "amount", "TOO_MANY_DECIMAL_PLACES"),
+    ]:
         paid = await _pay(api, token, invoice["id"], amount)
         assert [(e["field"], e["code"]) for e in paid["errors"]] == [(field, code)]
-    for extra, field, code in [({"reference": "r" * 201}, "reference", "TOO_LONG"),
-                               ({"receivedOn": str(days_ago(-9))}, "receivedOn", "DATE_IN_FUTURE")]:
+    for extra, field, code in [
+        ({"reference": "r" * 201}, "reference", "TOO_LONG"),
+        ({"receivedOn": str(days_ago(-9))}, "receivedOn", "DATE_IN_FUTURE"),
+    ]:
         paid = await _pay(api, token, invoice["id"], "10", **extra)
         assert [(e["field"], e["code"]) for e in paid["errors"]] == [(field, code)]
     unknown = await _pay(api, token, gid("Invoice", 999999), "10")
@@ -327,7 +406,9 @@ def _line(description, quantity, unit_price, tax_rate) -> dict:
     return {"description": description, "quantity": quantity, "unitPrice": unit_price, "taxRate": tax_rate}
 
 
-async def test_a_failed_claim_rolls_back_the_whole_invoice_and_leaves_no_half_claimed_rows(api, factory, db, monkeypatch):
+async def test_a_failed_claim_rolls_back_the_whole_invoice_and_leaves_no_half_claimed_rows(
+    api, factory, db, monkeypatch
+):
     """If another invoice billed one of the rows between the read and the claim, nothing is written."""
     a = await agency(factory)
     fresh = [await time_entry(factory, a.member, a.project, "1", days=d) for d in (2, 3, 4)]
@@ -347,7 +428,9 @@ async def test_a_failed_claim_rolls_back_the_whole_invoice_and_leaves_no_half_cl
 
     monkeypatch.setattr(billing, "_unbilled_lines", stale_read)
     before = await counts(db)
-    data = await api.data(CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token)
+    data = await api.data(
+        CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token
+    )
     assert [(e["field"], e["code"]) for e in data["createInvoice"]["errors"]] == [("includeUnbilled", "ALREADY_BILLED")]
     assert await counts(db) == before
     async with db() as session:
@@ -404,15 +487,30 @@ async def test_a_member_touches_no_invoice_and_sees_no_money(api, factory, db):
         assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await counts(db) == before
 
-    body = await api.post("""query($id: ID!) { invoices { totalCount } invoice(id: $id) { number }
+    body = await api.post(
+        """query($id: ID!) { invoices { totalCount } invoice(id: $id) { number }
         client(id: $c) { name unbilledAmount outstandingAmount invoices { number } payments { amount } } }""".replace(
-        "query($id: ID!)", "query($id: ID!, $c: ID!)"), {"id": invoice["id"], "c": gid("Client", a.client.id)}, member)
+            "query($id: ID!)", "query($id: ID!, $c: ID!)"
+        ),
+        {"id": invoice["id"], "c": gid("Client", a.client.id)},
+        member,
+    )
     assert body["data"]["invoices"] is None and body["data"]["invoice"] is None
-    assert body["data"]["client"] == {"name": "Northwind Coffee", "unbilledAmount": None, "outstandingAmount": None,
-                                      "invoices": None, "payments": None}
+    assert body["data"]["client"] == {
+        "name": "Northwind Coffee",
+        "unbilledAmount": None,
+        "outstandingAmount": None,
+        "invoices": None,
+        "payments": None,
+    }
     assert {e["extensions"]["field"] for e in body["errors"]} == {
-        "Query.invoices", "Query.invoice", "Client.unbilledAmount", "Client.outstandingAmount", "Client.invoices",
-        "Client.payments"}
+        "Query.invoices",
+        "Query.invoice",
+        "Client.unbilledAmount",
+        "Client.outstandingAmount",
+        "Client.invoices",
+        "Client.payments",
+    }
 
 
 async def test_a_client_of_another_company_sees_none_of_the_first_clients_billing(api, factory):
@@ -427,31 +525,55 @@ async def test_a_client_of_another_company_sees_none_of_the_first_clients_billin
     await api.data(SEND_INVOICE, {"id": theirs["id"]}, manager)
 
     other = await login(api, a.other_portal)
-    data = await api.data("""query($i: ID!, $p: ID!, $c: ID!, $f: InvoiceFilterInput) {
+    data = await api.data(
+        """query($i: ID!, $p: ID!, $c: ID!, $f: InvoiceFilterInput) {
       invoices(filter: $f) { totalCount edges { node { number total } } }
       invoice(id: $i) { number }
       payment: node(id: $p) { id }
       client(id: $c) { name }
       project: node(id: $c) { id }
       clients { edges { node { name outstandingAmount unbilledAmount invoices { number } payments { amount } } } }
-    }""", {"i": mine["id"], "p": paid["payment"]["id"], "c": gid("Client", a.client.id),
-           "f": {"clientId": gid("Client", a.client.id)}}, other)
+    }""",
+        {
+            "i": mine["id"],
+            "p": paid["payment"]["id"],
+            "c": gid("Client", a.client.id),
+            "f": {"clientId": gid("Client", a.client.id)},
+        },
+        other,
+    )
     assert data["invoices"] == {"totalCount": 0, "edges": []}
     assert data["invoice"] is None and data["payment"] is None and data["client"] is None and data["project"] is None
-    assert data["clients"]["edges"] == [{"node": {
-        "name": "Other Co", "outstandingAmount": "100.00", "unbilledAmount": "0.00",
-        "invoices": [{"number": theirs["number"]}], "payments": []}}]
-    everything = await api.data("{ invoices { totalCount edges { node { number total client { name } } } } }", token=other)
+    assert data["clients"]["edges"] == [
+        {
+            "node": {
+                "name": "Other Co",
+                "outstandingAmount": "100.00",
+                "unbilledAmount": "0.00",
+                "invoices": [{"number": theirs["number"]}],
+                "payments": [],
+            }
+        }
+    ]
+    everything = await api.data(
+        "{ invoices { totalCount edges { node { number total client { name } } } } }", token=other
+    )
     assert everything["invoices"]["totalCount"] == 1
-    assert everything["invoices"]["edges"][0]["node"] == {"number": theirs["number"], "total": "100.00", "client": {"name": "Other Co"}}
+    assert everything["invoices"]["edges"][0]["node"] == {
+        "number": theirs["number"],
+        "total": "100.00",
+        "client": {"name": "Other Co"},
+    }
     entry_ids = [t["id"] for l in mine["lines"] for t in l["timeEntries"]]
     hidden = await api.data("query($id: ID!) { node(id: $id) { id } }", {"id": entry_ids[0]}, other)
     assert hidden["node"] is None
 
     # And the first client's own portal sees its invoice, its payment and the time behind it.
     own = await login(api, a.portal)
-    data = await api.data("""{ invoices { edges { node { number amountPaid lines { kind timeEntries { hours billRate } } } } } }""",
-                          token=own)
+    data = await api.data(
+        """{ invoices { edges { node { number amountPaid lines { kind timeEntries { hours billRate } } } } } }""",
+        token=own,
+    )
     assert data["invoices"]["edges"][0]["node"]["amountPaid"] == "100.00"
     assert data["invoices"]["edges"][0]["node"]["lines"][0]["timeEntries"] == [{"hours": "3.00", "billRate": "120.00"}]
 
@@ -460,8 +582,12 @@ async def test_invoices_list_filters_by_status_client_and_overdue_and_pages(api,
     a = await agency(factory)
     token = await login(api, a.manager)
     made = []
-    for client, issue, due in [(a.client, "2026-01-01", "2026-01-15"), (a.client, "2026-02-01", str(TODAY + dt.timedelta(days=30))),
-                               (a.other, "2026-01-05", "2026-01-20"), (a.other, "2026-02-02", None)]:
+    for client, issue, due in [
+        (a.client, "2026-01-01", "2026-01-15"),
+        (a.client, "2026-02-01", str(TODAY + dt.timedelta(days=30))),
+        (a.other, "2026-01-05", "2026-01-20"),
+        (a.other, "2026-02-02", None),
+    ]:
         value = _fixed(client, ("Work", "1", "100", "0"), issueDate=issue)
         if due:
             value["dueDate"] = due
@@ -540,16 +666,31 @@ async def test_the_demo_agency_walks_through_time_to_paid_invoice(api, demo, db)
     olivia = await api.login("olivia@northwind.example", DEMO_PASSWORD)
     async with db() as session:
         northwind = await session.scalar(sa.select(Client).where(Client.name == "Northwind Coffee"))
-    client = (await api.data("query($id: ID!) { client(id: $id) { unbilledAmount projects(status: [ACTIVE]) { id } } }",
-                             {"id": gid("Client", northwind.id)}, maria))["client"]
+    client = (
+        await api.data(
+            "query($id: ID!) { client(id: $id) { unbilledAmount projects(status: [ACTIVE]) { id } } }",
+            {"id": gid("Client", northwind.id)},
+            maria,
+        )
+    )["client"]
     logged = await api.data(
         "mutation($i: LogTimeInput!) { logTime(input: $i) { timeEntry { hours } errors { code } } }",
-        {"i": {"projectId": client["projects"][0]["id"], "workDate": str(days_ago(0)), "hours": "1.5", "billable": True}},
+        {
+            "i": {
+                "projectId": client["projects"][0]["id"],
+                "workDate": str(days_ago(0)),
+                "hours": "1.5",
+                "billable": True,
+            }
+        },
         dev,
     )
     assert logged["logTime"] == {"timeEntry": {"hours": "1.50"}, "errors": []}
-    after = (await api.data("query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", northwind.id)},
-                            maria))["client"]["unbilledAmount"]
+    after = (
+        await api.data(
+            "query($id: ID!) { client(id: $id) { unbilledAmount } }", {"id": gid("Client", northwind.id)}, maria
+        )
+    )["client"]["unbilledAmount"]
     assert Decimal(after) - Decimal(client["unbilledAmount"]) == Decimal("262.50")  # 1.5 h x 175.00
 
     invoice = await _create(api, maria, {"clientId": gid("Client", northwind.id), "includeUnbilled": True})

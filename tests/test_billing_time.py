@@ -1,4 +1,5 @@
 """Logging time and expenses: rates captured at the time, who sees which money, and bad input."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -28,8 +29,13 @@ PROJECT_TIME = """query($id: ID!) { node(id: $id) { ... on Project { name
 
 
 def _time(project, **kw) -> dict:
-    value = {"projectId": gid("Project", project.id), "workDate": str(days_ago(1)), "hours": "2.5", "billable": True,
-             "description": "Built the rewards screen"}
+    value = {
+        "projectId": gid("Project", project.id),
+        "workDate": str(days_ago(1)),
+        "hours": "2.5",
+        "billable": True,
+        "description": "Built the rewards screen",
+    }
     value.update(kw)
     return value
 
@@ -75,8 +81,14 @@ async def test_a_member_logs_time_but_never_sees_money(api, factory):
     assert node["expenses"][0]["amount"] is None and node["expenses"][0]["billableAmount"] is None
     refused = {e["extensions"]["field"] for e in body["errors"]}
     assert refused == {
-        "TimeEntry.costRate", "TimeEntry.costAmount", "TimeEntry.billRate", "TimeEntry.billableAmount",
-        "TimeEntry.invoiced", "Expense.amount", "Expense.billableAmount", "Expense.invoiced",
+        "TimeEntry.costRate",
+        "TimeEntry.costAmount",
+        "TimeEntry.billRate",
+        "TimeEntry.billableAmount",
+        "TimeEntry.invoiced",
+        "Expense.amount",
+        "Expense.billableAmount",
+        "Expense.invoiced",
     }
     assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}
 
@@ -92,8 +104,19 @@ async def test_a_client_may_not_log_time_or_expenses(api, factory, db):
     body = await api.post(LOG_TIME_NO_MONEY, {"input": _time(a.project)}, token)
     assert body["data"] is None or body["data"]["logTime"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    body = await api.post(LOG_EXPENSE, {"input": {"projectId": gid("Project", a.project.id), "description": "x",
-                                                  "amount": "1", "billable": True, "incurredOn": str(days_ago(1))}}, token)
+    body = await api.post(
+        LOG_EXPENSE,
+        {
+            "input": {
+                "projectId": gid("Project", a.project.id),
+                "description": "x",
+                "amount": "1",
+                "billable": True,
+                "incurredOn": str(days_ago(1)),
+            }
+        },
+        token,
+    )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert (await counts(db))["time_entry"] == 0 and (await counts(db))["expense"] == 0
 
@@ -126,7 +149,8 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
         assert [(e["field"], e["code"]) for e in data["logTime"]["errors"]] == [(field, code)], override
     # A project id of another type answers exactly as a missing project does.
     assert await api.post(LOG_TIME_NO_MONEY, {"input": _time(a.project, **cases[1][0])}, token) == await api.post(
-        LOG_TIME_NO_MONEY, {"input": _time(a.project, **cases[0][0])}, token)
+        LOG_TIME_NO_MONEY, {"input": _time(a.project, **cases[0][0])}, token
+    )
     assert await counts(db) == before
     # 4 more hours fit in the day exactly.
     ok = await api.data(LOG_TIME_NO_MONEY, {"input": _time(a.project, hours="4")}, token)
@@ -136,8 +160,13 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
 async def test_logging_an_expense_and_its_bad_input(api, factory, db):
     a = await agency(factory)
     token = await login(api, a.member)
-    base = {"projectId": gid("Project", a.project.id), "description": "  Stock photography  ", "amount": "249.99",
-            "billable": True, "incurredOn": str(days_ago(2))}
+    base = {
+        "projectId": gid("Project", a.project.id),
+        "description": "  Stock photography  ",
+        "amount": "249.99",
+        "billable": True,
+        "incurredOn": str(days_ago(2)),
+    }
     before = await counts(db)
     cases = [
         (dict(projectId=gid("Project", 999999)), "projectId", "NOT_FOUND"),
@@ -162,7 +191,9 @@ async def test_logging_an_expense_and_its_bad_input(api, factory, db):
     assert logged["description"] == "Stock photography"
     assert (logged["amount"], logged["billableAmount"], logged["invoiced"]) == ("249.99", "249.99", False)
     assert logged["createdBy"] == {"fullName": "Maria Manager"}
-    assert await count(db, Activity, Activity.kind == ActivityKind.EXPENSE_LOGGED, Activity.client_visible.is_(False)) == 1
+    assert (
+        await count(db, Activity, Activity.kind == ActivityKind.EXPENSE_LOGGED, Activity.client_visible.is_(False)) == 1
+    )
 
 
 async def test_a_client_sees_time_on_its_projects_without_costs_and_nothing_of_another_client(api, factory):
@@ -176,16 +207,23 @@ async def test_a_client_sees_time_on_its_projects_without_costs_and_nothing_of_a
     token = await login(api, a.portal)
     body = await api.post(PROJECT_TIME, {"id": gid("Project", a.project.id)}, token)
     node = body["data"]["node"]
-    assert [(e["hours"], e["billRate"], e["billableAmount"]) for e in node["timeEntries"]] == [("3.00", "120.00", "360.00")]
+    assert [(e["hours"], e["billRate"], e["billableAmount"]) for e in node["timeEntries"]] == [
+        ("3.00", "120.00", "360.00")
+    ]
     assert node["timeEntries"][0]["costRate"] is None and node["timeEntries"][0]["description"] is None
     assert sorted((e["description"], e["billableAmount"]) for e in node["expenses"]) == [
-        ("Stock photos", None), ("Team lunch", None)
+        ("Stock photos", None),
+        ("Team lunch", None),
     ]
     # What the agency paid is a cost, and so is what a billable expense passes on at cost.
     assert all(e["amount"] is None for e in node["expenses"])
     refused = {e["extensions"]["field"] for e in body["errors"]}
     assert refused == {
-        "TimeEntry.costRate", "TimeEntry.costAmount", "TimeEntry.description", "Expense.amount", "Expense.billableAmount",
+        "TimeEntry.costRate",
+        "TimeEntry.costAmount",
+        "TimeEntry.description",
+        "Expense.amount",
+        "Expense.billableAmount",
     }
 
     other = await login(api, a.other_portal)
@@ -200,8 +238,12 @@ async def test_a_client_that_shows_costs_sees_cost_rates(api, factory):
     await time_entry(factory, a.member, project, "2")
     portal = await factory.portal_user(shows)
     token = await login(api, portal)
-    data = await api.data("""query($id: ID!) { node(id: $id) { ... on Project {
-        timeEntries { costRate costAmount } } } }""", {"id": gid("Project", project.id)}, token)
+    data = await api.data(
+        """query($id: ID!) { node(id: $id) { ... on Project {
+        timeEntries { costRate costAmount } } } }""",
+        {"id": gid("Project", project.id)},
+        token,
+    )
     assert data["node"]["timeEntries"] == [{"costRate": "40.00", "costAmount": "80.00"}]
 
 

@@ -10,6 +10,7 @@ tests fail with SchemaNotLoaded, which quotes the response pane (the introspecti
 A screenshot of the page at the end of each test is written to $AGENCY_SCREENSHOT_DIR (default:
 the temp directory) as agency-graphiql-<test>.png.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "demo-password"
 
+
 class Caller(NamedTuple):
     email: str
     role: str
@@ -34,12 +36,20 @@ class Caller(NamedTuple):
 
 
 OWNER = Caller(
-    "owner@agency.example", "ADMIN", "clients", "{ cli",
-    also_shown=("clientsDashboard", "leads", "clientStatuses", "portalHome"), hidden=(),
+    "owner@agency.example",
+    "ADMIN",
+    "clients",
+    "{ cli",
+    also_shown=("clientsDashboard", "leads", "clientStatuses", "portalHome"),
+    hidden=(),
 )
 PORTAL = Caller(
-    "olivia@northwind.example", "CLIENT", "portalHome", "{ portal",
-    also_shown=("clients", "me"), hidden=("clientsDashboard", "leads", "clientStatuses"),
+    "olivia@northwind.example",
+    "CLIENT",
+    "portalHome",
+    "{ portal",
+    also_shown=("clients", "me"),
+    hidden=("clientsDashboard", "leads", "clientStatuses"),
 )
 CALLERS = pytest.mark.parametrize("caller", [OWNER, PORTAL], ids=["owner", "portal"])
 

@@ -1,4 +1,5 @@
 """The `agency` command: migrate, create-user, schema --check."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,7 +37,21 @@ def test_create_user_refuses_bad_input_and_writes_nothing(tmp_path, monkeypatch,
     assert main(["create-user", "not-an-email", "--role", "MEMBER", "--password", "long-enough-password"]) == 2
     assert main(["create-user", "a@agency.example", "--role", "MEMBER", "--password", "short"]) == 2
     assert main(["create-user", "c@client.example", "--role", "CLIENT", "--password", "long-enough-password"]) == 2
-    assert main(["create-user", "c@client.example", "--role", "CLIENT", "--password", "long-enough-password", "--client", "99"]) == 2
+    assert (
+        main(
+            [
+                "create-user",
+                "c@client.example",
+                "--role",
+                "CLIENT",
+                "--password",
+                "long-enough-password",
+                "--client",
+                "99",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "INVALID" not in err and "e-mail address" in err and "--client" in err and "No client has id 99" in err
     assert _users(url) == []

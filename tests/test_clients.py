@@ -1,4 +1,5 @@
 """The Clients list, client lookups and the CLIENT row scope."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +49,7 @@ async def test_clients_are_listed_by_name_and_paged_by_cursor(api, factory):
 
 
 async def test_order_by_name_created_and_last_interaction(api, factory):
-    now = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     await factory.client("B", created_at=now - dt.timedelta(days=1), last_interaction_at=now - dt.timedelta(days=10))
     await factory.client("A", created_at=now - dt.timedelta(days=3))
     await factory.client("C", created_at=now - dt.timedelta(days=2), last_interaction_at=now - dt.timedelta(days=1))
@@ -58,8 +59,16 @@ async def test_order_by_name_created_and_last_interaction(api, factory):
     assert await _names(api, token, order={"field": "CREATED_AT"}) == ["A", "C", "B"]
     assert await _names(api, token, order={"field": "LAST_INTERACTION", "direction": "DESC"}) == ["C", "B", "A"]
     # Keyset paging on a datetime key returns every row once.
-    first = (await api.data(LIST, {"first": 1, "order": {"field": "LAST_INTERACTION", "direction": "DESC"}}, token))["clients"]
-    rest = await _names(api, token, first=5, after=first["pageInfo"]["endCursor"], order={"field": "LAST_INTERACTION", "direction": "DESC"})
+    first = (await api.data(LIST, {"first": 1, "order": {"field": "LAST_INTERACTION", "direction": "DESC"}}, token))[
+        "clients"
+    ]
+    rest = await _names(
+        api,
+        token,
+        first=5,
+        after=first["pageInfo"]["endCursor"],
+        order={"field": "LAST_INTERACTION", "direction": "DESC"},
+    )
     assert rest == ["B", "A"]
 
 
@@ -107,9 +116,7 @@ async def test_client_and_node_of_another_client_answer_null(api, factory):
     their_project = await factory.project(theirs, name="Their Secret Project")
     portal = await factory.portal_user(mine)
     staff = await _staff(api, factory)
-    ids = await api.data(
-        """query { clients { edges { node { id name projects { id } } } } }""", token=staff
-    )
+    ids = await api.data("""query { clients { edges { node { id name projects { id } } } } }""", token=staff)
     by_name = {e["node"]["name"]: e["node"] for e in ids["clients"]["edges"]}
     their_id = by_name["Theirs Inc"]["id"]
     their_project_id = by_name["Theirs Inc"]["projects"][0]["id"]

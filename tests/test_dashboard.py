@@ -1,4 +1,5 @@
 """The Clients Dashboard: every figure of a small hand-built agency, per role."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,16 +27,23 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
     breakdown = board["breakdown"]
     assert breakdown["total"] == 5
     assert {(s["status"]["name"], s["count"]) for s in breakdown["byStatus"]} == {
-        ("Active", 2), ("On Hold", 1), ("Churned", 1), ("VIP", 1)
+        ("Active", 2),
+        ("On Hold", 1),
+        ("Churned", 1),
+        ("VIP", 1),
     }
     assert breakdown["byCategory"] == [
-        {"category": "ACTIVE", "count": 3}, {"category": "ON_HOLD", "count": 1}, {"category": "CHURNED", "count": 1}
+        {"category": "ACTIVE", "count": 3},
+        {"category": "ON_HOLD", "count": 1},
+        {"category": "CHURNED", "count": 1},
     ]
     assert breakdown["newThisMonth"] == 1 and breakdown["newThisQuarter"] == 1
     growth = breakdown["growth"]
     assert [g["month"] for g in growth] == [m.isoformat() for m in month_starts(today, 12)]
     assert growth[0]["totalClients"] == 4 and growth[-1] == {
-        "month": today.replace(day=1).isoformat(), "newClients": 1, "totalClients": 5
+        "month": today.replace(day=1).isoformat(),
+        "newClients": 1,
+        "totalClients": 5,
     }
     assert sum(g["newClients"] for g in growth) == 1
 
@@ -44,7 +52,10 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
     assert projects["averagePerClient"] == 1.4
     assert projects["distribution"] == [{"projects": 1, "clients": 3}, {"projects": 2, "clients": 2}]
     assert {p["status"]: p["count"] for p in projects["byStatus"]} == {
-        "ACTIVE": 2, "COMPLETED": 2, "ON_HOLD": 1, "CANCELLED": 2
+        "ACTIVE": 2,
+        "COMPLETED": 2,
+        "ON_HOLD": 1,
+        "CANCELLED": 2,
     }
     assert {p["health"]: p["count"] for p in projects["byHealth"]} == {"ON_TRACK": 1, "AT_RISK": 0, "OFF_TRACK": 1}
 
@@ -53,12 +64,17 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
     assert money["totalRevenue"] == "2400.00" and money["payingClients"] == 2
     assert money["averageClientValue"] == "1200.00"
     assert money["topClients"] == [
-        {"client": {"name": "Birch"}, "revenue": "2000.00"}, {"client": {"name": "Acme"}, "revenue": "400.00"}
+        {"client": {"name": "Birch"}, "revenue": "2000.00"},
+        {"client": {"name": "Acme"}, "revenue": "400.00"},
     ]
     expected = {}
-    for day, invoiced, received in ((today - dt.timedelta(days=10), 1000, 0), (today - dt.timedelta(days=5), 0, 400),
-                                    (today - dt.timedelta(days=40), 2000, 0), (today - dt.timedelta(days=30), 0, 2000),
-                                    (today - dt.timedelta(days=45), 500, 0)):
+    for day, invoiced, received in (
+        (today - dt.timedelta(days=10), 1000, 0),
+        (today - dt.timedelta(days=5), 0, 400),
+        (today - dt.timedelta(days=40), 2000, 0),
+        (today - dt.timedelta(days=30), 0, 2000),
+        (today - dt.timedelta(days=45), 500, 0),
+    ):
         month = day.replace(day=1).isoformat()
         i, r = expected.get(month, (0, 0))
         expected[month] = (i + invoiced, r + received)
@@ -66,36 +82,68 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
     assert {m: v for m, v in trend.items() if v != (0, 0)} == expected
 
     health = board["health"]
-    assert health["overduePayments"] == {"count": 1, "clients": [{
-        "client": {"name": "Cedar"}, "amountOverdue": "500.00", "overdueInvoices": 1,
-        "oldestDueDate": (today - dt.timedelta(days=15)).isoformat(), "daysOverdue": 15,
-    }]}
+    assert health["overduePayments"] == {
+        "count": 1,
+        "clients": [
+            {
+                "client": {"name": "Cedar"},
+                "amountOverdue": "500.00",
+                "overdueInvoices": 1,
+                "oldestDueDate": (today - dt.timedelta(days=15)).isoformat(),
+                "daysOverdue": 15,
+            }
+        ],
+    }
     quiet = health["noRecentActivity"]
     assert quiet["count"] == 2 and _names(quiet["clients"]) == ["Elm", "Cedar"]  # never touched, then 60 days
     assert [c["daysSinceActivity"] for c in quiet["clients"]] == [None, 60]
     gaps = health["noRecentPortalLogin"]
     assert gaps["count"] == 2 and _names(gaps["clients"]) == ["Birch", "Cedar"]
     assert [c["daysSinceLogin"] for c in gaps["clients"]] == [None, 45]
-    assert health["atRiskProjects"] == {"count": 2, "clients": [
-        {"client": {"name": "Elm"}, "atRiskProjects": 0, "offTrackProjects": 1},
-        {"client": {"name": "Cedar"}, "atRiskProjects": 1, "offTrackProjects": 0},
-    ]}
-    assert health["readyForUpsell"] == {"count": 2, "clients": [
-        {"client": {"name": "Acme"}, "reasons": ["OPEN_OPPORTUNITY"], "openOpportunities": 1,
-         "openOpportunityValue": "5000.00", "completedProjects": 1},
-        {"client": {"name": "Birch"}, "reasons": ["WORK_COMPLETED"], "openOpportunities": 0,
-         "openOpportunityValue": "0.00", "completedProjects": 1},
-    ]}
+    assert health["atRiskProjects"] == {
+        "count": 2,
+        "clients": [
+            {"client": {"name": "Elm"}, "atRiskProjects": 0, "offTrackProjects": 1},
+            {"client": {"name": "Cedar"}, "atRiskProjects": 1, "offTrackProjects": 0},
+        ],
+    }
+    assert health["readyForUpsell"] == {
+        "count": 2,
+        "clients": [
+            {
+                "client": {"name": "Acme"},
+                "reasons": ["OPEN_OPPORTUNITY"],
+                "openOpportunities": 1,
+                "openOpportunityValue": "5000.00",
+                "completedProjects": 1,
+            },
+            {
+                "client": {"name": "Birch"},
+                "reasons": ["WORK_COMPLETED"],
+                "openOpportunities": 0,
+                "openOpportunityValue": "0.00",
+                "completedProjects": 1,
+            },
+        ],
+    }
 
     engagement = board["engagement"]
     logins = engagement["portalLogins"]
-    assert (logins["windowDays"], logins["totalLogins"], logins["clientsWithPortalUsers"], logins["clientsWithLogins"]) == (30, 1, 3, 1)
+    assert (
+        logins["windowDays"],
+        logins["totalLogins"],
+        logins["clientsWithPortalUsers"],
+        logins["clientsWithLogins"],
+    ) == (30, 1, 3, 1)
     assert logins["averagePerClient"] == 0.33
     assert [(c["client"]["name"], c["logins"]) for c in logins["clients"]] == [("Acme", 1), ("Cedar", 0), ("Birch", 0)]
     last = engagement["lastInteractions"]
     assert (last["clientsContacted"], last["clientsNotContacted"]) == (1, 3)
     assert [(c["client"]["name"], c["daysSince"]) for c in last["clients"]] == [
-        ("Birch", None), ("Cedar", None), ("Elm", None), ("Acme", 3)
+        ("Birch", None),
+        ("Cedar", None),
+        ("Elm", None),
+        ("Acme", 3),
     ]
     replies = engagement["responseTimes"]
     assert (replies["answeredReplies"], replies["unansweredReplies"], replies["averageHours"]) == (2, 1, 5.0)
@@ -106,11 +154,20 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
     nps = engagement["satisfaction"]
     assert (nps["responses"], nps["promoters"], nps["passives"], nps["detractors"]) == (4, 2, 1, 1)
     assert nps["averageScore"] == 7.25 and nps["nps"] == 25.0
-    assert [(c["client"]["name"], c["nps"]) for c in nps["clients"]] == [("Cedar", -100.0), ("Elm", 0.0), ("Acme", 100.0)]
+    assert [(c["client"]["name"], c["nps"]) for c in nps["clients"]] == [
+        ("Cedar", -100.0),
+        ("Elm", 0.0),
+        ("Acme", 100.0),
+    ]
 
     assert board["retention"] == {
-        "clientsAtStart": 4, "retainedClients": 3, "retentionRate": 0.75, "annualChurnRate": 0.25,
-        "expectedLifetimeYears": 4.0, "annualRevenuePerClient": "1200.00", "clientLifetimeValue": "4800.00",
+        "clientsAtStart": 4,
+        "retainedClients": 3,
+        "retentionRate": 0.75,
+        "annualChurnRate": 0.25,
+        "expectedLifetimeYears": 4.0,
+        "annualRevenuePerClient": "1200.00",
+        "clientLifetimeValue": "4800.00",
     }
 
 
@@ -130,8 +187,12 @@ async def test_member_sees_the_dashboard_without_any_money(api, factory):
     assert forbidden(body) == DASHBOARD_MONEY
     board = body["data"]["clientsDashboard"]
     assert board["financial"] == {
-        "totalOutstanding": None, "totalRevenue": None, "payingClients": None, "averageClientValue": None,
-        "topClients": None, "revenueTrend": None,
+        "totalOutstanding": None,
+        "totalRevenue": None,
+        "payingClients": None,
+        "averageClientValue": None,
+        "topClients": None,
+        "revenueTrend": None,
     }
     assert board["health"]["overduePayments"] is None and board["health"]["readyForUpsell"] is None
     assert board["retention"]["clientLifetimeValue"] is None and board["retention"]["annualRevenuePerClient"] is None
@@ -156,9 +217,11 @@ async def test_portal_users_are_refused_the_dashboard_not_shown_zeros(api, facto
 async def test_dashboard_arguments_are_checked(api, factory):
     agency = await dashboard_agency(factory)
     token = await api.login(agency.manager.email, PASSWORD)
-    for query, field in (("{ clientsDashboard(noActivityDays: 0) { months } }", "noActivityDays"),
-                         ("{ clientsDashboard(months: 37) { months } }", "months"),
-                         ("{ clientsDashboard(top: 101) { months } }", "top")):
+    for query, field in (
+        ("{ clientsDashboard(noActivityDays: 0) { months } }", "noActivityDays"),
+        ("{ clientsDashboard(months: 37) { months } }", "months"),
+        ("{ clientsDashboard(top: 101) { months } }", "top"),
+    ):
         body = await api.post(query, token=token)
         assert body["data"] == {"clientsDashboard": None}
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -168,10 +231,13 @@ async def test_dashboard_arguments_are_checked(api, factory):
 async def test_top_limits_the_lists_but_not_the_counts(api, factory):
     agency = await dashboard_agency(factory)
     token = await api.login(agency.manager.email, PASSWORD)
-    board = (await api.data(
-        "{ clientsDashboard(top: 1) { health { atRiskProjects { count clients { client { name } } } } "
-        "financial { topClients { client { name } } } } }", token=token,
-    ))["clientsDashboard"]
+    board = (
+        await api.data(
+            "{ clientsDashboard(top: 1) { health { atRiskProjects { count clients { client { name } } } } "
+            "financial { topClients { client { name } } } } }",
+            token=token,
+        )
+    )["clientsDashboard"]
     assert board["health"]["atRiskProjects"] == {"count": 2, "clients": [{"client": {"name": "Elm"}}]}
     assert board["financial"]["topClients"] == [{"client": {"name": "Birch"}}]
 
@@ -189,10 +255,13 @@ async def test_demo_agency_dashboard_has_its_survey_answers(api, demo):
     from server.demo import DEMO_PASSWORD
 
     token = await api.login("owner@agency.example", DEMO_PASSWORD)
-    board = (await api.data(
-        "{ clientsDashboard { breakdown { total } engagement { satisfaction { responses promoters detractors nps "
-        "clients { client { name } nps } } } } }", token=token,
-    ))["clientsDashboard"]
+    board = (
+        await api.data(
+            "{ clientsDashboard { breakdown { total } engagement { satisfaction { responses promoters detractors nps "
+            "clients { client { name } nps } } } } }",
+            token=token,
+        )
+    )["clientsDashboard"]
     nps = board["engagement"]["satisfaction"]
     assert board["breakdown"]["total"] == 12
     assert (nps["responses"], nps["promoters"], nps["detractors"], nps["nps"]) == (14, 6, 4, 14.3)

@@ -1,5 +1,6 @@
 """Statement counts of the Clients list, the client record with its reports, and the dashboard:
 the same for a small and a large agency (built with bulk inserts, bench/agency.py)."""
+
 from __future__ import annotations
 
 from auth.passwords import hash_password
@@ -8,8 +9,15 @@ from tests.factories import PASSWORD
 from tests.reports_support import DASHBOARD, REPORT, gid
 
 HASH = hash_password(PASSWORD)
-SMALL = Shape(clients=10, projects_per_client=2, tasks_per_project=2, comments_per_task=3, time_entries_per_task=1,
-              invoices_per_client=2, members=3)
+SMALL = Shape(
+    clients=10,
+    projects_per_client=2,
+    tasks_per_project=2,
+    comments_per_task=3,
+    time_entries_per_task=1,
+    invoices_per_client=2,
+    members=3,
+)
 
 CLIENTS_PAGE = """
 query { clients(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
@@ -44,7 +52,9 @@ async def _count(api, statements, query: str, variables: dict, token: str) -> tu
     return statements.count, data
 
 
-async def test_clients_list_with_all_columns_issues_as_many_statements_for_200_clients_as_for_10(api, engine, statements, db):
+async def test_clients_list_with_all_columns_issues_as_many_statements_for_200_clients_as_for_10(
+    api, engine, statements, db
+):
     small = await build_agency(engine, SMALL, password_hash=HASH, tag="a")
     token = await api.login(small.manager_email, PASSWORD)
     few, data = await _count(api, statements, CLIENTS_PAGE, {}, token)
@@ -78,12 +88,34 @@ async def test_dashboard_issues_as_many_statements_for_500_clients_as_for_20(api
 
 
 async def test_client_record_with_every_tab_and_its_report_does_not_grow_with_the_client(api, engine, statements, db):
-    light = await build_agency(engine, Shape(clients=1, projects_per_client=1, tasks_per_project=1, comments_per_task=1,
-                                             time_entries_per_task=1, invoices_per_client=1, members=2),
-                               password_hash=HASH, tag="a")
-    heavy = await build_agency(engine, Shape(clients=1, projects_per_client=6, tasks_per_project=15, comments_per_task=3,
-                                             time_entries_per_task=3, invoices_per_client=6, members=5),
-                               password_hash=HASH, tag="b")
+    light = await build_agency(
+        engine,
+        Shape(
+            clients=1,
+            projects_per_client=1,
+            tasks_per_project=1,
+            comments_per_task=1,
+            time_entries_per_task=1,
+            invoices_per_client=1,
+            members=2,
+        ),
+        password_hash=HASH,
+        tag="a",
+    )
+    heavy = await build_agency(
+        engine,
+        Shape(
+            clients=1,
+            projects_per_client=6,
+            tasks_per_project=15,
+            comments_per_task=3,
+            time_entries_per_task=3,
+            invoices_per_client=6,
+            members=5,
+        ),
+        password_hash=HASH,
+        tag="b",
+    )
     token = await api.login(light.owner_email, PASSWORD)
     counts = []
     for agency in (light, heavy):

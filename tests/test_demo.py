@@ -1,4 +1,5 @@
 """The demo agency: loads once, and walks through the README's first steps."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

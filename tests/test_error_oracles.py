@@ -11,6 +11,7 @@ The id cases, compared as whole JSON answers by a Northwind portal user:
 - huge: a number no INTEGER column holds (must not reach the database: no 500, on SQLite and
   PostgreSQL alike).
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,7 +40,9 @@ async def _world(factory):
     Northwind may not see; a lead (a type the portal never sees)."""
     northwind = await factory.client("Northwind", portal_booking_enabled=True)
     globex = await factory.client("Globex", portal_booking_enabled=True)
-    task = await factory.task(await factory.project(northwind, name="Website"), title="Homepage", visible_to_client=True)
+    task = await factory.task(
+        await factory.project(northwind, name="Website"), title="Homepage", visible_to_client=True
+    )
     hidden = await factory.task(await factory.project(globex, name="Rebrand"), title="Logo", visible_to_client=True)
     lead = await factory.add(Lead(company_name="Initech"))
     olivia = await factory.portal_user(northwind)
@@ -80,10 +83,10 @@ async def test_node_answers_every_id_that_names_no_visible_row_with_the_missing_
     missing = await api.post(NODE, {"id": cases["missing"]}, token)
     assert missing == {"data": {"node": None}}
     answers = {name: await api.post(NODE, {"id": value}, token) for name, value in cases.items()}
-    assert answers == {name: missing for name in cases}
+    assert answers == dict.fromkeys(cases, missing)
     # Inline in the document instead of a variable: the same.
     for value in (cases["not base64"], cases["hidden type"], cases["huge"]):
-        assert await api.post(f'{{ node(id: {json.dumps(value)}) {{ id }} }}', token=token) == missing
+        assert await api.post(f"{{ node(id: {json.dumps(value)}) {{ id }} }}", token=token) == missing
 
 
 async def test_add_comment_answers_every_task_id_that_names_no_visible_task_like_a_missing_task(api, factory, db):
@@ -92,33 +95,51 @@ async def test_add_comment_answers_every_task_id_that_names_no_visible_task_like
     cases = _cases("Task", hidden=hidden.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Client", northwind.id))
     before = await counts(db, *WRITES)
     missing = await api.post(ADD_COMMENT, {"task": cases["missing"]}, token)
-    assert missing == {"data": {"addComment": {
-        "comment": None, "errors": [{"field": "taskId", "code": "NOT_FOUND", "message": "No such task."}],
-    }}}
+    assert missing == {
+        "data": {
+            "addComment": {
+                "comment": None,
+                "errors": [{"field": "taskId", "code": "NOT_FOUND", "message": "No such task."}],
+            }
+        }
+    }
     answers = {name: await api.post(ADD_COMMENT, {"task": value}, token) for name, value in cases.items()}
-    assert answers == {name: missing for name in cases}
+    assert answers == dict.fromkeys(cases, missing)
     assert await counts(db, *WRITES) == before
     # The mutation is live: on its own task the same reply is written.
     ok = await api.post(ADD_COMMENT, {"task": _gid("Task", task.id)}, token)
     assert ok["data"]["addComment"]["errors"] == [] and ok["data"]["addComment"]["comment"]["body"] == "Hello"
 
 
-async def test_book_meeting_answers_every_client_id_that_names_no_visible_client_like_a_missing_client(api, factory, db):
+async def test_book_meeting_answers_every_client_id_that_names_no_visible_client_like_a_missing_client(
+    api, factory, db
+):
     northwind, globex, task, hidden, lead, olivia = await _world(factory)
     token = await api.login(olivia.email, PASSWORD)
     cases = _cases("Client", hidden=globex.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Task", task.id))
 
     def booking(client_id: str) -> dict:
-        return {"input": {"title": "Kick-off", "startsAt": "2099-01-05T10:00:00+00:00", "endsAt": "2099-01-05T11:00:00+00:00",
-                          "clientId": client_id}}
+        return {
+            "input": {
+                "title": "Kick-off",
+                "startsAt": "2099-01-05T10:00:00+00:00",
+                "endsAt": "2099-01-05T11:00:00+00:00",
+                "clientId": client_id,
+            }
+        }
 
     before = await counts(db, *WRITES)
     missing = await api.post(BOOK_MEETING, booking(cases["missing"]), token)
-    assert missing == {"data": {"bookMeeting": {
-        "meeting": None, "errors": [{"field": "input.clientId", "code": "NOT_FOUND", "message": "No such client."}],
-    }}}
+    assert missing == {
+        "data": {
+            "bookMeeting": {
+                "meeting": None,
+                "errors": [{"field": "input.clientId", "code": "NOT_FOUND", "message": "No such client."}],
+            }
+        }
+    }
     answers = {name: await api.post(BOOK_MEETING, booking(value), token) for name, value in cases.items()}
-    assert answers == {name: missing for name in cases}
+    assert answers == dict.fromkeys(cases, missing)
     assert await counts(db, *WRITES) == before
     # The mutation is live: for its own client the same booking is made.
     ok = await api.post(BOOK_MEETING, booking(_gid("Client", northwind.id)), token)
@@ -131,17 +152,27 @@ async def test_a_string_that_is_no_global_id_at_all_is_bad_input_whatever_exists
     *_, olivia = await _world(factory)
     token = await api.login(olivia.email, PASSWORD)
     before = await counts(db, *WRITES)
-    answers = [await api.post(ADD_COMMENT, {"task": value}, token)
-               for value in ("not base64!", base64.b64encode(b"Task").decode(), "")]
-    assert answers[0] == {"data": None, "errors": [{
-        "message": "That is not a global id this API gave out.", "locations": [{"line": 1, "column": 23}],
-        "path": ["addComment"], "extensions": {"code": "BAD_USER_INPUT", "reason": "INVALID_ID"},
-    }]}
+    answers = [
+        await api.post(ADD_COMMENT, {"task": value}, token)
+        for value in ("not base64!", base64.b64encode(b"Task").decode(), "")
+    ]
+    assert answers[0] == {
+        "data": None,
+        "errors": [
+            {
+                "message": "That is not a global id this API gave out.",
+                "locations": [{"line": 1, "column": 23}],
+                "path": ["addComment"],
+                "extensions": {"code": "BAD_USER_INPUT", "reason": "INVALID_ID"},
+            }
+        ],
+    }
     assert answers == [answers[0]] * 3
     assert await counts(db, *WRITES) == before
 
 
 # ---- every error carries extensions.code, by POST and by GET
+
 
 async def _send(api, method: str, token: str, body: dict):
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
@@ -159,8 +190,14 @@ REQUEST_ERRORS = [
     ("unused variable", {"query": "query($x: Int) { me { id } }"}, "GRAPHQL_VALIDATION_FAILED"),
     ("variable of the wrong type", {"query": CLIENTS, "variables": {"n": "ten"}}, "BAD_USER_INPUT"),
     ("missing required variable", {"query": CLIENTS}, "BAD_USER_INPUT"),
-    ("variable a scalar cannot parse", {"query": "query($c: ID!, $d: Date) { clientReport(clientId: $c, from: $d) { __typename } }",
-                                        "variables": {"c": _gid("Client", 1), "d": "yesterday"}}, "BAD_USER_INPUT"),
+    (
+        "variable a scalar cannot parse",
+        {
+            "query": "query($c: ID!, $d: Date) { clientReport(clientId: $c, from: $d) { __typename } }",
+            "variables": {"c": _gid("Client", 1), "d": "yesterday"},
+        },
+        "BAD_USER_INPUT",
+    ),
 ]
 
 
@@ -177,12 +214,24 @@ async def test_a_document_or_its_variables_that_cannot_run_answer_one_coded_erro
 
 TWO_OPERATIONS = "query Mine { me { email } } query Count { clients { totalCount } }"
 UNRUNNABLE = [
-    ("unknown operationName", {"query": "query Mine { me { email } }", "operationName": "Theirs"},
-     'Unknown operation named "Theirs".', "OPERATION_RESOLUTION_FAILURE"),
-    ("unknown operationName of several", {"query": TWO_OPERATIONS, "operationName": "Theirs"},
-     'Unknown operation named "Theirs".', "OPERATION_RESOLUTION_FAILURE"),
-    ("several operations, none named", {"query": TWO_OPERATIONS},
-     "Must provide operation name if query contains multiple operations.", "OPERATION_RESOLUTION_FAILURE"),
+    (
+        "unknown operationName",
+        {"query": "query Mine { me { email } }", "operationName": "Theirs"},
+        'Unknown operation named "Theirs".',
+        "OPERATION_RESOLUTION_FAILURE",
+    ),
+    (
+        "unknown operationName of several",
+        {"query": TWO_OPERATIONS, "operationName": "Theirs"},
+        'Unknown operation named "Theirs".',
+        "OPERATION_RESOLUTION_FAILURE",
+    ),
+    (
+        "several operations, none named",
+        {"query": TWO_OPERATIONS},
+        "Must provide operation name if query contains multiple operations.",
+        "OPERATION_RESOLUTION_FAILURE",
+    ),
     ("no query", {"variables": {"n": 1}}, "No GraphQL query found in the request", "BAD_REQUEST"),
     ("empty query", {"query": ""}, "No GraphQL query found in the request", "BAD_REQUEST"),
 ]
@@ -190,7 +239,9 @@ UNRUNNABLE = [
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
 @pytest.mark.parametrize("body, message, code", [u[1:] for u in UNRUNNABLE], ids=[u[0] for u in UNRUNNABLE])
-async def test_a_request_with_no_operation_to_run_answers_a_json_error_with_a_code(api, factory, method, body, message, code):
+async def test_a_request_with_no_operation_to_run_answers_a_json_error_with_a_code(
+    api, factory, method, body, message, code
+):
     *_, olivia = await _world(factory)
     response = await _send(api, method, await api.login(olivia.email, PASSWORD), body)
     assert response.status_code == 400 and response.headers["content-type"] == "application/json"
@@ -200,7 +251,9 @@ async def test_a_request_with_no_operation_to_run_answers_a_json_error_with_a_co
 @pytest.mark.parametrize("method", ["POST", "GET"])
 async def test_of_several_operations_the_named_one_runs(api, factory, method):
     *_, olivia = await _world(factory)
-    response = await _send(api, method, await api.login(olivia.email, PASSWORD), {"query": TWO_OPERATIONS, "operationName": "Mine"})
+    response = await _send(
+        api, method, await api.login(olivia.email, PASSWORD), {"query": TWO_OPERATIONS, "operationName": "Mine"}
+    )
     assert response.status_code == 200 and response.json() == {"data": {"me": {"email": olivia.email}}}
 
 
@@ -210,19 +263,29 @@ async def test_a_mutation_by_get_and_a_body_that_is_not_json_answer_json_errors_
     before = await counts(db, *WRITES)
     by_get = await _send(api, "GET", token, {"query": ADD_COMMENT, "variables": {"task": _gid("Task", 1)}})
     assert by_get.status_code == 400 and by_get.headers["content-type"] == "application/json"
-    assert by_get.json() == {"errors": [{"message": "mutations are not allowed when using GET",
-                                         "extensions": {"code": "BAD_REQUEST"}}]}
-    not_json = await api.client.post("/graphql", content=b"{not json", headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    assert by_get.json() == {
+        "errors": [{"message": "mutations are not allowed when using GET", "extensions": {"code": "BAD_REQUEST"}}]
+    }
+    not_json = await api.client.post(
+        "/graphql",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     assert not_json.status_code == 400
-    assert not_json.json() == {"errors": [{"message": "Unable to parse request body as JSON",
-                                           "extensions": {"code": "BAD_REQUEST"}}]}
+    assert not_json.json() == {
+        "errors": [{"message": "Unable to parse request body as JSON", "extensions": {"code": "BAD_REQUEST"}}]
+    }
     assert await counts(db, *WRITES) == before
 
 
-@pytest.mark.parametrize("root, argument, type_name", [
-    ("client", "id", "Client"), ("invoice", "id", "Invoice"), ("clientReport", "clientId", "Client"),
-])
+@pytest.mark.parametrize(
+    "root, argument, type_name",
+    [
+        ("client", "id", "Client"),
+        ("invoice", "id", "Invoice"),
+        ("clientReport", "clientId", "Client"),
+    ],
+)
 async def test_root_lookups_answer_every_id_that_names_no_visible_row_with_the_missing_rows_null(
     api, factory, root, argument, type_name
 ):
@@ -231,19 +294,23 @@ async def test_root_lookups_answer_every_id_that_names_no_visible_row_with_the_m
     cases = _cases(type_name, hidden=globex.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Task", 1))
     answers = {}
     for name, value in cases.items():
-        answers[name] = await api.post(f"query($i: ID!) {{ {root}({argument}: $i) {{ __typename }} }}", {"i": value}, token)
+        answers[name] = await api.post(
+            f"query($i: ID!) {{ {root}({argument}: $i) {{ __typename }} }}", {"i": value}, token
+        )
     assert all(answer == {"data": {root: None}} for answer in answers.values()), answers
 
 
 async def test_a_status_id_that_no_row_can_have_is_a_typed_input_error(api, factory):
-    from tests.workflow_helpers import staff
     from models import Role
+    from tests.workflow_helpers import staff
 
     client = await factory.client("Northwind")
     _, token = await staff(api, factory, Role.MANAGER)
     query = """mutation($c: ID!, $s: ID!) { setClientStatus(clientId: $c, statusId: $s) { client { name } errors { field code } } }"""
     for status in ("abc", "99999999999999999999", "-1"):
         body = await api.data(query, {"c": _gid("Client", client.id), "s": status}, token)
-        assert body["setClientStatus"] == {"client": None, "errors": [{"field": "statusId", "code": "INVALID_ID"}]}, status
+        assert body["setClientStatus"] == {"client": None, "errors": [{"field": "statusId", "code": "INVALID_ID"}]}, (
+            status
+        )
     listed = await api.post('{ clients(filter: {statusIds: ["99999999999999999999"]}) { totalCount } }', token=token)
     assert listed["data"] == {"clients": None} and listed["errors"][0]["extensions"]["reason"] == "INVALID_ID"

@@ -5,6 +5,7 @@ user's own schema, and validates every query locally against it.
 The first test proves the harness (server, transport, sign-in, Authorization header) without a
 schema, so a broken harness is told apart from a broken schema.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -8,6 +8,7 @@ every root field, arguments drawn from the real global ids of every object) plus
 hand-written portal queries must not return any canary anywhere — data or errors.
 With costs enabled for the client, its own cost canary must appear, and nothing else.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -93,8 +94,13 @@ def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
         # A fixed seed, not derandomize: derandomized runs keep to the smallest examples, while
         # seeded random generation explores deep selections and is just as repeatable.
         @seed(20261125)
-        @settings(max_examples=examples, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=examples,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(strategy)
         def collect(operation: str) -> None:
             found.append(operation)
@@ -106,8 +112,11 @@ def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
 
 async def _plant(factory, db):
     staff = await factory.user(
-        Role.MANAGER, email=CANARIES["staff_email"], phone=CANARIES["staff_phone"],
-        hourly_cost_rate=Decimal(CANARIES["staff_cost_rate"]), hourly_bill_rate=Decimal("150.00"),
+        Role.MANAGER,
+        email=CANARIES["staff_email"],
+        phone=CANARIES["staff_phone"],
+        hourly_cost_rate=Decimal(CANARIES["staff_cost_rate"]),
+        hourly_bill_rate=Decimal("150.00"),
     )
     mine = await factory.client("Mine Ltd", internal_notes=CANARIES["client_notes"], account_manager_id=staff.id)
     await factory.contact(mine, primary=True, internal_notes=CANARIES["contact_notes"])
@@ -117,12 +126,25 @@ async def _plant(factory, db):
     await factory.comment(task, CommentKind.NOTE, CANARIES["note"], author_id=staff.id)
     await factory.task(project, title=CANARIES["internal_task"], visible_to_client=False)
     await factory.add(
-        TimeEntry(user_id=staff.id, project_id=project.id, task_id=task.id, work_date=dt.date(2026, 11, 2),
-                  hours=Decimal("3.00"), billable=True, cost_rate=Decimal(OWN_COST), bill_rate=Decimal("150.00")),
+        TimeEntry(
+            user_id=staff.id,
+            project_id=project.id,
+            task_id=task.id,
+            work_date=dt.date(2026, 11, 2),
+            hours=Decimal("3.00"),
+            billable=True,
+            cost_rate=Decimal(OWN_COST),
+            bill_rate=Decimal("150.00"),
+        ),
         Opportunity(client_id=mine.id, title=CANARIES["opportunity"], value=Decimal("1000.00")),
         Interaction(client_id=mine.id, kind=InteractionKind.CALL, summary=CANARIES["interaction"], staff_id=staff.id),
-        Activity(client_id=mine.id, actor_id=staff.id, kind=ActivityKind.CLIENT_UPDATED,
-                 summary=CANARIES["internal_activity"], client_visible=False),
+        Activity(
+            client_id=mine.id,
+            actor_id=staff.id,
+            kind=ActivityKind.CLIENT_UPDATED,
+            summary=CANARIES["internal_activity"],
+            client_visible=False,
+        ),
     )
     invoice = await factory.invoice(mine)
     await factory.payment(invoice, "100.00")
@@ -142,8 +164,11 @@ async def _plant(factory, db):
 
 def _all_ids() -> list[str]:
     schema = build_schema()._schema
-    node_types = [t.name for t in schema.type_map.values() if isinstance(t, graphql.GraphQLObjectType)
-                  and any(i.name == "Node" for i in t.interfaces)]
+    node_types = [
+        t.name
+        for t in schema.type_map.values()
+        if isinstance(t, graphql.GraphQLObjectType) and any(i.name == "Node" for i in t.interfaces)
+    ]
     ids = [str(GlobalID(name, str(pk))) for name in node_types for pk in range(1, 9)]
     return ids + [str(pk) for pk in range(1, 9)] + ["not-an-id"]
 
@@ -181,6 +206,8 @@ async def test_with_costs_enabled_the_client_sees_its_own_costs_and_nothing_else
     bodies = await _run_all(api, token, queries)
     leaks = {q: _leaks(b, CANARIES) for q, b in zip(queries, bodies)}
     assert {q: found for q, found in leaks.items() if found} == {}
-    own_costs = await api.post("{ clients { edges { node { projects { timeEntries { costRate hours } } } } } }", token=token)
+    own_costs = await api.post(
+        "{ clients { edges { node { projects { timeEntries { costRate hours } } } } } }", token=token
+    )
     assert OWN_COST in str(own_costs), own_costs
     assert "errors" not in own_costs

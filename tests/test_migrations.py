@@ -1,4 +1,5 @@
 """Applying every migration gives exactly the models' schema, on the database under test."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

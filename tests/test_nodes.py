@@ -1,4 +1,5 @@
 """node(id): any object by its global id, null when hidden, malformed or of no such type."""
+
 from __future__ import annotations
 
 import base64
@@ -6,7 +7,7 @@ import base64
 from models import Role
 from tests.factories import PASSWORD
 
-NODE = 'query($id: ID!) { node(id: $id) { id ... on Client { name } } }'
+NODE = "query($id: ID!) { node(id: $id) { id ... on Client { name } } }"
 
 
 def _raw(text: str) -> str:

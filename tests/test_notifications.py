@@ -1,4 +1,5 @@
 """Each user reads and clears only their own notifications."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,12 +22,14 @@ async def test_a_staff_reply_reaches_the_portal_users_notifications_and_no_one_e
     staff_token = await api.login(staff.email, PASSWORD)
     reply = await api.data(
         'mutation($t: ID!) { addComment(taskId: $t, kind: REPLY, body: "Ready for review") { errors { code } } }',
-        {"t": str(GlobalID("Task", str(task.id)))}, staff_token,
+        {"t": str(GlobalID("Task", str(task.id)))},
+        staff_token,
     )
     assert reply["addComment"]["errors"] == []
     await api.data(
         'mutation($t: ID!) { addComment(taskId: $t, kind: NOTE, body: "Internal only") { errors { code } } }',
-        {"t": str(GlobalID("Task", str(task.id)))}, staff_token,
+        {"t": str(GlobalID("Task", str(task.id)))},
+        staff_token,
     )
 
     mine_token = await api.login(me.email, PASSWORD)
@@ -40,10 +43,14 @@ async def test_a_staff_reply_reaches_the_portal_users_notifications_and_no_one_e
     async with db() as session:
         mine_id = await session.scalar(sa.select(Notification.id).where(Notification.user_id == me.id))
     gid = str(GlobalID("Notification", str(mine_id)))
-    assert (await api.data(MARK, {"ids": [gid]}, await api.login(them.email, PASSWORD)))["markNotificationsRead"]["marked"] == 0
+    assert (await api.data(MARK, {"ids": [gid]}, await api.login(them.email, PASSWORD)))["markNotificationsRead"][
+        "marked"
+    ] == 0
     assert (await api.data(MARK, {"ids": [gid]}, mine_token))["markNotificationsRead"]["marked"] == 1
     assert (await api.data(LIST, {"unread": True}, mine_token))["notifications"]["totalCount"] == 0
-    node = await api.data('query($id: ID!) { node(id: $id) { id } }', {"id": gid}, await api.login(them.email, PASSWORD))
+    node = await api.data(
+        "query($id: ID!) { node(id: $id) { id } }", {"id": gid}, await api.login(them.email, PASSWORD)
+    )
     assert node["node"] is None
 
 

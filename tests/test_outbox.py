@@ -1,4 +1,5 @@
 """The e-mail outbox: queued in the mutation's transaction, sent once by the drainer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,10 @@ async def test_draining_sends_each_email_once_and_marks_it_sent(db, factory):
 
 
 async def test_a_failing_email_is_retried_and_does_not_block_the_others(db, factory):
-    await factory.add(OutboxEmail(to_email="bad@client.example", subject="Hi", body="…"),
-                      OutboxEmail(to_email="good@client.example", subject="Hi", body="…"))
+    await factory.add(
+        OutboxEmail(to_email="bad@client.example", subject="Hi", body="…"),
+        OutboxEmail(to_email="good@client.example", subject="Hi", body="…"),
+    )
     sender = Recorder(fail_for={"bad@client.example"})
     for _ in range(MAX_ATTEMPTS + 2):
         await drain_outbox(db, sender)

@@ -6,6 +6,7 @@ cleared, and the same operation sent alone as a one-operation document. Whatever
 (another operation of the document, the same text from another caller, the real user behind
 a view-as token) must change nothing, and a refused mutation must write nothing.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -105,22 +106,39 @@ ALLOWED_WRITES = {
 async def _world(api, factory, *wanted: str) -> SimpleNamespace:
     """Two clients (costs shown / hidden), each with a budgeted project, a visible task and an
     hour of time with rates; and a signed-in token for each caller asked for."""
-    shown = await factory.client("Shown Ltd", show_costs_in_portal=True, internal_notes="CANARY-SHOWN",
-                                 tier=ClientTier.GOLD, portal_booking_enabled=True)
+    shown = await factory.client(
+        "Shown Ltd",
+        show_costs_in_portal=True,
+        internal_notes="CANARY-SHOWN",
+        tier=ClientTier.GOLD,
+        portal_booking_enabled=True,
+    )
     hidden = await factory.client("Hidden Co", internal_notes="CANARY-HIDDEN", tier=ClientTier.GOLD)
     member = await factory.user(Role.MEMBER)
     tasks = {}
     for client in (shown, hidden):
         project = await factory.project(client, name=f"{client.name} site", budget=Decimal("5000.00"))
         task = tasks[client.id] = await factory.task(project, title=f"{client.name} design")
-        await factory.add(TimeEntry(
-            user_id=member.id, project_id=project.id, task_id=task.id, work_date=dt.date(2026, 2, 2),
-            hours=Decimal("3.00"), cost_rate=Decimal("40.00"), bill_rate=Decimal("120.00"),
-        ))
+        await factory.add(
+            TimeEntry(
+                user_id=member.id,
+                project_id=project.id,
+                task_id=task.id,
+                work_date=dt.date(2026, 2, 2),
+                hours=Decimal("3.00"),
+                cost_rate=Decimal("40.00"),
+                bill_rate=Decimal("120.00"),
+            )
+        )
     shown_user = await factory.portal_user(shown)
     hidden_user = await factory.portal_user(hidden)
-    users = {ADMIN: await factory.user(Role.ADMIN), MANAGER: await factory.user(Role.MANAGER), MEMBER: member,
-             SHOWN: shown_user, HIDDEN: hidden_user}
+    users = {
+        ADMIN: await factory.user(Role.ADMIN),
+        MANAGER: await factory.user(Role.MANAGER),
+        MEMBER: member,
+        SHOWN: shown_user,
+        HIDDEN: hidden_user,
+    }
     tokens: dict[str, str | None] = {ANONYMOUS: None}
     for name in wanted:
         if name in users:
@@ -131,7 +149,10 @@ async def _world(api, factory, *wanted: str) -> SimpleNamespace:
             assert issued["errors"] == [], issued
             tokens[name] = issued["accessToken"]
     return SimpleNamespace(
-        shown=shown, hidden=hidden, shown_user=shown_user, tokens=tokens,
+        shown=shown,
+        hidden=hidden,
+        shown_user=shown_user,
+        tokens=tokens,
         variables={"task": gid("Task", tasks[shown.id].id), "client": gid("Client", shown.id)},
     )
 
@@ -142,20 +163,33 @@ async def _world(api, factory, *wanted: str) -> SimpleNamespace:
 async def _written(db) -> tuple[int, int]:
     """(rows a mutation here exists to write, rows any write leaves beside them). A view-as
     token's own VIEW_AS_USED audit row is written on every request and is not counted."""
+
     def rows(model, *where):
         return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
 
     audit = (ActivityKind.VIEW_AS_USED, ActivityKind.VIEW_AS_ISSUED)
     async with db() as session:
-        found = (await session.execute(sa.select(
-            rows(Comment) + rows(Project),
-            rows(Notification) + rows(OutboxEmail) + rows(Activity, Activity.kind.not_in(audit)),
-        ))).one()
+        found = (
+            await session.execute(
+                sa.select(
+                    rows(Comment) + rows(Project),
+                    rows(Notification) + rows(OutboxEmail) + rows(Activity, Activity.kind.not_in(audit)),
+                )
+            )
+        ).one()
     return int(found[0]), int(found[1])
 
 
-async def _send(api, db, document: str, operation: str, token: str | None, variables: dict, method: str = "POST",
-                mutation: str | None = None) -> tuple[int, Any]:
+async def _send(
+    api,
+    db,
+    document: str,
+    operation: str,
+    token: str | None,
+    variables: dict,
+    method: str = "POST",
+    mutation: str | None = None,
+) -> tuple[int, Any]:
     """One request; for a mutation, also that it wrote exactly what its answer says it did."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     before = await _written(db) if mutation else None
@@ -173,7 +207,9 @@ async def _send(api, db, document: str, operation: str, token: str | None, varia
     if mutation:
         after = await _written(db)
         payload = (body.get("data") or {}).get(mutation) if isinstance(body, dict) else None
-        succeeded = response.status_code == 200 and "errors" not in body and payload is not None and payload["errors"] == []
+        succeeded = (
+            response.status_code == 200 and "errors" not in body and payload is not None and payload["errors"] == []
+        )
         if succeeded:
             assert after[0] == before[0] + 1, (operation, method, body)
         else:
@@ -201,7 +237,10 @@ async def _cold(api, db, ops: dict[str, str], operation: str, token, variables, 
         enforcement._cache.clear()
         single = await _send(api, db, ops[operation], operation, token, variables, method, mutation)
         assert in_document[0] == single[0] and _without_locations(in_document[1]) == _without_locations(single[1]), (
-            operation, method, in_document, single,
+            operation,
+            method,
+            in_document,
+            single,
         )
     enforcement._cache.clear()
     return in_document
@@ -217,7 +256,7 @@ async def _every_order(api, db, ops: dict[str, str], token, variables, method: s
             mutation = MUTATION_FIELD.get(operation)
             answer = await _send(api, db, document, operation, token, variables, method, mutation)
             assert answer == cold[operation], (
-                f"{who} {method} {operation} after {order[:order.index(operation)]}: "
+                f"{who} {method} {operation} after {order[: order.index(operation)]}: "
                 f"got {answer}, cold {cold[operation]}"
             )
 
@@ -269,7 +308,11 @@ async def test_each_mutation_of_a_document_answers_cold_in_every_order(api, db, 
                 get_cold[op] = status, body = await _send(
                     api, db, "\n".join(ops.values()), op, token, variables, "GET", MUTATION_FIELD[op]
                 )
-                assert status in (400, 405) and "mutations are not allowed when using GET" in str(body), (op, status, body)
+                assert status in (400, 405) and "mutations are not allowed when using GET" in str(body), (
+                    op,
+                    status,
+                    body,
+                )
                 assert not isinstance(body, dict) or body.get("data") is None, body
             else:
                 get_cold[op] = await _cold(api, db, ops, op, token, variables, "GET")
@@ -279,8 +322,8 @@ async def test_each_mutation_of_a_document_answers_cold_in_every_order(api, db, 
 # -- 1b. one document text from two callers, both orders --------------------------------------
 
 PAIRS = [
-    (SHOWN, HIDDEN),        # costs_enabled
-    (ADMIN, MEMBER),        # role
+    (SHOWN, HIDDEN),  # costs_enabled
+    (ADMIN, MEMBER),  # role
     (SHOWN, VIEW_AS_TOKEN),  # read_only
     (ADMIN, ANONYMOUS),
 ]
@@ -302,7 +345,9 @@ async def test_one_document_from_two_callers_each_gets_its_own_cold_answer(api, 
             for op in ops:
                 enforcement._cache.clear()
                 for who in (first, second):
-                    answer = await _send(api, db, document, op, world.tokens[who], variables, "POST", MUTATION_FIELD.get(op))
+                    answer = await _send(
+                        api, db, document, op, world.tokens[who], variables, "POST", MUTATION_FIELD.get(op)
+                    )
                     assert answer == cold[(who, op)], f"{who} {op} after {first}: got {answer}, cold {cold[(who, op)]}"
 
 
@@ -310,13 +355,17 @@ async def test_one_document_from_two_callers_each_gets_its_own_cold_answer(api, 
 
 REPLAYS = {
     "addComment": (
-        ('mutation Say($task: ID!) { addComment(kind: REPLY, body: "same words", taskId: $task) '
-         "{ comment { kind body } errors { code } } }"),
+        (
+            'mutation Say($task: ID!) { addComment(kind: REPLY, body: "same words", taskId: $task) '
+            "{ comment { kind body } errors { code } } }"
+        ),
         Comment,
     ),
     "bookMeeting": (
-        ('mutation Book { bookMeeting(input: { title: "Kickoff", startsAt: "2099-01-05T10:00:00+00:00", '
-         'endsAt: "2099-01-05T11:00:00+00:00" }) { meeting { title status } errors { code } } }'),
+        (
+            'mutation Book { bookMeeting(input: { title: "Kickoff", startsAt: "2099-01-05T10:00:00+00:00", '
+            'endsAt: "2099-01-05T11:00:00+00:00" }) { meeting { title status } errors { code } } }'
+        ),
         Meeting,
     ),
     "recordSatisfactionScore": (
@@ -347,7 +396,9 @@ async def test_a_view_as_token_replaying_its_users_mutation_is_refused(api, db, 
         if name == "markNotificationsRead":
             await unread_notification()
         rows = await _replay_rows(db, name)
-        unread = await count(db, Notification, Notification.read_at.is_(None), Notification.user_id == world.shown_user.id)
+        unread = await count(
+            db, Notification, Notification.read_at.is_(None), Notification.user_id == world.shown_user.id
+        )
         body = await api.post(query, variables, real)
         assert "errors" not in body and body["data"][name]["errors"] == [], body
         assert await _replay_rows(db, name) == rows + (unread if name == "markNotificationsRead" else 1), body
@@ -390,7 +441,8 @@ async def test_a_client_filtering_by_tier_is_refused_whatever_ran_before(api, db
 
     async def run(operation, as_token, variables=None):
         response = await api.client.post(
-            "/graphql", json={"query": text, "operationName": operation, "variables": variables or {}},
+            "/graphql",
+            json={"query": text, "operationName": operation, "variables": variables or {}},
             headers={"Authorization": f"Bearer {as_token}"},
         )
         return response.json()
@@ -432,13 +484,24 @@ async def test_a_client_filtering_by_tier_is_refused_whatever_ran_before(api, db
 async def test_a_request_without_a_principal_reaches_only_open_fields(db, factory, settings, context_kind):
     user = await factory.user(Role.ADMIN)
     services = Services(
-        tokens=TokenService(secret=settings.signing_key(), issuer=settings.token_issuer,
-                            audience=settings.token_audience, access_ttl=settings.access_ttl),
+        tokens=TokenService(
+            secret=settings.signing_key(),
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            access_ttl=settings.access_ttl,
+        ),
         refresh_ttl=settings.refresh_ttl,
     )
     request_db = RequestDb(db)
-    fields = {"db": request_db, "loaders": None, "services": services, "auth_error": None,
-              "request_id": "policy-key-test", "ip_address": None, "user_agent": None}
+    fields = {
+        "db": request_db,
+        "loaders": None,
+        "services": services,
+        "auth_error": None,
+        "request_id": "policy-key-test",
+        "ip_address": None,
+        "user_agent": None,
+    }
     context = {
         "principal=None": SimpleNamespace(principal=None, **fields),
         "no principal attribute": SimpleNamespace(**fields),
@@ -449,7 +512,7 @@ async def test_a_request_without_a_principal_reaches_only_open_fields(db, factor
         for query, root, code in (
             ("{ clients { totalCount } }", "clients", U),
             ("{ me { fullName } }", "me", U),
-            ('query Q { clients(filter: { tiers: [GOLD] }) { totalCount } }', "clients", U),
+            ("query Q { clients(filter: { tiers: [GOLD] }) { totalCount } }", "clients", U),
             ('mutation { logout(refreshToken: "x") { ok } }', None, None),
         ):
             enforcement._cache.clear()
@@ -461,7 +524,8 @@ async def test_a_request_without_a_principal_reaches_only_open_fields(db, factor
             assert result.errors[0].extensions["field"] == f"Query.{root}"
         # Refused before any resolver: a mutation needing a role is UNAUTHENTICATED too.
         result = await schema.execute(
-            'mutation { createProject(clientId: "x", input: { name: "P" }) { project { name } } }', context_value=context
+            'mutation { createProject(clientId: "x", input: { name: "P" }) { project { name } } }',
+            context_value=context,
         )
         assert result.data is None and [e.extensions for e in result.errors] == [
             {"code": U, "field": "Mutation.createProject"}
@@ -472,7 +536,8 @@ async def test_a_request_without_a_principal_reaches_only_open_fields(db, factor
             result = await schema.execute(
                 "mutation($e: String!, $p: String!) { login(email: $e, password: $p) "
                 "{ tokens { tokenType } viewer { email role } errors { code } } }",
-                variable_values={"e": user.email, "p": PASSWORD}, context_value=context,
+                variable_values={"e": user.email, "p": PASSWORD},
+                context_value=context,
             )
             assert result.errors is None, result.errors
             assert result.data["login"]["errors"] == [] and result.data["login"]["tokens"] is not None

@@ -1,4 +1,5 @@
 """Client portal access, as the guide lays it out: invite a contact, accept, revoke."""
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ def _gid(type_name: str, pk: int) -> str:
 
 async def _invitation_token(db, email: str) -> str:
     async with db() as session:
-        body = await session.scalar(sa.select(OutboxEmail.body).where(OutboxEmail.to_email == email).order_by(OutboxEmail.id.desc()))
+        body = await session.scalar(
+            sa.select(OutboxEmail.body).where(OutboxEmail.to_email == email).order_by(OutboxEmail.id.desc())
+        )
     return re.search(r"token=([\w-]+)", body).group(1)
 
 
@@ -41,7 +44,12 @@ async def test_granting_portal_access_invites_the_contact_who_then_sees_only_the
         user = await session.scalar(sa.select(User).where(User.contact_id == contact.id))
         invitation = await session.scalar(sa.select(PortalInvitation).where(PortalInvitation.user_id == user.id))
         activity = await session.scalar(sa.select(Activity).where(Activity.kind == ActivityKind.PORTAL_ACCESS_GRANTED))
-    assert (user.role, user.client_id, user.email, user.password_hash) == (Role.CLIENT, acme.id, "pat@acme.example", None)
+    assert (user.role, user.client_id, user.email, user.password_hash) == (
+        Role.CLIENT,
+        acme.id,
+        "pat@acme.example",
+        None,
+    )
     token = await _invitation_token(db, "pat@acme.example")
     assert invitation.token_hash != token and len(invitation.token_hash) == 64  # stored hashed
     assert activity.actor_id == manager.id and activity.client_id == acme.id and activity.client_visible is False
@@ -60,8 +68,9 @@ async def test_granting_portal_access_invites_the_contact_who_then_sees_only_the
 
 
 async def test_an_expired_invitation_is_refused(api, factory, db):
-    from models import utcnow
     import datetime as dt
+
+    from models import utcnow
 
     acme = await factory.client("Acme")
     contact = await factory.contact(acme, email="pat@acme.example")

@@ -1,4 +1,5 @@
 """The portal's welcome page: the client's own open tasks, replies and open invoices only."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,4 +1,5 @@
 """Client-level reports: the figures of a hand-built client, per role and date range."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,27 +11,51 @@ from tests.factories import PASSWORD
 from tests.reports_support import REPORT, forbidden, gid, report_agency
 
 PORTFOLIO = {
-    "total": 3, "completed": 1, "cancelled": 1, "successRate": 0.5,
-    "byStatus": [{"status": "ACTIVE", "count": 1}, {"status": "COMPLETED", "count": 1},
-                 {"status": "ON_HOLD", "count": 0}, {"status": "CANCELLED", "count": 1}],
+    "total": 3,
+    "completed": 1,
+    "cancelled": 1,
+    "successRate": 0.5,
+    "byStatus": [
+        {"status": "ACTIVE", "count": 1},
+        {"status": "COMPLETED", "count": 1},
+        {"status": "ON_HOLD", "count": 0},
+        {"status": "CANCELLED", "count": 1},
+    ],
 }
 FINANCIAL = {
-    "totalInvoiced": "4500.00", "invoiceCount": 2, "totalRevenue": "3500.00", "outstanding": "1000.00",
-    "averageProjectValue": "1750.00", "paymentHistory": [{"amount": "500.00"}, {"amount": "3000.00"}],
+    "totalInvoiced": "4500.00",
+    "invoiceCount": 2,
+    "totalRevenue": "3500.00",
+    "outstanding": "1000.00",
+    "averageProjectValue": "1750.00",
+    "paymentHistory": [{"amount": "500.00"}, {"amount": "3000.00"}],
 }
 TIME = {
-    "totalHours": "21.00", "billableHours": "19.00", "nonBillableHours": "2.00", "billableShare": 0.9048,
+    "totalHours": "21.00",
+    "billableHours": "19.00",
+    "nonBillableHours": "2.00",
+    "billableShare": 0.9048,
     "byProject": [
         {"project": {"name": "Build"}, "hours": "17.00", "billableHours": "15.00", "nonBillableHours": "2.00"},
         {"project": {"name": "Discovery"}, "hours": "4.00", "billableHours": "4.00", "nonBillableHours": "0.00"},
     ],
 }
 PROFITABILITY = {
-    "revenue": "3500.00", "laborCost": "960.00", "expenses": "250.00", "totalCost": "1210.00",
-    "profit": "2290.00", "margin": 0.6543,
+    "revenue": "3500.00",
+    "laborCost": "960.00",
+    "expenses": "250.00",
+    "totalCost": "1210.00",
+    "profit": "2290.00",
+    "margin": 0.6543,
 }
 UTILIZATION = [
-    {"user": {"fullName": "Dev Dana"}, "hours": "12.00", "billableHours": "10.00", "share": 0.5714, "laborCost": "600.00"},
+    {
+        "user": {"fullName": "Dev Dana"},
+        "hours": "12.00",
+        "billableHours": "10.00",
+        "share": 0.5714,
+        "laborCost": "600.00",
+    },
     {"user": {"fullName": "Des Dee"}, "hours": "9.00", "billableHours": "9.00", "share": 0.4286, "laborCost": "360.00"},
 ]
 
@@ -45,12 +70,30 @@ async def test_manager_sees_the_whole_report_of_a_client(api, factory):
     assert {k: portfolio[k] for k in PORTFOLIO} == PORTFOLIO
     assert sorted(p["name"] for p in portfolio["projects"]) == ["Build", "Discovery", "Dropped"]
     assert portfolio["timeline"] == [
-        {"project": {"name": "Discovery"}, "startDate": (today - dt.timedelta(days=400)).isoformat(),
-         "endDate": (today - dt.timedelta(days=300)).isoformat(), "status": "COMPLETED", "durationDays": 100, "isLate": False},
-        {"project": {"name": "Build"}, "startDate": (today - dt.timedelta(days=200)).isoformat(),
-         "endDate": (today - dt.timedelta(days=20)).isoformat(), "status": "ACTIVE", "durationDays": 180, "isLate": True},
-        {"project": {"name": "Dropped"}, "startDate": (today - dt.timedelta(days=100)).isoformat(),
-         "endDate": (today - dt.timedelta(days=50)).isoformat(), "status": "CANCELLED", "durationDays": 50, "isLate": False},
+        {
+            "project": {"name": "Discovery"},
+            "startDate": (today - dt.timedelta(days=400)).isoformat(),
+            "endDate": (today - dt.timedelta(days=300)).isoformat(),
+            "status": "COMPLETED",
+            "durationDays": 100,
+            "isLate": False,
+        },
+        {
+            "project": {"name": "Build"},
+            "startDate": (today - dt.timedelta(days=200)).isoformat(),
+            "endDate": (today - dt.timedelta(days=20)).isoformat(),
+            "status": "ACTIVE",
+            "durationDays": 180,
+            "isLate": True,
+        },
+        {
+            "project": {"name": "Dropped"},
+            "startDate": (today - dt.timedelta(days=100)).isoformat(),
+            "endDate": (today - dt.timedelta(days=50)).isoformat(),
+            "status": "CANCELLED",
+            "durationDays": 50,
+            "isLate": False,
+        },
     ]
     assert report["financial"] == FINANCIAL
     assert report["time"] == TIME
@@ -62,20 +105,38 @@ async def test_a_date_range_narrows_time_utilization_and_profitability(api, fact
     agency = await report_agency(factory)
     today = agency.now.date()
     token = await api.login(agency.manager.email, PASSWORD)
-    variables = {"id": gid("Client", agency.clients["acme"].id),
-                 "from": (today - dt.timedelta(days=60)).isoformat(), "to": today.isoformat()}
+    variables = {
+        "id": gid("Client", agency.clients["acme"].id),
+        "from": (today - dt.timedelta(days=60)).isoformat(),
+        "to": today.isoformat(),
+    }
     report = (await api.data(REPORT, variables, token))["clientReport"]
     assert (report["from"], report["to"]) == (variables["from"], variables["to"])
     assert report["time"] == {
-        "totalHours": "12.00", "billableHours": "10.00", "nonBillableHours": "2.00", "billableShare": 0.8333,
-        "byProject": [{"project": {"name": "Build"}, "hours": "12.00", "billableHours": "10.00", "nonBillableHours": "2.00"}],
+        "totalHours": "12.00",
+        "billableHours": "10.00",
+        "nonBillableHours": "2.00",
+        "billableShare": 0.8333,
+        "byProject": [
+            {"project": {"name": "Build"}, "hours": "12.00", "billableHours": "10.00", "nonBillableHours": "2.00"}
+        ],
     }
     assert report["profitability"] == {
-        "revenue": "500.00", "laborCost": "600.00", "expenses": "200.00", "totalCost": "800.00",
-        "profit": "-300.00", "margin": -0.6,
+        "revenue": "500.00",
+        "laborCost": "600.00",
+        "expenses": "200.00",
+        "totalCost": "800.00",
+        "profit": "-300.00",
+        "margin": -0.6,
     }
     assert report["utilization"] == [
-        {"user": {"fullName": "Dev Dana"}, "hours": "12.00", "billableHours": "10.00", "share": 1.0, "laborCost": "600.00"}
+        {
+            "user": {"fullName": "Dev Dana"},
+            "hours": "12.00",
+            "billableHours": "10.00",
+            "share": 1.0,
+            "laborCost": "600.00",
+        }
     ]
     # Lifetime figures do not move with the range.
     assert report["financial"] == FINANCIAL and report["portfolio"]["total"] == 3

@@ -6,6 +6,7 @@ table allows comes back with the stored value, and every field it refuses comes 
 null with one FORBIDDEN error naming the coordinate. The expectations are computed
 from auth.policy, so a new type or field is covered the day it is added.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,9 @@ def _leaf_fields(type_name: str) -> list[str]:
     fields = []
     for name, field in graphql_type.fields.items():
         named = graphql.get_named_type(field.type)
-        required_args = any(graphql.is_non_null_type(a.type) and a.default_value is graphql.Undefined for a in field.args.values())
+        required_args = any(
+            graphql.is_non_null_type(a.type) and a.default_value is graphql.Undefined for a in field.args.values()
+        )
         if graphql.is_leaf_type(named) and not required_args:
             fields.append(name)
     return fields
@@ -54,27 +57,69 @@ def _snake(name: str) -> str:
 
 
 async def _plant(factory):
-    staff = await factory.user(Role.MANAGER, phone="+1-555-0101", job_title="Account manager",
-                               hourly_cost_rate=Decimal("60.00"), hourly_bill_rate=Decimal("150.00"))
-    client = await factory.client("Acme", internal_notes="notes", account_manager_id=staff.id, website="https://acme.example",
-                                  last_interaction_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
-    await factory.contact(client, primary=True, phone="+1-555-0102", title="CEO", internal_notes="likes coffee", is_decision_maker=True)
-    project = await factory.project(client, budget=Decimal("1000.00"), description="A project", end_date=dt.date(2026, 12, 31))
-    task = await factory.task(project, description="Do it", due_date=dt.date(2026, 12, 1), estimate_hours=Decimal("5.00"), assignee_id=staff.id)
+    staff = await factory.user(
+        Role.MANAGER,
+        phone="+1-555-0101",
+        job_title="Account manager",
+        hourly_cost_rate=Decimal("60.00"),
+        hourly_bill_rate=Decimal("150.00"),
+    )
+    client = await factory.client(
+        "Acme",
+        internal_notes="notes",
+        account_manager_id=staff.id,
+        website="https://acme.example",
+        last_interaction_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
+    await factory.contact(
+        client, primary=True, phone="+1-555-0102", title="CEO", internal_notes="likes coffee", is_decision_maker=True
+    )
+    project = await factory.project(
+        client, budget=Decimal("1000.00"), description="A project", end_date=dt.date(2026, 12, 31)
+    )
+    task = await factory.task(
+        project,
+        description="Do it",
+        due_date=dt.date(2026, 12, 1),
+        estimate_hours=Decimal("5.00"),
+        assignee_id=staff.id,
+    )
     await factory.comment(task, CommentKind.REPLY, "reply", author_id=staff.id)
     invoice = await factory.invoice(client)
     await factory.payment(invoice, "50.00", reference="REF-1")
     await factory.add(
-        models.TimeEntry(user_id=staff.id, project_id=project.id, task_id=task.id, work_date=dt.date(2026, 11, 2),
-                         hours=Decimal("2.00"), cost_rate=Decimal("60.00"), bill_rate=Decimal("150.00"), description="work"),
-        models.Expense(project_id=project.id, description="Fonts", amount=Decimal("20.00"), incurred_on=dt.date(2026, 11, 2)),
+        models.TimeEntry(
+            user_id=staff.id,
+            project_id=project.id,
+            task_id=task.id,
+            work_date=dt.date(2026, 11, 2),
+            hours=Decimal("2.00"),
+            cost_rate=Decimal("60.00"),
+            bill_rate=Decimal("150.00"),
+            description="work",
+        ),
+        models.Expense(
+            project_id=project.id, description="Fonts", amount=Decimal("20.00"), incurred_on=dt.date(2026, 11, 2)
+        ),
         models.Opportunity(client_id=client.id, title="More work", value=Decimal("500.00")),
         models.Interaction(client_id=client.id, kind=InteractionKind.CALL, summary="call", staff_id=staff.id),
-        models.Meeting(client_id=client.id, title="Kick-off", starts_at=dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone.utc),
-                       ends_at=dt.datetime(2026, 12, 1, 11, tzinfo=dt.timezone.utc)),
-        models.Activity(client_id=client.id, actor_id=staff.id, kind=ActivityKind.PROJECT_UPDATED, summary="update", client_visible=True),
+        models.Meeting(
+            client_id=client.id,
+            title="Kick-off",
+            starts_at=dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC),
+        ),
+        models.Activity(
+            client_id=client.id,
+            actor_id=staff.id,
+            kind=ActivityKind.PROJECT_UPDATED,
+            summary="update",
+            client_visible=True,
+        ),
         models.Lead(company_name="Prospect"),
-        models.Notification(user_id=staff.id, kind="TASK_ASSIGNED", message="You have a task", subject_type="Task", subject_id=task.id),
+        models.Notification(
+            user_id=staff.id, kind="TASK_ASSIGNED", message="You have a task", subject_type="Task", subject_id=task.id
+        ),
         models.SatisfactionSurvey(client_id=client.id, score=9, comment="Great launch"),
     )
     # Another company's rows: hidden from the portal user.
@@ -97,7 +142,9 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
         if role == "CLIENT_WITH_COSTS":
             async with db() as session, session.begin():
                 await session.execute(sa.update(models.Client).values(show_costs_in_portal=True))
-        principal = Principal(user_id=portal.id, role=Role.CLIENT, client_id=client.id, costs_enabled=role == "CLIENT_WITH_COSTS")
+        principal = Principal(
+            user_id=portal.id, role=Role.CLIENT, client_id=client.id, costs_enabled=role == "CLIENT_WITH_COSTS"
+        )
     else:
         user = staff if role == "MANAGER" else await factory.user(Role(role))
         principal = Principal(user_id=user.id, role=Role(role))
@@ -107,9 +154,7 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
     for type_name, model in sorted(_node_types().items()):
         async with db() as session:
             rows = (await session.scalars(sa.select(model).order_by(model.id))).all()
-            visible = set(
-                (await session.scalars(sa.select(model.id).where(SCOPES[model](principal)))).all()
-            )
+            visible = set((await session.scalars(sa.select(model.id).where(SCOPES[model](principal)))).all())
         assert rows, f"plant a {model.__name__} row so {type_name} is checked"
         fields = _leaf_fields(type_name)
         for row in rows:
@@ -121,7 +166,9 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
                 checked_hidden += 1
                 continue
             assert node is not None, f"{role} cannot see a visible {type_name}: {body}"
-            refused = {e["extensions"]["field"] for e in body.get("errors", []) if e["extensions"]["code"] == "FORBIDDEN"}
+            refused = {
+                e["extensions"]["field"] for e in body.get("errors", []) if e["extensions"]["code"] == "FORBIDDEN"
+            }
             for field in fields:
                 decision = decide(type_name, field, principal.policy_key)
                 coordinate = f"{type_name}.{field}"

@@ -1,4 +1,5 @@
 """The schema contract: schema.graphql is current, and every field has a sensitivity class."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ reachability walk from the roots. Introspection (GraphiQL's own query), `__type`
 per-caller SDL at GET /graphql/schema.graphql and `agency schema --role` must all agree
 with it; a field outside the view asked anyway still answers null with one FORBIDDEN error.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -130,18 +131,25 @@ def expected_view(key: PolicyKey) -> Expected:
                     field_def = named.fields[field_name]
                     stack.append(get_named_type(field_def.type).name)
                     stack.extend(
-                        get_named_type(a.type).name for a_name, a in field_def.args.items()
+                        get_named_type(a.type).name
+                        for a_name, a in field_def.args.items()
                         if (name, field_name, a_name) not in hidden_args
                     )
             elif isinstance(named, GraphQLInputObjectType):
                 stack.extend(
-                    get_named_type(f.type).name for f_name, f in named.fields.items() if (name, f_name) not in hidden_inputs
+                    get_named_type(f.type).name
+                    for f_name, f in named.fields.items()
+                    if (name, f_name) not in hidden_inputs
                 )
             elif isinstance(named, GraphQLUnionType):
                 stack.extend(t.name for t in named.types)
         empty = {
-            name for name in seen if name in allowed
-            and not [f for f in allowed[name] if get_named_type(schema.type_map[name].fields[f].type).name not in removed]
+            name
+            for name in seen
+            if name in allowed
+            and not [
+                f for f in allowed[name] if get_named_type(schema.type_map[name].fields[f].type).name not in removed
+            ]
         }
         if empty <= removed:
             break
@@ -156,7 +164,9 @@ def expected_view(key: PolicyKey) -> Expected:
                 if get_named_type(field_def.type).name in removed:
                     continue
                 out.fields.add((name, field_name))
-                out.arguments |= {(name, field_name, a) for a in field_def.args if (name, field_name, a) not in hidden_args}
+                out.arguments |= {
+                    (name, field_name, a) for a in field_def.args if (name, field_name, a) not in hidden_args
+                }
         elif isinstance(named, GraphQLInputObjectType):
             out.input_fields |= {(name, f) for f in named.fields if (name, f) not in hidden_inputs}
         elif isinstance(named, GraphQLEnumType):
@@ -303,9 +313,13 @@ async def test_introspection_shows_each_caller_exactly_what_the_policy_allows(ap
     # View-as: read-only, so no Mutation type at all.
     assert schemas["VIEW_AS"].mutation_type is None
     assert not {c for c in fields("VIEW_AS") if c[0] == "Mutation"}
-    assert {c for c in fields("VIEW_AS") if c[0] == "Query"} == {c for c in fields("CLIENT_COSTS_HIDDEN") if c[0] == "Query"}
+    assert {c for c in fields("VIEW_AS") if c[0] == "Query"} == {
+        c for c in fields("CLIENT_COSTS_HIDDEN") if c[0] == "Query"
+    }
     # ...and what it can read looks exactly as its portal user's: no NOTE value in CommentKind.
-    assert list(schemas["VIEW_AS"].get_type("CommentKind").values) == list(schemas["CLIENT_COSTS_HIDDEN"].get_type("CommentKind").values)
+    assert list(schemas["VIEW_AS"].get_type("CommentKind").values) == list(
+        schemas["CLIENT_COSTS_HIDDEN"].get_type("CommentKind").values
+    )
 
     # Anonymous: exactly the open roots.
     anonymous = schemas["ANONYMOUS"]
@@ -355,7 +369,8 @@ async def test_type_lookup_of_a_hidden_type_answers_like_a_missing_one(api, fact
         assert "Lead" not in possible and "Opportunity" not in possible, (kind, possible)
         want = expected_view(KEYS_BY_LABEL[kind])
         implementing = {
-            name for name in want.types
+            name
+            for name in want.types
             if isinstance(_full().type_map[name], GraphQLObjectType)
             and "Node" in {i.name for i in _full().type_map[name].interfaces}
         }
@@ -425,13 +440,17 @@ async def test_a_field_outside_the_view_answers_null_with_one_error_per_coordina
         assert {e["extensions"]["code"] for e in body["errors"]} == {"FORBIDDEN"}, kind
         assert "CANARY" not in str(body)
 
-    member = await api.post("{ clients { edges { node { name outstandingAmount projects { budget } } } } }",
-                            token=tokens["MEMBER"])
+    member = await api.post(
+        "{ clients { edges { node { name outstandingAmount projects { budget } } } } }", token=tokens["MEMBER"]
+    )
     nodes = [e["node"] for e in member["data"]["clients"]["edges"]]
     assert len(nodes) >= 2 and all(n["outstandingAmount"] is None for n in nodes)
-    assert all(p["budget"] is None for n in nodes for p in n["projects"]) and sum(len(n["projects"]) for n in nodes) >= 4
+    assert (
+        all(p["budget"] is None for n in nodes for p in n["projects"]) and sum(len(n["projects"]) for n in nodes) >= 4
+    )
     assert sorted((e["extensions"]["code"], e["extensions"]["field"]) for e in member["errors"]) == [
-        ("FORBIDDEN", "Client.outstandingAmount"), ("FORBIDDEN", "Project.budget"),
+        ("FORBIDDEN", "Client.outstandingAmount"),
+        ("FORBIDDEN", "Project.budget"),
     ]
 
 

@@ -1,6 +1,6 @@
 """The HTTP surface: GraphiQL served offline, /healthz, limits and error masking."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from models import Role
 from tests.factories import PASSWORD

@@ -1,4 +1,5 @@
 """Statement counts: a request issues as many SQL statements as its shape needs, not one per row."""
+
 from __future__ import annotations
 
 from models import CommentKind, Role
@@ -70,7 +71,12 @@ async def _nested_tasks(factory, tasks: int) -> str:
     project = await factory.project(client)
     rows = [Task(project_id=project.id, title=f"Task {i}", assignee_id=manager.id) for i in range(tasks)]
     await factory.add(*rows)
-    await factory.add(*[Comment(project_id=project.id, task_id=t.id, kind=CommentKind.REPLY, body="ok", author_id=manager.id) for t in rows])
+    await factory.add(
+        *[
+            Comment(project_id=project.id, task_id=t.id, kind=CommentKind.REPLY, body="ok", author_id=manager.id)
+            for t in rows
+        ]
+    )
     return (await factory.portal_user(client)).email
 
 
@@ -93,7 +99,9 @@ async def test_policy_checks_do_not_grow_with_rows(api, factory, db):
     tasks = large["data"]["clients"]["edges"][0]["node"]["projects"][0]["tasks"]
     assert len(tasks) == 200 and all(t["assignee"]["email"] is None for t in tasks)
     # One error per refused coordinate, however many rows carried it.
-    assert sorted(e["extensions"]["field"] for e in large["errors"]) == sorted(e["extensions"]["field"] for e in small["errors"])
+    assert sorted(e["extensions"]["field"] for e in large["errors"]) == sorted(
+        e["extensions"]["field"] for e in small["errors"]
+    )
     # Client.internalNotes, Task.estimateHours and User.email (for assignee and author alike: one coordinate).
     assert len(large["errors"]) == 3
     assert one == many > 0

@@ -1,5 +1,6 @@
 """Recording satisfaction scores: the team records what a client told them, a portal user answers
 for itself, nobody but the team ever reads them back, and the dashboard's NPS follows."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +10,18 @@ import pytest
 from models import Activity, ActivityKind, Role, SatisfactionSurvey
 from models.base import utcnow
 from schema.build import build_schema
-
-from tests.workflow_helpers import SIDE_TABLES, codes, counts, gid, mutate, refused_by_policy, portal, raw_id, rows, staff
+from tests.workflow_helpers import (
+    SIDE_TABLES,
+    codes,
+    counts,
+    gid,
+    mutate,
+    portal,
+    raw_id,
+    refused_by_policy,
+    rows,
+    staff,
+)
 
 RECORD = """mutation($input: RecordSatisfactionScoreInput!) { recordSatisfactionScore(input: $input) {
   score { id score comment respondedAt client { name } contact { fullName } }
@@ -31,6 +42,7 @@ async def _written(db) -> dict[str, int]:
 
 # ---- recording
 
+
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.MANAGER, Role.MEMBER])
 async def test_staff_record_the_score_a_client_gave_them_on_a_call(api, factory, db, role):
     user, token = await staff(api, factory, role, full_name="Maria")
@@ -38,8 +50,13 @@ async def test_staff_record_the_score_a_client_gave_them_on_a_call(api, factory,
     olivia = await factory.contact(client, full_name="Olivia")
     when = (utcnow() - dt.timedelta(days=2)).replace(microsecond=0)
     payload = await _record(
-        api, token, clientId=gid("Client", client), contactId=gid("Contact", olivia), score=6,
-        comment="Happy with the site, the launch slipped", respondedAt=when.isoformat(),
+        api,
+        token,
+        clientId=gid("Client", client),
+        contactId=gid("Contact", olivia),
+        score=6,
+        comment="Happy with the site, the launch slipped",
+        respondedAt=when.isoformat(),
     )
     assert payload["errors"] == []
     score = payload["score"]
@@ -94,10 +111,17 @@ async def test_a_portal_user_answers_for_its_own_client_as_its_own_contact(api, 
     # Naming its own client is the same thing; it never names a contact (the policy table says so).
     again = await _record(api, token, clientId=gid("Client", client), score=8)
     assert again["errors"] == []
-    error = await refused_by_policy(api, RECORD, {"input": {"contactId": gid("Contact", olivia.contact_id), "score": 8}}, token,
-                          "recordSatisfactionScore")
+    error = await refused_by_policy(
+        api,
+        RECORD,
+        {"input": {"contactId": gid("Contact", olivia.contact_id), "score": 8}},
+        token,
+        "recordSatisfactionScore",
+    )
     assert "own contact" in error["message"]
-    assert [(s.client_id, s.contact_id) for s in await rows(db, SatisfactionSurvey)] == [(client.id, olivia.contact_id)] * 2
+    assert [(s.client_id, s.contact_id) for s in await rows(db, SatisfactionSurvey)] == [
+        (client.id, olivia.contact_id)
+    ] * 2
 
     entries = await rows(db, Activity, Activity.kind == ActivityKind.SATISFACTION_RECORDED)
     assert [(e.actor_id, e.client_visible) for e in entries] == [(olivia.id, False)] * 2
@@ -128,9 +152,14 @@ async def test_a_portal_user_naming_another_client_gets_not_found_and_nothing_is
         assert "Globex" not in str(payload)
     # Naming a contact at all is refused before anything runs, whoever's it is: no oracle.
     answers = []
-    for fields in ({"clientId": gid("Client", globex), "contactId": gid("Contact", globex_contact)},
-                   {"contactId": gid("Contact", globex_contact)}, {"contactId": gid("Contact", 9999)}):
-        error = await refused_by_policy(api, RECORD, {"input": {"score": 3, **fields}}, token, "recordSatisfactionScore")
+    for fields in (
+        {"clientId": gid("Client", globex), "contactId": gid("Contact", globex_contact)},
+        {"contactId": gid("Contact", globex_contact)},
+        {"contactId": gid("Contact", 9999)},
+    ):
+        error = await refused_by_policy(
+            api, RECORD, {"input": {"score": 3, **fields}}, token, "recordSatisfactionScore"
+        )
         answers.append(error["message"])
         assert "Globex" not in str(error)
     assert len(set(answers)) == 1
@@ -142,7 +171,9 @@ async def test_a_portal_user_cannot_answer_as_a_colleague(api, factory, db):
     colleague = await factory.contact(client, full_name="Colleague")
     _, token = await portal(api, factory, client)
     before = await _written(db)
-    await refused_by_policy(api, RECORD, {"input": {"score": 2, "contactId": gid("Contact", colleague)}}, token, "recordSatisfactionScore")
+    await refused_by_policy(
+        api, RECORD, {"input": {"score": 2, "contactId": gid("Contact", colleague)}}, token, "recordSatisfactionScore"
+    )
     assert await _written(db) == before
 
 
@@ -172,15 +203,21 @@ async def test_bad_input_is_a_typed_error_and_writes_nothing(api, factory, db, f
     other_contact = await factory.contact(other)
     project = await factory.project(client)
     ids = {
-        "UNKNOWN": gid("Client", 9999), "PROJECT": gid("Project", project), "FUTURE": _in(1),
-        "OTHER_CONTACT": gid("Contact", other_contact), "UNKNOWN_CONTACT": gid("Contact", 9999),
+        "UNKNOWN": gid("Client", 9999),
+        "PROJECT": gid("Project", project),
+        "FUTURE": _in(1),
+        "OTHER_CONTACT": gid("Contact", other_contact),
+        "UNKNOWN_CONTACT": gid("Contact", 9999),
     }
-    fields = {"clientId": gid("Client", client), **{k: ids.get(v, v) if isinstance(v, str) else v for k, v in fields.items()}}
+    fields = {
+        "clientId": gid("Client", client),
+        **{k: ids.get(v, v) if isinstance(v, str) else v for k, v in fields.items()},
+    }
     before = await _written(db)
     payload = await _record(api, token, **fields)
     assert payload["score"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)]
-    assert await _written(db) == before == {t: 0 for t in before}
+    assert await _written(db) == before == dict.fromkeys(before, 0)
 
 
 async def test_a_client_id_of_another_type_answers_as_a_missing_client(api, factory, db):
@@ -189,7 +226,8 @@ async def test_a_client_id_of_another_type_answers_as_a_missing_client(api, fact
     before = await _written(db)
     missing = await api.post(RECORD, {"input": {"score": 5, "clientId": gid("Client", 9999)}}, token)
     assert missing["data"]["recordSatisfactionScore"]["errors"] == [
-        {"field": "input.clientId", "code": "NOT_FOUND", "message": "No such client."}]
+        {"field": "input.clientId", "code": "NOT_FOUND", "message": "No such client."}
+    ]
     assert await api.post(RECORD, {"input": {"score": 5, "clientId": gid("Project", project)}}, token) == missing
     assert await _written(db) == before
 
@@ -199,10 +237,11 @@ async def test_only_signed_in_people_record_scores(api, factory, db):
     body = await api.post(RECORD, {"input": {"clientId": gid("Client", client), "score": 7}})
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
-    assert await _written(db) == {t: 0 for t in await _written(db)}
+    assert await _written(db) == dict.fromkeys(await _written(db), 0)
 
 
 # ---- reading
+
 
 async def test_a_client_never_reads_satisfaction_scores_its_own_or_another_companys(api, factory, db):
     acme = await factory.client("Acme")
@@ -235,14 +274,18 @@ async def test_a_client_never_reads_satisfaction_scores_its_own_or_another_compa
         )
         assert all(edge["node"]["satisfactionScores"] is None for edge in listed["data"]["clients"]["edges"])
         assert {e["extensions"]["field"] for e in listed["errors"]} == {"Client.satisfactionScores"}
-        by_id = await api.post(f'{{ node(id: "{score_id}") {{ ... on SatisfactionScore {{ score comment }} }} }}', token=token)
+        by_id = await api.post(
+            f'{{ node(id: "{score_id}") {{ ... on SatisfactionScore {{ score comment }} }} }}', token=token
+        )
         assert by_id["data"] == {"node": None}
         home = await api.post("{ portalHome { client { name } recentReplies { body } } }", token=token)
         for body in (listed, by_id, home):
             assert CANARY not in str(body)
 
     # The team still reads it, by id too.
-    seen = await api.data(f'{{ node(id: "{score_id}") {{ ... on SatisfactionScore {{ score comment }} }} }}', token=staff_token)
+    seen = await api.data(
+        f'{{ node(id: "{score_id}") {{ ... on SatisfactionScore {{ score comment }} }} }}', token=staff_token
+    )
     assert seen == {"node": {"score": 3, "comment": CANARY}}
 
 
@@ -265,7 +308,9 @@ async def test_no_generated_portal_query_reveals_a_satisfaction_comment(api, fac
     assert leaked == []
 
 
-async def test_scores_on_the_clients_list_cost_the_same_statements_for_2_and_for_6_clients(api, factory, db, statements):
+async def test_scores_on_the_clients_list_cost_the_same_statements_for_2_and_for_6_clients(
+    api, factory, db, statements
+):
     _, token = await staff(api, factory, Role.MANAGER)
     query = """{ clients(first: 50) { edges { node { name satisfactionScores {
       id score respondedAt contact { fullName } client { name } } } } } }"""
@@ -294,6 +339,7 @@ async def test_scores_on_the_clients_list_cost_the_same_statements_for_2_and_for
 
 
 # ---- the dashboard
+
 
 async def test_the_dashboards_nps_follows_the_recorded_scores(api, factory, db):
     _, manager = await staff(api, factory, Role.MANAGER)

@@ -1,4 +1,5 @@
 """View as client: a manager previews the portal exactly as one client user sees it, read-only."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -6,7 +7,9 @@ import sqlalchemy as sa
 from models import Activity, ActivityKind, CommentKind, Role
 from tests.factories import PASSWORD
 
-VIEW_AS = """mutation($id: ID!) { viewAs(userId: $id) { accessToken expiresAt user { fullName } errors { code field } } }"""
+VIEW_AS = (
+    """mutation($id: ID!) { viewAs(userId: $id) { accessToken expiresAt user { fullName } errors { code field } } }"""
+)
 PORTAL = """{
   clients { totalCount edges { node { name internalNotes projects { name tasks { title comments { kind body } } } } } }
 }"""
@@ -61,11 +64,19 @@ async def test_issuing_and_using_view_as_is_logged_with_the_real_actor(api, fact
     await api.post(PORTAL, token=token)
     await api.post(PORTAL, token=token)
     async with db() as session:
-        rows = (await session.execute(
-            sa.select(Activity.kind, Activity.actor_id, Activity.on_behalf_of_id, Activity.client_id, Activity.client_visible)
-            .where(Activity.kind.in_([ActivityKind.VIEW_AS_ISSUED, ActivityKind.VIEW_AS_USED]))
-            .order_by(Activity.id)
-        )).all()
+        rows = (
+            await session.execute(
+                sa.select(
+                    Activity.kind,
+                    Activity.actor_id,
+                    Activity.on_behalf_of_id,
+                    Activity.client_id,
+                    Activity.client_visible,
+                )
+                .where(Activity.kind.in_([ActivityKind.VIEW_AS_ISSUED, ActivityKind.VIEW_AS_USED]))
+                .order_by(Activity.id)
+            )
+        ).all()
     assert [r.kind for r in rows] == [ActivityKind.VIEW_AS_ISSUED, ActivityKind.VIEW_AS_USED, ActivityKind.VIEW_AS_USED]
     assert {r.actor_id for r in rows} == {manager.id}
     assert [r.on_behalf_of_id for r in rows] == [None, portal_user.id, portal_user.id]

@@ -1,11 +1,34 @@
 """The Clients list's tier filter, the client record's overview, editing a client and its status."""
+
 from __future__ import annotations
 
 import datetime as dt
 
-from models import Activity, ActivityKind, Client, ClientCategory, ClientStatus, ClientTier, ProjectHealth, ProjectStatus, Role
+from models import (
+    Activity,
+    ActivityKind,
+    Client,
+    ClientCategory,
+    ClientStatus,
+    ClientTier,
+    ProjectHealth,
+    ProjectStatus,
+    Role,
+)
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, gid, mutate, refused_by_policy, portal, rows, staff
+from tests.workflow_helpers import (
+    SIDE_TABLES,
+    codes,
+    count,
+    counts,
+    get,
+    gid,
+    mutate,
+    portal,
+    refused_by_policy,
+    rows,
+    staff,
+)
 
 LIST = """query($filter: ClientFilterInput) { clients(filter: $filter) { totalCount edges { node { name tier } } } }"""
 SET_STATUS = """mutation($client: ID!, $status: ID!) { setClientStatus(clientId: $client, statusId: $status) {
@@ -14,7 +37,9 @@ NEW_STATUS = """mutation($name: String!, $category: ClientCategory!) { createCli
   status { id name category isBuiltin } errors { field code message } } }"""
 REACTIVATE = """mutation($client: ID!) { reactivateClient(clientId: $client) {
   client { status { name category } } errors { field code message } } }"""
-DELETE = """mutation($client: ID!) { deleteClient(clientId: $client) { client { name } errors { field code message } } }"""
+DELETE = (
+    """mutation($client: ID!) { deleteClient(clientId: $client) { client { name } errors { field code message } } }"""
+)
 UPDATE = """mutation($input: UpdateClientInput!) { updateClient(input: $input) {
   client { name website industry billingAddress tier internalNotes portalBookingEnabled showCostsInPortal
            accountManager { fullName } }
@@ -31,7 +56,9 @@ async def test_clients_list_filters_by_tier_for_staff_only(api, factory):
     _, token = await staff(api, factory, Role.MEMBER)
     gold = (await api.data(LIST, {"filter": {"tiers": ["GOLD"]}}, token))["clients"]
     assert [e["node"]["name"] for e in gold["edges"]] == ["Gold Co", "Gold Paused"] and gold["totalCount"] == 2
-    top = (await api.data(LIST, {"filter": {"tiers": ["GOLD", "PLATINUM"], "categories": ["ACTIVE"]}}, token))["clients"]
+    top = (await api.data(LIST, {"filter": {"tiers": ["GOLD", "PLATINUM"], "categories": ["ACTIVE"]}}, token))[
+        "clients"
+    ]
     assert [e["node"]["name"] for e in top["edges"]] == ["Gold Co", "Plat Co"]
 
     mine = await factory.client("Mine", tier=ClientTier.GOLD)
@@ -44,8 +71,13 @@ async def test_clients_list_filters_by_tier_for_staff_only(api, factory):
 async def test_client_record_overview_with_projects_and_their_health(api, factory):
     manager = await factory.user(Role.MANAGER, full_name="Maria")
     client = await factory.client(
-        "Northwind", website="https://northwind.example", billing_address="1 Bean St", industry="Coffee",
-        tier=ClientTier.GOLD, account_manager_id=manager.id, became_client_on=dt.date(2025, 3, 1),
+        "Northwind",
+        website="https://northwind.example",
+        billing_address="1 Bean St",
+        industry="Coffee",
+        tier=ClientTier.GOLD,
+        account_manager_id=manager.id,
+        became_client_on=dt.date(2025, 3, 1),
     )
     await factory.contact(client, primary=True, full_name="Olivia", email="olivia@northwind.example")
     await factory.project(client, name="Loyalty app", health=ProjectHealth.AT_RISK, start_date=dt.date(2026, 2, 1))
@@ -59,9 +91,16 @@ async def test_client_record_overview_with_projects_and_their_health(api, factor
     } }"""
     data = (await api.data(query, {"id": gid("Client", client)}, token))["client"]
     assert data == {
-        "name": "Northwind", "website": "https://northwind.example", "billingAddress": "1 Bean St", "industry": "Coffee",
-        "tier": "GOLD", "becameClientOn": "2025-03-01", "lastProjectOn": "2026-02-01", "status": {"name": "Active"},
-        "accountManager": {"fullName": "Maria"}, "primaryContact": {"fullName": "Olivia", "email": "olivia@northwind.example"},
+        "name": "Northwind",
+        "website": "https://northwind.example",
+        "billingAddress": "1 Bean St",
+        "industry": "Coffee",
+        "tier": "GOLD",
+        "becameClientOn": "2025-03-01",
+        "lastProjectOn": "2026-02-01",
+        "status": {"name": "Active"},
+        "accountManager": {"fullName": "Maria"},
+        "primaryContact": {"fullName": "Olivia", "email": "olivia@northwind.example"},
         "active": [{"name": "Loyalty app", "health": "AT_RISK"}],
         "all": [{"name": "Loyalty app", "status": "ACTIVE"}, {"name": "Old site", "status": "COMPLETED"}],
     }
@@ -72,19 +111,33 @@ async def test_status_changes_between_built_in_and_custom_statuses(api, factory,
     _, token = await staff(api, factory, Role.MANAGER)
     vip = await mutate(api, NEW_STATUS, {"name": "VIP", "category": "ACTIVE"}, token, "createClientStatus")
     assert vip["errors"] == [] and vip["status"]["name"] == "VIP" and vip["status"]["isBuiltin"] is False
-    paused = await mutate(api, SET_STATUS, {"client": gid("Client", client), "status": str(STATUS_ON_HOLD)}, token, "setClientStatus")
+    paused = await mutate(
+        api, SET_STATUS, {"client": gid("Client", client), "status": str(STATUS_ON_HOLD)}, token, "setClientStatus"
+    )
     assert paused == {"client": {"name": "Acme", "status": {"name": "On Hold", "category": "ON_HOLD"}}, "errors": []}
-    back = await mutate(api, SET_STATUS, {"client": gid("Client", client), "status": vip["status"]["id"]}, token, "setClientStatus")
+    back = await mutate(
+        api, SET_STATUS, {"client": gid("Client", client), "status": vip["status"]["id"]}, token, "setClientStatus"
+    )
     assert back["client"]["status"] == {"name": "VIP", "category": "ACTIVE"}
     kinds = [a.kind for a in await rows(db, Activity, Activity.client_id == client.id)]
     assert kinds == [ActivityKind.STATUS_CHANGED, ActivityKind.CLIENT_REACTIVATED]
 
     before = await counts(db, *WRITES)
-    same = await mutate(api, SET_STATUS, {"client": gid("Client", client), "status": vip["status"]["id"]}, token, "setClientStatus")
-    unknown_status = await mutate(api, SET_STATUS, {"client": gid("Client", client), "status": "999"}, token, "setClientStatus")
-    bad_status = await mutate(api, SET_STATUS, {"client": gid("Client", client), "status": "abc"}, token, "setClientStatus")
-    unknown_client = await mutate(api, SET_STATUS, {"client": gid("Client", 999), "status": str(STATUS_CHURNED)}, token, "setClientStatus")
-    assert codes(same) == ["UNCHANGED"] and codes(unknown_status) == ["NOT_FOUND"] and codes(bad_status) == ["INVALID_ID"]
+    same = await mutate(
+        api, SET_STATUS, {"client": gid("Client", client), "status": vip["status"]["id"]}, token, "setClientStatus"
+    )
+    unknown_status = await mutate(
+        api, SET_STATUS, {"client": gid("Client", client), "status": "999"}, token, "setClientStatus"
+    )
+    bad_status = await mutate(
+        api, SET_STATUS, {"client": gid("Client", client), "status": "abc"}, token, "setClientStatus"
+    )
+    unknown_client = await mutate(
+        api, SET_STATUS, {"client": gid("Client", 999), "status": str(STATUS_CHURNED)}, token, "setClientStatus"
+    )
+    assert (
+        codes(same) == ["UNCHANGED"] and codes(unknown_status) == ["NOT_FOUND"] and codes(bad_status) == ["INVALID_ID"]
+    )
     assert unknown_client["errors"][0] == {"field": "clientId", "code": "NOT_FOUND", "message": "No such client."}
     assert await counts(db, *WRITES) == before
 
@@ -95,7 +148,12 @@ async def test_custom_statuses_are_created_by_leaders_and_listed_for_staff(api, 
     ok = await mutate(api, NEW_STATUS, {"name": "At Risk", "category": "ACTIVE"}, manager, "createClientStatus")
     assert ok["errors"] == []
     before = await counts(db, *WRITES)
-    for name, code in [("at risk", "DUPLICATE_NAME"), ("ACTIVE", "DUPLICATE_NAME"), ("  ", "REQUIRED"), ("x" * 61, "TOO_LONG")]:
+    for name, code in [
+        ("at risk", "DUPLICATE_NAME"),
+        ("ACTIVE", "DUPLICATE_NAME"),
+        ("  ", "REQUIRED"),
+        ("x" * 61, "TOO_LONG"),
+    ]:
         payload = await mutate(api, NEW_STATUS, {"name": name, "category": "ON_HOLD"}, manager, "createClientStatus")
         assert codes(payload) == [code] and payload["status"] is None
     refused = await api.post(NEW_STATUS, {"name": "Trial", "category": "ACTIVE"}, member)
@@ -150,15 +208,36 @@ async def test_update_client_details_and_its_bad_input(api, factory, db):
     manager = await factory.user(Role.MANAGER, full_name="New AM")
     client = await factory.client("Acme", internal_notes="old")
     _, token = await staff(api, factory, Role.MANAGER)
-    ok = await mutate(api, UPDATE, {"input": {
-        "clientId": gid("Client", client), "name": "Acme Corp", "website": "https://acme.example", "industry": None,
-        "billingAddress": "2 Road", "tier": "PLATINUM", "internalNotes": "Renewal in May", "portalBookingEnabled": True,
-        "showCostsInPortal": True, "accountManagerId": gid("User", manager),
-    }}, token, "updateClient")
+    ok = await mutate(
+        api,
+        UPDATE,
+        {
+            "input": {
+                "clientId": gid("Client", client),
+                "name": "Acme Corp",
+                "website": "https://acme.example",
+                "industry": None,
+                "billingAddress": "2 Road",
+                "tier": "PLATINUM",
+                "internalNotes": "Renewal in May",
+                "portalBookingEnabled": True,
+                "showCostsInPortal": True,
+                "accountManagerId": gid("User", manager),
+            }
+        },
+        token,
+        "updateClient",
+    )
     assert ok["errors"] == []
     assert ok["client"] == {
-        "name": "Acme Corp", "website": "https://acme.example", "industry": None, "billingAddress": "2 Road",
-        "tier": "PLATINUM", "internalNotes": "Renewal in May", "portalBookingEnabled": True, "showCostsInPortal": True,
+        "name": "Acme Corp",
+        "website": "https://acme.example",
+        "industry": None,
+        "billingAddress": "2 Road",
+        "tier": "PLATINUM",
+        "internalNotes": "Renewal in May",
+        "portalBookingEnabled": True,
+        "showCostsInPortal": True,
         "accountManager": {"fullName": "New AM"},
     }
     [entry] = await rows(db, Activity)
@@ -175,12 +254,18 @@ async def test_update_client_details_and_its_bad_input(api, factory, db):
         ({"paymentTermsDays": 366}, "input.paymentTermsDays", "OUT_OF_RANGE", token),
         ({}, "input", "NOTHING_TO_UPDATE", token),
     ]:
-        payload = await mutate(api, UPDATE, {"input": {"clientId": gid("Client", client), **changes}}, caller, "updateClient")
+        payload = await mutate(
+            api, UPDATE, {"input": {"clientId": gid("Client", client), **changes}}, caller, "updateClient"
+        )
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], changes
     # Fields a MEMBER may not set are refused by the policy table before anything runs.
-    member_update = "mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { name } errors { field code } } }"
+    member_update = (
+        "mutation($input: UpdateClientInput!) { updateClient(input: $input) { client { name } errors { field code } } }"
+    )
     for changes in ({"paymentTermsDays": 10}, {"showCostsInPortal": False}, {"paymentTermsDays": None}):
-        await refused_by_policy(api, member_update, {"input": {"clientId": gid("Client", client), **changes}}, member, "updateClient")
+        await refused_by_policy(
+            api, member_update, {"input": {"clientId": gid("Client", client), **changes}}, member, "updateClient"
+        )
     unknown = await mutate(api, UPDATE, {"input": {"clientId": gid("Client", 999), "name": "X"}}, token, "updateClient")
     assert unknown["errors"][0]["field"] == "input.clientId" and codes(unknown) == ["NOT_FOUND"]
     assert await counts(db, *WRITES) == before
@@ -215,7 +300,10 @@ async def test_the_portal_cost_switch_is_set_by_whom_the_policy_table_says(api, 
     client = await factory.client("Acme")
     member = await factory.user(Role.MEMBER)
     manager = await factory.user(Role.MANAGER)
-    assert decide_write("Client", "showCostsInPortal", Principal(user_id=member.id, role=Role.MEMBER).policy_key).allowed is False
+    assert (
+        decide_write("Client", "showCostsInPortal", Principal(user_id=member.id, role=Role.MEMBER).policy_key).allowed
+        is False
+    )
     query = """mutation($id: ID!) { updateClient(input: {clientId: $id, showCostsInPortal: true}) {
       client { showCostsInPortal } errors { code } } }"""
     gid = str(GlobalID("Client", str(client.id)))

@@ -1,8 +1,9 @@
 """Comments: REPLY or NOTE, always explicit; who is notified of each."""
+
 from __future__ import annotations
 
 from models import Activity, ActivityKind, Comment, Notification, OutboxEmail, Role
-from tests.workflow_helpers import SIDE_TABLES, count, counts, gid, mutate, refused_by_policy, portal, rows, staff
+from tests.workflow_helpers import SIDE_TABLES, count, counts, gid, mutate, portal, refused_by_policy, rows, staff
 
 ADD = """mutation($kind: CommentKind!, $body: String!, $task: ID, $project: ID) {
   addComment(kind: $kind, body: $body, taskId: $task, projectId: $project) {
@@ -27,8 +28,13 @@ async def test_a_staff_reply_notifies_the_clients_portal_users(api, factory, db)
     other = await factory.client("Other")
     await factory.portal_user(other)
     author, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
-    payload = await mutate(api, ADD, {"kind": "REPLY", "body": "The homepage is ready for review.", "task": gid("Task", task)},
-                           token, "addComment")
+    payload = await mutate(
+        api,
+        ADD,
+        {"kind": "REPLY", "body": "The homepage is ready for review.", "task": gid("Task", task)},
+        token,
+        "addComment",
+    )
     assert payload["errors"] == []
     assert payload["comment"]["kind"] == "REPLY" and payload["comment"]["author"] == {"fullName": "Sam"}
     assert payload["comment"]["task"] == {"title": "Homepage"} and payload["comment"]["project"] == {"name": "Site"}
@@ -41,8 +47,11 @@ async def test_a_staff_reply_notifies_the_clients_portal_users(api, factory, db)
 
     # Olivia sees it in her portal and has a notification waiting.
     olivia_token = await api.login(olivia.email, "correct-horse-battery")
-    seen = await api.data("""query($id: ID!) { node(id: $id) { ... on Task { comments { kind body } } } }""",
-                          {"id": gid("Task", task)}, olivia_token)
+    seen = await api.data(
+        """query($id: ID!) { node(id: $id) { ... on Task { comments { kind body } } } }""",
+        {"id": gid("Task", task)},
+        olivia_token,
+    )
     assert seen["node"]["comments"] == [{"kind": "REPLY", "body": "The homepage is ready for review."}]
     assert project
 
@@ -52,7 +61,9 @@ async def test_a_staff_reply_on_a_hidden_task_tells_no_client(api, factory, db):
     hidden = await factory.task(project, title="Internal refactor", visible_to_client=False)
     await factory.portal_user(client)
     _, token = await staff(api, factory)
-    payload = await mutate(api, ADD, {"kind": "REPLY", "body": "done", "task": gid("Task", hidden)}, token, "addComment")
+    payload = await mutate(
+        api, ADD, {"kind": "REPLY", "body": "done", "task": gid("Task", hidden)}, token, "addComment"
+    )
     assert payload["errors"] == []
     assert await count(db, Notification) == 0 and await count(db, OutboxEmail) == 0
     [entry] = await rows(db, Activity)
@@ -63,8 +74,9 @@ async def test_a_clients_reply_notifies_the_assignee_and_account_manager(api, fa
     manager, dev, client, project, task = await _setup(factory)
     colleague = await factory.portal_user(client)
     _, token = await portal(api, factory, client, full_name="Olivia")
-    payload = await mutate(api, ADD, {"kind": "REPLY", "body": "Looks great, approved.", "task": gid("Task", task)},
-                           token, "addComment")
+    payload = await mutate(
+        api, ADD, {"kind": "REPLY", "body": "Looks great, approved.", "task": gid("Task", task)}, token, "addComment"
+    )
     assert payload["errors"] == [] and payload["comment"]["author"] == {"fullName": "Olivia"}
     notified = sorted(n.user_id for n in await rows(db, Notification))
     assert notified == sorted([manager.id, dev.id])
@@ -74,7 +86,13 @@ async def test_a_clients_reply_notifies_the_assignee_and_account_manager(api, fa
     assert entry.client_visible and entry.summary == "Olivia replied on task Homepage"
 
     # A reply on the project itself goes to the account manager alone.
-    await mutate(api, ADD, {"kind": "REPLY", "body": "And one more thing", "project": gid("Project", project)}, token, "addComment")
+    await mutate(
+        api,
+        ADD,
+        {"kind": "REPLY", "body": "And one more thing", "project": gid("Project", project)},
+        token,
+        "addComment",
+    )
     assert [n.user_id for n in await rows(db, Notification)][2:] == [manager.id]
 
 
@@ -82,14 +100,19 @@ async def test_notes_notify_nobody_and_never_reach_the_client(api, factory, db):
     _, _, client, _, task = await _setup(factory)
     _, portal_token = await portal(api, factory, client)
     _, token = await staff(api, factory)
-    payload = await mutate(api, ADD, {"kind": "NOTE", "body": "CANARY budget is tight", "task": gid("Task", task)}, token, "addComment")
+    payload = await mutate(
+        api, ADD, {"kind": "NOTE", "body": "CANARY budget is tight", "task": gid("Task", task)}, token, "addComment"
+    )
     assert payload["errors"] == [] and payload["comment"]["kind"] == "NOTE"
     assert await count(db, Notification) == 0 and await count(db, OutboxEmail) == 0
     [entry] = await rows(db, Activity, Activity.kind == ActivityKind.COMMENT_ADDED)
     assert not entry.client_visible and "CANARY" not in entry.summary
-    body = await api.post("""query($id: ID!) { client(id: $id) {
+    body = await api.post(
+        """query($id: ID!) { client(id: $id) {
         activity { totalCount edges { node { summary } } } projects { tasks { comments { body } } } } }""",
-                          {"id": gid("Client", client)}, portal_token)
+        {"id": gid("Client", client)},
+        portal_token,
+    )
     assert "CANARY" not in str(body)
     assert body["data"]["client"]["activity"]["totalCount"] == 0
 
@@ -113,7 +136,9 @@ async def test_a_client_adds_replies_only_on_its_own_visible_tasks(api, factory,
     other_task = await factory.task(other_project, title="Their task")
     _, token = await portal(api, factory, client)
     before = await counts(db, *WRITES)
-    error = await refused_by_policy(api, ADD, {"kind": "NOTE", "body": "x", "task": gid("Task", task)}, token, "addComment")
+    error = await refused_by_policy(
+        api, ADD, {"kind": "NOTE", "body": "x", "task": gid("Task", task)}, token, "addComment"
+    )
     assert "replies only" in error["message"]
     for variables, field in [
         ({"task": gid("Task", other_task)}, "taskId"),
@@ -124,7 +149,9 @@ async def test_a_client_adds_replies_only_on_its_own_visible_tasks(api, factory,
         assert payload["errors"] == [{"field": field, "code": "NOT_FOUND", "message": f"No such {field[:-2]}."}]
         assert "Their" not in str(payload) and "Hidden" not in str(payload)
     assert await counts(db, *WRITES) == before
-    ok = await mutate(api, ADD, {"kind": "REPLY", "body": "Thanks!", "project": gid("Project", project)}, token, "addComment")
+    ok = await mutate(
+        api, ADD, {"kind": "REPLY", "body": "Thanks!", "project": gid("Project", project)}, token, "addComment"
+    )
     assert ok["errors"] == [] and ok["comment"]["task"] is None
 
 
@@ -144,6 +171,7 @@ async def test_comment_bad_input_writes_nothing(api, factory, db):
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], variables
         assert payload["comment"] is None
     # A task id of another type answers exactly as a missing task does.
-    assert await api.post(ADD, {"kind": "REPLY", "body": "x", "task": gid("Project", project)}, token) == await api.post(
-        ADD, {"kind": "REPLY", "body": "x", "task": gid("Task", 999)}, token)
+    assert await api.post(
+        ADD, {"kind": "REPLY", "body": "x", "task": gid("Project", project)}, token
+    ) == await api.post(ADD, {"kind": "REPLY", "body": "x", "task": gid("Task", 999)}, token)
     assert await counts(db, *WRITES) == before

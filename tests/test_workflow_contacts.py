@@ -1,4 +1,5 @@
 """Contacts: add a new one or link an existing one; exactly one primary, switched atomically."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,13 +31,29 @@ async def test_adding_a_contact_keeps_the_existing_primary(api, factory, db):
     client = await factory.client("Acme")
     await factory.contact(client, primary=True, full_name="Pat Primary")
     _, token = await staff(api, factory, Role.MEMBER)
-    payload = await mutate(api, ADD, {"client": gid("Client", client), "input": {
-        "fullName": "Dana Day-to-day", "email": "dana@acme.example", "title": "Marketing lead",
-    }}, token, "addContact")
+    payload = await mutate(
+        api,
+        ADD,
+        {
+            "client": gid("Client", client),
+            "input": {
+                "fullName": "Dana Day-to-day",
+                "email": "dana@acme.example",
+                "title": "Marketing lead",
+            },
+        },
+        token,
+        "addContact",
+    )
     assert payload["errors"] == []
     assert payload["contact"] == {
-        "id": payload["contact"]["id"], "fullName": "Dana Day-to-day", "email": "dana@acme.example",
-        "title": "Marketing lead", "isPrimary": False, "isDecisionMaker": False, "hasPortalAccess": False,
+        "id": payload["contact"]["id"],
+        "fullName": "Dana Day-to-day",
+        "email": "dana@acme.example",
+        "title": "Marketing lead",
+        "isPrimary": False,
+        "isDecisionMaker": False,
+        "hasPortalAccess": False,
         "client": {"name": "Acme"},
     }
     assert await _primaries(db, client) == ["Pat Primary"]
@@ -47,9 +64,17 @@ async def test_adding_a_contact_keeps_the_existing_primary(api, factory, db):
 async def test_first_contact_becomes_primary_and_make_primary_switches(api, factory, db):
     client = await factory.client("Acme")
     _, token = await staff(api, factory)
-    first = await mutate(api, ADD, {"client": gid("Client", client), "input": {"fullName": "First"}}, token, "addContact")
+    first = await mutate(
+        api, ADD, {"client": gid("Client", client), "input": {"fullName": "First"}}, token, "addContact"
+    )
     assert first["contact"]["isPrimary"] is True
-    second = await mutate(api, ADD, {"client": gid("Client", client), "input": {"fullName": "Second"}, "primary": True}, token, "addContact")
+    second = await mutate(
+        api,
+        ADD,
+        {"client": gid("Client", client), "input": {"fullName": "Second"}, "primary": True},
+        token,
+        "addContact",
+    )
     assert second["contact"]["isPrimary"] is True
     assert await _primaries(db, client) == ["Second"]
 
@@ -62,15 +87,28 @@ async def test_linking_an_existing_contact_and_never_moving_another_clients(api,
     loose = await factory.add(Contact(full_name="Loose Contact", email="loose@example.com"))
     _, token = await staff(api, factory)
 
-    linked = await mutate(api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", acme)}, token, "linkContact")
-    assert linked == {"contact": {"fullName": "Loose Contact", "isPrimary": False, "client": {"name": "Acme"}}, "errors": []}
+    linked = await mutate(
+        api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", acme)}, token, "linkContact"
+    )
+    assert linked == {
+        "contact": {"fullName": "Loose Contact", "isPrimary": False, "client": {"name": "Acme"}},
+        "errors": [],
+    }
     assert (await get(db, Contact, loose.id)).client_id == acme.id
 
     before = await counts(db, *WRITES)
-    moved = await mutate(api, LINK, {"contact": gid("Contact", theirs), "client": gid("Client", acme)}, token, "linkContact")
-    again = await mutate(api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", acme)}, token, "linkContact")
-    unknown = await mutate(api, LINK, {"contact": gid("Contact", 9999), "client": gid("Client", acme)}, token, "linkContact")
-    no_client = await mutate(api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", 9999)}, token, "linkContact")
+    moved = await mutate(
+        api, LINK, {"contact": gid("Contact", theirs), "client": gid("Client", acme)}, token, "linkContact"
+    )
+    again = await mutate(
+        api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", acme)}, token, "linkContact"
+    )
+    unknown = await mutate(
+        api, LINK, {"contact": gid("Contact", 9999), "client": gid("Client", acme)}, token, "linkContact"
+    )
+    no_client = await mutate(
+        api, LINK, {"contact": gid("Contact", loose), "client": gid("Client", 9999)}, token, "linkContact"
+    )
     assert codes(moved) == ["CONTACT_HAS_CLIENT"] and codes(again) == ["ALREADY_LINKED"]
     assert unknown["errors"][0]["field"] == "contactId" and codes(unknown) == ["NOT_FOUND"]
     assert no_client["errors"][0]["field"] == "clientId" and codes(no_client) == ["NOT_FOUND"]
@@ -106,9 +144,13 @@ async def test_concurrent_primary_switches_leave_exactly_one_primary(api, factor
     await factory.contact(client, primary=True, full_name="A")
     others = [await factory.contact(client, full_name=name) for name in ("B", "C", "D", "E")]
     _, token = await staff(api, factory)
-    results = await asyncio.gather(*[
-        mutate(api, PRIMARY, {"contact": gid("Contact", c)}, token, "setPrimaryContact") for c in others for _ in range(2)
-    ])
+    results = await asyncio.gather(
+        *[
+            mutate(api, PRIMARY, {"contact": gid("Contact", c)}, token, "setPrimaryContact")
+            for c in others
+            for _ in range(2)
+        ]
+    )
     assert {c for r in results for c in codes(r)} <= {"ALREADY_PRIMARY"}
     assert sum(1 for r in results if r["errors"] == []) >= len(others)
     assert len(await _primaries(db, client)) == 1
@@ -119,12 +161,28 @@ async def test_update_contact_and_its_bad_input(api, factory, db):
     pat = await factory.contact(client, primary=True, full_name="Pat", email="pat@acme.example")
     await factory.contact(client, full_name="Sam", email="sam@acme.example")
     _, token = await staff(api, factory)
-    ok = await mutate(api, UPDATE, {"input": {
-        "contactId": gid("Contact", pat), "title": "CEO", "isDecisionMaker": True, "phone": None, "internalNotes": "Prefers calls",
-    }}, token, "updateContact")
+    ok = await mutate(
+        api,
+        UPDATE,
+        {
+            "input": {
+                "contactId": gid("Contact", pat),
+                "title": "CEO",
+                "isDecisionMaker": True,
+                "phone": None,
+                "internalNotes": "Prefers calls",
+            }
+        },
+        token,
+        "updateContact",
+    )
     assert ok["errors"] == []
     assert ok["contact"] == {
-        "fullName": "Pat", "email": "pat@acme.example", "phone": None, "title": "CEO", "isDecisionMaker": True,
+        "fullName": "Pat",
+        "email": "pat@acme.example",
+        "phone": None,
+        "title": "CEO",
+        "isDecisionMaker": True,
         "internalNotes": "Prefers calls",
     }
     before = await counts(db, *WRITES)
@@ -136,10 +194,18 @@ async def test_update_contact_and_its_bad_input(api, factory, db):
         ({"title": "x" * 121}, "input.title", "TOO_LONG"),
         ({}, "input", "NOTHING_TO_UPDATE"),
     ]:
-        payload = await mutate(api, UPDATE, {"input": {"contactId": gid("Contact", pat), **changes}}, token, "updateContact")
+        payload = await mutate(
+            api, UPDATE, {"input": {"contactId": gid("Contact", pat), **changes}}, token, "updateContact"
+        )
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], changes
         assert payload["contact"] is None
-    bad = await mutate(api, ADD, {"client": gid("Client", client), "input": {"fullName": "Dup", "email": "pat@ACME.example"}}, token, "addContact")
+    bad = await mutate(
+        api,
+        ADD,
+        {"client": gid("Client", client), "input": {"fullName": "Dup", "email": "pat@ACME.example"}},
+        token,
+        "addContact",
+    )
     assert codes(bad) == ["DUPLICATE_EMAIL"]
     assert await counts(db, *WRITES) == before
     assert (await get(db, Contact, pat.id)).email == "pat@acme.example"

@@ -1,4 +1,5 @@
 """Meetings, interactions, opportunities and the activity feed of a client record."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,20 @@ from models import (
 )
 from models.base import utcnow
 from tests.factories import PASSWORD
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, gid, mutate, refused_by_policy, portal, raw_id, rows, staff
+from tests.workflow_helpers import (
+    SIDE_TABLES,
+    codes,
+    count,
+    counts,
+    get,
+    gid,
+    mutate,
+    portal,
+    raw_id,
+    refused_by_policy,
+    rows,
+    staff,
+)
 
 BOOK = """mutation($input: BookMeetingInput!) { bookMeeting(input: $input) {
   meeting { id title status startsAt endsAt location agenda staff { fullName } requestedBy { fullName } client { name } }
@@ -49,15 +63,26 @@ def _future(days: int = 3, hour: int = 15) -> dt.datetime:
 
 # ---- meetings
 
+
 async def test_a_portal_user_books_a_meeting_where_booking_is_enabled(api, factory, db):
     manager = await factory.user(Role.MANAGER, full_name="Maria", email="maria@agency.example")
     client = await factory.client("Northwind", portal_booking_enabled=True, account_manager_id=manager.id)
     olivia, token = await portal(api, factory, client, full_name="Olivia")
     starts = _future()
-    payload = await mutate(api, BOOK, {"input": {
-        "title": "Store locator next steps", "startsAt": _iso(starts), "endsAt": _iso(starts + dt.timedelta(minutes=45)),
-        "agenda": "Restart the store locator",
-    }}, token, "bookMeeting")
+    payload = await mutate(
+        api,
+        BOOK,
+        {
+            "input": {
+                "title": "Store locator next steps",
+                "startsAt": _iso(starts),
+                "endsAt": _iso(starts + dt.timedelta(minutes=45)),
+                "agenda": "Restart the store locator",
+            }
+        },
+        token,
+        "bookMeeting",
+    )
     assert payload["errors"] == []
     meeting = payload["meeting"]
     assert meeting["status"] == "REQUESTED" and meeting["client"] == {"name": "Northwind"}
@@ -73,7 +98,13 @@ async def test_a_portal_user_books_a_meeting_where_booking_is_enabled(api, facto
 
     # Maria confirms it; Olivia hears about it.
     _, staff_token = await staff(api, factory, Role.MEMBER)
-    confirmed = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": meeting["id"], "status": "CONFIRMED"}}, staff_token, "updateMeeting")
+    confirmed = await mutate(
+        api,
+        UPDATE_MEETING,
+        {"input": {"meetingId": meeting["id"], "status": "CONFIRMED"}},
+        staff_token,
+        "updateMeeting",
+    )
     assert confirmed["meeting"]["status"] == "CONFIRMED"
     told = [n for n in await rows(db, Notification) if n.user_id == olivia.id]
     assert [n.kind for n in told] == ["MEETING_CONFIRMED"]
@@ -105,30 +136,66 @@ async def test_staff_book_and_manage_meetings_through_their_statuses(api, factor
     client = await factory.client("Acme")
     me, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
     starts = _future(5)
-    booked = await mutate(api, BOOK, {"input": {
-        "clientId": gid("Client", client), "title": "Quarterly review", "startsAt": _iso(starts),
-        "endsAt": _iso(starts + dt.timedelta(hours=1)), "location": "Video call",
-    }}, token, "bookMeeting")
+    booked = await mutate(
+        api,
+        BOOK,
+        {
+            "input": {
+                "clientId": gid("Client", client),
+                "title": "Quarterly review",
+                "startsAt": _iso(starts),
+                "endsAt": _iso(starts + dt.timedelta(hours=1)),
+                "location": "Video call",
+            }
+        },
+        token,
+        "bookMeeting",
+    )
     assert booked["errors"] == [] and booked["meeting"]["status"] == "CONFIRMED"
     assert booked["meeting"]["staff"] == {"fullName": "Sam"}
     mid = booked["meeting"]["id"]
-    early = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "COMPLETED"}}, token, "updateMeeting")
+    early = await mutate(
+        api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "COMPLETED"}}, token, "updateMeeting"
+    )
     assert codes(early) == ["NOT_STARTED"]
-    back = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "REQUESTED"}}, token, "updateMeeting")
+    back = await mutate(
+        api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "REQUESTED"}}, token, "updateMeeting"
+    )
     assert codes(back) == ["INVALID_TRANSITION"]
     later = _future(6)
-    moved = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": mid, "startsAt": _iso(later), "endsAt": _iso(later + dt.timedelta(hours=1))}}, token, "updateMeeting")
+    moved = await mutate(
+        api,
+        UPDATE_MEETING,
+        {"input": {"meetingId": mid, "startsAt": _iso(later), "endsAt": _iso(later + dt.timedelta(hours=1))}},
+        token,
+        "updateMeeting",
+    )
     assert moved["errors"] == [] and dt.datetime.fromisoformat(moved["meeting"]["startsAt"]) == later
-    cancelled = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "CANCELLED"}}, token, "updateMeeting")
+    cancelled = await mutate(
+        api, UPDATE_MEETING, {"input": {"meetingId": mid, "status": "CANCELLED"}}, token, "updateMeeting"
+    )
     assert cancelled["meeting"]["status"] == "CANCELLED"
     before = await counts(db, Meeting, *SIDE_TABLES)
     final = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": mid, "title": "Again"}}, token, "updateMeeting")
     assert codes(final) == ["MEETING_CLOSED"]
     assert await counts(db, Meeting, *SIDE_TABLES) == before
 
-    past = await factory.add(Meeting(client_id=client.id, title="Done call", starts_at=utcnow() - dt.timedelta(hours=2),
-                                     ends_at=utcnow() - dt.timedelta(hours=1), status=MeetingStatus.CONFIRMED))
-    done = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", past), "status": "COMPLETED"}}, token, "updateMeeting")
+    past = await factory.add(
+        Meeting(
+            client_id=client.id,
+            title="Done call",
+            starts_at=utcnow() - dt.timedelta(hours=2),
+            ends_at=utcnow() - dt.timedelta(hours=1),
+            status=MeetingStatus.CONFIRMED,
+        )
+    )
+    done = await mutate(
+        api,
+        UPDATE_MEETING,
+        {"input": {"meetingId": gid("Meeting", past), "status": "COMPLETED"}},
+        token,
+        "updateMeeting",
+    )
     assert done["meeting"]["status"] == "COMPLETED"
     kinds = [a.kind for a in await rows(db, Activity)]
     assert kinds.count(ActivityKind.MEETING_BOOKED) == 1 and kinds.count(ActivityKind.MEETING_UPDATED) == 3
@@ -140,7 +207,12 @@ async def test_meeting_bad_input_writes_nothing(api, factory, db):
     _, token = await staff(api, factory)
     meeting = await factory.add(Meeting(client_id=client.id, title="M", starts_at=_future(), ends_at=_future(3, 16)))
     starts = _future()
-    ok = {"clientId": gid("Client", client), "title": "T", "startsAt": _iso(starts), "endsAt": _iso(starts + dt.timedelta(hours=1))}
+    ok = {
+        "clientId": gid("Client", client),
+        "title": "T",
+        "startsAt": _iso(starts),
+        "endsAt": _iso(starts + dt.timedelta(hours=1)),
+    }
     before = await counts(db, Meeting, *SIDE_TABLES)
     for changes, field, code in [
         ({"title": "  "}, "input.title", "REQUIRED"),
@@ -154,10 +226,22 @@ async def test_meeting_bad_input_writes_nothing(api, factory, db):
     ]:
         payload = await mutate(api, BOOK, {"input": {**ok, **changes}}, token, "bookMeeting")
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], changes
-    for changes, code in [({"endsAt": _iso(_future(1))}, "END_BEFORE_START"), ({"status": None}, "REQUIRED"), ({}, "NOTHING_TO_UPDATE")]:
-        payload = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", meeting), **changes}}, token, "updateMeeting")
+    for changes, code in [
+        ({"endsAt": _iso(_future(1))}, "END_BEFORE_START"),
+        ({"status": None}, "REQUIRED"),
+        ({}, "NOTHING_TO_UPDATE"),
+    ]:
+        payload = await mutate(
+            api, UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", meeting), **changes}}, token, "updateMeeting"
+        )
         assert codes(payload) == [code], changes
-    unknown = await mutate(api, UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", 999), "status": "CANCELLED"}}, token, "updateMeeting")
+    unknown = await mutate(
+        api,
+        UPDATE_MEETING,
+        {"input": {"meetingId": gid("Meeting", 999), "status": "CANCELLED"}},
+        token,
+        "updateMeeting",
+    )
     assert codes(unknown) == ["NOT_FOUND"]
     assert await counts(db, Meeting, *SIDE_TABLES) == before
 
@@ -166,20 +250,28 @@ async def test_a_client_sees_its_own_meetings_and_never_another_clients(api, fac
     mine = await factory.client("Mine")
     theirs = await factory.client("Theirs")
     await factory.add(Meeting(client_id=mine.id, title="Our kickoff", starts_at=_future(), ends_at=_future(3, 16)))
-    their_meeting = await factory.add(Meeting(client_id=theirs.id, title="Their secret", starts_at=_future(), ends_at=_future(3, 16)))
+    their_meeting = await factory.add(
+        Meeting(client_id=theirs.id, title="Their secret", starts_at=_future(), ends_at=_future(3, 16))
+    )
     _, token = await portal(api, factory, mine)
-    own = await api.data("query($id: ID!) { client(id: $id) { meetings { title status } } }", {"id": gid("Client", mine)}, token)
+    own = await api.data(
+        "query($id: ID!) { client(id: $id) { meetings { title status } } }", {"id": gid("Client", mine)}, token
+    )
     assert own["client"]["meetings"] == [{"title": "Our kickoff", "status": "REQUESTED"}]
     body = await api.post(
         """query($c: ID!, $m: ID!) { client(id: $c) { meetings { title } } node(id: $m) { id ... on Meeting { title } } }""",
-        {"c": gid("Client", theirs), "m": gid("Meeting", their_meeting)}, token,
+        {"c": gid("Client", theirs), "m": gid("Meeting", their_meeting)},
+        token,
     )
     assert body["data"] == {"client": None, "node": None} and "secret" not in str(body)
-    manage = await api.post(UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", their_meeting), "status": "CANCELLED"}}, token)
+    manage = await api.post(
+        UPDATE_MEETING, {"input": {"meetingId": gid("Meeting", their_meeting), "status": "CANCELLED"}}, token
+    )
     assert manage["data"] is None and manage["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
 # ---- interactions
+
 
 async def test_logging_an_interaction_moves_the_last_interaction_date_forward_only(api, factory, db):
     client = await factory.client("Acme")
@@ -187,21 +279,43 @@ async def test_logging_an_interaction_moves_the_last_interaction_date_forward_on
     _, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
     recent = (utcnow() - dt.timedelta(hours=2)).replace(microsecond=0)
     older = recent - dt.timedelta(days=10)
-    first = await mutate(api, LOG, {"client": gid("Client", client), "kind": "CALL", "summary": "Monthly check-in call",
-                                    "at": _iso(recent), "contact": gid("Contact", contact)}, token, "logInteraction")
+    first = await mutate(
+        api,
+        LOG,
+        {
+            "client": gid("Client", client),
+            "kind": "CALL",
+            "summary": "Monthly check-in call",
+            "at": _iso(recent),
+            "contact": gid("Contact", contact),
+        },
+        token,
+        "logInteraction",
+    )
     assert first["errors"] == []
-    assert first["interaction"]["staff"] == {"fullName": "Sam"} and first["interaction"]["contact"] == {"fullName": "Pat"}
+    assert first["interaction"]["staff"] == {"fullName": "Sam"} and first["interaction"]["contact"] == {
+        "fullName": "Pat"
+    }
     assert (await get(db, Client, client.id)).last_interaction_at == recent
-    late_entry = await mutate(api, LOG, {"client": gid("Client", client), "kind": "EMAIL", "summary": "Old e-mail",
-                                         "at": _iso(older)}, token, "logInteraction")
+    late_entry = await mutate(
+        api,
+        LOG,
+        {"client": gid("Client", client), "kind": "EMAIL", "summary": "Old e-mail", "at": _iso(older)},
+        token,
+        "logInteraction",
+    )
     assert late_entry["errors"] == []
     assert (await get(db, Client, client.id)).last_interaction_at == recent
     entries = await rows(db, Activity, Activity.kind == ActivityKind.INTERACTION_LOGGED)
     assert len(entries) == 2 and not any(e.client_visible for e in entries)
-    listed = await api.data("query($id: ID!) { client(id: $id) { lastInteractionAt interactions { kind summary } } }",
-                            {"id": gid("Client", client)}, token)
+    listed = await api.data(
+        "query($id: ID!) { client(id: $id) { lastInteractionAt interactions { kind summary } } }",
+        {"id": gid("Client", client)},
+        token,
+    )
     assert listed["client"]["interactions"] == [
-        {"kind": "CALL", "summary": "Monthly check-in call"}, {"kind": "EMAIL", "summary": "Old e-mail"},
+        {"kind": "CALL", "summary": "Monthly check-in call"},
+        {"kind": "EMAIL", "summary": "Old e-mail"},
     ]
     assert dt.datetime.fromisoformat(listed["client"]["lastInteractionAt"]) == recent
 
@@ -230,36 +344,68 @@ async def test_interaction_bad_input_writes_nothing(api, factory, db):
 
 async def test_a_client_never_sees_interactions(api, factory, db):
     client = await factory.client("Mine")
-    await factory.add(Interaction(client_id=client.id, kind=InteractionKind.CALL, summary="CANARY call notes",
-                                  occurred_at=utcnow()))
+    await factory.add(
+        Interaction(client_id=client.id, kind=InteractionKind.CALL, summary="CANARY call notes", occurred_at=utcnow())
+    )
     _, token = await portal(api, factory, client)
-    body = await api.post("query($id: ID!) { client(id: $id) { name interactions { summary } } }", {"id": gid("Client", client)}, token)
+    body = await api.post(
+        "query($id: ID!) { client(id: $id) { name interactions { summary } } }", {"id": gid("Client", client)}, token
+    )
     assert body["data"]["client"] == {"name": "Mine", "interactions": None} and "CANARY" not in str(body)
-    logged = await api.post(LOG, {"client": gid("Client", client), "kind": "CALL", "summary": "x", "at": _iso(utcnow())}, token)
+    logged = await api.post(
+        LOG, {"client": gid("Client", client), "kind": "CALL", "summary": "x", "at": _iso(utcnow())}, token
+    )
     assert logged["data"] is None and logged["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await count(db, Interaction) == 1
 
 
 # ---- opportunities
 
+
 async def test_staff_create_and_move_opportunities_until_closed(api, factory, db):
     client = await factory.client("Acme")
     me, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
-    created = await mutate(api, CREATE_OPP, {"client": gid("Client", client), "input": {
-        "title": "Loyalty app phase 2", "kind": "UPSELL", "value": "45000.00", "expectedCloseOn": "2027-01-31",
-    }}, token, "createOpportunity")
+    created = await mutate(
+        api,
+        CREATE_OPP,
+        {
+            "client": gid("Client", client),
+            "input": {
+                "title": "Loyalty app phase 2",
+                "kind": "UPSELL",
+                "value": "45000.00",
+                "expectedCloseOn": "2027-01-31",
+            },
+        },
+        token,
+        "createOpportunity",
+    )
     assert created["errors"] == []
     assert created["opportunity"] | {"id": None} == {
-        "id": None, "title": "Loyalty app phase 2", "kind": "UPSELL", "stage": "IDENTIFIED", "value": "45000.00",
-        "expectedCloseOn": "2027-01-31", "owner": {"fullName": "Sam"}, "client": {"name": "Acme"},
+        "id": None,
+        "title": "Loyalty app phase 2",
+        "kind": "UPSELL",
+        "stage": "IDENTIFIED",
+        "value": "45000.00",
+        "expectedCloseOn": "2027-01-31",
+        "owner": {"fullName": "Sam"},
+        "client": {"name": "Acme"},
     }
     oid = created["opportunity"]["id"]
-    moved = await mutate(api, UPDATE_OPP, {"input": {"opportunityId": oid, "stage": "PROPOSED", "value": "50000"}}, token, "updateOpportunity")
+    moved = await mutate(
+        api,
+        UPDATE_OPP,
+        {"input": {"opportunityId": oid, "stage": "PROPOSED", "value": "50000"}},
+        token,
+        "updateOpportunity",
+    )
     assert moved == {"opportunity": {"stage": "PROPOSED", "value": "50000.00"}, "errors": []}
     won = await mutate(api, UPDATE_OPP, {"input": {"opportunityId": oid, "stage": "WON"}}, token, "updateOpportunity")
     assert won["opportunity"]["stage"] == "WON"
     before = await counts(db, Opportunity, *SIDE_TABLES)
-    closed = await mutate(api, UPDATE_OPP, {"input": {"opportunityId": oid, "stage": "QUALIFIED"}}, token, "updateOpportunity")
+    closed = await mutate(
+        api, UPDATE_OPP, {"input": {"opportunityId": oid, "stage": "QUALIFIED"}}, token, "updateOpportunity"
+    )
     assert codes(closed) == ["OPPORTUNITY_CLOSED"]
     assert await counts(db, Opportunity, *SIDE_TABLES) == before
     stored = await get(db, Opportunity, raw_id(oid))
@@ -281,12 +427,26 @@ async def test_opportunity_bad_input_writes_nothing(api, factory, db):
         ({"title": "O", "value": "1e20"}, "input.value", "TOO_LARGE"),
         ({"title": "O", "ownerId": gid("User", portal_user)}, "input.ownerId", "NOT_STAFF"),
     ]:
-        payload = await mutate(api, CREATE_OPP, {"client": gid("Client", client), "input": variables}, token, "createOpportunity")
+        payload = await mutate(
+            api, CREATE_OPP, {"client": gid("Client", client), "input": variables}, token, "createOpportunity"
+        )
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], variables
-    for changes, code in [({"value": "-1"}, "NEGATIVE_AMOUNT"), ({"stage": None}, "REQUIRED"), ({}, "NOTHING_TO_UPDATE")]:
-        payload = await mutate(api, UPDATE_OPP, {"input": {"opportunityId": gid("Opportunity", opp), **changes}}, token, "updateOpportunity")
+    for changes, code in [
+        ({"value": "-1"}, "NEGATIVE_AMOUNT"),
+        ({"stage": None}, "REQUIRED"),
+        ({}, "NOTHING_TO_UPDATE"),
+    ]:
+        payload = await mutate(
+            api,
+            UPDATE_OPP,
+            {"input": {"opportunityId": gid("Opportunity", opp), **changes}},
+            token,
+            "updateOpportunity",
+        )
         assert codes(payload) == [code]
-    unknown = await mutate(api, CREATE_OPP, {"client": gid("Client", 999), "input": {"title": "O"}}, token, "createOpportunity")
+    unknown = await mutate(
+        api, CREATE_OPP, {"client": gid("Client", 999), "input": {"title": "O"}}, token, "createOpportunity"
+    )
     assert codes(unknown) == ["NOT_FOUND"]
     assert await counts(db, Opportunity, *SIDE_TABLES) == before
 
@@ -297,7 +457,9 @@ async def test_a_client_never_sees_opportunities(api, factory, db):
     own_opp = await factory.add(Opportunity(client_id=mine.id, title="CANARY upsell", value=Decimal("9000")))
     await factory.add(Opportunity(client_id=theirs.id, title="CANARY other"))
     _, token = await portal(api, factory, mine)
-    body = await api.post("query($id: ID!) { client(id: $id) { name opportunities { title value } } }", {"id": gid("Client", mine)}, token)
+    body = await api.post(
+        "query($id: ID!) { client(id: $id) { name opportunities { title value } } }", {"id": gid("Client", mine)}, token
+    )
     assert body["data"]["client"] == {"name": "Mine", "opportunities": None}
     assert [e["extensions"] for e in body["errors"]] == [{"code": "FORBIDDEN", "field": "Client.opportunities"}]
     by_node = await api.post("query($id: ID!) { node(id: $id) { id } }", {"id": gid("Opportunity", own_opp)}, token)
@@ -306,31 +468,43 @@ async def test_a_client_never_sees_opportunities(api, factory, db):
     assert create["data"] is None and create["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "CANARY" not in str(body) + str(by_node) + str(create)
     _, outsider = await portal(api, factory, theirs)
-    other = await api.post("query($id: ID!) { client(id: $id) { opportunities { title } } }", {"id": gid("Client", mine)}, outsider)
+    other = await api.post(
+        "query($id: ID!) { client(id: $id) { opportunities { title } } }", {"id": gid("Client", mine)}, outsider
+    )
     assert other["data"] == {"client": None} and "CANARY" not in str(other)
 
 
 # ---- the activity feed
 
+
 async def _feed(factory, client, n: int, start: dt.datetime, **kw) -> list[Activity]:
     entries = []
     for i in range(n):
-        entries.append(await factory.add(Activity(
-            client_id=client.id, kind=ActivityKind.CLIENT_UPDATED, summary=f"{kw.get('label', 'entry')} {i}",
-            occurred_at=start + dt.timedelta(hours=i // 2), client_visible=kw.get("visible", True),
-        )))
+        entries.append(
+            await factory.add(
+                Activity(
+                    client_id=client.id,
+                    kind=ActivityKind.CLIENT_UPDATED,
+                    summary=f"{kw.get('label', 'entry')} {i}",
+                    occurred_at=start + dt.timedelta(hours=i // 2),
+                    client_visible=kw.get("visible", True),
+                )
+            )
+        )
     return entries
 
 
 async def test_the_activity_feed_is_paginated_newest_first(api, factory):
     client = await factory.client("Acme")
-    start = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
     await _feed(factory, client, 7, start)  # pairs share a timestamp: ties break by id
     _, token = await staff(api, factory)
     seen: list[str] = []
     after = None
     while True:
-        data = (await api.data(FEED, {"id": gid("Client", client), "first": 3, "after": after}, token))["client"]["activity"]
+        data = (await api.data(FEED, {"id": gid("Client", client), "first": 3, "after": after}, token))["client"][
+            "activity"
+        ]
         assert data["totalCount"] == 7
         seen += [e["node"]["summary"] for e in data["edges"]]
         if not data["pageInfo"]["hasNextPage"]:
@@ -346,8 +520,13 @@ async def test_the_activity_feed_is_paginated_newest_first(api, factory):
 async def test_mutations_feed_the_activity_with_actor_and_subject(api, factory):
     client = await factory.client("Acme")
     _, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
-    project = await mutate(api, """mutation($c: ID!) { createProject(clientId: $c, input: {name: "Site"}) { project { id } errors { code } } }""",
-                           {"c": gid("Client", client)}, token, "createProject")
+    project = await mutate(
+        api,
+        """mutation($c: ID!) { createProject(clientId: $c, input: {name: "Site"}) { project { id } errors { code } } }""",
+        {"c": gid("Client", client)},
+        token,
+        "createProject",
+    )
     data = (await api.data(FEED, {"id": gid("Client", client)}, token))["client"]["activity"]
     [node] = [e["node"] for e in data["edges"]]
     assert node["kind"] == "PROJECT_CREATED" and node["actor"] == {"fullName": "Sam"}
@@ -357,16 +536,22 @@ async def test_mutations_feed_the_activity_with_actor_and_subject(api, factory):
 async def test_a_client_sees_only_the_client_visible_feed_of_its_own_client(api, factory):
     mine = await factory.client("Mine")
     theirs = await factory.client("Theirs")
-    start = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
     await _feed(factory, mine, 2, start, label="shown")
     await _feed(factory, mine, 2, start, label="CANARY internal", visible=False)
     await _feed(factory, theirs, 2, start, label="CANARY theirs")
     _, token = await portal(api, factory, mine)
-    body = await api.post("""query($id: ID!) { client(id: $id) { activity { totalCount edges { node { summary clientVisible } } } } }""",
-                          {"id": gid("Client", mine)}, token)
+    body = await api.post(
+        """query($id: ID!) { client(id: $id) { activity { totalCount edges { node { summary clientVisible } } } } }""",
+        {"id": gid("Client", mine)},
+        token,
+    )
     feed = body["data"]["client"]["activity"]
     assert feed["totalCount"] == 2
-    assert [e["node"] for e in feed["edges"]] == [{"summary": "shown 1", "clientVisible": None}, {"summary": "shown 0", "clientVisible": None}]
+    assert [e["node"] for e in feed["edges"]] == [
+        {"summary": "shown 1", "clientVisible": None},
+        {"summary": "shown 0", "clientVisible": None},
+    ]
     assert [e["extensions"]["field"] for e in body["errors"]] == ["Activity.clientVisible"]
     assert "CANARY" not in str(body)
     other = await api.data(FEED, {"id": gid("Client", theirs)}, token)
@@ -393,13 +578,36 @@ async def _tabbed_clients(factory, manager, n: int, offset: int) -> None:
         contact = await factory.contact(client, primary=True)
         await factory.portal_user(client)
         await factory.add(Opportunity(client_id=client.id, title=f"Opp {i}", owner_id=manager.id))
-        await factory.add(Interaction(client_id=client.id, kind=InteractionKind.CALL, summary=f"Call {i}",
-                                      occurred_at=now, staff_id=manager.id, contact_id=contact.id))
-        await factory.add(Meeting(client_id=client.id, title=f"Meet {i}", starts_at=now + dt.timedelta(days=1),
-                                  ends_at=now + dt.timedelta(days=1, hours=1), staff_id=manager.id, requested_by_id=manager.id))
+        await factory.add(
+            Interaction(
+                client_id=client.id,
+                kind=InteractionKind.CALL,
+                summary=f"Call {i}",
+                occurred_at=now,
+                staff_id=manager.id,
+                contact_id=contact.id,
+            )
+        )
+        await factory.add(
+            Meeting(
+                client_id=client.id,
+                title=f"Meet {i}",
+                starts_at=now + dt.timedelta(days=1),
+                ends_at=now + dt.timedelta(days=1, hours=1),
+                staff_id=manager.id,
+                requested_by_id=manager.id,
+            )
+        )
         for j in range(4):
-            await factory.add(Activity(client_id=client.id, kind=ActivityKind.CLIENT_UPDATED, summary=f"a{j}",
-                                       actor_id=manager.id, occurred_at=now - dt.timedelta(hours=j)))
+            await factory.add(
+                Activity(
+                    client_id=client.id,
+                    kind=ActivityKind.CLIENT_UPDATED,
+                    summary=f"a{j}",
+                    actor_id=manager.id,
+                    occurred_at=now - dt.timedelta(hours=j),
+                )
+            )
 
 
 async def test_the_record_tabs_cost_the_same_statements_for_few_or_many_clients(api, factory, statements):

@@ -1,4 +1,5 @@
 """Adding clients: converting a Won lead, creating a client directly, the leads pipeline."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,20 @@ from decimal import Decimal
 
 from models import Activity, ActivityKind, Client, Contact, Lead, LeadStage, Role
 from models.base import utcnow
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, gid, mutate, refused_by_policy, portal, raw_id, rows, staff
+from tests.workflow_helpers import (
+    SIDE_TABLES,
+    codes,
+    count,
+    counts,
+    get,
+    gid,
+    mutate,
+    portal,
+    raw_id,
+    refused_by_policy,
+    rows,
+    staff,
+)
 
 CONVERT = """
 mutation($id: ID!) { convertLead(leadId: $id) {
@@ -62,8 +76,12 @@ async def test_converting_a_won_lead_creates_client_and_primary_contact(api, fac
     assert client["becameClientOn"] == utcnow().date().isoformat()
     assert client["accountManager"] == {"fullName": "Maria Manager"}
     assert client["primaryContact"] == {
-        "fullName": "Wile E. Coyote", "email": "wile@acme.example", "phone": "+1-555-0100",
-        "title": "Head of Procurement", "isPrimary": True, "isDecisionMaker": True,
+        "fullName": "Wile E. Coyote",
+        "email": "wile@acme.example",
+        "phone": "+1-555-0100",
+        "title": "Head of Procurement",
+        "isPrimary": True,
+        "isDecisionMaker": True,
     }
     assert payload["lead"]["stage"] == "WON"
     assert payload["lead"]["convertedClient"]["id"] == client["id"]
@@ -101,9 +119,13 @@ async def test_converting_twice_is_refused_and_writes_nothing(api, factory, db):
     before = await counts(db, *WRITES)
     again = await mutate(api, CONVERT, {"id": gid("Lead", lead)}, token, "convertLead")
     assert again["client"] is None and again["lead"] is None
-    assert again["errors"] == [{
-        "field": "leadId", "code": "ALREADY_CONVERTED", "message": "This lead was already converted into a client.",
-    }]
+    assert again["errors"] == [
+        {
+            "field": "leadId",
+            "code": "ALREADY_CONVERTED",
+            "message": "This lead was already converted into a client.",
+        }
+    ]
     assert await counts(db, *WRITES) == before
     assert await count(db, Client) == 1
     # Its stage is frozen too.
@@ -115,9 +137,9 @@ async def test_converting_twice_is_refused_and_writes_nothing(api, factory, db):
 async def test_concurrent_conversions_of_one_lead_create_one_client(api, factory, db):
     _, token = await staff(api, factory)
     lead = await _lead(factory)
-    results = await asyncio.gather(*[
-        mutate(api, CONVERT, {"id": gid("Lead", lead)}, token, "convertLead") for _ in range(4)
-    ])
+    results = await asyncio.gather(
+        *[mutate(api, CONVERT, {"id": gid("Lead", lead)}, token, "convertLead") for _ in range(4)]
+    )
     succeeded = [r for r in results if r["errors"] == []]
     refused = [r for r in results if r["errors"]]
     assert len(succeeded) == 1
@@ -146,11 +168,22 @@ async def test_a_lead_with_no_usable_contact_does_not_convert(api, factory, db):
 
 async def test_creating_a_client_directly_sets_active_with_a_primary_contact(api, factory, db):
     manager, token = await staff(api, factory, full_name="Ann Manager")
-    payload = await mutate(api, CREATE_CLIENT, {"input": {
-        "name": "  Globex  ", "tier": "GOLD", "paymentTermsDays": 14, "accountManagerId": gid("User", manager),
-        "website": "https://globex.example",
-        "primaryContact": {"fullName": "Hank Scorpio", "email": "Hank@Globex.example", "isDecisionMaker": True},
-    }}, token, "createClient")
+    payload = await mutate(
+        api,
+        CREATE_CLIENT,
+        {
+            "input": {
+                "name": "  Globex  ",
+                "tier": "GOLD",
+                "paymentTermsDays": 14,
+                "accountManagerId": gid("User", manager),
+                "website": "https://globex.example",
+                "primaryContact": {"fullName": "Hank Scorpio", "email": "Hank@Globex.example", "isDecisionMaker": True},
+            }
+        },
+        token,
+        "createClient",
+    )
     assert payload["errors"] == []
     client = payload["client"]
     assert client["name"] == "Globex" and client["tier"] == "GOLD" and client["paymentTermsDays"] == 14
@@ -173,12 +206,28 @@ async def test_create_client_bad_input_writes_nothing(api, factory, db):
         ({"name": "   ", "primaryContact": contact}, "input.name", "REQUIRED"),
         ({"name": "x" * 201, "primaryContact": contact}, "input.name", "TOO_LONG"),
         ({"name": "Ok", "primaryContact": {"fullName": " "}}, "input.primaryContact.fullName", "REQUIRED"),
-        ({"name": "Ok", "primaryContact": {"fullName": "Pat", "email": "pat@"}}, "input.primaryContact.email", "INVALID_EMAIL"),
+        (
+            {"name": "Ok", "primaryContact": {"fullName": "Pat", "email": "pat@"}},
+            "input.primaryContact.email",
+            "INVALID_EMAIL",
+        ),
         ({"name": "Ok", "website": "globex", "primaryContact": contact}, "input.website", "INVALID_URL"),
         ({"name": "Ok", "paymentTermsDays": -1, "primaryContact": contact}, "input.paymentTermsDays", "OUT_OF_RANGE"),
-        ({"name": "Ok", "accountManagerId": gid("User", outsider), "primaryContact": contact}, "input.accountManagerId", "NOT_STAFF"),
-        ({"name": "Ok", "accountManagerId": gid("User", 99999), "primaryContact": contact}, "input.accountManagerId", "NOT_STAFF"),
-        ({"name": "Ok", "accountManagerId": gid("Client", other), "primaryContact": contact}, "input.accountManagerId", "NOT_STAFF"),
+        (
+            {"name": "Ok", "accountManagerId": gid("User", outsider), "primaryContact": contact},
+            "input.accountManagerId",
+            "NOT_STAFF",
+        ),
+        (
+            {"name": "Ok", "accountManagerId": gid("User", 99999), "primaryContact": contact},
+            "input.accountManagerId",
+            "NOT_STAFF",
+        ),
+        (
+            {"name": "Ok", "accountManagerId": gid("Client", other), "primaryContact": contact},
+            "input.accountManagerId",
+            "NOT_STAFF",
+        ),
     ]
     for variables, field, code in cases:
         payload = await mutate(api, CREATE_CLIENT, {"input": variables}, token, "createClient")
@@ -186,7 +235,8 @@ async def test_create_client_bad_input_writes_nothing(api, factory, db):
         assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)], variables
     # A user id of another type answers exactly as a missing user does.
     assert await api.post(CREATE_CLIENT, {"input": cases[-1][0]}, token) == await api.post(
-        CREATE_CLIENT, {"input": cases[-2][0]}, token)
+        CREATE_CLIENT, {"input": cases[-2][0]}, token
+    )
     # A required input left out entirely is a GraphQL validation error, and writes nothing either.
     missing = await api.post(CREATE_CLIENT, {"input": {"name": "No Contact"}}, token)
     assert missing["errors"] and missing.get("data") is None
@@ -196,9 +246,13 @@ async def test_create_client_bad_input_writes_nothing(api, factory, db):
 async def test_member_may_not_set_payment_terms_or_cost_visibility(api, factory, db):
     _, token = await staff(api, factory, Role.MEMBER)
     contact = {"fullName": "Pat"}
-    query = "mutation($input: CreateClientInput!) { createClient(input: $input) { client { name } errors { field code } } }"
+    query = (
+        "mutation($input: CreateClientInput!) { createClient(input: $input) { client { name } errors { field code } } }"
+    )
     for extra in ({"paymentTermsDays": 10}, {"showCostsInPortal": True}):
-        await refused_by_policy(api, query, {"input": {"name": "Ok", "primaryContact": contact, **extra}}, token, "createClient")
+        await refused_by_policy(
+            api, query, {"input": {"name": "Ok", "primaryContact": contact, **extra}}, token, "createClient"
+        )
     assert await count(db, Client) == 0
     plain = await mutate(api, query, {"input": {"name": "Ok", "primaryContact": contact}}, token, "createClient")
     assert plain["errors"] == [] and await count(db, Client) == 1
@@ -250,7 +304,9 @@ async def test_create_lead_and_its_bad_input(api, factory, db):
     _, token = await staff(api, factory)
     query = """mutation($input: CreateLeadInput!) { createLead(input: $input) {
       lead { companyName stage estimatedValue owner { fullName } } errors { field code } } }"""
-    ok = await mutate(api, query, {"input": {"companyName": "Initech", "estimatedValue": "5000.00"}}, token, "createLead")
+    ok = await mutate(
+        api, query, {"input": {"companyName": "Initech", "estimatedValue": "5000.00"}}, token, "createLead"
+    )
     assert ok["errors"] == [] and ok["lead"]["stage"] == "NEW" and ok["lead"]["estimatedValue"] == "5000.00"
     before = await counts(db, Lead, *SIDE_TABLES)
     for variables, code in [

@@ -1,4 +1,5 @@
 """Helpers the client-workflow tests share: global ids, row counts, signed-in callers."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -67,5 +68,7 @@ async def refused_by_policy(api, query: str, variables: dict, token: str, name: 
     FORBIDDEN error naming the mutation. Returns that error."""
     body = await api.post(query, variables, token)
     assert (body["data"] or {}).get(name) is None, body
-    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [("FORBIDDEN", f"Mutation.{name}")]
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+        ("FORBIDDEN", f"Mutation.{name}")
+    ]
     return body["errors"][0]

@@ -1,4 +1,5 @@
 """Alembic environment: runs the shipped migrations on the URL the caller configured."""
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

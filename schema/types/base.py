@@ -1,4 +1,5 @@
 """The base of every type that is served straight from a model row."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,4 +1,5 @@
 """Invoices, their lines and payments; amounts are exact Decimal sums."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +10,10 @@ import strawberry
 from strawberry import relay
 
 import models
-from schema.types.base import ModelNode
-
 from models import InvoiceStatus as InvoiceStatusModel
 from models.base import money, utcnow
 from schema.context import Info
+from schema.types.base import ModelNode
 from schema.types.clients import Client
 from schema.types.enums import InvoiceLineKind, InvoiceStatus, PaymentMethod
 
@@ -33,11 +33,11 @@ class InvoiceLine:
     tax_amount: Decimal
 
     @strawberry.field(description="The time entries a TIME line bills (empty once its invoice is void).")
-    async def time_entries(self, info: Info) -> list[Annotated["TimeEntry", strawberry.lazy("schema.types.time")]]:
+    async def time_entries(self, info: Info) -> list[Annotated[TimeEntry, strawberry.lazy("schema.types.time")]]:
         return await info.context.loaders.billing.time_entries_by_line.load(int(self.id))
 
     @strawberry.field(description="The expense an EXPENSE line bills (empty once its invoice is void).")
-    async def expenses(self, info: Info) -> list[Annotated["Expense", strawberry.lazy("schema.types.time")]]:
+    async def expenses(self, info: Info) -> list[Annotated[Expense, strawberry.lazy("schema.types.time")]]:
         return await info.context.loaders.billing.expenses_by_line.load(int(self.id))
 
 
@@ -94,7 +94,7 @@ class Invoice(ModelNode):
         return await info.context.loaders.lines_by_invoice.load(self.id)
 
     @strawberry.field
-    async def payments(self, info: Info) -> "list[Payment]":
+    async def payments(self, info: Info) -> list[Payment]:
         return await info.context.loaders.payments_by_invoice.load(self.id)
 
 
@@ -112,4 +112,3 @@ class Payment(ModelNode):
     @strawberry.field
     async def invoice(self, info: Info) -> Invoice | None:
         return await info.context.loaders.invoice.load(self.invoice_id)  # type: ignore[attr-defined]
-

@@ -1,4 +1,5 @@
 """Clients, their statuses and contacts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,10 +10,9 @@ import strawberry
 from strawberry import relay
 
 import models
-from schema.types.base import ModelNode
-
 from models import ProjectStatus as ProjectStatusModel
 from schema.context import Info
+from schema.types.base import ModelNode
 from schema.types.enums import ClientCategory, ClientTier, ProjectStatus
 from schema.types.people import User
 
@@ -49,7 +49,7 @@ class Contact(ModelNode):
         return await info.context.loaders.workflow.portal_access_by_contact.load(self.id)
 
     @strawberry.field
-    async def client(self, info: Info) -> Annotated["Client", strawberry.lazy("schema.types.clients")] | None:
+    async def client(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.types.clients")] | None:
         if self.client_id is None:  # type: ignore[attr-defined]
             return None
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
@@ -95,7 +95,7 @@ class Client(ModelNode):
     @strawberry.field(description="The client's projects, past and present; optionally only some statuses.")
     async def projects(
         self, info: Info, status: list[ProjectStatus] | None = None
-    ) -> list[Annotated["Project", strawberry.lazy("schema.types.work")]]:
+    ) -> list[Annotated[Project, strawberry.lazy("schema.types.work")]]:
         wanted = tuple(sorted({ProjectStatusModel(s) for s in status or ()}))
         return await info.context.loaders.projects_by_client.load((self.id, wanted))
 
@@ -115,49 +115,52 @@ class Client(ModelNode):
     async def account_value(self, info: Info) -> Decimal | None:
         return await info.context.loaders.revenue_by_client.load(self.id)
 
-    @strawberry.field(description="Billable time and expenses not on an invoice yet: what the next invoice can pull in, before tax.")
+    @strawberry.field(
+        description="Billable time and expenses not on an invoice yet: what the next invoice can pull in, before tax."
+    )
     async def unbilled_amount(self, info: Info) -> Decimal | None:
         return await info.context.loaders.billing.unbilled_by_client.load(self.id)
 
     @strawberry.field
-    async def invoices(self, info: Info) -> list[Annotated["Invoice", strawberry.lazy("schema.types.billing")]] | None:
+    async def invoices(self, info: Info) -> list[Annotated[Invoice, strawberry.lazy("schema.types.billing")]] | None:
         return await info.context.loaders.invoices_by_client.load(self.id)
 
     @strawberry.field
-    async def payments(self, info: Info) -> list[Annotated["Payment", strawberry.lazy("schema.types.billing")]] | None:
+    async def payments(self, info: Info) -> list[Annotated[Payment, strawberry.lazy("schema.types.billing")]] | None:
         return await info.context.loaders.payments_by_client.load(self.id)
 
     # -- client workflows (issue 5) --
     @strawberry.field(description="Upsell and cross-sell opportunities, newest first. Staff only.")
     async def opportunities(
         self, info: Info
-    ) -> list[Annotated["Opportunity", strawberry.lazy("schema.types.engagement")]] | None:
+    ) -> list[Annotated[Opportunity, strawberry.lazy("schema.types.engagement")]] | None:
         return await info.context.loaders.workflow.opportunities_by_client.load(self.id)
 
     @strawberry.field(description="Logged calls, e-mails, meetings and check-ins, newest first. Staff only.")
     async def interactions(
         self, info: Info
-    ) -> list[Annotated["Interaction", strawberry.lazy("schema.types.engagement")]] | None:
+    ) -> list[Annotated[Interaction, strawberry.lazy("schema.types.engagement")]] | None:
         return await info.context.loaders.workflow.interactions_by_client.load(self.id)
 
     # -- dashboard and reports (issue 6) --
     @strawberry.field(description="Satisfaction scores (0-10, for NPS), latest answer first. Staff only.")
     async def satisfaction_scores(
         self, info: Info
-    ) -> list[Annotated["SatisfactionScore", strawberry.lazy("schema.types.surveys")]] | None:  # noqa: F821
+    ) -> list[Annotated[SatisfactionScore, strawberry.lazy("schema.types.surveys")]] | None:  # noqa: F821
         return await info.context.loaders.surveys.scores_by_client.load(self.id)
 
     @strawberry.field(description="Meetings, latest start first.")
-    async def meetings(self, info: Info) -> list[Annotated["Meeting", strawberry.lazy("schema.types.engagement")]]:
+    async def meetings(self, info: Info) -> list[Annotated[Meeting, strawberry.lazy("schema.types.engagement")]]:
         return await info.context.loaders.workflow.meetings_by_client.load(self.id)
 
-    @strawberry.field(description="The activity feed, newest first (at most 100 a page); a client sees its client-visible entries only.")
+    @strawberry.field(
+        description="The activity feed, newest first (at most 100 a page); a client sees its client-visible entries only."
+    )
     async def activity(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Annotated["ActivityConnection", strawberry.lazy("schema.types.engagement")]:
+    ) -> Annotated[ActivityConnection, strawberry.lazy("schema.types.engagement")]:
         from resolvers.pagination import page_size
         from schema.types.engagement import ActivityConnection
 
         page = await info.context.loaders.workflow.activity_page.load((self.id, page_size(first), after))
         return ActivityConnection.from_page(page)
-

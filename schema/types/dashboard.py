@@ -4,6 +4,7 @@ Each field reads one section loader (`info.context.loaders.reports`), so a secti
 SQL aggregate computed once per request, and only when the query asks for it. The
 definitions behind each figure are in resolvers/dashboard.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -199,7 +200,9 @@ class QuietClient:
     days_since_activity: int | None
 
 
-@strawberry.type(description="Clients not churned with no activity, interaction or feed entry in N days, quietest first.")
+@strawberry.type(
+    description="Clients not churned with no activity, interaction or feed entry in N days, quietest first."
+)
 class QuietClients:
     count: int
     clients: list[QuietClient]
@@ -250,7 +253,9 @@ class UpsellClients:
     clients: list[UpsellClient]
 
 
-@strawberry.type(description="Which clients need attention; each list holds at most `top` clients, `count` all of them.")
+@strawberry.type(
+    description="Which clients need attention; each list holds at most `top` clients, `count` all of them."
+)
 class HealthIndicators:
     params: strawberry.Private[d.DashboardParams]
 

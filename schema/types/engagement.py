@@ -3,6 +3,7 @@
 Leads, opportunities and interactions are the agency's own view (INTERNAL fields, staff
 row scopes); meetings and client-visible activity entries reach the portal.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,14 @@ from strawberry import relay
 import models
 from schema.context import Info
 from schema.types.base import ModelNode
-from schema.types.enums import ActivityKind, InteractionKind, LeadStage, MeetingStatus, OpportunityKind, OpportunityStage
+from schema.types.enums import (
+    ActivityKind,
+    InteractionKind,
+    LeadStage,
+    MeetingStatus,
+    OpportunityKind,
+    OpportunityStage,
+)
 from schema.types.pagination import Connection
 from schema.types.people import User
 
@@ -30,7 +38,9 @@ async def _user(info: Info, user_id: int | None) -> Any:
     return None if user_id is None else await info.context.loaders.user.load(user_id)
 
 
-@strawberry.type(description="A prospect in the sales pipeline, until it is Won and converted into a client. Staff only.")
+@strawberry.type(
+    description="A prospect in the sales pipeline, until it is Won and converted into a client. Staff only."
+)
 class Lead(ModelNode):
     __model__ = models.Lead
     __loader__ = "workflow.lead"
@@ -82,7 +92,9 @@ class Opportunity(ModelNode):
         return await info.context.loaders.client.load(self.client_id)  # type: ignore[attr-defined]
 
 
-@strawberry.type(description="A touchpoint the team logged with a client: a call, an e-mail, a meeting, a check-in. Staff only.")
+@strawberry.type(
+    description="A touchpoint the team logged with a client: a call, an e-mail, a meeting, a check-in. Staff only."
+)
 class Interaction(ModelNode):
     __model__ = models.Interaction
     __loader__ = "workflow.interaction"

@@ -1,4 +1,5 @@
 """The models' enums, exposed to GraphQL under the same names."""
+
 import strawberry
 
 from models import enums as m
@@ -10,7 +11,9 @@ ProjectStatus = strawberry.enum(m.ProjectStatus)
 ProjectHealth = strawberry.enum(m.ProjectHealth)
 TaskStatus = strawberry.enum(m.TaskStatus)
 DeliverableKind = strawberry.enum(m.DeliverableKind)
-CommentKind = strawberry.enum(m.CommentKind, description="REPLY: the client sees it. NOTE: internal, never shown to a client.")
+CommentKind = strawberry.enum(
+    m.CommentKind, description="REPLY: the client sees it. NOTE: internal, never shown to a client."
+)
 InvoiceStatus = strawberry.enum(m.InvoiceStatus)
 InvoiceLineKind = strawberry.enum(m.InvoiceLineKind)
 PaymentMethod = strawberry.enum(m.PaymentMethod)

@@ -1,4 +1,5 @@
 """Relay connections paged in SQL, with totalCount computed over the caller's visible rows."""
+
 from __future__ import annotations
 
 from typing import Generic, TypeVar
@@ -35,7 +36,7 @@ class Connection(Generic[NodeT]):
         return await self._page.count()
 
     @classmethod
-    def from_page(cls, page: Page) -> "Connection":
+    def from_page(cls, page: Page) -> Connection:
         edges = [Edge(cursor=c, node=row) for row, c in zip(page.rows, page.cursors)]
         return cls(
             edges=edges,

@@ -1,4 +1,5 @@
 """Users as others see them, and the caller as it sees itself (`me`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +10,8 @@ import strawberry
 from strawberry import relay
 
 import models
-from schema.types.base import ModelNode
-
 from schema.context import Info
+from schema.types.base import ModelNode
 from schema.types.enums import Role
 
 if TYPE_CHECKING:
@@ -59,13 +59,13 @@ class Viewer:
         return self._user.role
 
     @strawberry.field(description="The client a portal user belongs to.")
-    async def client(self, info: Info) -> Annotated["Client", strawberry.lazy("schema.types.clients")] | None:
+    async def client(self, info: Info) -> Annotated[Client, strawberry.lazy("schema.types.clients")] | None:
         if self._user.client_id is None:
             return None
         return await info.context.loaders.client.load(self._user.client_id)
 
     @strawberry.field(description="The contact a portal user signs in as.")
-    async def contact(self, info: Info) -> Annotated["Contact", strawberry.lazy("schema.types.clients")] | None:
+    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("schema.types.clients")] | None:
         if self._user.contact_id is None:
             return None
         return await info.context.loaders.contact.load(self._user.contact_id)

@@ -4,6 +4,7 @@ Every figure reads a loader keyed by client id (and period), so the report costs
 statement per aggregate, and composes the caller's row scopes: a portal user's report
 of its own client counts only what it may see. The definitions are in resolvers/reports.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -156,7 +157,9 @@ class TimeInvestment:
     def by_project(self) -> list[ProjectTime]:
         return [
             ProjectTime(
-                project_id=p.project_id, hours=p.hours, billable_hours=p.billable_hours,
+                project_id=p.project_id,
+                hours=p.hours,
+                billable_hours=p.billable_hours,
                 non_billable_hours=p.non_billable_hours,
             )
             for p in self._time.by_project
@@ -231,8 +234,12 @@ class ClientReport:
             expenses=await loaders.expenses.load(key),
         )
         return Profitability(
-            revenue=figures.revenue, labor_cost=figures.labor_cost, expenses=figures.expenses,
-            total_cost=figures.total_cost, profit=figures.profit, margin=figures.margin,
+            revenue=figures.revenue,
+            labor_cost=figures.labor_cost,
+            expenses=figures.expenses,
+            total_cost=figures.total_cost,
+            profit=figures.profit,
+            margin=figures.margin,
         )
 
     @strawberry.field(description="Hours per team member, most first.")
@@ -240,7 +247,10 @@ class ClientReport:
         members = await info.context.loaders.reports.utilization.load((self.client_id, self.period))
         return [
             MemberUtilization(
-                user_id=m.user_id, hours=m.hours, billable_hours=m.billable_hours, share=m.share,
+                user_id=m.user_id,
+                hours=m.hours,
+                billable_hours=m.billable_hours,
+                share=m.share,
                 labor_cost=m.labor_cost,
             )
             for m in members

@@ -4,6 +4,7 @@ of recording one.
 Rows are staff only (row scope): the team reads them on the client record, and the
 portal user who has just answered gets its own answer back in the payload, nothing more.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,7 +25,7 @@ _Client = Annotated["Client", strawberry.lazy("schema.types.clients")]
 _Contact = Annotated["Contact", strawberry.lazy("schema.types.clients")]
 
 
-@strawberry.type(description="A client's answer to \"How likely are you to recommend us?\" (0-10), for NPS.")
+@strawberry.type(description='A client\'s answer to "How likely are you to recommend us?" (0-10), for NPS.')
 class SatisfactionScore(ModelNode):
     __model__ = models.SatisfactionSurvey
     __loader__ = "surveys.score"

@@ -4,6 +4,7 @@ Money fields are split by who may read them: what the agency pays (cost rate, co
 an expense's amount) is COST; what the client is billed (bill rate, billable amount, the
 invoice) is FINANCE. A MEMBER logs time and sees hours, never either kind of money.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,9 +37,13 @@ class TimeEntry(ModelNode):
     work_date: dt.date
     hours: Decimal
     billable: bool
-    description: str | None = strawberry.field(description="The team's own words; the client is billed by invoice line.")
+    description: str | None = strawberry.field(
+        description="The team's own words; the client is billed by invoice line."
+    )
     created_at: dt.datetime
-    cost_rate: Decimal | None = strawberry.field(description="What an hour of this person cost the agency, when logged.")
+    cost_rate: Decimal | None = strawberry.field(
+        description="What an hour of this person cost the agency, when logged."
+    )
     bill_rate: Decimal | None = strawberry.field(description="What an hour of this person billed at, when logged.")
 
     @strawberry.field(description="Hours x cost rate.")
@@ -54,7 +59,7 @@ class TimeEntry(ModelNode):
         return self.invoice_line_id is not None  # type: ignore[attr-defined]
 
     @strawberry.field(description="The invoice that bills this entry.")
-    async def invoice(self, info: Info) -> Annotated["Invoice", strawberry.lazy("schema.types.billing")] | None:
+    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("schema.types.billing")] | None:
         line_id = self.invoice_line_id  # type: ignore[attr-defined]
         return None if line_id is None else await info.context.loaders.billing.invoice_by_line.load(line_id)
 
@@ -63,11 +68,11 @@ class TimeEntry(ModelNode):
         return await info.context.loaders.user.load(self.user_id)  # type: ignore[attr-defined]
 
     @strawberry.field
-    async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types.work")] | None:
+    async def project(self, info: Info) -> Annotated[Project, strawberry.lazy("schema.types.work")] | None:
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="The task worked on, if any (null when the caller may not see it).")
-    async def task(self, info: Info) -> Annotated["Task", strawberry.lazy("schema.types.work")] | None:
+    async def task(self, info: Info) -> Annotated[Task, strawberry.lazy("schema.types.work")] | None:
         task_id = self.task_id  # type: ignore[attr-defined]
         return None if task_id is None else await info.context.loaders.task.load(task_id)
 
@@ -93,7 +98,7 @@ class Expense(ModelNode):
         return self.invoice_line_id is not None  # type: ignore[attr-defined]
 
     @strawberry.field(description="The invoice that bills this expense.")
-    async def invoice(self, info: Info) -> Annotated["Invoice", strawberry.lazy("schema.types.billing")] | None:
+    async def invoice(self, info: Info) -> Annotated[Invoice, strawberry.lazy("schema.types.billing")] | None:
         line_id = self.invoice_line_id  # type: ignore[attr-defined]
         return None if line_id is None else await info.context.loaders.billing.invoice_by_line.load(line_id)
 
@@ -103,6 +108,5 @@ class Expense(ModelNode):
         return None if user_id is None else await info.context.loaders.user.load(user_id)
 
     @strawberry.field
-    async def project(self, info: Info) -> Annotated["Project", strawberry.lazy("schema.types.work")] | None:
+    async def project(self, info: Info) -> Annotated[Project, strawberry.lazy("schema.types.work")] | None:
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
-

@@ -1,4 +1,5 @@
 """Delivery: projects, tasks, deliverables and comments."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,8 @@ import strawberry
 from strawberry import relay
 
 import models
-from schema.types.base import ModelNode
-
 from schema.context import Info
+from schema.types.base import ModelNode
 from schema.types.clients import Client
 from schema.types.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
 from schema.types.people import User
@@ -43,12 +43,12 @@ class Comment(ModelNode):
         return None if author_id is None else await info.context.loaders.user.load(author_id)
 
     @strawberry.field
-    async def task(self, info: Info) -> "Task | None":
+    async def task(self, info: Info) -> Task | None:
         task_id = self.task_id  # type: ignore[attr-defined]
         return None if task_id is None else await info.context.loaders.task.load(task_id)
 
     @strawberry.field
-    async def project(self, info: Info) -> "Project | None":
+    async def project(self, info: Info) -> Project | None:
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
 
 
@@ -72,7 +72,7 @@ class Task(ModelNode):
         return None if assignee_id is None else await info.context.loaders.user.load(assignee_id)
 
     @strawberry.field
-    async def project(self, info: Info) -> "Project | None":
+    async def project(self, info: Info) -> Project | None:
         return await info.context.loaders.project.load(self.project_id)  # type: ignore[attr-defined]
 
     @strawberry.field(description="Comments on this task; a client sees REPLYs only.")
@@ -118,4 +118,3 @@ class Project(ModelNode):
     @strawberry.field(description="Expenses logged on the project, newest first.")
     async def expenses(self, info: Info) -> list[Expense]:
         return await info.context.loaders.billing.expenses_by_project.load(self.id)
-

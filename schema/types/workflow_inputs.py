@@ -3,6 +3,7 @@
 Update inputs leave every field UNSET unless the caller sends it: an omitted field is
 left alone, an explicit null clears it (where it may be empty at all).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,6 +46,7 @@ def given(data: Any, *, skip: tuple[str, ...] = (), ids: dict[str, tuple[str, st
 
 # ---- inputs
 
+
 @strawberry.input(description="A lead in the sales pipeline.")
 class CreateLeadInput:
     company_name: str
@@ -57,7 +59,9 @@ class CreateLeadInput:
     stage: LeadStage | None = strawberry.field(default=None, description="NEW unless given.")
     estimated_value: Decimal | None = None
     source: str | None = None
-    owner_id: relay.GlobalID | None = strawberry.field(default=None, description="A team member; the caller unless given.")
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A team member; the caller unless given."
+    )
 
 
 @strawberry.input(description="A person at a client.")
@@ -80,7 +84,9 @@ class CreateClientInput:
     industry: str | None = None
     tier: ClientTier | None = None
     account_manager_id: relay.GlobalID | None = None
-    payment_terms_days: int | None = strawberry.field(default=None, description="30 unless given; ADMIN and MANAGER only.")
+    payment_terms_days: int | None = strawberry.field(
+        default=None, description="30 unless given; ADMIN and MANAGER only."
+    )
     internal_notes: str | None = None
     show_costs_in_portal: bool | None = strawberry.field(default=None, description="ADMIN and MANAGER only.")
     portal_booking_enabled: bool | None = None
@@ -132,7 +138,9 @@ class CreateProjectInput:
     end_date: dt.date | None = strawberry.field(default=None, description="On or after the start date.")
     budget: Decimal | None = strawberry.field(default=None, description="Zero or more; ADMIN and MANAGER only.")
     health: ProjectHealth | None = strawberry.field(default=None, description="ON_TRACK unless given.")
-    tasks: list[TaskInput] | None = strawberry.field(default=None, description="Initial tasks (at most 100), created in the same transaction.")
+    tasks: list[TaskInput] | None = strawberry.field(
+        default=None, description="Initial tasks (at most 100), created in the same transaction."
+    )
 
 
 @strawberry.input(description="Change a project: status (CANCELLED is final), health and details.")
@@ -179,7 +187,9 @@ class BookMeetingInput:
     client_id: relay.GlobalID | None = strawberry.field(default=None, description="Required for the team.")
     location: str | None = None
     agenda: str | None = None
-    staff_id: relay.GlobalID | None = strawberry.field(default=None, description="Who attends; the caller unless given.")
+    staff_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Who attends; the caller unless given."
+    )
 
 
 @strawberry.input(description="Confirm, cancel, complete or reschedule a meeting.")
@@ -216,6 +226,7 @@ class UpdateOpportunityInput:
 
 
 # ---- payloads
+
 
 def _errors() -> list[UserError]:
     return strawberry.field(default_factory=list)
