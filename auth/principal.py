@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.enums import Role
+from models.enums import STAFF_ROLES, Role
 
-STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER})
+__all__ = ["ANONYMOUS", "STAFF_ROLES", "PolicyKey", "Principal"]
 
 
 @dataclass(frozen=True, slots=True)

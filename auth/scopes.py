@@ -35,6 +35,7 @@ from models import (
     TimeEntry,
     User,
 )
+from models.enums import STAFF_ROLES
 from models.people import LoginEvent
 from models.surveys import SatisfactionSurvey
 
@@ -173,7 +174,7 @@ def user_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.is_client:
         return sa.or_(
-            User.role.in_([Role.ADMIN, Role.MANAGER, Role.MEMBER]),
+            User.role.in_(STAFF_ROLES),
             User.client_id == principal.client_id,
         )
     return _FALSE

@@ -11,6 +11,10 @@ class Role(str, Enum):
     PARTNER = "PARTNER"
 
 
+# The agency's own people: everyone but portal users and partner apps.
+STAFF_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER})
+
+
 class ClientCategory(str, Enum):
     """The lifecycle category every status, built-in or custom, belongs to."""
 

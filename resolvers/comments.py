@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.principal import Principal
 from auth.scopes import client_scope, project_scope, task_scope, user_scope
 from models import ActivityKind, Client, Comment, CommentKind, Project, Role, Task, User
+from models.enums import STAFF_ROLES
 from resolvers.activity import notify, queue_email, record_activity
 from resolvers.errors import InputError, NotFound
-from resolvers.workflow_input import STAFF_ROLES, required_text
+from resolvers.workflow_input import required_text
 
 MAX_BODY = 10000
 

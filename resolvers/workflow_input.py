@@ -10,14 +10,14 @@ import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 
-from models import Role, User
+from models import User
 from models.base import utcnow
+from models.enums import STAFF_ROLES
 from resolvers.errors import InputError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Numeric(14, 2): twelve digits before the point.
 MAX_MONEY = Decimal("999999999999.99")
-STAFF_ROLES = (Role.ADMIN, Role.MANAGER, Role.MEMBER)
 
 
 def required_text(field: str, value: str | None, max_length: int) -> str:

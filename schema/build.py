@@ -118,26 +118,26 @@ def _roots() -> tuple[type, type]:
     """Query and Mutation, merged from one class per domain (each in its own module)."""
     queries: tuple[type, ...] = (
         CoreQuery,
-        # -- portal access and view-as (issue 4) --
+        # Portal access and view-as
         PortalQuery,
         NotificationQuery,
-        # -- client workflows (issue 5) --
+        # Client workflows
         WorkflowQuery,
-        # -- billing workflows (issue 5) --
+        # Billing workflows
         BillingQuery,
-        # -- dashboard and reports (issue 6) --
+        # Dashboard and reports
         ReportsQuery,
     )
     mutations: tuple[type, ...] = (
         SignInMutation,
-        # -- portal access and view-as (issue 4) --
+        # Portal access and view-as
         PortalMutation,
         NotificationMutation,
-        # -- client workflows (issue 5) --
+        # Client workflows
         WorkflowMutation,
-        # -- billing workflows (issue 5) --
+        # Billing workflows
         BillingMutation,
-        # -- dashboard and reports (issue 6) --
+        # Dashboard and reports
         SurveyMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

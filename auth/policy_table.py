@@ -1,0 +1,610 @@
+"""The policy table: who may read each field, call each mutation and use each argument.
+
+This module is data. Every field of every GraphQL type has exactly one sensitivity class
+(FIELD_CLASSES, keyed by the schema coordinate "Type.field"); RULES says, for each class and
+role, whether it is readable; MUTATION_ROLES says who may call each mutation; ARGUMENT_RULES
+says who may use an argument or input field (filters and sorts by a hidden field, input fields
+a caller may not write, values its role may not use); WRITE_CLASSES names fields that need more
+to write than to read. auth.policy decides from these tables and nothing else.
+
+To find who may read a field, search for its coordinate ("Client.internalNotes") here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from models.enums import STAFF_ROLES, Role
+
+
+class Sensitivity(str, Enum):
+    OPEN = "OPEN"  # reachable without signing in: login, refresh, logout
+    SELF = "SELF"  # the caller's own identity (`me`)
+    PUBLIC = "PUBLIC"  # names, statuses, dates, task titles: every signed-in role, on its own rows
+    INTERNAL = "INTERNAL"  # internal notes, health, tier, account value: staff only
+    COST = "COST"  # costs, margins, profitability: ADMIN, MANAGER; a CLIENT only if its client shows costs
+    FINANCE = "FINANCE"  # invoices, payments, balances: ADMIN, MANAGER, and a CLIENT on its own rows
+    TEAM = "TEAM"  # staff e-mail, phone, title, role: staff only (a client sees display names)
+    PAYROLL = "PAYROLL"  # what a team member costs and bills per hour: ADMIN, MANAGER
+
+
+class Rule(str, Enum):
+    ALLOW = "ALLOW"
+    DENY = "DENY"
+    IF_COSTS_ENABLED = "IF_COSTS_ENABLED"  # CLIENT whose client shows costs in the portal
+    IF_SCOPE = "IF_SCOPE"  # PARTNER granted read:<class>
+
+
+_A, _D = Rule.ALLOW, Rule.DENY
+RULES: dict[Sensitivity, dict[Role, Rule]] = {
+    Sensitivity.OPEN: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
+    Sensitivity.SELF: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _A, Role.PARTNER: _A},
+    Sensitivity.PUBLIC: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _A,
+        Role.CLIENT: _A,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.INTERNAL: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _A,
+        Role.CLIENT: _D,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.COST: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _D,
+        Role.CLIENT: Rule.IF_COSTS_ENABLED,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.FINANCE: {
+        Role.ADMIN: _A,
+        Role.MANAGER: _A,
+        Role.MEMBER: _D,
+        Role.CLIENT: _A,
+        Role.PARTNER: Rule.IF_SCOPE,
+    },
+    Sensitivity.TEAM: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _A, Role.CLIENT: _D, Role.PARTNER: _D},
+    Sensitivity.PAYROLL: {Role.ADMIN: _A, Role.MANAGER: _A, Role.MEMBER: _D, Role.CLIENT: _D, Role.PARTNER: _D},
+}
+
+OPEN, SELF, PUBLIC, INTERNAL, COST, FINANCE, TEAM, PAYROLL = (
+    Sensitivity.OPEN,
+    Sensitivity.SELF,
+    Sensitivity.PUBLIC,
+    Sensitivity.INTERNAL,
+    Sensitivity.COST,
+    Sensitivity.FINANCE,
+    Sensitivity.TEAM,
+    Sensitivity.PAYROLL,
+)
+
+
+def _fields(type_name: str, sensitivity: Sensitivity, *names: str) -> dict[str, Sensitivity]:
+    return {f"{type_name}.{name}": sensitivity for name in names}
+
+
+def _connection(node_type: str) -> dict[str, Sensitivity]:
+    """The structural fields of a connection carry no data of their own."""
+    return {
+        **_fields(f"{node_type}Connection", PUBLIC, "edges", "pageInfo", "totalCount"),
+        **_fields(f"{node_type}Edge", PUBLIC, "cursor", "node"),
+    }
+
+
+FIELD_CLASSES: dict[str, Sensitivity] = {
+    # Roots
+    **_fields("Query", OPEN, "apiVersion"),
+    **_fields("Query", SELF, "me"),
+    **_fields("Query", PUBLIC, "node", "clients", "client"),
+    # Sign-in
+    **_fields("AuthPayload", OPEN, "tokens", "viewer", "errors"),
+    **_fields("LogoutPayload", OPEN, "ok", "errors"),
+    **_fields(
+        "AuthTokens", OPEN, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"
+    ),
+    **_fields("UserError", OPEN, "field", "code", "message"),
+    **_fields("Query", PUBLIC, "portalHome"),
+    # Notifications are each user's own (row scope): SELF.
+    **_fields("Query", SELF, "notifications"),
+    **_fields("Notification", SELF, "id", "kind", "message", "subjectType", "subjectId", "createdAt", "readAt"),
+    **_fields("NotificationConnection", SELF, "edges", "pageInfo", "totalCount"),
+    **_fields("NotificationEdge", SELF, "cursor", "node"),
+    **_fields("MarkNotificationsReadPayload", SELF, "marked", "errors"),
+    **_fields("PortalHome", PUBLIC, "client", "openTasks", "recentReplies", "canBookMeetings"),
+    **_fields("PortalHome", FINANCE, "openInvoices"),
+    **_fields("PortalAccessPayload", PUBLIC, "user", "invitationExpiresAt", "errors"),
+    **_fields("ViewAsPayload", PUBLIC, "accessToken", "expiresAt", "user", "errors"),
+    # The caller's own identity. OPEN because a sign-in payload returns it to a caller who has just
+    # proved it (and is still anonymous for this request); `me` itself is SELF.
+    **_fields("Viewer", OPEN, "id", "fullName", "email", "role", "readOnly", "actingUserId"),
+    **_fields("Viewer", SELF, "client", "contact"),
+    # Shapes
+    **_fields("PageInfo", PUBLIC, "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"),
+    **_fields("Node", PUBLIC, "id"),
+    **_connection("Client"),
+    # People
+    **_fields("User", PUBLIC, "id", "fullName"),
+    **_fields("User", TEAM, "email", "phone", "jobTitle", "role", "lastLoginAt"),
+    **_fields("User", PAYROLL, "hourlyCostRate", "hourlyBillRate"),
+    # Clients
+    **_fields(
+        "Client",
+        PUBLIC,
+        "id",
+        "name",
+        "logoUrl",
+        "website",
+        "billingAddress",
+        "industry",
+        "becameClientOn",
+        "createdAt",
+        "portalBookingEnabled",
+        "accountManager",
+        "primaryContact",
+        "contacts",
+        "projects",
+        "activeProjectCount",
+        "lastProjectOn",
+    ),
+    # A custom status such as "At Risk" is the agency's judgement, not the client's business.
+    **_fields(
+        "Client", INTERNAL, "status", "tier", "internalNotes", "showCostsInPortal", "lastInteractionAt", "accountValue"
+    ),
+    **_fields("Client", FINANCE, "paymentTermsDays", "outstandingAmount", "invoices", "payments"),
+    **_fields("ClientStatus", PUBLIC, "id", "name", "category", "isBuiltin"),
+    **_fields("Contact", PUBLIC, "id", "fullName", "email", "phone", "title", "isPrimary", "client"),
+    **_fields("Contact", INTERNAL, "isDecisionMaker", "internalNotes"),
+    # Delivery
+    **_fields(
+        "Project",
+        PUBLIC,
+        "id",
+        "name",
+        "description",
+        "startDate",
+        "endDate",
+        "status",
+        "createdAt",
+        "client",
+        "tasks",
+        "comments",
+    ),
+    **_fields("Project", INTERNAL, "health"),
+    **_fields("Project", FINANCE, "budget"),
+    **_fields(
+        "Task",
+        PUBLIC,
+        "id",
+        "title",
+        "description",
+        "status",
+        "dueDate",
+        "completedAt",
+        "assignee",
+        "project",
+        "comments",
+        "deliverables",
+    ),
+    **_fields("Task", INTERNAL, "estimateHours", "visibleToClient"),
+    **_fields("Deliverable", PUBLIC, "id", "title", "url", "kind", "isComplete", "createdAt"),
+    **_fields("Comment", PUBLIC, "id", "kind", "body", "createdAt", "author", "task", "project"),
+    # Money
+    **_fields(
+        "Invoice",
+        FINANCE,
+        "id",
+        "number",
+        "status",
+        "issueDate",
+        "dueDate",
+        "paidOn",
+        "isOverdue",
+        "subtotal",
+        "tax",
+        "total",
+        "amountPaid",
+        "amountDue",
+        "client",
+        "lines",
+        "payments",
+    ),
+    **_fields(
+        "InvoiceLine", FINANCE, "id", "kind", "description", "quantity", "unitPrice", "taxRate", "amount", "taxAmount"
+    ),
+    **_fields("Payment", FINANCE, "id", "receivedOn", "amount", "method", "reference", "invoice"),
+    # Dashboard and reports
+    # The agency-wide dashboard is the team's (INTERNAL: a portal user is refused the root); its
+    # money figures are FINANCE, so a MEMBER gets them as null + FORBIDDEN. Count and list shapes
+    # are PUBLIC like connection edges: the class sits on the field that reaches them.
+    **_fields("Query", INTERNAL, "clientsDashboard"),
+    **_fields("Query", PUBLIC, "clientReport"),
+    **_fields(
+        "ClientsDashboard",
+        INTERNAL,
+        "asOf",
+        "noActivityDays",
+        "months",
+        "breakdown",
+        "projects",
+        "financial",
+        "health",
+        "engagement",
+        "retention",
+    ),
+    **_fields(
+        "ClientBreakdown", INTERNAL, "total", "byStatus", "byCategory", "newThisMonth", "newThisQuarter", "growth"
+    ),
+    **_fields("ClientStatusCount", PUBLIC, "status", "count"),
+    **_fields("ClientCategoryCount", PUBLIC, "category", "count"),
+    **_fields("ClientGrowthPoint", PUBLIC, "month", "newClients", "totalClients"),
+    **_fields(
+        "ProjectOverview",
+        INTERNAL,
+        "totalProjects",
+        "activeProjects",
+        "averagePerClient",
+        "distribution",
+        "byStatus",
+        "byHealth",
+    ),
+    **_fields("ProjectStatusCount", PUBLIC, "status", "count"),
+    **_fields("ProjectHealthCount", INTERNAL, "health"),
+    **_fields("ProjectHealthCount", PUBLIC, "count"),
+    **_fields("ProjectCountBucket", PUBLIC, "projects", "clients"),
+    **_fields(
+        "FinancialSnapshot",
+        FINANCE,
+        "totalOutstanding",
+        "totalRevenue",
+        "payingClients",
+        "averageClientValue",
+        "topClients",
+        "revenueTrend",
+    ),
+    **_fields("ClientRevenue", PUBLIC, "client"),
+    **_fields("ClientRevenue", FINANCE, "revenue"),
+    **_fields("RevenuePoint", PUBLIC, "month"),
+    **_fields("RevenuePoint", FINANCE, "invoiced", "received"),
+    # Overdue payments and upsell readiness are read from the client's payment record: FINANCE.
+    **_fields("HealthIndicators", FINANCE, "overduePayments", "readyForUpsell"),
+    **_fields("HealthIndicators", INTERNAL, "noRecentActivity", "noRecentPortalLogin", "atRiskProjects"),
+    **_fields("OverdueClients", PUBLIC, "count", "clients"),
+    **_fields("OverdueClient", PUBLIC, "client"),
+    **_fields("OverdueClient", FINANCE, "amountOverdue", "overdueInvoices", "oldestDueDate", "daysOverdue"),
+    **_fields("QuietClients", PUBLIC, "count", "clients"),
+    **_fields("QuietClient", PUBLIC, "client"),
+    **_fields("QuietClient", INTERNAL, "lastActivityAt", "daysSinceActivity"),
+    **_fields("PortalLoginGaps", PUBLIC, "count", "clients"),
+    **_fields("PortalLoginGap", PUBLIC, "client"),
+    **_fields("PortalLoginGap", INTERNAL, "portalUsers", "lastPortalLoginAt", "daysSinceLogin"),
+    **_fields("AtRiskClients", PUBLIC, "count", "clients"),
+    **_fields("AtRiskClient", PUBLIC, "client"),
+    **_fields("AtRiskClient", INTERNAL, "atRiskProjects", "offTrackProjects"),
+    **_fields("UpsellClients", PUBLIC, "count", "clients"),
+    **_fields("UpsellClient", PUBLIC, "client"),
+    **_fields("UpsellClient", INTERNAL, "reasons", "openOpportunities", "completedProjects"),
+    **_fields("UpsellClient", FINANCE, "openOpportunityValue"),
+    **_fields("EngagementMetrics", INTERNAL, "portalLogins", "lastInteractions", "responseTimes", "satisfaction"),
+    **_fields(
+        "PortalLoginSummary",
+        INTERNAL,
+        "windowDays",
+        "totalLogins",
+        "clientsWithPortalUsers",
+        "clientsWithLogins",
+        "averagePerClient",
+        "clients",
+    ),
+    **_fields("ClientPortalLogins", PUBLIC, "client"),
+    **_fields("ClientPortalLogins", INTERNAL, "portalUsers", "logins", "lastLoginAt"),
+    **_fields("LastInteractionSummary", INTERNAL, "clientsContacted", "clientsNotContacted", "clients"),
+    **_fields("ClientLastInteraction", PUBLIC, "client"),
+    **_fields("ClientLastInteraction", INTERNAL, "lastInteractionAt", "daysSince"),
+    **_fields("ResponseTimeSummary", INTERNAL, "answeredReplies", "unansweredReplies", "averageHours", "clients"),
+    **_fields("ClientResponseTime", PUBLIC, "client"),
+    **_fields("ClientResponseTime", INTERNAL, "answeredReplies", "unansweredReplies", "averageHours"),
+    **_fields(
+        "SatisfactionSummary",
+        INTERNAL,
+        "since",
+        "responses",
+        "promoters",
+        "passives",
+        "detractors",
+        "averageScore",
+        "nps",
+        "clients",
+    ),
+    **_fields("ClientSatisfaction", PUBLIC, "client"),
+    **_fields("ClientSatisfaction", INTERNAL, "responses", "averageScore", "nps", "lastRespondedAt"),
+    **_fields(
+        "RetentionMetrics",
+        INTERNAL,
+        "periodStart",
+        "clientsAtStart",
+        "retainedClients",
+        "retentionRate",
+        "annualChurnRate",
+        "expectedLifetimeYears",
+    ),
+    **_fields("RetentionMetrics", FINANCE, "annualRevenuePerClient", "clientLifetimeValue"),
+    # A client report: a portal user reads its own client's (row scope), money where FINANCE allows,
+    # cost and profitability only where its client shows costs (COST), never the team's hours (TEAM).
+    **_fields("ClientReport", PUBLIC, "client", "from", "to", "portfolio", "time"),
+    **_fields("ClientReport", FINANCE, "financial"),
+    **_fields("ClientReport", COST, "profitability"),
+    **_fields("ClientReport", TEAM, "utilization"),
+    **_fields(
+        "ProjectPortfolio", PUBLIC, "total", "completed", "cancelled", "successRate", "byStatus", "projects", "timeline"
+    ),
+    **_fields("TimelineEntry", PUBLIC, "project", "startDate", "endDate", "status", "durationDays", "isLate"),
+    **_fields(
+        "ClientFinancialSummary",
+        FINANCE,
+        "totalInvoiced",
+        "invoiceCount",
+        "totalRevenue",
+        "outstanding",
+        "averageProjectValue",
+        "paymentHistory",
+    ),
+    **_fields(
+        "TimeInvestment", PUBLIC, "totalHours", "billableHours", "nonBillableHours", "billableShare", "byProject"
+    ),
+    **_fields("ProjectTime", PUBLIC, "project", "hours", "billableHours", "nonBillableHours"),
+    **_fields("Profitability", FINANCE, "revenue"),
+    **_fields("Profitability", COST, "laborCost", "expenses", "totalCost", "profit", "margin"),
+    **_fields("MemberUtilization", TEAM, "user", "hours", "billableHours", "share"),
+    **_fields("MemberUtilization", COST, "laborCost"),
+    # Satisfaction scores
+    # Rows are staff only (satisfaction_survey_scope), so the fields themselves can be PUBLIC: a portal
+    # user reads nothing but its own just-recorded answer in the payload. The list on the client
+    # record is the team's reading of the relationship: INTERNAL, never a CLIENT's.
+    **_fields("Client", INTERNAL, "satisfactionScores"),
+    **_fields("SatisfactionScore", PUBLIC, "id", "score", "comment", "respondedAt", "client", "contact"),
+    **_fields("SatisfactionScorePayload", PUBLIC, "score", "errors"),
+    # Client workflows
+    # Leads, opportunities and logged interactions are the agency's own view of the relationship
+    # (staff row scopes too); meetings and client-visible feed entries reach the portal. Who has
+    # portal access is account administration, for the team.
+    **_fields("Query", INTERNAL, "leads", "clientStatuses"),
+    **_connection("Lead"),
+    **_connection("Activity"),
+    **_fields("Client", INTERNAL, "opportunities", "interactions"),
+    **_fields("Client", PUBLIC, "meetings", "activity"),
+    **_fields("Contact", INTERNAL, "hasPortalAccess"),
+    **_fields(
+        "Lead",
+        INTERNAL,
+        "id",
+        "companyName",
+        "contactName",
+        "contactEmail",
+        "contactPhone",
+        "contactTitle",
+        "website",
+        "industry",
+        "stage",
+        "estimatedValue",
+        "source",
+        "owner",
+        "convertedClient",
+        "convertedAt",
+        "createdAt",
+    ),
+    **_fields(
+        "Opportunity",
+        INTERNAL,
+        "id",
+        "title",
+        "kind",
+        "stage",
+        "value",
+        "expectedCloseOn",
+        "createdAt",
+        "updatedAt",
+        "owner",
+        "client",
+    ),
+    **_fields(
+        "Interaction", INTERNAL, "id", "kind", "summary", "occurredAt", "createdAt", "staff", "contact", "client"
+    ),
+    **_fields(
+        "Meeting",
+        PUBLIC,
+        "id",
+        "title",
+        "startsAt",
+        "endsAt",
+        "status",
+        "location",
+        "agenda",
+        "createdAt",
+        "requestedBy",
+        "staff",
+        "client",
+    ),
+    **_fields("Activity", PUBLIC, "id", "kind", "summary", "occurredAt", "subjectType", "subjectId", "actor", "client"),
+    **_fields("Activity", INTERNAL, "clientVisible"),
+    **_fields("LeadPayload", PUBLIC, "lead", "errors"),
+    **_fields("ConvertLeadPayload", PUBLIC, "client", "primaryContact", "lead", "errors"),
+    **_fields("ClientPayload", PUBLIC, "client", "errors"),
+    **_fields("ClientStatusPayload", PUBLIC, "status", "errors"),
+    **_fields("ContactPayload", PUBLIC, "contact", "errors"),
+    **_fields("ProjectPayload", PUBLIC, "project", "errors"),
+    **_fields("TaskPayload", PUBLIC, "task", "errors"),
+    **_fields("CommentPayload", PUBLIC, "comment", "errors"),
+    **_fields("MeetingPayload", PUBLIC, "meeting", "errors"),
+    **_fields("InteractionPayload", PUBLIC, "interaction", "errors"),
+    **_fields("OpportunityPayload", PUBLIC, "opportunity", "errors"),
+    # Billing workflows
+    # Time is delivery work: a MEMBER sees hours, who and when, but no money. What the agency pays
+    # (cost rates, cost amounts, what an expense cost) is COST; what the client is billed is FINANCE.
+    **_fields("Query", FINANCE, "invoices", "invoice"),
+    **_connection("Invoice"),
+    **_fields("Project", PUBLIC, "timeEntries", "expenses"),
+    **_fields("Client", FINANCE, "unbilledAmount"),
+    **_fields("Invoice", FINANCE, "sentAt", "voidedAt"),
+    **_fields("Invoice", INTERNAL, "notes"),
+    **_fields("InvoiceLine", FINANCE, "timeEntries", "expenses"),
+    **_fields("TimeEntry", PUBLIC, "id", "workDate", "hours", "billable", "createdAt", "user", "project", "task"),
+    # The team's own words can name internal tasks and problems; the client reads invoice lines.
+    **_fields("TimeEntry", INTERNAL, "description"),
+    **_fields("TimeEntry", COST, "costRate", "costAmount"),
+    **_fields("TimeEntry", FINANCE, "billRate", "billableAmount", "invoiced", "invoice"),
+    **_fields("Expense", PUBLIC, "id", "description", "billable", "incurredOn", "createdAt", "createdBy", "project"),
+    # A value from which a hidden value can be computed takes the class of what it reveals
+    # (the strictest of its inputs): billableAmount is the expense's cost whenever it is
+    # billable (expenses pass on at cost), so it is COST like `amount`. The exception is a
+    # document the client is sent: an invoice line says what it is billed, FINANCE, even
+    # when that passes a cost on.
+    **_fields("Expense", COST, "amount", "billableAmount"),
+    **_fields("Expense", FINANCE, "invoiced", "invoice"),
+    **_fields("LogTimePayload", PUBLIC, "timeEntry", "errors"),
+    **_fields("LogExpensePayload", PUBLIC, "expense", "errors"),
+    **_fields("CreateInvoicePayload", FINANCE, "invoice"),
+    **_fields("SendInvoicePayload", FINANCE, "invoice"),
+    **_fields("RecordPaymentPayload", FINANCE, "payment", "invoice"),
+    **_fields("VoidInvoicePayload", FINANCE, "invoice"),
+    **_fields("CreateInvoicePayload", PUBLIC, "errors"),
+    **_fields("SendInvoicePayload", PUBLIC, "errors"),
+    **_fields("RecordPaymentPayload", PUBLIC, "errors"),
+    **_fields("VoidInvoicePayload", PUBLIC, "errors"),
+}
+
+
+# The mutation table: who may call each mutation. None means anyone, signed in or not.
+# What a caller may pass to a mutation it may call is in ARGUMENT_RULES below; which rows it
+# acts on is row scope. Both tables are checked before any resolver runs.
+STAFF = STAFF_ROLES
+MONEY = frozenset({Role.ADMIN, Role.MANAGER})
+LEADERS = frozenset({Role.ADMIN, Role.MANAGER})
+EVERYONE = frozenset({Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.CLIENT})
+
+MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
+    "login": None,
+    "refreshToken": None,
+    "logout": None,
+    # Portal access and view-as
+    "grantPortalAccess": LEADERS,
+    "revokePortalAccess": LEADERS,
+    "acceptInvitation": None,
+    "viewAs": LEADERS,
+    "markNotificationsRead": EVERYONE,
+    # Client workflows
+    "createLead": STAFF,
+    "updateLeadStage": STAFF,
+    "convertLead": STAFF,
+    "createClient": STAFF,
+    "updateClient": STAFF,
+    "setClientStatus": STAFF,
+    "reactivateClient": STAFF,
+    "deleteClient": STAFF,  # always answered USE_CHURNED: clients are never deleted
+    "createClientStatus": LEADERS,
+    "addContact": STAFF,
+    "linkContact": STAFF,
+    "setPrimaryContact": STAFF,
+    "updateContact": STAFF,
+    "createProject": STAFF,
+    "updateProject": STAFF,
+    "createTask": STAFF,
+    "updateTask": STAFF,
+    "addComment": EVERYONE,
+    "bookMeeting": EVERYONE,
+    "updateMeeting": STAFF,
+    "logInteraction": STAFF,
+    "createOpportunity": STAFF,
+    "updateOpportunity": STAFF,
+    # Billing workflows
+    "logTime": STAFF,
+    "logExpense": STAFF,
+    "createInvoice": MONEY,
+    "sendInvoice": MONEY,
+    "recordPayment": MONEY,
+    "voidInvoice": MONEY,
+    # Reports
+    "recordSatisfactionScore": EVERYONE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentRule:
+    """A rule on one argument (or input field) of a field or mutation, decided by the policy key
+    alone, before execution. It applies when the argument is given a non-empty value (or, with
+    `value`, that one enum value). The caller must meet every condition the rule names:
+
+    - `reads`: it filters, searches or sorts by this "Type.field", so the caller must be able to
+      read that field (else the argument is an oracle for the hidden value);
+    - `writes`: it sets this "Type.field", so the caller must be able to write it (decide_write);
+    - `roles`: only these roles may use it at all.
+
+    A refused argument refuses the whole field (null + FORBIDDEN), and is left out of the
+    caller's schema view: the argument or input field, or with `value`, that enum value.
+    """
+
+    path: tuple[str, ...]
+    value: str | None = None
+    reads: str | None = None
+    writes: str | None = None
+    roles: frozenset[Role] | None = None
+    why: str = ""
+
+    @property
+    def label(self) -> str:
+        return ".".join(self.path) + (f" = {self.value}" if self.value is not None else "")
+
+
+_R = ArgumentRule
+_client_writes = (
+    _R(("input", "tier"), writes="Client.tier"),
+    _R(("input", "internalNotes"), writes="Client.internalNotes"),
+    _R(("input", "paymentTermsDays"), writes="Client.paymentTermsDays"),
+    _R(("input", "showCostsInPortal"), writes="Client.showCostsInPortal"),
+)
+ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
+    "Query.clients": (
+        _R(("filter", "statusIds"), reads="Client.status"),
+        _R(("filter", "categories"), reads="Client.status"),
+        _R(("filter", "search"), reads="Client.name"),
+        _R(("filter", "tiers"), reads="Client.tier"),
+        _R(("orderBy", "field"), "NAME", reads="Client.name"),
+        _R(("orderBy", "field"), "CREATED_AT", reads="Client.createdAt"),
+        _R(("orderBy", "field"), "LAST_INTERACTION", reads="Client.lastInteractionAt"),
+    ),
+    "Client.projects": (_R(("status",), reads="Project.status"),),
+    "Query.invoices": (
+        _R(("filter", "status"), reads="Invoice.status"),
+        _R(("filter", "clientId"), reads="Invoice.client"),
+        _R(("filter", "overdue"), reads="Invoice.isOverdue"),
+    ),
+    "Mutation.createClient": _client_writes,
+    "Mutation.updateClient": _client_writes,
+    "Mutation.createProject": (
+        _R(("input", "budget"), writes="Project.budget"),
+        _R(("input", "health"), writes="Project.health"),
+    ),
+    "Mutation.updateProject": (
+        _R(("input", "budget"), writes="Project.budget"),
+        _R(("input", "health"), writes="Project.health"),
+    ),
+    "Mutation.addComment": (
+        _R(("kind",), "NOTE", roles=STAFF, why="portal users add replies only; notes are internal to the team"),
+    ),
+    "Mutation.bookMeeting": (_R(("input", "staffId"), roles=STAFF, why="the agency chooses who attends"),),
+    "Mutation.recordSatisfactionScore": (
+        _R(("input", "contactId"), roles=STAFF, why="a portal user answers as its own contact"),
+    ),
+}
+
+
+# Writing a field needs at least the right to read it. These fields need more: the class
+# named here decides who may set them (whether a client sees the agency's costs is itself a
+# cost decision, so a MEMBER, who may read the switch, may not turn it).
+WRITE_CLASSES: dict[str, Sensitivity] = {
+    "Client.showCostsInPortal": Sensitivity.COST,
+}
