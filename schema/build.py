@@ -36,11 +36,13 @@ MAX_TOKENS = 4000
 
 
 class AgencySchema(strawberry.Schema):
-    """Shapes every error before it leaves: each gets an `extensions.code`, suggestions are
-    stripped for callers who are not staff, and anything unexpected is masked (outside
-    debug) and logged once with the request id."""
+    """Shapes every error before it leaves (Strawberry's public `process_errors` hook): each gets
+    an `extensions.code`, "Did you mean" suggestions name only what the caller's own view of the
+    schema holds, and anything unexpected is masked (outside debug) and logged once with the
+    request id. Masking lives here rather than in MaskErrors because it needs the request id and
+    the codes in the same pass."""
 
-    def _process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         context = getattr(execution_context, "context", None)
         debug = bool(context and context.services.debug)
         request_id = getattr(context, "request_id", None)

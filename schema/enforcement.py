@@ -36,15 +36,13 @@ from graphql import (
 from graphql.execution.values import get_argument_values
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.relay.utils import to_base64
+from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey
 from schema.types.base import ModelNode
 from schema.views import view_for
-
-_CACHE_SIZE = 2048
-policy_checks = 0  # how many times the policy was consulted: a test proves it does not grow with rows
 
 Denied = dict[str, dict[str, Decision]]
 
@@ -57,7 +55,35 @@ class OperationPolicy:
     ruled: bool  # whether the operation reaches a field with argument rules
 
 
-_cache: OrderedDict[tuple[PolicyKey, str, str | None], OperationPolicy] = OrderedDict()
+DecisionKey = tuple[PolicyKey, str, str | None]  # (policy key, document text, operation name)
+
+
+class DecisionCache:
+    """Decisions per (policy key, document text, operation name), least recently used dropped
+    first, and how many times the policy was consulted to fill it (a test proves that count
+    depends on the query's shape, never on how many rows it returns)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.policy_checks = 0
+        self._entries: OrderedDict[DecisionKey, OperationPolicy] = OrderedDict()
+
+    def get(self, key: DecisionKey) -> OperationPolicy | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: DecisionKey, decided: OperationPolicy) -> None:
+        self._entries[key] = decided
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+decisions = DecisionCache(size=2048)
 
 
 def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tuple[str, str]]:
@@ -89,28 +115,24 @@ def operation_policy(
     Cached by (policy key, document text, operation name): a document may hold several
     operations, and one text may come from callers with different keys. An operation
     built without source text (no location) is decided afresh."""
-    global policy_checks
     loc = operation.loc
     cache_key = (key, loc.source.body, operation.name.value if operation.name else None) if loc is not None else None
     if cache_key is not None:
-        cached = _cache.get(cache_key)
+        cached = decisions.get(cache_key)
         if cached is not None:
-            _cache.move_to_end(cache_key)
             return cached
     document = DocumentNode(definitions=(operation, *fragments.values()))
     denied: Denied = {}
     ruled = False
     for type_name, field_name in field_coordinates(schema, document):
-        policy_checks += 1
+        decisions.policy_checks += 1
         decision = decide(type_name, field_name, key)
         if not decision.allowed:
             denied.setdefault(type_name, {})[field_name] = decision
         ruled = ruled or f"{type_name}.{field_name}" in ARGUMENT_RULES
     result = OperationPolicy(denied, ruled)
     if cache_key is not None:
-        _cache[cache_key] = result
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        decisions.put(cache_key, result)
     return result
 
 
@@ -205,10 +227,14 @@ def _plain_field(schema: GraphQLSchema, parent_type: Any, name: str) -> _PlainFi
     origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
     if name == "id" and isinstance(origin, type) and issubclass(origin, ModelNode) and field_def is not None:
         plain = _PlainField("id", field_def.type, False, global_id=True)
-    elif field_def is not None and not field_def.args and getattr(field_def.resolve, "_is_default", False):
+    elif field_def is not None and not field_def.args and is_default_resolver(field_def.resolve):
         strawberry_field = (field_def.extensions or {}).get("strawberry-definition")
         named = get_named_type(field_def.type)
-        if strawberry_field is not None and is_leaf_type(named) and not is_list_type(get_nullable_type(field_def.type)):
+        # A field with permission classes or extensions is not a bare read, whatever its resolver.
+        bare = (
+            strawberry_field is not None and not strawberry_field.permission_classes and not strawberry_field.extensions
+        )
+        if bare and is_leaf_type(named) and not is_list_type(get_nullable_type(field_def.type)):
             plain = _PlainField(strawberry_field.python_name, named, not is_non_null_type(field_def.type))
     _plain_fields[key] = plain
     return plain

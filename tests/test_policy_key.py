@@ -231,10 +231,10 @@ async def _cold(api, db, ops: dict[str, str], operation: str, token, variables, 
     """The answer with nothing cached: the whole document with the cache cleared, and (`alone`)
     the operation sent alone as a one-operation document, also cold. They agree, error
     locations aside (the locations are the document's)."""
-    enforcement._cache.clear()
+    enforcement.decisions.clear()
     in_document = await _send(api, db, "\n".join(ops.values()), operation, token, variables, method, mutation)
     if alone:
-        enforcement._cache.clear()
+        enforcement.decisions.clear()
         single = await _send(api, db, ops[operation], operation, token, variables, method, mutation)
         assert in_document[0] == single[0] and _without_locations(in_document[1]) == _without_locations(single[1]), (
             operation,
@@ -242,7 +242,7 @@ async def _cold(api, db, ops: dict[str, str], operation: str, token, variables, 
             in_document,
             single,
         )
-    enforcement._cache.clear()
+    enforcement.decisions.clear()
     return in_document
 
 
@@ -251,7 +251,7 @@ async def _every_order(api, db, ops: dict[str, str], token, variables, method: s
     cleared before each order only, so each order starts cold and warms as it goes."""
     document = "\n".join(ops.values())
     for order in itertools.permutations(ops):
-        enforcement._cache.clear()
+        enforcement.decisions.clear()
         for operation in order:
             mutation = MUTATION_FIELD.get(operation)
             answer = await _send(api, db, document, operation, token, variables, method, mutation)
@@ -304,7 +304,7 @@ async def test_each_mutation_of_a_document_answers_cold_in_every_order(api, db, 
         get_cold = {}
         for op in ops:
             if op in MUTATION_FIELD:
-                enforcement._cache.clear()
+                enforcement.decisions.clear()
                 get_cold[op] = status, body = await _send(
                     api, db, "\n".join(ops.values()), op, token, variables, "GET", MUTATION_FIELD[op]
                 )
@@ -343,7 +343,7 @@ async def test_one_document_from_two_callers_each_gets_its_own_cold_answer(api, 
         document = "\n".join(ops.values())
         for first, second in (pair, pair[::-1]):
             for op in ops:
-                enforcement._cache.clear()
+                enforcement.decisions.clear()
                 for who in (first, second):
                     answer = await _send(
                         api, db, document, op, world.tokens[who], variables, "POST", MUTATION_FIELD.get(op)
@@ -413,10 +413,10 @@ async def test_a_view_as_token_replaying_its_users_mutation_is_refused(api, db, 
         assert [e["extensions"] for e in body["errors"]] == [{"code": "FORBIDDEN", "field": f"Mutation.{name}"}], body
         assert await _replay_rows(db, name) == rows, f"a view-as token wrote through {name}"
 
-    enforcement._cache.clear()
+    enforcement.decisions.clear()
     await as_real_user()
     await as_view_as()  # the identical text and variables, just decided for the real user
-    enforcement._cache.clear()
+    enforcement.decisions.clear()
     await as_view_as()
     await as_real_user()  # the refusal decided for the token is not the real user's
 
@@ -466,7 +466,7 @@ async def test_a_client_filtering_by_tier_is_refused_whatever_ran_before(api, db
         [lambda: a(token), lambda: b(token, None), lambda: b(manager, ["GOLD"])],
     ]
     for earlier in before_b:
-        enforcement._cache.clear()
+        enforcement.decisions.clear()
         for step in earlier:
             assert "errors" not in await step()
         refused(await b(token, ["GOLD"]))
@@ -515,7 +515,7 @@ async def test_a_request_without_a_principal_reaches_only_open_fields(db, factor
             ("query Q { clients(filter: { tiers: [GOLD] }) { totalCount } }", "clients", U),
             ('mutation { logout(refreshToken: "x") { ok } }', None, None),
         ):
-            enforcement._cache.clear()
+            enforcement.decisions.clear()
             result = await schema.execute(query, context_value=context)
             if root is None:
                 continue  # logout is OPEN; its resolver needs a context (checked below with one)
