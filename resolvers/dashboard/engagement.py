@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from auth import scopes
 from auth.principal import Principal
 from models import Client, Comment, CommentKind, Project, Role, SatisfactionSurvey, User
+from models.enums import STAFF_ROLES
 from resolvers.dashboard.params import DashboardParams
 from resolvers.dashboard.rows import (
     as_datetime,
@@ -28,8 +29,6 @@ from resolvers.dashboard.rows import (
 )
 from resolvers.db import RequestDb
 from resolvers.sql_functions import epoch_seconds, midnight
-
-STAFF_ROLES = (Role.ADMIN, Role.MANAGER, Role.MEMBER)
 
 
 @dataclass

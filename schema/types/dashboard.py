@@ -2,7 +2,7 @@
 
 Each field reads one section loader (`info.context.loaders.reports`), so a section is one
 SQL aggregate computed once per request, and only when the query asks for it. The
-definitions behind each figure are in resolvers/dashboard.py.
+definitions behind each figure are in resolvers/dashboard/.
 """
 
 from __future__ import annotations
