@@ -167,7 +167,10 @@ async def build_agency(
             row.update(password_hash=password_hash, created_at=now - dt.timedelta(days=900))
         staff_ids = await _insert(conn, User, staff_rows, ids=True)
         managers, members = staff_ids[1:3], staff_ids[3:]
-        rates = {uid: (row["hourly_cost_rate"], row["hourly_bill_rate"]) for uid, row in zip(staff_ids, staff_rows)}
+        rates = {
+            uid: (row["hourly_cost_rate"], row["hourly_bill_rate"])
+            for uid, row in zip(staff_ids, staff_rows, strict=True)
+        }
 
         # ---- clients and contacts
         pattern = ["Active", "Active", "VIP", "On Hold", "At Risk", "Active", "Churned", "Active", "On Hold", "Active"]
@@ -228,7 +231,7 @@ async def build_agency(
             if i % 2 == 0
         ]
         portal_ids = await _insert(conn, User, portal_rows, ids=True)
-        portal_of = {row["client_id"]: uid for row, uid in zip(portal_rows, portal_ids)}
+        portal_of = {row["client_id"]: uid for row, uid in zip(portal_rows, portal_ids, strict=True)}
 
         # ---- projects and tasks
         statuses_cycle = [
@@ -264,7 +267,7 @@ async def build_agency(
 
         task_statuses = list(TaskStatus)
         task_rows, task_meta = [], []
-        for pid, (i, cid, start), prow in zip(project_ids, project_meta, project_rows):
+        for pid, (i, cid, start), prow in zip(project_ids, project_meta, project_rows, strict=True):
             for k in range(shape.tasks_per_project):
                 status = task_statuses[(i + k) % 4]
                 due = start + dt.timedelta(days=k + 1)
@@ -287,7 +290,7 @@ async def build_agency(
 
         # ---- comments, deliverables, time, expenses
         comment_rows, deliverable_rows, time_rows = [], [], []
-        for tid, (i, cid, pid, k, start), trow in zip(task_ids, task_meta, task_rows):
+        for tid, (i, cid, pid, k, start), trow in zip(task_ids, task_meta, task_rows, strict=True):
             base = min(
                 _at(start, 9) + dt.timedelta(hours=6 * k), now - dt.timedelta(hours=shape.comments_per_task * 3 + 1)
             )
@@ -352,7 +355,7 @@ async def build_agency(
                     "created_by_id": managers[0],
                     "created_at": _at(start),
                 }
-                for pid, (_, _, start) in zip(project_ids, project_meta)
+                for pid, (_, _, start) in zip(project_ids, project_meta, strict=True)
             ],
         )
 
@@ -386,7 +389,7 @@ async def build_agency(
                 )
         invoice_ids = await _insert(conn, Invoice, invoice_rows, ids=True)
         line_rows, payment_rows = [], []
-        for (n, iid), row in zip(enumerate(invoice_ids), invoice_rows):
+        for (n, iid), row in zip(enumerate(invoice_ids), invoice_rows, strict=True):
             fixed = Decimal(1000 + 100 * (n % 7))
             time_amount = Decimal("1500.00")
             line_rows += [

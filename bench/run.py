@@ -366,21 +366,33 @@ FROM contact k WHERE k.client_id = :id ORDER BY k.is_primary DESC, k.full_name, 
   (SELECT coalesce(sum(l.amount + l.tax_amount), 0) FROM invoice_line l WHERE l.invoice_id = i.id),
   (SELECT coalesce(sum(y.amount), 0) FROM payment y WHERE y.invoice_id = i.id)
 FROM invoice i WHERE i.client_id = :id ORDER BY i.issue_date DESC, i.number DESC""",
-    "payments": """SELECT y.invoice_id, y.amount, y.received_on, y.method FROM payment y JOIN invoice i ON i.id = y.invoice_id
+    "payments": """SELECT y.invoice_id, y.amount, y.received_on, y.method
+FROM payment y JOIN invoice i ON i.id = y.invoice_id
 WHERE i.client_id = :id ORDER BY y.received_on DESC, y.id DESC""",
-    "opportunities": "SELECT title, stage, value FROM opportunity WHERE client_id = :id ORDER BY created_at DESC, id DESC",
-    "interactions": "SELECT kind, summary, occurred_at FROM interaction WHERE client_id = :id ORDER BY occurred_at DESC, id DESC",
+    "opportunities": (
+        "SELECT title, stage, value FROM opportunity WHERE client_id = :id ORDER BY created_at DESC, id DESC"
+    ),
+    "interactions": (
+        "SELECT kind, summary, occurred_at FROM interaction WHERE client_id = :id ORDER BY occurred_at DESC, id DESC"
+    ),
     "meetings": "SELECT title, starts_at, status FROM meeting WHERE client_id = :id ORDER BY starts_at DESC, id DESC",
     "activity": """SELECT a.kind, a.summary, a.occurred_at, u.full_name, count(*) OVER () FROM activity a
-LEFT JOIN user_account u ON u.id = a.actor_id WHERE a.client_id = :id ORDER BY a.occurred_at DESC, a.id DESC LIMIT 20""",
+LEFT JOIN user_account u ON u.id = a.actor_id WHERE a.client_id = :id
+ORDER BY a.occurred_at DESC, a.id DESC LIMIT 20""",
     "invoiced": """SELECT coalesce(sum(l.amount + l.tax_amount), 0), count(DISTINCT i.id) FROM invoice i
-JOIN invoice_line l ON l.invoice_id = i.id WHERE i.client_id = :id AND i.status IN ('SENT', 'PAID')""",
-    "time_by_project": """SELECT p.name, sum(t.hours), sum(CASE WHEN t.billable THEN t.hours ELSE 0 END), sum(t.hours * t.cost_rate)
-FROM time_entry t JOIN project p ON p.id = t.project_id WHERE p.client_id = :id GROUP BY p.id, p.name ORDER BY 2 DESC, p.id""",
-    "time_by_user": """SELECT u.full_name, sum(t.hours), sum(CASE WHEN t.billable THEN t.hours ELSE 0 END), sum(t.hours * t.cost_rate)
+JOIN invoice_line l ON l.invoice_id = i.id
+WHERE i.client_id = :id AND i.status IN ('SENT', 'PAID')""",
+    "time_by_project": """SELECT p.name, sum(t.hours), sum(CASE WHEN t.billable THEN t.hours ELSE 0 END),
+  sum(t.hours * t.cost_rate)
+FROM time_entry t JOIN project p ON p.id = t.project_id
+WHERE p.client_id = :id GROUP BY p.id, p.name ORDER BY 2 DESC, p.id""",
+    "time_by_user": """SELECT u.full_name, sum(t.hours), sum(CASE WHEN t.billable THEN t.hours ELSE 0 END),
+  sum(t.hours * t.cost_rate)
 FROM time_entry t JOIN project p ON p.id = t.project_id JOIN user_account u ON u.id = t.user_id
 WHERE p.client_id = :id GROUP BY u.id, u.full_name ORDER BY 2 DESC, u.id""",
-    "expenses": "SELECT coalesce(sum(e.amount), 0) FROM expense e JOIN project p ON p.id = e.project_id WHERE p.client_id = :id",
+    "expenses": (
+        "SELECT coalesce(sum(e.amount), 0) FROM expense e JOIN project p ON p.id = e.project_id WHERE p.client_id = :id"
+    ),
 }
 
 
@@ -617,7 +629,10 @@ def _post(http: httpx.Client, url: str, op: Operation, token: str) -> bytes:
 
 
 def _login(http: httpx.Client, url: str, email: str) -> str:
-    query = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { tokens { accessToken } errors { message } } }"
+    query = (
+        "mutation($e: String!, $p: String!) "
+        "{ login(email: $e, password: $p) { tokens { accessToken } errors { message } } }"
+    )
     body = http.post(url, json={"query": query, "variables": {"e": email, "p": PASSWORD}}).json()
     return body["data"]["login"]["tokens"]["accessToken"]
 
@@ -726,7 +741,8 @@ def profile(server: InProcessServer, op: Operation, token: str, runs: int, path:
     path.write_text(
         f"# {op.label}: {runs} requests\n\n## Breakdown (no profiler attached)\n\n"
         + "\n".join(table_lines)
-        + f"\n\n## Self time by function (pyinstrument; its hooks inflate call-heavy code)\n{flat}\n\n## Call tree\n{tree}"
+        + "\n\n## Self time by function (pyinstrument; its hooks inflate call-heavy code)\n"
+        + f"{flat}\n\n## Call tree\n{tree}"
     )
 
 
@@ -774,7 +790,8 @@ def fresh_database(kind: str) -> str:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| operation | API p50 ms | API p95 ms | SQL statements | floor p50 ms | floor p95 ms | floor statements | API / floor (p50) | response KB |",
+        "| operation | API p50 ms | API p95 ms | SQL statements | floor p50 ms | floor p95 ms | floor statements"
+        " | API / floor (p50) | response KB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:

@@ -319,7 +319,9 @@ async def create_invoice(
         raise InputError(
             "includeUnbilled", "TOO_MANY_LINES", f"An invoice has at most {MAX_LINES} lines; use unbilledThrough."
         )
-    total = sum((sum(line_amounts(l.quantity, l.unit_price, l.tax_rate)) for l in all_lines), Decimal("0.00"))
+    total = sum(
+        (sum(line_amounts(line.quantity, line.unit_price, line.tax_rate)) for line in all_lines), Decimal("0.00")
+    )
     if total <= 0:
         raise InputError("lines", "ZERO_TOTAL", "An invoice's total must be more than zero.")
     if total > MAX_MONEY:
@@ -356,12 +358,15 @@ async def create_invoice(
     await session.flush()
 
     for entity, kind in ((TimeEntry, InvoiceLineKind.TIME), (Expense, InvoiceLineKind.EXPENSE)):
-        line_by_id = {i: row.id for line, row in zip(all_lines, rows) if line.kind is kind for i in line.billed_ids}
+        line_by_id = {
+            i: row.id for line, row in zip(all_lines, rows, strict=True) if line.kind is kind for i in line.billed_ids
+        }
         if line_by_id and await claim(session, entity, line_by_id) != len(line_by_id):
             raise InputError(
                 "includeUnbilled",
                 "ALREADY_BILLED",
-                "Some of this client's time or expenses were billed by another invoice meanwhile; nothing was written. Try again.",
+                "Some of this client's time or expenses were billed by another invoice meanwhile; "
+                "nothing was written. Try again.",
             )
     record_activity(
         session,

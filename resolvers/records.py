@@ -30,7 +30,7 @@ def to_records(model: type, keys: Sequence[str], rows: Sequence[tuple]) -> list[
     out = []
     for row in rows:
         record = new(cls)
-        record.__dict__.update(zip(keys, row))
+        record.__dict__.update(zip(keys, row, strict=True))
         out.append(record)
     return out
 

@@ -34,7 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _migrate(settings.database_url)
     if args.demo:
         sign_ins = asyncio.run(_load_demo(settings.database_url))
-        print("\nThe demo agency is loaded. Sign in with any of these (password for all: %s):" % sign_ins[0].password)
+        print(f"\nThe demo agency is loaded. Sign in with any of these (password for all: {sign_ins[0].password}):")
         for s in sign_ins:
             print(f"  {s.role:<8} {s.email:<36} {s.note}")
         print(f"\nOpen http://{args.host}:{args.port}/graphql and follow the steps in the editor.\n")

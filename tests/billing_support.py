@@ -48,7 +48,8 @@ LOG_EXPENSE = f"""mutation($input: LogExpenseInput!) {{ logExpense(input: $input
   expense {{ id description amount billable billableAmount incurredOn invoiced createdBy {{ fullName }} }}
   {ERRORS} }} }}"""
 
-INVOICE_FIELDS = """id number status issueDate dueDate paidOn sentAt voidedAt isOverdue subtotal tax total amountPaid amountDue
+INVOICE_FIELDS = """id number status issueDate dueDate paidOn sentAt voidedAt isOverdue
+  subtotal tax total amountPaid amountDue
   lines { kind description quantity unitPrice taxRate amount taxAmount timeEntries { id hours } expenses { id } }
   payments { amount receivedOn method reference }"""
 

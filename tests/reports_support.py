@@ -50,7 +50,8 @@ query($days: Int) { clientsDashboard(noActivityDays: $days) {
     noRecentActivity { count clients { client { name } daysSinceActivity } }
     noRecentPortalLogin { count clients { client { name } portalUsers daysSinceLogin } }
     atRiskProjects { count clients { client { name } atRiskProjects offTrackProjects } }
-    readyForUpsell { count clients { client { name } reasons openOpportunities openOpportunityValue completedProjects } }
+    readyForUpsell {
+      count clients { client { name } reasons openOpportunities openOpportunityValue completedProjects } }
   }
   engagement {
     portalLogins { windowDays totalLogins clientsWithPortalUsers clientsWithLogins averagePerClient
@@ -85,7 +86,8 @@ query($id: ID!, $from: Date, $to: Date) { clientReport(clientId: $id, from: $fro
   portfolio { total completed cancelled successRate byStatus { status count } projects { name }
               timeline { project { name } startDate endDate status durationDays isLate } }
   financial { totalInvoiced invoiceCount totalRevenue outstanding averageProjectValue paymentHistory { amount } }
-  time { totalHours billableHours nonBillableHours billableShare byProject { project { name } hours billableHours nonBillableHours } }
+  time { totalHours billableHours nonBillableHours billableShare
+         byProject { project { name } hours billableHours nonBillableHours } }
   profitability { revenue laborCost expenses totalCost profit margin }
   utilization { user { fullName } hours billableHours share laborCost }
 } }

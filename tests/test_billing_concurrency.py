@@ -76,10 +76,10 @@ async def test_two_invoices_raised_at_once_never_bill_a_time_entry_twice(api, fa
     assert sorted(i["number"] for i in invoices) == [1001, 1002, 1003, 1004]
 
     claimed, billed, worth = await _billing_state(db)
-    lines_with_time = [i for i in invoices if any(l["kind"] != "FIXED" for l in i["lines"])]
+    lines_with_time = [i for i in invoices if any(line["kind"] != "FIXED" for line in i["lines"])]
     assert len(lines_with_time) == 1, "one request billed everything; the others found nothing left to pull in"
     assert all(line_id is not None for line_id in claimed.values())
-    billed_ids = [t["id"] for i in invoices for l in i["lines"] for t in l["timeEntries"]]
+    billed_ids = [t["id"] for i in invoices for line in i["lines"] for t in line["timeEntries"]]
     assert len(billed_ids) == len(set(billed_ids)) == len(claimed) == 24
     assert billed == worth == Decimal(unbilled)
 
@@ -97,7 +97,7 @@ async def test_concurrent_pulls_without_fixed_lines_bill_once_and_refuse_the_res
     assert (
         refused == [[{"field": "includeUnbilled", "code": "NOTHING_TO_BILL", "message": refused[0][0]["message"]}]] * 2
     )
-    claimed, billed, worth = await _billing_state(db)
+    _, billed, worth = await _billing_state(db)
     assert billed == worth == Decimal("1200.00")
     async with db() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(Invoice)) == 1

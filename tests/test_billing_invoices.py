@@ -77,7 +77,7 @@ async def test_creating_an_invoice_with_fixed_lines_numbers_it_and_sums_exactly(
     )
     assert first["status"] == "DRAFT" and first["number"] == 1001
     assert first["issueDate"] == str(TODAY) and first["dueDate"] == str(TODAY + dt.timedelta(days=14))
-    assert [(l["kind"], l["amount"], l["taxAmount"]) for l in first["lines"]] == [
+    assert [(line["kind"], line["amount"], line["taxAmount"]) for line in first["lines"]] == [
         ("FIXED", "1200.00", "240.00"),
         ("FIXED", "349.97", "69.99"),
         ("FIXED", "0.00", "0.00"),
@@ -137,8 +137,8 @@ async def test_an_invoice_pulls_in_unbilled_billable_time_per_project_and_rate_a
         },
     )
     lines = [
-        (l["kind"], l["description"], l["quantity"], l["unitPrice"], l["amount"], l["taxAmount"])
-        for l in invoice["lines"]
+        (line["kind"], line["description"], line["quantity"], line["unitPrice"], line["amount"], line["taxAmount"])
+        for line in invoice["lines"]
     ]
     assert lines == [
         ("FIXED", "Project management", "1.00", "100.00", "100.00", "0.00"),
@@ -173,7 +173,7 @@ async def test_an_invoice_pulls_in_unbilled_billable_time_per_project_and_rate_a
 
     # A second pull takes only what is left; the first invoice's rows are never billed again.
     rest = await _create(api, token, {"clientId": gid("Client", a.client.id), "includeUnbilled": True})
-    assert [(l["kind"], l["quantity"]) for l in rest["lines"]] == [("TIME", "2.00")]
+    assert [(line["kind"], line["quantity"]) for line in rest["lines"]] == [("TIME", "2.00")]
     assert [raw_id(t["id"]) for t in rest["lines"][0]["timeEntries"]] == [late.id]
     nothing = await api.data(
         CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token
@@ -339,7 +339,7 @@ async def test_voiding_releases_time_and_expenses_to_be_billed_again(api, factor
         and data["invoice"]["total"] == "290.00"
         and data["invoice"]["amountDue"] == "0.00"
     )
-    assert [l["timeEntries"] for l in data["invoice"]["lines"]] == [[], []]
+    assert [line["timeEntries"] for line in data["invoice"]["lines"]] == [[], []]
 
 
 async def test_bad_invoice_input_is_a_typed_error_and_writes_nothing(api, factory, db):
@@ -456,7 +456,8 @@ async def test_outstanding_and_revenue_are_exact_sums_under_partial_payments_and
     await _pay(api, token, ids[2][0], "33.33")
     await _pay(api, token, ids[2][0], "0.01")
 
-    query = "query($id: ID!) { client(id: $id) { outstandingAmount accountValue invoices { number status } payments { amount } } }"
+    query = """query($id: ID!) { client(id: $id) {
+  outstandingAmount accountValue invoices { number status } payments { amount } } }"""
     data = await api.data(query, {"id": gid("Client", a.client.id)}, token)
     # Outstanding: 0.64 - 0.10 + 107.24 - 33.34 (the draft and the void count for nothing).
     assert data["client"]["outstandingAmount"] == "74.44"
@@ -564,7 +565,7 @@ async def test_a_client_of_another_company_sees_none_of_the_first_clients_billin
         "total": "100.00",
         "client": {"name": "Other Co"},
     }
-    entry_ids = [t["id"] for l in mine["lines"] for t in l["timeEntries"]]
+    entry_ids = [t["id"] for line in mine["lines"] for t in line["timeEntries"]]
     hidden = await api.data("query($id: ID!) { node(id: $id) { id } }", {"id": entry_ids[0]}, other)
     assert hidden["node"] is None
 
@@ -694,7 +695,7 @@ async def test_the_demo_agency_walks_through_time_to_paid_invoice(api, demo, db)
     assert Decimal(after) - Decimal(client["unbilledAmount"]) == Decimal("262.50")  # 1.5 h x 175.00
 
     invoice = await _create(api, maria, {"clientId": gid("Client", northwind.id), "includeUnbilled": True})
-    assert sum(Decimal(l["amount"]) for l in invoice["lines"]) == Decimal(after)
+    assert sum(Decimal(line["amount"]) for line in invoice["lines"]) == Decimal(after)
     await api.data(SEND_INVOICE, {"id": invoice["id"]}, maria)
     seen = await api.data("{ invoices(filter: {status: [SENT]}) { edges { node { number total } } } }", token=olivia)
     assert {"number": invoice["number"], "total": invoice["total"]} in [e["node"] for e in seen["invoices"]["edges"]]

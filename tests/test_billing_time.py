@@ -23,7 +23,8 @@ from tests.billing_support import (
 )
 
 PROJECT_TIME = """query($id: ID!) { node(id: $id) { ... on Project { name
-  timeEntries { hours billable workDate description costRate costAmount billRate billableAmount invoiced user { fullName } }
+  timeEntries { hours billable workDate description costRate costAmount billRate billableAmount invoiced
+                user { fullName } }
   expenses { description billable amount billableAmount invoiced }
 } } }"""
 

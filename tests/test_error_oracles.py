@@ -90,7 +90,7 @@ async def test_node_answers_every_id_that_names_no_visible_row_with_the_missing_
 
 
 async def test_add_comment_answers_every_task_id_that_names_no_visible_task_like_a_missing_task(api, factory, db):
-    northwind, globex, task, hidden, lead, olivia = await _world(factory)
+    northwind, _, task, hidden, lead, olivia = await _world(factory)
     token = await api.login(olivia.email, PASSWORD)
     cases = _cases("Task", hidden=hidden.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Client", northwind.id))
     before = await counts(db, *WRITES)
@@ -114,7 +114,7 @@ async def test_add_comment_answers_every_task_id_that_names_no_visible_task_like
 async def test_book_meeting_answers_every_client_id_that_names_no_visible_client_like_a_missing_client(
     api, factory, db
 ):
-    northwind, globex, task, hidden, lead, olivia = await _world(factory)
+    northwind, globex, task, _, lead, olivia = await _world(factory)
     token = await api.login(olivia.email, PASSWORD)
     cases = _cases("Client", hidden=globex.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Task", task.id))
 
@@ -289,7 +289,7 @@ async def test_a_mutation_by_get_and_a_body_that_is_not_json_answer_json_errors_
 async def test_root_lookups_answer_every_id_that_names_no_visible_row_with_the_missing_rows_null(
     api, factory, root, argument, type_name
 ):
-    northwind, globex, _, _, lead, olivia = await _world(factory)
+    _, globex, _, _, lead, olivia = await _world(factory)
     token = await api.login(olivia.email, PASSWORD)
     cases = _cases(type_name, hidden=globex.id, hidden_type=_gid("Lead", lead.id), wrong_type=_gid("Task", 1))
     answers = {}
@@ -306,7 +306,8 @@ async def test_a_status_id_that_no_row_can_have_is_a_typed_input_error(api, fact
 
     client = await factory.client("Northwind")
     _, token = await staff(api, factory, Role.MANAGER)
-    query = """mutation($c: ID!, $s: ID!) { setClientStatus(clientId: $c, statusId: $s) { client { name } errors { field code } } }"""
+    query = """mutation($c: ID!, $s: ID!) {
+  setClientStatus(clientId: $c, statusId: $s) { client { name } errors { field code } } }"""
     for status in ("abc", "99999999999999999999", "-1"):
         body = await api.data(query, {"c": _gid("Client", client.id), "s": status}, token)
         assert body["setClientStatus"] == {"client": None, "errors": [{"field": "statusId", "code": "INVALID_ID"}]}, (

@@ -8,7 +8,8 @@ from strawberry.relay import GlobalID
 from models import Notification, Role
 from tests.factories import PASSWORD
 
-LIST = """query($unread: Boolean!) { notifications(unreadOnly: $unread) { totalCount edges { node { id kind message readAt } } } }"""
+LIST = """query($unread: Boolean!) { notifications(unreadOnly: $unread) {
+  totalCount edges { node { id kind message readAt } } } }"""
 MARK = """mutation($ids: [ID!]) { markNotificationsRead(ids: $ids) { marked errors { field code } } }"""
 
 

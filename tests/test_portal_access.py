@@ -127,7 +127,8 @@ async def test_revoking_portal_access_stops_the_users_tokens_at_once(api, factor
     body = await api.post("{ clients { totalCount } }", token=portal)
     assert body["data"] == {"clients": None} and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     login = await api.post(
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { tokens { accessToken } errors { code } } }",
+        "mutation($e: String!, $p: String!) "
+        "{ login(email: $e, password: $p) { tokens { accessToken } errors { code } } }",
         {"e": portal_user.email, "p": PASSWORD},
     )
     assert login["data"]["login"]["tokens"] is None

@@ -158,7 +158,8 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
         assert rows, f"plant a {model.__name__} row so {type_name} is checked"
         fields = _leaf_fields(type_name)
         for row in rows:
-            query = f'{{ node(id: "{GlobalID(type_name, str(row.id))}") {{ ... on {type_name} {{ {" ".join(fields)} }} }} }}'
+            node_id = GlobalID(type_name, str(row.id))
+            query = f'{{ node(id: "{node_id}") {{ ... on {type_name} {{ {" ".join(fields)} }} }} }}'
             body = await api.post(query, token=token)
             node = body["data"]["node"] if body.get("data") else None
             if row.id not in visible:

@@ -33,7 +33,8 @@ from tests.workflow_helpers import (
 LIST = """query($filter: ClientFilterInput) { clients(filter: $filter) { totalCount edges { node { name tier } } } }"""
 SET_STATUS = """mutation($client: ID!, $status: ID!) { setClientStatus(clientId: $client, statusId: $status) {
   client { name status { name category } } errors { field code message } } }"""
-NEW_STATUS = """mutation($name: String!, $category: ClientCategory!) { createClientStatus(name: $name, category: $category) {
+NEW_STATUS = """mutation($name: String!, $category: ClientCategory!) {
+  createClientStatus(name: $name, category: $category) {
   status { id name category isBuiltin } errors { field code message } } }"""
 REACTIVATE = """mutation($client: ID!) { reactivateClient(clientId: $client) {
   client { status { name category } } errors { field code message } } }"""

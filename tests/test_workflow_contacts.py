@@ -18,7 +18,8 @@ PRIMARY = """mutation($contact: ID!) { setPrimaryContact(contactId: $contact) {
   contact { fullName isPrimary } errors { field code message } } }"""
 UPDATE = """mutation($input: UpdateContactInput!) { updateContact(input: $input) {
   contact { fullName email phone title isDecisionMaker internalNotes } errors { field code message } } }"""
-CONTACTS = """query($id: ID!) { client(id: $id) { primaryContact { fullName } contacts { fullName isPrimary hasPortalAccess } } }"""
+CONTACTS = """query($id: ID!) { client(id: $id) {
+  primaryContact { fullName } contacts { fullName isPrimary hasPortalAccess } } }"""
 
 WRITES = (Contact, *SIDE_TABLES)
 

@@ -37,15 +37,19 @@ from tests.workflow_helpers import (
 )
 
 BOOK = """mutation($input: BookMeetingInput!) { bookMeeting(input: $input) {
-  meeting { id title status startsAt endsAt location agenda staff { fullName } requestedBy { fullName } client { name } }
+  meeting { id title status startsAt endsAt location agenda
+            staff { fullName } requestedBy { fullName } client { name } }
   errors { field code message } } }"""
 UPDATE_MEETING = """mutation($input: UpdateMeetingInput!) { updateMeeting(input: $input) {
   meeting { status title startsAt } errors { field code message } } }"""
 LOG = """mutation($client: ID!, $kind: InteractionKind!, $summary: String!, $at: DateTime!, $contact: ID) {
   logInteraction(clientId: $client, kind: $kind, summary: $summary, occurredAt: $at, contactId: $contact) {
-    interaction { id kind summary occurredAt staff { fullName } contact { fullName } } errors { field code message } } }"""
-CREATE_OPP = """mutation($client: ID!, $input: CreateOpportunityInput!) { createOpportunity(clientId: $client, input: $input) {
-  opportunity { id title kind stage value expectedCloseOn owner { fullName } client { name } } errors { field code message } } }"""
+    interaction { id kind summary occurredAt staff { fullName } contact { fullName } }
+    errors { field code message } } }"""
+CREATE_OPP = """mutation($client: ID!, $input: CreateOpportunityInput!) {
+  createOpportunity(clientId: $client, input: $input) {
+    opportunity { id title kind stage value expectedCloseOn owner { fullName } client { name } }
+    errors { field code message } } }"""
 UPDATE_OPP = """mutation($input: UpdateOpportunityInput!) { updateOpportunity(input: $input) {
   opportunity { stage value } errors { field code message } } }"""
 FEED = """query($id: ID!, $first: Int, $after: String) { client(id: $id) {
@@ -259,7 +263,8 @@ async def test_a_client_sees_its_own_meetings_and_never_another_clients(api, fac
     )
     assert own["client"]["meetings"] == [{"title": "Our kickoff", "status": "REQUESTED"}]
     body = await api.post(
-        """query($c: ID!, $m: ID!) { client(id: $c) { meetings { title } } node(id: $m) { id ... on Meeting { title } } }""",
+        """query($c: ID!, $m: ID!) {
+  client(id: $c) { meetings { title } } node(id: $m) { id ... on Meeting { title } } }""",
         {"c": gid("Client", theirs), "m": gid("Meeting", their_meeting)},
         token,
     )
@@ -522,7 +527,8 @@ async def test_mutations_feed_the_activity_with_actor_and_subject(api, factory):
     _, token = await staff(api, factory, Role.MEMBER, full_name="Sam")
     project = await mutate(
         api,
-        """mutation($c: ID!) { createProject(clientId: $c, input: {name: "Site"}) { project { id } errors { code } } }""",
+        """mutation($c: ID!) {
+  createProject(clientId: $c, input: {name: "Site"}) { project { id } errors { code } } }""",
         {"c": gid("Client", client)},
         token,
         "createProject",

@@ -38,7 +38,8 @@ mutation($id: ID!, $stage: LeadStage!) { updateLeadStage(leadId: $id, stage: $st
 
 CREATE_CLIENT = """
 mutation($input: CreateClientInput!) { createClient(input: $input) {
-  client { id name tier paymentTermsDays becameClientOn status { name category } primaryContact { fullName email isPrimary }
+  client { id name tier paymentTermsDays becameClientOn status { name category }
+           primaryContact { fullName email isPrimary }
            contacts { fullName } accountManager { fullName } }
   errors { field code message }
 } }"""

@@ -18,7 +18,8 @@ from schema.types.people import User
 
 if TYPE_CHECKING:
     from schema.types.billing import Invoice, Payment
-    from schema.types.engagement import Interaction, Meeting, Opportunity
+    from schema.types.engagement import ActivityConnection, Interaction, Meeting, Opportunity
+    from schema.types.surveys import SatisfactionScore
     from schema.types.work import Project
 
 
@@ -146,7 +147,7 @@ class Client(ModelNode):
     @strawberry.field(description="Satisfaction scores (0-10, for NPS), latest answer first. Staff only.")
     async def satisfaction_scores(
         self, info: Info
-    ) -> list[Annotated[SatisfactionScore, strawberry.lazy("schema.types.surveys")]] | None:  # noqa: F821
+    ) -> list[Annotated[SatisfactionScore, strawberry.lazy("schema.types.surveys")]] | None:
         return await info.context.loaders.surveys.scores_by_client.load(self.id)
 
     @strawberry.field(description="Meetings, latest start first.")
@@ -154,7 +155,8 @@ class Client(ModelNode):
         return await info.context.loaders.workflow.meetings_by_client.load(self.id)
 
     @strawberry.field(
-        description="The activity feed, newest first (at most 100 a page); a client sees its client-visible entries only."
+        description="The activity feed, newest first (at most 100 a page); "
+        "a client sees its client-visible entries only."
     )
     async def activity(
         self, info: Info, first: int | None = 20, after: str | None = None

@@ -37,7 +37,7 @@ class Connection(Generic[NodeT]):
 
     @classmethod
     def from_page(cls, page: Page) -> Connection:
-        edges = [Edge(cursor=c, node=row) for row, c in zip(page.rows, page.cursors)]
+        edges = [Edge(cursor=c, node=row) for row, c in zip(page.rows, page.cursors, strict=True)]
         return cls(
             edges=edges,
             page_info=PageInfo(
