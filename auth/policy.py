@@ -106,7 +106,10 @@ def decide_rule(coordinate: str, rule: ArgumentRule, key: PolicyKey) -> Decision
 
 
 def decide_arguments(
-    coordinate: str, arguments: dict, key: PolicyKey, null_is_default: frozenset[tuple[str, ...]] = frozenset()
+    coordinate: str,
+    arguments: dict[str, object],
+    key: PolicyKey,
+    null_is_default: frozenset[tuple[str, ...]] = frozenset(),
 ) -> Decision | None:
     """A refusal when an argument given to `coordinate` breaks one of its rules, else None.
 
@@ -249,21 +252,24 @@ def policy_markdown(coordinates: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _verdict(decision: Decision) -> str:
+    return "ALLOWED" if decision.allowed else f"REFUSED ({decision.code})"
+
+
 def explain(coordinate: str, key: PolicyKey) -> str:
     """Why a caller with this key may or may not read (or call) this coordinate, in one paragraph.
     `coordinate` is "Type.field", "Mutation.name", or "Type.field(argument.path)" for an argument."""
     who = _who(key)
-    verdict = lambda d: "ALLOWED" if d.allowed else f"REFUSED ({d.code})"  # noqa: E731
     if "(" in coordinate:
         target, _, argument = coordinate.partition("(")
         path = tuple(argument.rstrip(")").split("."))
-        rules = [r for r in ARGUMENT_RULES.get(target, ()) if r.path == path]
-        if not rules:
+        matching = [r for r in ARGUMENT_RULES.get(target, ()) if r.path == path]
+        if not matching:
             return (
                 f"ALLOWED: {target} has no rule on argument {'.'.join(path)}; the field's own decision applies: "
                 + explain(target, key)
             )
-        parts = [f"{verdict(d)}: {d.reason}" for d in (decide_rule(target, r, key) for r in rules)]
+        parts = [f"{_verdict(d)}: {d.reason}" for d in (decide_rule(target, r, key) for r in matching)]
         return f"{who} using {coordinate}: " + " ".join(parts) + "."
     type_name, _, field_name = coordinate.partition(".")
     decision = decide(type_name, field_name, key)
@@ -272,11 +278,11 @@ def explain(coordinate: str, key: PolicyKey) -> str:
     if rules:
         rule_text = (
             " Its argument rules: "
-            + "; ".join(f"{r.label}: {verdict(decide_rule(coordinate, r, key))}" for r in rules)
+            + "; ".join(f"{r.label}: {_verdict(decide_rule(coordinate, r, key))}" for r in rules)
             + "."
         )
     if type_name == "Mutation":
-        return f"{verdict(decision)}: {who} calling {coordinate}: {decision.reason}.{rule_text}"
+        return f"{_verdict(decision)}: {who} calling {coordinate}: {decision.reason}.{rule_text}"
     sensitivity = class_of(type_name, field_name)
     conditions = []
     if key.role is Role.CLIENT:
@@ -285,6 +291,6 @@ def explain(coordinate: str, key: PolicyKey) -> str:
         conditions.append("this is a read-only view-as token")
     tail = f" ({'; '.join(conditions)})" if conditions else ""
     return (
-        f"{verdict(decision)}: {coordinate} is {sensitivity.value if sensitivity else 'unclassified'}; "
+        f"{_verdict(decision)}: {coordinate} is {sensitivity.value if sensitivity else 'unclassified'}; "
         f"{decision.reason}{tail}. Which rows it sees is decided by auth/scopes.py.{rule_text}"
     )

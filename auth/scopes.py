@@ -5,12 +5,17 @@ Every read path composes these (lists, lookups by id, DataLoaders, connections
 and their totalCount, aggregates). A child's scope is built from its parent's:
 a task is visible when its project is, and, for a CLIENT, when it is marked
 for the client. Nothing filters rows in Python after loading.
+
+Columns are named through sqlmodel's `col()`: a table's class attribute is typed as the
+column's Python value (`User.role: Role`), so `col(User.role)` gives the type checker the
+SQL expression it is at runtime (`Mapped[Role]`, with `.in_()`, `.is_()`, `==` building SQL).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 
 from auth.principal import Principal
 from models import (
@@ -60,14 +65,14 @@ def client_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return Client.id == principal.client_id
+        return col(Client.id) == principal.client_id
     if principal.role is Role.PARTNER and _partner_may(principal, "client"):
         return _TRUE
     return _FALSE
 
 
-def _visible_client_ids(principal: Principal):
-    return sa.select(Client.id).where(client_scope(principal))
+def _visible_client_ids(principal: Principal) -> sa.Select[int | None]:
+    return sa.select(col(Client.id)).where(client_scope(principal))
 
 
 def contact_scope(principal: Principal) -> ColumnElement[bool]:
@@ -75,7 +80,7 @@ def contact_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.role is Role.PARTNER and not _partner_may(principal, "contact"):
         return _FALSE
-    return Contact.client_id.in_(_visible_client_ids(principal))
+    return col(Contact.client_id).in_(_visible_client_ids(principal))
 
 
 def project_scope(principal: Principal) -> ColumnElement[bool]:
@@ -83,29 +88,29 @@ def project_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.role is Role.PARTNER and not _partner_may(principal, "project"):
         return _FALSE
-    return Project.client_id.in_(_visible_client_ids(principal))
+    return col(Project.client_id).in_(_visible_client_ids(principal))
 
 
-def _visible_project_ids(principal: Principal):
-    return sa.select(Project.id).where(project_scope(principal))
+def _visible_project_ids(principal: Principal) -> sa.Select[int | None]:
+    return sa.select(col(Project.id)).where(project_scope(principal))
 
 
 def task_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return sa.and_(Task.project_id.in_(_visible_project_ids(principal)), Task.visible_to_client.is_(True))
+        return sa.and_(col(Task.project_id).in_(_visible_project_ids(principal)), col(Task.visible_to_client).is_(True))
     return _FALSE
 
 
-def _visible_task_ids(principal: Principal):
-    return sa.select(Task.id).where(task_scope(principal))
+def _visible_task_ids(principal: Principal) -> sa.Select[int | None]:
+    return sa.select(col(Task.id)).where(task_scope(principal))
 
 
 def deliverable_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
-    return Deliverable.task_id.in_(_visible_task_ids(principal))
+    return col(Deliverable.task_id).in_(_visible_task_ids(principal))
 
 
 def comment_scope(principal: Principal) -> ColumnElement[bool]:
@@ -114,9 +119,9 @@ def comment_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.is_client:
         return sa.and_(
-            Comment.kind == CommentKind.REPLY,
-            Comment.project_id.in_(_visible_project_ids(principal)),
-            sa.or_(Comment.task_id.is_(None), Comment.task_id.in_(_visible_task_ids(principal))),
+            col(Comment.kind) == CommentKind.REPLY,
+            col(Comment.project_id).in_(_visible_project_ids(principal)),
+            sa.or_(col(Comment.task_id).is_(None), col(Comment.task_id).in_(_visible_task_ids(principal))),
         )
     return _FALSE
 
@@ -127,8 +132,8 @@ def time_entry_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.is_client:
         return sa.and_(
-            TimeEntry.project_id.in_(_visible_project_ids(principal)),
-            sa.or_(TimeEntry.task_id.is_(None), TimeEntry.task_id.in_(_visible_task_ids(principal))),
+            col(TimeEntry.project_id).in_(_visible_project_ids(principal)),
+            sa.or_(col(TimeEntry.task_id).is_(None), col(TimeEntry.task_id).in_(_visible_task_ids(principal))),
         )
     return _FALSE
 
@@ -137,7 +142,7 @@ def expense_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return Expense.project_id.in_(_visible_project_ids(principal))
+        return col(Expense.project_id).in_(_visible_project_ids(principal))
     return _FALSE
 
 
@@ -153,19 +158,19 @@ def invoice_scope(principal: Principal) -> ColumnElement[bool]:
         # A draft is the agency's work in progress: the client sees an invoice once it is sent
         # (and a void one only if it had been sent before it was voided).
         return sa.and_(
-            Invoice.client_id.in_(_visible_client_ids(principal)),
+            col(Invoice.client_id).in_(_visible_client_ids(principal)),
             sa.or_(
-                Invoice.status.in_([InvoiceStatus.SENT, InvoiceStatus.PAID]),
-                sa.and_(Invoice.status == InvoiceStatus.VOID, Invoice.sent_at.is_not(None)),
+                col(Invoice.status).in_([InvoiceStatus.SENT, InvoiceStatus.PAID]),
+                sa.and_(col(Invoice.status) == InvoiceStatus.VOID, col(Invoice.sent_at).is_not(None)),
             ),
         )
-    return Invoice.client_id.in_(_visible_client_ids(principal))
+    return col(Invoice.client_id).in_(_visible_client_ids(principal))
 
 
 def payment_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.role in (Role.ADMIN, Role.MANAGER):
         return _TRUE
-    return Payment.invoice_id.in_(sa.select(Invoice.id).where(invoice_scope(principal)))
+    return col(Payment.invoice_id).in_(sa.select(col(Invoice.id)).where(invoice_scope(principal)))
 
 
 def user_scope(principal: Principal) -> ColumnElement[bool]:
@@ -174,8 +179,8 @@ def user_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.is_client:
         return sa.or_(
-            User.role.in_(STAFF_ROLES),
-            User.client_id == principal.client_id,
+            col(User.role).in_(STAFF_ROLES),
+            col(User.client_id) == principal.client_id,
         )
     return _FALSE
 
@@ -184,7 +189,9 @@ def activity_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return sa.and_(Activity.client_visible.is_(True), Activity.client_id.in_(_visible_client_ids(principal)))
+        return sa.and_(
+            col(Activity.client_visible).is_(True), col(Activity.client_id).in_(_visible_client_ids(principal))
+        )
     return _FALSE
 
 
@@ -192,14 +199,14 @@ def meeting_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
-        return Meeting.client_id.in_(_visible_client_ids(principal))
+        return col(Meeting.client_id).in_(_visible_client_ids(principal))
     return _FALSE
 
 
 def notification_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.user_id is None:
         return _FALSE
-    return Notification.user_id == principal.user_id
+    return col(Notification.user_id) == principal.user_id
 
 
 def _staff_only(principal: Principal) -> ColumnElement[bool]:

@@ -13,13 +13,21 @@ one error per coordinate. Nothing here runs per row beyond one dictionary lookup
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    GraphQLArgument,
     GraphQLError,
+    GraphQLField,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
     TypeInfo,
@@ -33,16 +41,22 @@ from graphql import (
     is_non_null_type,
     visit,
 )
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.relay.utils import to_base64
 from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
 
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey
 from schema.types.base import ModelNode
 from schema.views import view_for
+
+if TYPE_CHECKING:
+    from graphql.execution.collect_fields import FieldDetailsList
+    from graphql.execution.incremental.incremental_executor import DeliveryGroupMap
+    from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
 
 Denied = dict[str, dict[str, Decision]]
 
@@ -92,7 +106,7 @@ def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tupl
     found: set[tuple[str, str]] = set()
 
     class Collect(Visitor):
-        def enter_field(self, node: FieldNode, *_: Any) -> None:
+        def enter_field(self, node: FieldNode, *_: object) -> None:
             parent = type_info.get_parent_type()
             name = node.name.value
             # Introspection answers from the caller's own view (build_resolve_info): nothing to refuse.
@@ -108,7 +122,10 @@ def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tupl
 
 
 def operation_policy(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, Any], key: PolicyKey
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    key: PolicyKey,
 ) -> OperationPolicy:
     """The policy's answer for this operation (with the fragments it may spread) and policy key.
 
@@ -139,8 +156,8 @@ def operation_policy(
 def refused_arguments(
     schema: GraphQLSchema,
     operation: OperationDefinitionNode,
-    fragments: dict[str, Any],
-    variable_values: dict[str, Any],
+    fragments: dict[str, FragmentDefinitionNode],
+    variable_values: VariableValues,
     key: PolicyKey,
 ) -> Denied:
     """Fields refused because of the arguments they were given: a filter or sort by a hidden
@@ -152,7 +169,7 @@ def refused_arguments(
     document = DocumentNode(definitions=(operation, *fragments.values()))
 
     class Check(Visitor):
-        def enter_field(self, node: FieldNode, *_: Any) -> None:
+        def enter_field(self, node: FieldNode, *_: object) -> None:
             parent = type_info.get_parent_type()
             field_def = type_info.get_field_def()
             if parent is None or field_def is None or not node.arguments:
@@ -175,26 +192,26 @@ def refused_arguments(
 _null_default_paths: dict[tuple[int, str], frozenset[tuple[str, ...]]] = {}
 
 
-def _null_defaults(field_def: Any, coordinate: str) -> frozenset[tuple[str, ...]]:
+def _null_defaults(field_def: GraphQLField, coordinate: str) -> frozenset[tuple[str, ...]]:
     """The ruled argument paths of this field whose schema default is null: there a null value
     is indistinguishable from leaving the argument out, so it writes nothing."""
     cache_key = (id(field_def), coordinate)
     found = _null_default_paths.get(cache_key)
     if found is not None:
         return found
-    paths = set()
+    paths: set[tuple[str, ...]] = set()
     for rule in ARGUMENT_RULES.get(coordinate, ()):
-        holder: Any = field_def.args.get(rule.path[0])
+        holder: GraphQLArgument | GraphQLInputField | None = field_def.args.get(rule.path[0])
         for step in rule.path[1:]:
             named = get_named_type(holder.type) if holder is not None else None
-            holder = getattr(named, "fields", {}).get(step) if named is not None else None
+            holder = named.fields.get(step) if isinstance(named, GraphQLInputObjectType) else None
         if holder is not None and holder.default_value is None:
             paths.add(rule.path)
     found = _null_default_paths[cache_key] = frozenset(paths)
     return found
 
 
-def policy_key_of(context: Any) -> PolicyKey:
+def policy_key_of(context: object) -> PolicyKey:
     """The caller's policy key; a request without a Principal is anonymous (fail closed)."""
     principal = getattr(context, "principal", None)
     key = getattr(principal, "policy_key", None)
@@ -202,11 +219,16 @@ def policy_key_of(context: Any) -> PolicyKey:
 
 
 class _PlainField:
-    __slots__ = ("attribute", "global_id", "leaf_type", "nullable")
+    """`coerce` is the leaf type's output coercion (a scalar's or an enum's `coerce_output_value`);
+    a Relay id (`global_id`) has none: it is built from the row's id."""
 
-    def __init__(self, attribute: str, leaf_type: Any, nullable: bool, global_id: bool = False) -> None:
+    __slots__ = ("attribute", "coerce", "global_id", "nullable")
+
+    def __init__(
+        self, attribute: str, coerce: Callable[[Any], Any] | None, nullable: bool, global_id: bool = False
+    ) -> None:
         self.attribute = attribute
-        self.leaf_type = leaf_type
+        self.coerce = coerce
         self.nullable = nullable
         self.global_id = global_id
 
@@ -214,7 +236,7 @@ class _PlainField:
 _plain_fields: dict[tuple[int, str, str], _PlainField | None] = {}
 
 
-def _plain_field(schema: GraphQLSchema, parent_type: Any, name: str) -> _PlainField | None:
+def _plain_field(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str) -> _PlainField | None:
     """The attribute behind a field Strawberry would resolve with a bare getattr, else None.
     Decided once per (schema, type, field) for the life of the process."""
     key = (id(schema), parent_type.name, name)
@@ -222,20 +244,26 @@ def _plain_field(schema: GraphQLSchema, parent_type: Any, name: str) -> _PlainFi
         return _plain_fields[key]
     except KeyError:
         pass
-    plain = None
+    plain: _PlainField | None = None
     field_def = parent_type.fields.get(name)
     origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
     if name == "id" and isinstance(origin, type) and issubclass(origin, ModelNode) and field_def is not None:
-        plain = _PlainField("id", field_def.type, False, global_id=True)
+        plain = _PlainField("id", None, False, global_id=True)
     elif field_def is not None and not field_def.args and is_default_resolver(field_def.resolve):
         strawberry_field = (field_def.extensions or {}).get("strawberry-definition")
         named = get_named_type(field_def.type)
         # A field with permission classes or extensions is not a bare read, whatever its resolver.
-        bare = (
-            strawberry_field is not None and not strawberry_field.permission_classes and not strawberry_field.extensions
-        )
-        if bare and is_leaf_type(named) and not is_list_type(get_nullable_type(field_def.type)):
-            plain = _PlainField(strawberry_field.python_name, named, not is_non_null_type(field_def.type))
+        if (
+            isinstance(strawberry_field, StrawberryField)
+            and not strawberry_field.permission_classes
+            and not strawberry_field.extensions
+            and is_leaf_type(named)
+            and named.coerce_output_value is not None
+            and not is_list_type(get_nullable_type(field_def.type))
+        ):
+            plain = _PlainField(
+                strawberry_field.python_name, named.coerce_output_value, not is_non_null_type(field_def.type)
+            )
     _plain_fields[key] = plain
     return plain
 
@@ -256,7 +284,9 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.reported: set[str] = set()
         self.auth_error = getattr(self.context_value, "auth_error", None)
 
-    def build_resolve_info(self, field_def, field_nodes, parent_type, path):  # type: ignore[override]
+    def build_resolve_info(
+        self, field_def: GraphQLField, field_nodes: list[FieldNode], parent_type: GraphQLObjectType, path: Path
+    ) -> GraphQLResolveInfo[object]:
         """Introspection reads the caller's own view of the schema (schema.views): `__schema`,
         `__type` and everything below them see only what this policy key may use."""
         info = super().build_resolve_info(field_def, field_nodes, parent_type, path)
@@ -264,14 +294,22 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return info._replace(schema=view_for(self.schema, self.policy_key))
         return info
 
-    def execute_field(self, parent_type, source, field_details_list, path, position_context):  # type: ignore[override]
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: DeliveryGroupMap | None,
+    ) -> AwaitableOrValue[Any] | UndefinedType:
         name = field_details_list[0].node.name.value
         if self.denied:
             by_field = self.denied.get(parent_type.name)
             if by_field is not None:
                 decision = by_field.get(name)
                 if decision is not None:
-                    return self._refuse(parent_type, field_details_list, path, decision)
+                    self._refuse(parent_type, field_details_list, path, decision)
+                    return None
         # Fast path: a column read straight off the row (Strawberry's default resolver, no
         # arguments, a scalar or enum). It needs no resolve info, arguments or awaits.
         plain = _plain_field(self.schema, parent_type, name)
@@ -281,15 +319,18 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return to_base64(parent_type.name, source.id)
             value = getattr(source, plain.attribute, None)
             if value is not None:
-                try:
-                    return plain.leaf_type.coerce_output_value(value)
-                except Exception:
-                    pass
+                if plain.coerce is not None:
+                    try:
+                        return plain.coerce(value)
+                    except Exception:
+                        pass
             elif plain.nullable:
                 return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
-    def _refuse(self, parent_type, field_details_list, path, decision: Decision) -> None:
+    def _refuse(
+        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList, path: Path, decision: Decision
+    ) -> None:
         field_name = field_details_list[0].node.name.value
         coordinate = f"{parent_type.name}.{field_name}"
         field_def = self.schema.get_field(parent_type, field_name)

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import replace
 
 from graphql import (
+    DefinitionNode,
+    DirectiveDefinitionNode,
     DocumentNode,
     EnumTypeDefinitionNode,
     EnumValueNode,
+    FieldDefinitionNode,
     GraphQLEnumType,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
@@ -33,7 +37,7 @@ from graphql import (
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ScalarTypeDefinitionNode,
-    SchemaDefinitionNode,
+    TypeDefinitionNode,
     TypeNode,
     UnionTypeDefinitionNode,
     build_ast_schema,
@@ -51,6 +55,11 @@ _MAX_VIEWS = 64
 _views: OrderedDict[tuple[int, PolicyKey], GraphQLSchema] = OrderedDict()
 _documents: dict[int, DocumentNode] = {}
 _ROOTS = ("Query", "Mutation", "Subscription")
+
+Definitions = dict[str, TypeDefinitionNode]  # the full schema's types, by name
+Fields = dict[str, list[FieldDefinitionNode]]  # the fields an object or interface type keeps in the view
+Arguments = tuple[InputValueDefinitionNode, ...]
+KeepArguments = Callable[[str, FieldDefinitionNode], Arguments]
 
 
 def view_for(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
@@ -96,14 +105,27 @@ def _named(type_node: TypeNode) -> str:
     return type_node.name.value
 
 
+def _fields_of(definitions: Definitions, type_name: str) -> tuple[FieldDefinitionNode, ...]:
+    node = definitions[type_name]
+    if not isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
+        raise LookupError(f"{type_name} is not an object or interface type of the schema")
+    return node.fields or ()
+
+
+def _input_fields_of(definitions: Definitions, type_name: str) -> Arguments:
+    node = definitions[type_name]
+    if not isinstance(node, InputObjectTypeDefinitionNode):
+        raise LookupError(f"{type_name} is not an input type of the schema")
+    return node.fields or ()
+
+
 def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
-    definitions = {
-        d.name.value: d for d in _full_document(schema).definitions if hasattr(d, "name") and d.name is not None
-    }
-    directives = [d for d in _full_document(schema).definitions if type(d).__name__ == "DirectiveDefinitionNode"]
+    document = _full_document(schema)
+    definitions: Definitions = {d.name.value: d for d in document.definitions if isinstance(d, TypeDefinitionNode)}
+    directives = [d for d in document.definitions if isinstance(d, DirectiveDefinitionNode)]
 
     # 1. Fields the key may read (or mutations it may call).
-    fields: dict[str, list] = {}
+    fields: Fields = {}
     for name, node in definitions.items():
         if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
             fields[name] = [f for f in node.fields or () if decide(name, f.name.value, key).allowed]
@@ -116,7 +138,7 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
     hidden_values: set[tuple[str, str]] = set()  # (enum type, value)
     for coordinate, rules in ARGUMENT_RULES.items():
         type_name, field_name = coordinate.split(".", 1)
-        field = next((f for f in definitions[type_name].fields if f.name.value == field_name), None)
+        field = next((f for f in _fields_of(definitions, type_name) if f.name.value == field_name), None)
         if field is None:
             raise LookupError(f"argument rule on {coordinate}, which is not a field of the schema")
         for rule in rules:
@@ -128,7 +150,7 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
             holder_type, holder = type_name, argument
             for step in rule.path[1:]:
                 holder_type = _named(holder.type)
-                holder = next(f for f in definitions[holder_type].fields if f.name.value == step)
+                holder = next(f for f in _input_fields_of(definitions, holder_type) if f.name.value == step)
             if rule.value is not None:
                 hidden_values.add((_named(holder.type), rule.value))
             elif holder is argument:
@@ -136,7 +158,7 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
             else:
                 hidden_inputs.add((holder_type, holder.name.value))
 
-    def keep_arguments(type_name: str, field) -> tuple:
+    def keep_arguments(type_name: str, field: FieldDefinitionNode) -> Arguments:
         return tuple(
             a for a in field.arguments or () if (type_name, field.name.value, a.name.value) not in hidden_arguments
         )
@@ -157,50 +179,52 @@ def _build_view(schema: GraphQLSchema, key: PolicyKey) -> GraphQLSchema:
         fields[name] = [f for f in kept if _named(f.type) not in removed]
 
     # 4. The filtered document.
-    out: list = []
+    out: list[DefinitionNode] = []
     for name, node in definitions.items():
-        if isinstance(node, SchemaDefinitionNode) or name not in reachable or name in removed:
+        if name not in reachable or name in removed:
             continue
         if isinstance(node, (ObjectTypeDefinitionNode, InterfaceTypeDefinitionNode)):
             interfaces = tuple(
                 i for i in node.interfaces or () if i.name.value in reachable and i.name.value not in removed
             )
-            kept = tuple(f.__class__(**{**_attrs(f), "arguments": keep_arguments(name, f)}) for f in fields[name])
-            out.append(node.__class__(**{**_attrs(node), "fields": kept, "interfaces": interfaces}))
+            kept_fields = tuple(replace(f, arguments=keep_arguments(name, f)) for f in fields[name])
+            out.append(replace(node, fields=kept_fields, interfaces=interfaces))
         elif isinstance(node, InputObjectTypeDefinitionNode):
-            kept = tuple(f for f in node.fields or () if (name, f.name.value) not in hidden_inputs)
-            out.append(node.__class__(**{**_attrs(node), "fields": _drop_hidden_defaults(kept, hidden_values)}))
+            kept_inputs = tuple(f for f in node.fields or () if (name, f.name.value) not in hidden_inputs)
+            out.append(replace(node, fields=_drop_hidden_defaults(kept_inputs, hidden_values)))
         elif isinstance(node, EnumTypeDefinitionNode):
             values = tuple(v for v in node.values or () if (name, v.name.value) not in hidden_values)
-            out.append(node.__class__(**{**_attrs(node), "values": values}))
+            out.append(replace(node, values=values))
         elif isinstance(node, UnionTypeDefinitionNode):
             members = tuple(t for t in node.types or () if t.name.value in reachable and t.name.value not in removed)
-            out.append(node.__class__(**{**_attrs(node), "types": members}))
+            out.append(replace(node, types=members))
         else:
             out.append(node)
-    view = build_ast_schema(DocumentNode(definitions=tuple(out + directives)), assume_valid_sdl=True)
+    view = build_ast_schema(DocumentNode(definitions=(*out, *directives)), assume_valid_sdl=True)
     errors = validate_schema(view)
     if errors:
         raise ValueError(f"the schema view for {key.label()} is not a valid schema: {errors[0].message}")
     return view
 
 
-def _attrs(node) -> dict:
-    return {k: getattr(node, k) for k in node.keys}
-
-
-def _drop_hidden_defaults(fields: tuple, hidden_values: set[tuple[str, str]]) -> tuple:
+def _drop_hidden_defaults(fields: Arguments, hidden_values: set[tuple[str, str]]) -> Arguments:
     """An input field whose default is a hidden enum value keeps no default in the view."""
     out = []
     for field in fields:
         default = field.default_value
         if isinstance(default, EnumValueNode) and (_named(field.type), default.value) in hidden_values:
-            field = InputValueDefinitionNode(**{**_attrs(field), "default_value": None})
+            field = replace(field, default_value=None)
         out.append(field)
     return tuple(out)
 
 
-def _reachable(definitions: dict, fields: dict, hidden_inputs: set, removed: set, keep_arguments) -> set[str]:
+def _reachable(
+    definitions: Definitions,
+    fields: Fields,
+    hidden_inputs: set[tuple[str, str]],
+    removed: set[str],
+    keep_arguments: KeepArguments,
+) -> set[str]:
     seen: set[str] = set()
     stack = [root for root in _ROOTS if root in definitions and fields.get(root)]
     while stack:
