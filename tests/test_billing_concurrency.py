@@ -95,7 +95,8 @@ async def test_concurrent_pulls_without_fixed_lines_bill_once_and_refuse_the_res
     refused = [r["createInvoice"]["errors"] for r in results if not r["createInvoice"]["invoice"]]
     assert len(made) == 1 and made[0]["total"] == "1200.00"
     assert (
-        refused == [[{"field": "includeUnbilled", "code": "NOTHING_TO_BILL", "message": refused[0][0]["message"]}]] * 2
+        refused
+        == [[{"field": "input.includeUnbilled", "code": "NOTHING_TO_BILL", "message": refused[0][0]["message"]}]] * 2
     )
     _, billed, worth = await _billing_state(db)
     assert billed == worth == Decimal("1200.00")

@@ -179,7 +179,7 @@ async def test_an_invoice_pulls_in_unbilled_billable_time_per_project_and_rate_a
         CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token
     )
     assert [(e["field"], e["code"]) for e in nothing["createInvoice"]["errors"]] == [
-        ("includeUnbilled", "NOTHING_TO_BILL")
+        ("input.includeUnbilled", "NOTHING_TO_BILL")
     ]
 
 
@@ -248,7 +248,8 @@ async def test_partial_then_full_payment_marks_the_invoice_paid(api, factory, db
     assert partial["invoice"]["status"] == "SENT" and partial["invoice"]["amountDue"] == "799.90"
 
     over = await _pay(api, token, invoice["id"], "799.91")
-    assert [(e["field"], e["code"]) for e in over["errors"]] == [("amount", "OVERPAYMENT")] and over["payment"] is None
+    assert [(e["field"], e["code"]) for e in over["errors"]] == [("input.amount", "OVERPAYMENT")]
+    assert over["payment"] is None
 
     full = await _pay(api, token, invoice["id"], "799.90", receivedOn=str(days_ago(2)))
     assert full["invoice"] == {
@@ -259,7 +260,7 @@ async def test_partial_then_full_payment_marks_the_invoice_paid(api, factory, db
         "amountDue": "0.00",
     }
     after_paid = await _pay(api, token, invoice["id"], "1.00")
-    assert [(e["field"], e["code"]) for e in after_paid["errors"]] == [("invoiceId", "INVALID_TRANSITION")]
+    assert [(e["field"], e["code"]) for e in after_paid["errors"]] == [("input.invoiceId", "INVALID_TRANSITION")]
 
     async with db() as session:
         feed = (await session.scalars(sa.select(Activity).where(Activity.kind == ActivityKind.PAYMENT_RECEIVED))).all()
@@ -287,10 +288,10 @@ async def test_wrong_transitions_are_typed_errors_and_change_nothing(api, factor
         return [(e["field"], e["code"]) for e in (await api.data(query, variables, token))[name]["errors"]]
 
     assert await errors(RECORD_PAYMENT, {"input": {"invoiceId": draft["id"], "amount": "1"}}, "recordPayment") == [
-        ("invoiceId", "INVALID_TRANSITION")
+        ("input.invoiceId", "INVALID_TRANSITION")
     ]
     assert await errors(RECORD_PAYMENT, {"input": {"invoiceId": void["id"], "amount": "1"}}, "recordPayment") == [
-        ("invoiceId", "INVALID_TRANSITION")
+        ("input.invoiceId", "INVALID_TRANSITION")
     ]
     assert await errors(VOID_INVOICE, {"id": paid["id"]}, "voidInvoice") == [("id", "INVALID_TRANSITION")]
     assert await errors(VOID_INVOICE, {"id": void["id"]}, "voidInvoice") == [("id", "INVALID_TRANSITION")]
@@ -349,24 +350,24 @@ async def test_bad_invoice_input_is_a_typed_error_and_writes_nothing(api, factor
     ok_line = ("Work", "1", "100", "0")
     before = await counts(db)
     cases = [
-        ({"clientId": gid("Client", 999999), "lines": [_line(*ok_line)]}, "clientId", "NOT_FOUND"),
-        ({"clientId": gid("Project", a.project.id), "lines": [_line(*ok_line)]}, "clientId", "NOT_FOUND"),
-        (_fixed(a.client, ("Work", "0", "100", "0")), "lines.0.quantity", "MUST_BE_POSITIVE"),
-        (_fixed(a.client, ok_line, ("Work", "-1", "100", "0")), "lines.1.quantity", "MUST_BE_POSITIVE"),
-        (_fixed(a.client, ("Work", "1", "-0.01", "0")), "lines.0.unitPrice", "TOO_SMALL"),
-        (_fixed(a.client, ("Work", "1", "10.005", "0")), "lines.0.unitPrice", "TOO_MANY_DECIMAL_PLACES"),
-        (_fixed(a.client, ("Work", "1", "100", "1.5")), "lines.0.taxRate", "TOO_LARGE"),
-        (_fixed(a.client, ("Work", "1", "100", "-0.1")), "lines.0.taxRate", "TOO_SMALL"),
-        (_fixed(a.client, ("", "1", "100", "0")), "lines.0.description", "REQUIRED"),
-        (_fixed(a.client, ("x" * 501, "1", "100", "0")), "lines.0.description", "TOO_LONG"),
-        (_fixed(a.client, ("Work", "99999999", "999999999", "0")), "lines.0.quantity", "TOO_LARGE"),
-        (_fixed(a.client, ok_line, notes="n" * 2001), "notes", "TOO_LONG"),
-        (_fixed(a.client, ok_line, issueDate="2026-03-01", dueDate="2026-02-01"), "dueDate", "DUE_BEFORE_ISSUE"),
-        (_fixed(a.client), "lines", "NOTHING_TO_BILL"),
-        (_fixed(a.client, ("Free", "1", "0", "0")), "lines", "ZERO_TOTAL"),
+        ({"clientId": gid("Client", 999999), "lines": [_line(*ok_line)]}, "input.clientId", "NOT_FOUND"),
+        ({"clientId": gid("Project", a.project.id), "lines": [_line(*ok_line)]}, "input.clientId", "NOT_FOUND"),
+        (_fixed(a.client, ("Work", "0", "100", "0")), "input.lines[0].quantity", "MUST_BE_POSITIVE"),
+        (_fixed(a.client, ok_line, ("Work", "-1", "100", "0")), "input.lines[1].quantity", "MUST_BE_POSITIVE"),
+        (_fixed(a.client, ("Work", "1", "-0.01", "0")), "input.lines[0].unitPrice", "TOO_SMALL"),
+        (_fixed(a.client, ("Work", "1", "10.005", "0")), "input.lines[0].unitPrice", "TOO_MANY_DECIMAL_PLACES"),
+        (_fixed(a.client, ("Work", "1", "100", "1.5")), "input.lines[0].taxRate", "TOO_LARGE"),
+        (_fixed(a.client, ("Work", "1", "100", "-0.1")), "input.lines[0].taxRate", "TOO_SMALL"),
+        (_fixed(a.client, ("", "1", "100", "0")), "input.lines[0].description", "REQUIRED"),
+        (_fixed(a.client, ("x" * 501, "1", "100", "0")), "input.lines[0].description", "TOO_LONG"),
+        (_fixed(a.client, ("Work", "99999999", "999999999", "0")), "input.lines[0].quantity", "TOO_LARGE"),
+        (_fixed(a.client, ok_line, notes="n" * 2001), "input.notes", "TOO_LONG"),
+        (_fixed(a.client, ok_line, issueDate="2026-03-01", dueDate="2026-02-01"), "input.dueDate", "DUE_BEFORE_ISSUE"),
+        (_fixed(a.client), "input.lines", "NOTHING_TO_BILL"),
+        (_fixed(a.client, ("Free", "1", "0", "0")), "input.lines", "ZERO_TOTAL"),
         # The only unbilled time is at a 0.00 rate: pulling it in would raise a zero invoice.
-        ({"clientId": gid("Client", a.client.id), "includeUnbilled": True}, "lines", "ZERO_TOTAL"),
-        ({"clientId": gid("Client", a.other.id), "includeUnbilled": True}, "includeUnbilled", "NOTHING_TO_BILL"),
+        ({"clientId": gid("Client", a.client.id), "includeUnbilled": True}, "input.lines", "ZERO_TOTAL"),
+        ({"clientId": gid("Client", a.other.id), "includeUnbilled": True}, "input.includeUnbilled", "NOTHING_TO_BILL"),
     ]
     for value, field, code in cases:
         data = await api.data(CREATE_INVOICE, {"input": value}, token)
@@ -382,21 +383,21 @@ async def test_bad_invoice_input_is_a_typed_error_and_writes_nothing(api, factor
     await api.data(SEND_INVOICE, {"id": invoice["id"]}, token)
     before = await counts(db)
     for amount, field, code in [
-        ("0", "amount", "MUST_BE_POSITIVE"),
-        ("-5", "amount", "MUST_BE_POSITIVE"),
-        ("100.01", "amount", "OVERPAYMENT"),
-        ("1.001", "amount", "TOO_MANY_DECIMAL_PLACES"),
+        ("0", "input.amount", "MUST_BE_POSITIVE"),
+        ("-5", "input.amount", "MUST_BE_POSITIVE"),
+        ("100.01", "input.amount", "OVERPAYMENT"),
+        ("1.001", "input.amount", "TOO_MANY_DECIMAL_PLACES"),
     ]:
         paid = await _pay(api, token, invoice["id"], amount)
         assert [(e["field"], e["code"]) for e in paid["errors"]] == [(field, code)]
     for extra, field, code in [
-        ({"reference": "r" * 201}, "reference", "TOO_LONG"),
-        ({"receivedOn": str(days_ago(-9))}, "receivedOn", "DATE_IN_FUTURE"),
+        ({"reference": "r" * 201}, "input.reference", "TOO_LONG"),
+        ({"receivedOn": str(days_ago(-9))}, "input.receivedOn", "DATE_IN_FUTURE"),
     ]:
         paid = await _pay(api, token, invoice["id"], "10", **extra)
         assert [(e["field"], e["code"]) for e in paid["errors"]] == [(field, code)]
     unknown = await _pay(api, token, gid("Invoice", 999999), "10")
-    assert [(e["field"], e["code"]) for e in unknown["errors"]] == [("invoiceId", "NOT_FOUND")]
+    assert [(e["field"], e["code"]) for e in unknown["errors"]] == [("input.invoiceId", "NOT_FOUND")]
     long_reason = (await api.data(VOID_INVOICE, {"id": invoice["id"], "reason": "r" * 2001}, token))["voidInvoice"]
     assert [(e["field"], e["code"]) for e in long_reason["errors"]] == [("reason", "TOO_LONG")]
     assert await counts(db) == before
@@ -431,7 +432,9 @@ async def test_a_failed_claim_rolls_back_the_whole_invoice_and_leaves_no_half_cl
     data = await api.data(
         CREATE_INVOICE, {"input": {"clientId": gid("Client", a.client.id), "includeUnbilled": True}}, token
     )
-    assert [(e["field"], e["code"]) for e in data["createInvoice"]["errors"]] == [("includeUnbilled", "ALREADY_BILLED")]
+    assert [(e["field"], e["code"]) for e in data["createInvoice"]["errors"]] == [
+        ("input.includeUnbilled", "ALREADY_BILLED")
+    ]
     assert await counts(db) == before
     async with db() as session:
         lines = dict((await session.execute(sa.select(TimeEntry.id, TimeEntry.invoice_line_id))).all())

@@ -130,19 +130,19 @@ async def test_bad_time_input_is_a_typed_error_and_writes_nothing(api, factory, 
     token = await login(api, a.member)
     before = await counts(db)
     cases = [
-        (dict(projectId=gid("Project", 999999)), "projectId", "NOT_FOUND"),
-        (dict(projectId=gid("Task", a.project.id)), "projectId", "NOT_FOUND"),
-        (dict(taskId=gid("Task", other_task.id)), "taskId", "TASK_NOT_IN_PROJECT"),
-        (dict(taskId=gid("Task", 999999)), "taskId", "NOT_FOUND"),
-        (dict(projectId=gid("Project", cancelled.id)), "projectId", "PROJECT_CANCELLED"),
-        (dict(hours="0"), "hours", "MUST_BE_POSITIVE"),
-        (dict(hours="-1.5"), "hours", "MUST_BE_POSITIVE"),
-        (dict(hours="24.01"), "hours", "TOO_LARGE"),
-        (dict(hours="1.333"), "hours", "TOO_MANY_DECIMAL_PLACES"),
-        (dict(hours="NaN"), "hours", "INVALID_NUMBER"),
-        (dict(hours="4.5"), "hours", "DAY_OVER_24_HOURS"),  # 20 h already logged that day
-        (dict(workDate=str(days_ago(-5))), "workDate", "DATE_IN_FUTURE"),
-        (dict(description="x" * 2001), "description", "TOO_LONG"),
+        (dict(projectId=gid("Project", 999999)), "input.projectId", "NOT_FOUND"),
+        (dict(projectId=gid("Task", a.project.id)), "input.projectId", "NOT_FOUND"),
+        (dict(taskId=gid("Task", other_task.id)), "input.taskId", "TASK_NOT_IN_PROJECT"),
+        (dict(taskId=gid("Task", 999999)), "input.taskId", "NOT_FOUND"),
+        (dict(projectId=gid("Project", cancelled.id)), "input.projectId", "PROJECT_CANCELLED"),
+        (dict(hours="0"), "input.hours", "MUST_BE_POSITIVE"),
+        (dict(hours="-1.5"), "input.hours", "MUST_BE_POSITIVE"),
+        (dict(hours="24.01"), "input.hours", "TOO_LARGE"),
+        (dict(hours="1.333"), "input.hours", "TOO_MANY_DECIMAL_PLACES"),
+        (dict(hours="NaN"), "input.hours", "INVALID_NUMBER"),
+        (dict(hours="4.5"), "input.hours", "DAY_OVER_24_HOURS"),  # 20 h already logged that day
+        (dict(workDate=str(days_ago(-5))), "input.workDate", "DATE_IN_FUTURE"),
+        (dict(description="x" * 2001), "input.description", "TOO_LONG"),
     ]
     for override, field, code in cases:
         data = await api.data(LOG_TIME_NO_MONEY, {"input": _time(a.project, **override)}, token)
@@ -170,14 +170,14 @@ async def test_logging_an_expense_and_its_bad_input(api, factory, db):
     }
     before = await counts(db)
     cases = [
-        (dict(projectId=gid("Project", 999999)), "projectId", "NOT_FOUND"),
-        (dict(amount="0"), "amount", "MUST_BE_POSITIVE"),
-        (dict(amount="-10"), "amount", "MUST_BE_POSITIVE"),
-        (dict(amount="10.001"), "amount", "TOO_MANY_DECIMAL_PLACES"),
-        (dict(amount="1000000000000"), "amount", "TOO_LARGE"),
-        (dict(description="   "), "description", "REQUIRED"),
-        (dict(description="x" * 301), "description", "TOO_LONG"),
-        (dict(incurredOn=str(days_ago(-3))), "incurredOn", "DATE_IN_FUTURE"),
+        (dict(projectId=gid("Project", 999999)), "input.projectId", "NOT_FOUND"),
+        (dict(amount="0"), "input.amount", "MUST_BE_POSITIVE"),
+        (dict(amount="-10"), "input.amount", "MUST_BE_POSITIVE"),
+        (dict(amount="10.001"), "input.amount", "TOO_MANY_DECIMAL_PLACES"),
+        (dict(amount="1000000000000"), "input.amount", "TOO_LARGE"),
+        (dict(description="   "), "input.description", "REQUIRED"),
+        (dict(description="x" * 301), "input.description", "TOO_LONG"),
+        (dict(incurredOn=str(days_ago(-3))), "input.incurredOn", "DATE_IN_FUTURE"),
     ]
     query = LOG_EXPENSE.replace("amount billable billableAmount incurredOn invoiced", "billable incurredOn")
     for override, field, code in cases:

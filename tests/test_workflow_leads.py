@@ -160,8 +160,9 @@ async def test_a_lead_with_no_usable_contact_does_not_convert(api, factory, db):
     second = await mutate(api, CONVERT, {"id": gid("Lead", bad_email)}, token, "convertLead")
     unknown = await mutate(api, CONVERT, {"id": gid("Lead", 999999)}, token, "convertLead")
     wrong_type = await mutate(api, CONVERT, {"id": gid("Client", nameless.id)}, token, "convertLead")
-    assert codes(first) == ["LEAD_HAS_NO_CONTACT"]
-    assert second["errors"][0]["code"] == "INVALID_EMAIL"
+    assert [(e["field"], e["code"]) for e in first["errors"]] == [("leadId", "LEAD_HAS_NO_CONTACT")]
+    # The bad e-mail is the lead's, not the request's: the error names the argument that chose the lead.
+    assert [(e["field"], e["code"]) for e in second["errors"]] == [("leadId", "INVALID_EMAIL")]
     assert unknown["errors"] == [{"field": "leadId", "code": "NOT_FOUND", "message": "No such lead."}]
     assert wrong_type == unknown  # an id of another type answers exactly as a missing lead does
     assert await counts(db, *WRITES) == before
