@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 from strawberry import UNSET, relay
 
-from schema.errors import UserError
-from schema.ids import decode_id
+from schema.mutation_shape import payload
 from schema.types.clients import Client, ClientStatus, Contact
 from schema.types.engagement import Interaction, Lead, Meeting, Opportunity
 from schema.types.enums import (
@@ -28,21 +26,6 @@ from schema.types.enums import (
     TaskStatus,
 )
 from schema.types.work import Comment, Project, Task
-
-
-def given(data: Any, *, skip: tuple[str, ...] = (), ids: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
-    """The fields an input set, by attribute name; `ids` decodes global ids:
-    {"account_manager_id": ("User", "input.accountManagerId")}."""
-    out: dict[str, Any] = {}
-    for key, value in vars(data).items():
-        if key in skip or value is UNSET:
-            continue
-        if ids and key in ids:
-            type_name, field = ids[key]
-            value = decode_id(value, type_name, field)
-        out[key] = value
-    return out
-
 
 # ---- inputs
 
@@ -228,73 +211,58 @@ class UpdateOpportunityInput:
 # ---- payloads
 
 
-def _errors() -> list[UserError]:
-    return strawberry.field(default_factory=list)
-
-
-@strawberry.type
+@payload
 class LeadPayload:
     lead: Lead | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class ConvertLeadPayload:
     client: Client | None = None
     primary_contact: Contact | None = None
     lead: Lead | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class ClientPayload:
     client: Client | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class ClientStatusPayload:
     status: ClientStatus | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class ContactPayload:
     contact: Contact | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class ProjectPayload:
     project: Project | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class TaskPayload:
     task: Task | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class CommentPayload:
     comment: Comment | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class MeetingPayload:
     meeting: Meeting | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class InteractionPayload:
     interaction: Interaction | None = None
-    errors: list[UserError] = _errors()
 
 
-@strawberry.type
+@payload
 class OpportunityPayload:
     opportunity: Opportunity | None = None
-    errors: list[UserError] = _errors()
