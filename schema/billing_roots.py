@@ -1,5 +1,6 @@
 """Billing roots: the invoices list, logging time and expenses, and an invoice's life
-(create, send, record payments, void). Every mutation is one transaction with a typed payload."""
+(create, send, record payments, void). Each mutation is a business function in resolvers/ and a
+declaration (schema.mutation_shape): one transaction, with a typed payload."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from decimal import Decimal
 import strawberry
 from strawberry import relay
 
+import models
 from models import InvoiceStatus as InvoiceStatusModel
 from models import PaymentMethod as PaymentMethodModel
 from resolvers import billing, time_tracking
 from schema.context import Info
-from schema.errors import UserError, run_mutation
 from schema.ids import decode_id, lookup_id
+from schema.mutation_shape import CallArguments, given, mutation, payload
 from schema.types.billing import Invoice, Payment
 from schema.types.enums import InvoiceStatus, PaymentMethod
 from schema.types.pagination import Connection
@@ -91,41 +93,35 @@ class InvoiceFilterInput:
 # ---- payloads
 
 
-@strawberry.type
+@payload
 class LogTimePayload:
     time_entry: TimeEntry | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class LogExpensePayload:
     expense: Expense | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class CreateInvoicePayload:
     invoice: Invoice | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class SendInvoicePayload:
     invoice: Invoice | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class RecordPaymentPayload:
     payment: Payment | None = None
     invoice: Invoice | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class VoidInvoicePayload:
     invoice: Invoice | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 # ---- roots
@@ -159,101 +155,65 @@ class BillingQuery:
         return None if invoice_id is None else await info.context.loaders.invoice.load(invoice_id)
 
 
+async def _with_invoice(info: Info, payment: models.Payment) -> RecordPaymentPayload:
+    """The payment and its invoice as it is now (read after the commit)."""
+    return RecordPaymentPayload(payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id))
+
+
 @strawberry.type
 class BillingMutation:
-    @strawberry.mutation(description="Log the caller's hours on a project (staff).")
-    async def log_time(self, info: Info, input: LogTimeInput) -> LogTimePayload:
-        async def work(session):
-            return await time_tracking.log_time(
-                session,
-                info.context.principal,
-                project_id=decode_id(input.project_id, "Project", "projectId"),
-                task_id=decode_id(input.task_id, "Task", "taskId"),
-                work_date=input.work_date,
-                hours=input.hours,
-                billable=input.billable,
-                description=input.description,
-            )
-
-        entry, errors = await run_mutation(info, work)
-        return LogTimePayload(time_entry=entry, errors=errors)
-
-    @strawberry.mutation(description="Log an expense on a project (staff).")
-    async def log_expense(self, info: Info, input: LogExpenseInput) -> LogExpensePayload:
-        async def work(session):
-            return await time_tracking.log_expense(
-                session,
-                info.context.principal,
-                project_id=decode_id(input.project_id, "Project", "projectId"),
-                description=input.description,
-                amount=input.amount,
-                billable=input.billable,
-                incurred_on=input.incurred_on,
-            )
-
-        expense, errors = await run_mutation(info, work)
-        return LogExpensePayload(expense=expense, errors=errors)
-
-    @strawberry.mutation(
-        description="Raise a DRAFT invoice for a client, optionally from its unbilled time and expenses."
+    @mutation(
+        time_tracking.log_time,
+        LogTimePayload,
+        ids={"project_id": "Project", "task_id": "Task"},
+        description="Log the caller's hours on a project (staff).",
     )
-    async def create_invoice(self, info: Info, input: CreateInvoiceInput) -> CreateInvoicePayload:
-        async def work(session):
-            return await billing.create_invoice(
-                session,
-                info.context.principal,
-                client_id=decode_id(input.client_id, "Client", "clientId"),
-                issue_date=input.issue_date,
-                due_date=input.due_date,
-                lines=[billing.LineInput(l.description, l.quantity, l.unit_price, l.tax_rate) for l in input.lines],
-                include_unbilled=input.include_unbilled,
-                unbilled_through=input.unbilled_through,
-                tax_rate=input.tax_rate,
-                notes=input.notes,
-            )
+    def log_time(self, info: Info, input: LogTimeInput) -> CallArguments:
+        return given(input)
 
-        invoice, errors = await run_mutation(info, work)
-        return CreateInvoicePayload(invoice=invoice, errors=errors)
-
-    @strawberry.mutation(description="Send a DRAFT invoice: the client sees it in the portal and is notified.")
-    async def send_invoice(self, info: Info, id: relay.GlobalID) -> SendInvoicePayload:
-        async def work(session):
-            return await billing.send_invoice(
-                session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id")
-            )
-
-        invoice, errors = await run_mutation(info, work)
-        return SendInvoicePayload(invoice=invoice, errors=errors)
-
-    @strawberry.mutation(description="Record a partial or full payment on a SENT invoice; the last one marks it PAID.")
-    async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentPayload:
-        async def work(session):
-            payment = await billing.record_payment(
-                session,
-                info.context.principal,
-                invoice_id=decode_id(input.invoice_id, "Invoice", "invoiceId"),
-                amount=input.amount,
-                received_on=input.received_on,
-                method=PaymentMethodModel(input.method),
-                reference=input.reference,
-            )
-            return payment
-
-        payment, errors = await run_mutation(info, work)
-        if errors:
-            return RecordPaymentPayload(errors=errors)
-        return RecordPaymentPayload(
-            payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id)
-        )
-
-    @strawberry.mutation(
-        description="Void a DRAFT invoice, or a SENT one with no payments; its time and expenses can be billed again."
+    @mutation(
+        time_tracking.log_expense,
+        LogExpensePayload,
+        ids={"project_id": "Project"},
+        description="Log an expense on a project (staff).",
     )
-    async def void_invoice(self, info: Info, id: relay.GlobalID, reason: str | None = None) -> VoidInvoicePayload:
-        async def work(session):
-            return await billing.void_invoice(
-                session, info.context.principal, invoice_id=decode_id(id, "Invoice", "id"), reason=reason
-            )
+    def log_expense(self, info: Info, input: LogExpenseInput) -> CallArguments:
+        return given(input)
 
-        invoice, errors = await run_mutation(info, work)
-        return VoidInvoicePayload(invoice=invoice, errors=errors)
+    @mutation(
+        billing.create_invoice,
+        CreateInvoicePayload,
+        ids={"client_id": "Client"},
+        description="Raise a DRAFT invoice for a client, optionally from its unbilled time and expenses.",
+    )
+    def create_invoice(self, info: Info, input: CreateInvoiceInput) -> CallArguments:
+        lines = [billing.LineInput(x.description, x.quantity, x.unit_price, x.tax_rate) for x in input.lines]
+        return given(input) | dict(lines=lines)
+
+    @mutation(
+        billing.send_invoice,
+        SendInvoicePayload,
+        ids={"id": "Invoice"},
+        description="Send a DRAFT invoice: the client sees it in the portal and is notified.",
+    )
+    def send_invoice(self, info: Info, id: relay.GlobalID) -> CallArguments:
+        return dict(invoice_id=id)
+
+    @mutation(
+        billing.record_payment,
+        RecordPaymentPayload,
+        ids={"invoice_id": "Invoice"},
+        result=_with_invoice,
+        description="Record a partial or full payment on a SENT invoice; the last one marks it PAID.",
+    )
+    def record_payment(self, info: Info, input: RecordPaymentInput) -> CallArguments:
+        return given(input)
+
+    @mutation(
+        billing.void_invoice,
+        VoidInvoicePayload,
+        ids={"id": "Invoice"},
+        description="Void a DRAFT invoice, or a SENT one with no payments; its time and expenses can be billed again.",
+    )
+    def void_invoice(self, info: Info, id: relay.GlobalID, reason: str | None = None) -> CallArguments:
+        return dict(invoice_id=id, reason=reason)
