@@ -10,6 +10,7 @@ from resolvers import auth_flow
 from resolvers.errors import InputError
 from schema.context import Info
 from schema.errors import UserError
+from schema.mutation_shape import failed, payload
 from schema.types.people import Viewer
 
 
@@ -22,17 +23,15 @@ class AuthTokens:
     token_type: str = "Bearer"
 
 
-@strawberry.type
+@payload
 class AuthPayload:
     tokens: AuthTokens | None = None
     viewer: Viewer | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class LogoutPayload:
     ok: bool
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 _BAD_SIGN_IN = UserError(field=None, code="INVALID_CREDENTIALS", message="The e-mail or password is not right.")
@@ -70,9 +69,9 @@ class Mutation:
                     user_agent=ctx.user_agent,
                 )
         except InputError as error:
-            return AuthPayload(errors=[UserError(field=error.field, code=error.code, message=error.message)])
+            return failed(AuthPayload, UserError(field=error.field, code=error.code, message=error.message))
         except auth_flow.AuthFailed:
-            return AuthPayload(errors=[_BAD_SIGN_IN])
+            return failed(AuthPayload, _BAD_SIGN_IN)
         return payload_for(pair)
 
     @strawberry.mutation(description="Trade a refresh token for a new access token and a new refresh token.")
@@ -88,11 +87,11 @@ class Mutation:
                 # The family was revoked in its own transaction: reuse means the token leaked.
                 async with ctx.db.transaction() as session:
                     await auth_flow.logout(session, refresh_token=refresh_token)
-            return AuthPayload(errors=[_BAD_REFRESH])
+            return failed(AuthPayload, _BAD_REFRESH)
         return payload_for(pair)
 
     @strawberry.mutation(description="Sign out: revoke this refresh token and every token rotated from it.")
     async def logout(self, info: Info, refresh_token: str) -> LogoutPayload:
         async with info.context.db.transaction() as session:
             ok = await auth_flow.logout(session, refresh_token=refresh_token)
-        return LogoutPayload(ok=ok, errors=[] if ok else [_BAD_REFRESH])
+        return LogoutPayload(ok=True) if ok else failed(LogoutPayload, _BAD_REFRESH, ok=False)

@@ -10,8 +10,7 @@ from strawberry import relay
 import models
 from resolvers import notifications
 from schema.context import Info
-from schema.errors import UserError, run_mutation
-from schema.ids import decode_id
+from schema.mutation_shape import CallArguments, mutation, payload
 from schema.types.base import ModelNode
 from schema.types.pagination import Connection
 
@@ -30,10 +29,9 @@ class Notification(ModelNode):
     read_at: dt.datetime | None
 
 
-@strawberry.type
+@payload
 class MarkNotificationsReadPayload:
     marked: int = 0
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -50,13 +48,11 @@ class NotificationQuery:
 
 @strawberry.type
 class NotificationMutation:
-    @strawberry.mutation(description="Mark the caller's notifications read: these, or all when ids is omitted.")
-    async def mark_notifications_read(
-        self, info: Info, ids: list[relay.GlobalID] | None = None
-    ) -> MarkNotificationsReadPayload:
-        async def work(session):
-            wanted = None if ids is None else [decode_id(i, "Notification", "ids") for i in ids]
-            return await notifications.mark_read(session, info.context.principal, ids=wanted)
-
-        marked, errors = await run_mutation(info, work)
-        return MarkNotificationsReadPayload(errors=errors) if errors else MarkNotificationsReadPayload(marked=marked)
+    @mutation(
+        notifications.mark_read,
+        MarkNotificationsReadPayload,
+        ids={"ids": "Notification"},
+        description="Mark the caller's notifications read: these, or all when ids is omitted.",
+    )
+    def mark_notifications_read(self, info: Info, ids: list[relay.GlobalID] | None = None) -> CallArguments:
+        return dict(ids=ids)

@@ -6,104 +6,85 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry import relay
 
+from auth.principal import Principal
 from resolvers import portal
-from resolvers.auth_flow import sign_in_user
-from schema.context import Info
-from schema.errors import UserError, run_mutation
-from schema.ids import decode_id
+from resolvers.auth_flow import TokenPair, sign_in_user
+from schema.context import Info, Services
 from schema.mutation import AuthPayload, payload_for
+from schema.mutation_shape import CallArguments, mutation, payload
 from schema.types.billing import Invoice
 from schema.types.clients import Client
 from schema.types.people import User
 from schema.types.work import Comment, Task
 
 
-@strawberry.type
+@payload
 class PortalAccessPayload:
     user: User | None = None
     invitation_expires_at: dt.datetime | None = strawberry.field(
         default=None, description="The invitation e-mail is in the outbox; its link works once until then."
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@payload
 class ViewAsPayload:
     access_token: str | None = strawberry.field(
         default=None, description="Read-only, short-lived; answers exactly as the client user would see it."
     )
     expires_at: dt.datetime | None = None
     user: User | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _accept_and_sign_in(
+    session: AsyncSession, principal: Principal, *, token: str, password: str, services: Services
+) -> TokenPair:
+    """Accepting an invitation signs its user in, in the same transaction."""
+    user = await portal.accept_invitation(session, token=token, password=password)
+    return await sign_in_user(session, services.tokens, user, refresh_ttl=services.refresh_ttl)
 
 
 @strawberry.type
 class PortalMutation:
-    @strawberry.mutation(
-        description="Give a contact portal access: a CLIENT user linked to the contact's client, invited by e-mail."
+    @mutation(
+        portal.grant_portal_access,
+        PortalAccessPayload,
+        ids={"contact_id": "Contact"},
+        description="Give a contact portal access: a CLIENT user linked to the contact's client, invited by e-mail.",
     )
-    async def grant_portal_access(self, info: Info, contact_id: relay.GlobalID) -> PortalAccessPayload:
-        ctx = info.context
+    def grant_portal_access(self, info: Info, contact_id: relay.GlobalID) -> CallArguments:
+        return dict(contact_id=contact_id, accept_url=info.context.services.portal_accept_url)
 
-        async def work(session):
-            return await portal.grant_portal_access(
-                session,
-                ctx.principal,
-                contact_id=decode_id(contact_id, "Contact", "contactId"),
-                accept_url=ctx.services.portal_accept_url,
-            )
-
-        result, errors = await run_mutation(info, work)
-        if errors:
-            return PortalAccessPayload(errors=errors)
-        user, expires = result
-        return PortalAccessPayload(user=user, invitation_expires_at=expires)
-
-    @strawberry.mutation(description="Set a password with the invitation's one-time token, and sign in.")
-    async def accept_invitation(self, info: Info, token: str, password: str) -> AuthPayload:
-        ctx = info.context
-
-        async def work(session):
-            user = await portal.accept_invitation(session, token=token, password=password)
-            return await sign_in_user(session, ctx.services.tokens, user, refresh_ttl=ctx.services.refresh_ttl)
-
-        pair, errors = await run_mutation(info, work)
-        return AuthPayload(errors=errors) if errors else payload_for(pair)
-
-    @strawberry.mutation(
-        description="Take portal access away: the user can no longer sign in; its tokens stop working at once."
+    @mutation(
+        _accept_and_sign_in,
+        AuthPayload,
+        result=lambda _info, pair: payload_for(pair),
+        description="Set a password with the invitation's one-time token, and sign in.",
     )
-    async def revoke_portal_access(self, info: Info, user_id: relay.GlobalID) -> PortalAccessPayload:
-        async def work(session):
-            return await portal.revoke_portal_access(
-                session, info.context.principal, user_id=decode_id(user_id, "User", "userId")
-            )
+    def accept_invitation(self, info: Info, token: str, password: str) -> CallArguments:
+        return dict(token=token, password=password, services=info.context.services)
 
-        user, errors = await run_mutation(info, work)
-        return PortalAccessPayload(errors=errors) if errors else PortalAccessPayload(user=user)
-
-    @strawberry.mutation(
-        description="View as a client user: a short-lived, read-only token (the real actor is in its `act` claim)."
+    @mutation(
+        portal.revoke_portal_access,
+        PortalAccessPayload,
+        ids={"user_id": "User"},
+        result=lambda _info, user: PortalAccessPayload(user=user),
+        description="Take portal access away: the user can no longer sign in; its tokens stop working at once.",
     )
-    async def view_as(self, info: Info, user_id: relay.GlobalID) -> ViewAsPayload:
-        ctx = info.context
+    def revoke_portal_access(self, info: Info, user_id: relay.GlobalID) -> CallArguments:
+        return dict(user_id=user_id)
 
-        async def work(session):
-            return await portal.issue_view_as(
-                session,
-                ctx.principal,
-                ctx.services.tokens,
-                user_id=decode_id(user_id, "User", "userId"),
-                ttl=ctx.services.view_as_ttl,
-            )
-
-        result, errors = await run_mutation(info, work)
-        if errors:
-            return ViewAsPayload(errors=errors)
-        token, expires, user = result
-        return ViewAsPayload(access_token=token, expires_at=expires, user=user)
+    @mutation(
+        portal.issue_view_as,
+        ViewAsPayload,
+        ids={"user_id": "User"},
+        description="View as a client user: a short-lived, read-only token (the real actor is in its `act` claim).",
+    )
+    def view_as(self, info: Info, user_id: relay.GlobalID) -> CallArguments:
+        services = info.context.services
+        return dict(tokens=services.tokens, user_id=user_id, ttl=services.view_as_ttl)
 
 
 @strawberry.type(

@@ -15,7 +15,7 @@ from strawberry import relay
 
 import models
 from schema.context import Info
-from schema.errors import UserError
+from schema.mutation_shape import payload
 from schema.types.base import ModelNode
 
 if TYPE_CHECKING:
@@ -60,7 +60,6 @@ class RecordSatisfactionScoreInput:
     )
 
 
-@strawberry.type
+@payload
 class SatisfactionScorePayload:
     score: SatisfactionScore | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
