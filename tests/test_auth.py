@@ -58,9 +58,7 @@ async def test_expired_token_gets_a_clear_error_not_a_stack_trace(api, factory, 
         audience=settings.token_audience,
         access_ttl=dt.timedelta(minutes=5),
     )
-    old, _ = tokens.issue_access(
-        user_id=user.id, role=user.role, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-    )
+    old, _ = tokens.issue_access(user_id=user.id, role=user.role, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     body = await api.post(CLIENTS, token=old)
     assert body["data"] == {"clients": None}
     error = body["errors"][0]
