@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from strawberry import relay
 
 from models import (
     Activity,
@@ -24,15 +23,6 @@ from models import (
     User,
 )
 from tests.factories import PASSWORD
-
-
-def gid(type_name: str, row_id: int) -> str:
-    return str(relay.GlobalID(type_name, str(row_id)))
-
-
-def raw_id(global_id: str) -> int:
-    return int(relay.GlobalID.from_id(global_id).node_id)
-
 
 ERRORS = "errors { field code message }"
 

@@ -7,8 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from strawberry import relay
-
 from models import (
     Activity,
     ActivityKind,
@@ -30,11 +28,6 @@ from models import (
 )
 from models.base import utcnow
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
-
-
-def gid(type_name: str, row_id: int) -> str:
-    return str(relay.GlobalID(type_name, str(row_id)))
-
 
 DASHBOARD = """
 query($days: Int) { clientsDashboard(noActivityDays: $days) {

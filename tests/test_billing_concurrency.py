@@ -19,7 +19,8 @@ from auth.principal import Principal
 from models import Expense, Invoice, InvoiceLine, Payment, Role, TimeEntry
 from resolvers import billing
 from resolvers.errors import InputError
-from tests.billing_support import CREATE_INVOICE, RECORD_PAYMENT, SEND_INVOICE, agency, expense, gid, login, time_entry
+from tests.billing_support import CREATE_INVOICE, RECORD_PAYMENT, SEND_INVOICE, agency, expense, login, time_entry
+from tests.utils import gid
 
 ON_POSTGRES = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 postgres_only = pytest.mark.skipif(

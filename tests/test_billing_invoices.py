@@ -32,11 +32,10 @@ from tests.billing_support import (
     counts,
     days_ago,
     expense,
-    gid,
     login,
-    raw_id,
     time_entry,
 )
+from tests.utils import gid, raw_id
 
 TODAY = dt.datetime.now(dt.UTC).date()
 

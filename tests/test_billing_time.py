@@ -16,11 +16,10 @@ from tests.billing_support import (
     counts,
     days_ago,
     expense,
-    gid,
     login,
-    raw_id,
     time_entry,
 )
+from tests.utils import gid, raw_id
 
 PROJECT_TIME = """query($id: ID!) { node(id: $id) { ... on Project { name
   timeEntries { hours billable workDate description costRate costAmount billRate billableAmount invoiced

@@ -6,7 +6,8 @@ from __future__ import annotations
 from auth.passwords import hash_password
 from bench.agency import Shape, build_agency
 from tests.factories import PASSWORD
-from tests.reports_support import DASHBOARD, REPORT, gid
+from tests.reports_support import DASHBOARD, REPORT
+from tests.utils import gid
 
 HASH = hash_password(PASSWORD)
 SMALL = Shape(

@@ -38,7 +38,8 @@ from schema import enforcement
 from schema.build import build_schema
 from schema.context import Services
 from tests.factories import PASSWORD
-from tests.workflow_helpers import count, gid
+from tests.utils import gid
+from tests.workflow_helpers import count
 
 VIEW_AS = "mutation($id: ID!) { viewAs(userId: $id) { accessToken errors { code } } }"
 

@@ -9,18 +9,13 @@ import sqlalchemy as sa
 from models import Activity, ActivityKind, OutboxEmail, Role, User
 from models.people import PortalInvitation
 from tests.factories import PASSWORD
+from tests.utils import gid
 
 GRANT = """mutation($id: ID!) { grantPortalAccess(contactId: $id) {
   user { id fullName } invitationExpiresAt errors { field code message } } }"""
 ACCEPT = """mutation($t: String!, $p: String!) { acceptInvitation(token: $t, password: $p) {
   tokens { accessToken } viewer { email role } errors { field code } } }"""
 REVOKE = """mutation($id: ID!) { revokePortalAccess(userId: $id) { user { id } errors { code } } }"""
-
-
-def _gid(type_name: str, pk: int) -> str:
-    from strawberry.relay import GlobalID
-
-    return str(GlobalID(type_name, str(pk)))
 
 
 async def _invitation_token(db, email: str) -> str:
@@ -38,7 +33,7 @@ async def test_granting_portal_access_invites_the_contact_who_then_sees_only_the
     manager = await factory.user(Role.MANAGER)
     staff = await api.login(manager.email, PASSWORD)
 
-    granted = (await api.data(GRANT, {"id": _gid("Contact", contact.id)}, staff))["grantPortalAccess"]
+    granted = (await api.data(GRANT, {"id": gid("Contact", contact.id)}, staff))["grantPortalAccess"]
     assert granted["errors"] == [] and granted["user"]["fullName"] == "Pat"
     async with db() as session:
         user = await session.scalar(sa.select(User).where(User.contact_id == contact.id))
@@ -75,7 +70,7 @@ async def test_an_expired_invitation_is_refused(api, factory, db):
     acme = await factory.client("Acme")
     contact = await factory.contact(acme, email="pat@acme.example")
     staff = await api.login((await factory.user(Role.ADMIN)).email, PASSWORD)
-    await api.data(GRANT, {"id": _gid("Contact", contact.id)}, staff)
+    await api.data(GRANT, {"id": gid("Contact", contact.id)}, staff)
     token = await _invitation_token(db, "pat@acme.example")
     async with db() as session, session.begin():
         await session.execute(sa.update(PortalInvitation).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
@@ -91,7 +86,7 @@ async def test_members_and_clients_may_not_grant_portal_access(api, factory, db)
     member = await api.login((await factory.user(Role.MEMBER)).email, PASSWORD)
     portal = await api.login((await factory.portal_user(acme)).email, PASSWORD)
     for token in (member, portal):
-        body = await api.post(GRANT, {"id": _gid("Contact", contact.id)}, token)
+        body = await api.post(GRANT, {"id": gid("Contact", contact.id)}, token)
         assert body["data"] is None
         assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Mutation.grantPortalAccess"}
     async with db() as session:
@@ -103,15 +98,15 @@ async def test_granting_twice_or_to_a_contact_without_email_is_a_typed_error(api
     contact = await factory.contact(acme, email="pat@acme.example")
     no_email = await factory.contact(acme, email=None)
     staff = await api.login((await factory.user(Role.MANAGER)).email, PASSWORD)
-    first = (await api.data(GRANT, {"id": _gid("Contact", contact.id)}, staff))["grantPortalAccess"]
+    first = (await api.data(GRANT, {"id": gid("Contact", contact.id)}, staff))["grantPortalAccess"]
     await api.data(ACCEPT, {"t": await _invitation_token(db, "pat@acme.example"), "p": "a-new-long-password"})
-    twice = (await api.data(GRANT, {"id": _gid("Contact", contact.id)}, staff))["grantPortalAccess"]
+    twice = (await api.data(GRANT, {"id": gid("Contact", contact.id)}, staff))["grantPortalAccess"]
     assert first["errors"] == [] and twice["errors"][0]["code"] == "ALREADY_HAS_ACCESS"
-    missing = (await api.data(GRANT, {"id": _gid("Contact", no_email.id)}, staff))["grantPortalAccess"]
+    missing = (await api.data(GRANT, {"id": gid("Contact", no_email.id)}, staff))["grantPortalAccess"]
     assert missing["errors"][0]["code"] == "CONTACT_HAS_NO_EMAIL"
-    unknown = (await api.data(GRANT, {"id": _gid("Contact", 999999)}, staff))["grantPortalAccess"]
+    unknown = (await api.data(GRANT, {"id": gid("Contact", 999999)}, staff))["grantPortalAccess"]
     assert unknown["errors"][0] == {"field": "contactId", "code": "NOT_FOUND", "message": "No such contact."}
-    wrong_type = (await api.data(GRANT, {"id": _gid("Client", acme.id)}, staff))["grantPortalAccess"]
+    wrong_type = (await api.data(GRANT, {"id": gid("Client", acme.id)}, staff))["grantPortalAccess"]
     assert wrong_type == unknown  # an id of another type answers exactly as a missing contact does
     async with db() as session:
         assert await session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.CLIENT)) == 1
@@ -122,7 +117,7 @@ async def test_revoking_portal_access_stops_the_users_tokens_at_once(api, factor
     portal_user = await factory.portal_user(acme)
     portal = await api.login(portal_user.email, PASSWORD)
     staff = await api.login((await factory.user(Role.MANAGER)).email, PASSWORD)
-    revoked = (await api.data(REVOKE, {"id": _gid("User", portal_user.id)}, staff))["revokePortalAccess"]
+    revoked = (await api.data(REVOKE, {"id": gid("User", portal_user.id)}, staff))["revokePortalAccess"]
     assert revoked["errors"] == []
     body = await api.post("{ clients { totalCount } }", token=portal)
     assert body["data"] == {"clients": None} and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -140,7 +135,7 @@ async def test_a_contact_of_one_client_is_never_linked_to_another(api, factory, 
     await factory.client("Globex")
     contact = await factory.contact(acme, email="pat@acme.example")
     staff = await api.login((await factory.user(Role.MANAGER)).email, PASSWORD)
-    await api.data(GRANT, {"id": _gid("Contact", contact.id)}, staff)
+    await api.data(GRANT, {"id": gid("Contact", contact.id)}, staff)
     async with db() as session:
         user = await session.scalar(sa.select(User).where(User.contact_id == contact.id))
     assert user.client_id == acme.id

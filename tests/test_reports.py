@@ -8,7 +8,8 @@ import sqlalchemy as sa
 
 from models import Client
 from tests.factories import PASSWORD
-from tests.reports_support import REPORT, forbidden, gid, report_agency
+from tests.reports_support import REPORT, forbidden, report_agency
+from tests.utils import gid
 
 PORTFOLIO = {
     "total": 3,

@@ -32,13 +32,13 @@ from graphql import (
 from graphql import (
     build_schema as build_sdl_schema,
 )
-from strawberry.relay import GlobalID
 
 from auth.policy import ARGUMENT_RULES, MUTATION_ROLES, Sensitivity, decide, decide_rule
 from auth.principal import PolicyKey
 from models import CommentKind, Role
 from schema.build import build_schema
 from tests.factories import PASSWORD
+from tests.utils import gid
 
 INTROSPECTION = graphql.get_introspection_query(descriptions=True, input_value_deprecation=True)
 VIEW_AS = """mutation($id: ID!) { viewAs(userId: $id) { accessToken errors { code field } } }"""
@@ -226,10 +226,6 @@ KEYS_BY_LABEL: dict[str, PolicyKey] = {
 # ---------------------------------------------------------------- callers
 
 
-def _gid(type_name: str, pk: int) -> str:
-    return str(GlobalID(type_name, str(pk)))
-
-
 async def _callers(api, factory) -> dict[str, str | None]:
     """A token of every kind (None for anonymous), over rows enough to see several of each."""
     manager = await factory.user(Role.MANAGER)
@@ -251,7 +247,7 @@ async def _callers(api, factory) -> dict[str, str | None]:
         "CLIENT_COSTS_HIDDEN": await api.login(portal_hidden.email, PASSWORD),
         "ANONYMOUS": None,
     }
-    issued = (await api.data(VIEW_AS, {"id": _gid("User", portal_hidden.id)}, tokens["MANAGER"]))["viewAs"]
+    issued = (await api.data(VIEW_AS, {"id": gid("User", portal_hidden.id)}, tokens["MANAGER"]))["viewAs"]
     assert issued["errors"] == [] and issued["accessToken"]
     tokens["VIEW_AS"] = issued["accessToken"]
     me = await api.data("{ me { readOnly role } }", token=tokens["VIEW_AS"])

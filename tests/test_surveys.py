@@ -10,18 +10,8 @@ import pytest
 from models import Activity, ActivityKind, Role, SatisfactionSurvey
 from models.base import utcnow
 from schema.build import build_schema
-from tests.workflow_helpers import (
-    SIDE_TABLES,
-    codes,
-    counts,
-    gid,
-    mutate,
-    portal,
-    raw_id,
-    refused_by_policy,
-    rows,
-    staff,
-)
+from tests.utils import gid, raw_id
+from tests.workflow_helpers import SIDE_TABLES, codes, counts, mutate, portal, refused_by_policy, rows, staff
 
 RECORD = """mutation($input: RecordSatisfactionScoreInput!) { recordSatisfactionScore(input: $input) {
   score { id score comment respondedAt client { name } contact { fullName } }

@@ -16,13 +16,13 @@ from models import (
     Role,
 )
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
+from tests.utils import gid
 from tests.workflow_helpers import (
     SIDE_TABLES,
     codes,
     count,
     counts,
     get,
-    gid,
     mutate,
     portal,
     refused_by_policy,

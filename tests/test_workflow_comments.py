@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from models import Activity, ActivityKind, Comment, Notification, OutboxEmail, Role
-from tests.workflow_helpers import SIDE_TABLES, count, counts, gid, mutate, portal, refused_by_policy, rows, staff
+from tests.utils import gid
+from tests.workflow_helpers import SIDE_TABLES, count, counts, mutate, portal, refused_by_policy, rows, staff
 
 ADD = """mutation($kind: CommentKind!, $body: String!, $task: ID, $project: ID) {
   addComment(kind: $kind, body: $body, taskId: $task, projectId: $project) {

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from models import Activity, ActivityKind, Contact, Role
-from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, gid, mutate, portal, rows, staff
+from tests.utils import gid
+from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, mutate, portal, rows, staff
 
 ADD = """
 mutation($client: ID!, $input: ContactInput!, $primary: Boolean) {

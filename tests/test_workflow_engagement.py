@@ -21,16 +21,15 @@ from models import (
 )
 from models.base import utcnow
 from tests.factories import PASSWORD
+from tests.utils import gid, raw_id
 from tests.workflow_helpers import (
     SIDE_TABLES,
     codes,
     count,
     counts,
     get,
-    gid,
     mutate,
     portal,
-    raw_id,
     refused_by_policy,
     rows,
     staff,

@@ -8,16 +8,15 @@ from decimal import Decimal
 
 from models import Activity, ActivityKind, Client, Contact, Lead, LeadStage, Role
 from models.base import utcnow
+from tests.utils import gid, raw_id
 from tests.workflow_helpers import (
     SIDE_TABLES,
     codes,
     count,
     counts,
     get,
-    gid,
     mutate,
     portal,
-    raw_id,
     refused_by_policy,
     rows,
     staff,

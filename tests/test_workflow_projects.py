@@ -5,19 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from models import Activity, ActivityKind, Notification, Project, ProjectStatus, Role, Task, TaskStatus
-from tests.workflow_helpers import (
-    SIDE_TABLES,
-    codes,
-    counts,
-    get,
-    gid,
-    mutate,
-    portal,
-    raw_id,
-    refused_by_policy,
-    rows,
-    staff,
-)
+from tests.utils import gid, raw_id
+from tests.workflow_helpers import SIDE_TABLES, codes, counts, get, mutate, portal, refused_by_policy, rows, staff
 
 CREATE = """mutation($client: ID!, $input: CreateProjectInput!) { createProject(clientId: $client, input: $input) {
   project { id name description startDate endDate budget status health client { name }

@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from strawberry import relay
+
+
+def gid(type_name: str, row_or_id: Any) -> str:
+    """The global id the API gives a row (or a row id) of this type."""
+    row_id = getattr(row_or_id, "id", row_or_id)
+    return str(relay.GlobalID(type_name, str(row_id)))
+
+
+def raw_id(global_id: str) -> int:
+    """The row id inside a global id the API gave out."""
+    return int(relay.GlobalID.from_id(global_id).node_id)
+
 
 LOGIN = """
 mutation Login($email: String!, $password: String!) {

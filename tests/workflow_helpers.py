@@ -5,22 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from strawberry import relay
 
 from models import Activity, Notification, OutboxEmail, Role
 from tests.factories import PASSWORD
 
 # Tables every mutation may write to besides its own: counted to prove a failure wrote nothing.
 SIDE_TABLES = (Activity, Notification, OutboxEmail)
-
-
-def gid(type_name: str, row_or_id: Any) -> str:
-    row_id = getattr(row_or_id, "id", row_or_id)
-    return str(relay.GlobalID(type_name, str(row_id)))
-
-
-def raw_id(global_id: str) -> int:
-    return int(relay.GlobalID.from_id(global_id).node_id)
 
 
 async def count(db, model: Any, *where: Any) -> int:
