@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.passwords import hash_password, verify_password
 from auth.tokens import TokenService, hash_secret, new_secret
@@ -40,6 +41,7 @@ def _normalise_email(email: str) -> str:
 async def _issue(
     session: AsyncSession, tokens: TokenService, user: User, refresh_ttl: dt.timedelta, family: str | None = None
 ) -> TokenPair:
+    assert user.id is not None  # a stored user: flushed or loaded
     now = utcnow()
     access, access_expires = tokens.issue_access(user_id=user.id, role=user.role, client_id=user.client_id, now=now)
     refresh = new_secret()
@@ -66,10 +68,11 @@ async def login(
 ) -> TokenPair:
     if not email.strip() or not password:
         raise InputError("email" if not email.strip() else "password", "REQUIRED", "E-mail and password are required.")
-    user = await session.scalar(sa.select(User).where(sa.func.lower(User.email) == _normalise_email(email)))
+    user = await session.scalar(sa.select(User).where(sa.func.lower(col(User.email)) == _normalise_email(email)))
     valid, new_hash = verify_password(password, user.password_hash if user else None)
     if not user or not valid or not user.is_active:
         raise AuthFailed()
+    assert user.id is not None
     if new_hash:
         user.password_hash = new_hash
     user.last_login_at = utcnow()
@@ -100,6 +103,7 @@ async def sign_in_user(
     session: AsyncSession, tokens: TokenService, user: User, *, refresh_ttl: dt.timedelta
 ) -> TokenPair:
     """Tokens for a user who just proved who they are another way (an accepted invitation)."""
+    assert user.id is not None
     user.last_login_at = utcnow()
     session.add(LoginEvent(user_id=user.id, client_id=user.client_id))
     return await _issue(session, tokens, user, refresh_ttl)
@@ -114,7 +118,7 @@ async def refresh(
     """
     now = utcnow()
     row = await session.scalar(
-        sa.select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token)).with_for_update()
+        sa.select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(refresh_token)).with_for_update()
     )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         raise AuthFailed()
@@ -130,12 +134,14 @@ async def refresh(
 
 async def logout(session: AsyncSession, *, refresh_token: str) -> bool:
     """Revoke the refresh token's whole family (this sign-in on this device)."""
-    row = await session.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token)))
+    row = await session.scalar(
+        sa.select(RefreshToken).where(col(RefreshToken.token_hash) == hash_secret(refresh_token))
+    )
     if row is None:
         return False
     await session.execute(
         sa.update(RefreshToken)
-        .where(RefreshToken.family == row.family, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.family) == row.family, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     return True

@@ -33,10 +33,13 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import (
@@ -94,7 +97,7 @@ class InvoiceFilter:
 
 def overdue_condition(on: dt.date) -> ColumnElement[bool]:
     """The SQL twin of Invoice.isOverdue: sent, not fully paid, past its due date."""
-    return sa.and_(Invoice.status == InvoiceStatus.SENT, Invoice.due_date < on)
+    return sa.and_(col(Invoice.status) == InvoiceStatus.SENT, col(Invoice.due_date) < on)
 
 
 async def list_invoices(
@@ -103,17 +106,17 @@ async def list_invoices(
     """The caller's invoices, newest number first, keyset-paged in SQL."""
     statement = sa.select(Invoice).where(invoice_scope(principal))
     if filters.statuses:
-        statement = statement.where(Invoice.status.in_(filters.statuses))
+        statement = statement.where(col(Invoice.status).in_(filters.statuses))
     if filters.client_id is not None:
-        statement = statement.where(Invoice.client_id == filters.client_id)
+        statement = statement.where(col(Invoice.client_id) == filters.client_id)
     if filters.overdue is not None:
         overdue = overdue_condition(today())
         statement = statement.where(overdue if filters.overdue else sa.not_(overdue))
     return await keyset_page(
         db,
         statement,
-        key=SortKey(Invoice.number, "int"),
-        id_column=Invoice.id,
+        key=SortKey(col(Invoice.number), "int"),
+        id_column=col(Invoice.id),
         direction=SortDirection.DESC,
         first=first,
         after=after,
@@ -131,13 +134,17 @@ def line_amounts(quantity: Decimal, unit_price: Decimal, tax_rate: Decimal) -> t
 
 async def _invoice_total(session: AsyncSession, invoice_id: int) -> Decimal:
     total = await session.scalar(
-        sa.select(sa.func.sum(InvoiceLine.amount + InvoiceLine.tax_amount)).where(InvoiceLine.invoice_id == invoice_id)
+        sa.select(sa.func.sum(col(InvoiceLine.amount) + col(InvoiceLine.tax_amount))).where(
+            col(InvoiceLine.invoice_id) == invoice_id
+        )
     )
     return money(total)
 
 
 async def _invoice_paid(session: AsyncSession, invoice_id: int) -> Decimal:
-    return money(await session.scalar(sa.select(sa.func.sum(Payment.amount)).where(Payment.invoice_id == invoice_id)))
+    return money(
+        await session.scalar(sa.select(sa.func.sum(col(Payment.amount))).where(col(Payment.invoice_id) == invoice_id))
+    )
 
 
 # ---- creating
@@ -197,7 +204,7 @@ async def _lock_numbering(session: AsyncSession) -> None:
 
 async def _next_number(session: AsyncSession) -> int:
     # Deliberately unscoped: numbering is agency-wide, and only the new number reaches the caller.
-    highest = await session.scalar(sa.select(sa.func.max(Invoice.number)))
+    highest = await session.scalar(sa.select(sa.func.max(col(Invoice.number))))
     return FIRST_INVOICE_NUMBER if highest is None else int(highest) + 1
 
 
@@ -207,32 +214,40 @@ async def _unbilled_lines(
     """One TIME line per (project, bill rate) and one EXPENSE line per expense, from the client's
     billable rows no invoice line has claimed yet. Two statements, however many rows."""
     time_query = (
-        sa.select(TimeEntry.id, TimeEntry.project_id, TimeEntry.bill_rate, TimeEntry.hours, Project.name)
-        .join(Project, Project.id == TimeEntry.project_id)
+        sa.select(
+            col(TimeEntry.id),
+            col(TimeEntry.project_id),
+            col(TimeEntry.bill_rate),
+            col(TimeEntry.hours),
+            col(Project.name),
+        )
+        .join(Project, col(Project.id) == col(TimeEntry.project_id))
         .where(
-            Project.client_id == client_id,
-            TimeEntry.billable.is_(True),
-            TimeEntry.invoice_line_id.is_(None),
+            col(Project.client_id) == client_id,
+            col(TimeEntry.billable).is_(True),
+            col(TimeEntry.invoice_line_id).is_(None),
             time_entry_scope(principal),
             project_scope(principal),
         )
-        .order_by(Project.name, Project.id, TimeEntry.bill_rate, TimeEntry.work_date, TimeEntry.id)
+        .order_by(
+            col(Project.name), col(Project.id), col(TimeEntry.bill_rate), col(TimeEntry.work_date), col(TimeEntry.id)
+        )
     )
     expense_query = (
-        sa.select(Expense.id, Expense.description, Expense.amount, Project.name)
-        .join(Project, Project.id == Expense.project_id)
+        sa.select(col(Expense.id), col(Expense.description), col(Expense.amount), col(Project.name))
+        .join(Project, col(Project.id) == col(Expense.project_id))
         .where(
-            Project.client_id == client_id,
-            Expense.billable.is_(True),
-            Expense.invoice_line_id.is_(None),
+            col(Project.client_id) == client_id,
+            col(Expense.billable).is_(True),
+            col(Expense.invoice_line_id).is_(None),
             expense_scope(principal),
             project_scope(principal),
         )
-        .order_by(Expense.incurred_on, Expense.id)
+        .order_by(col(Expense.incurred_on), col(Expense.id))
     )
     if through is not None:
-        time_query = time_query.where(TimeEntry.work_date <= through)
-        expense_query = expense_query.where(Expense.incurred_on <= through)
+        time_query = time_query.where(col(TimeEntry.work_date) <= through)
+        expense_query = expense_query.where(col(Expense.incurred_on) <= through)
 
     groups: dict[tuple[int, Decimal], _Line] = {}
     for entry_id, project_id, rate, hours, project_name in (await session.execute(time_query)).all():
@@ -243,9 +258,11 @@ async def _unbilled_lines(
                 InvoiceLineKind.TIME, f"{project_name}: time at {rate} per hour", Decimal("0.00"), rate, tax_rate, []
             )
         line.quantity += Decimal(str(hours))
+        assert entry_id is not None  # a primary key
         line.billed_ids.append(entry_id)
     lines = list(groups.values())
     for expense_id, description, amount, project_name in (await session.execute(expense_query)).all():
+        assert expense_id is not None  # a primary key
         lines.append(
             _Line(
                 InvoiceLineKind.EXPENSE,
@@ -273,11 +290,12 @@ async def claim(session: AsyncSession, entity: type[TimeEntry] | type[Expense], 
         chunk = ids[start : start + CLAIM_CHUNK]
         statement = (
             sa.update(entity)
-            .where(entity.id.in_(chunk), entity.invoice_line_id.is_(None))
-            .values(invoice_line_id=sa.case({i: line_by_id[i] for i in chunk}, value=entity.id))
+            .where(col(entity.id).in_(chunk), col(entity.invoice_line_id).is_(None))
+            .values(invoice_line_id=sa.case({i: line_by_id[i] for i in chunk}, value=col(entity.id)))
             .execution_options(synchronize_session=False)
         )
-        claimed += (await session.execute(statement)).rowcount
+        # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult (rowcount).
+        claimed += cast(CursorResult[Any], await session.execute(statement)).rowcount
     return claimed
 
 
@@ -299,6 +317,7 @@ async def create_invoice(
     pulled_tax = _tax_rate("taxRate", tax_rate)
     text = text_input("notes", notes, max_length=MAX_NOTES, what="notes")
     client = await visible_row(session, principal, Client, client_id, what="client", field="clientId")
+    assert client.id is not None
     issue = issue_date or today()
     due = due_date or issue + dt.timedelta(days=client.payment_terms_days)
     if due < issue:
@@ -338,6 +357,7 @@ async def create_invoice(
     )
     session.add(invoice)
     await session.flush()
+    assert invoice.id is not None
     rows = []
     for position, line in enumerate(all_lines):
         amount, tax = line_amounts(line.quantity, line.unit_price, line.tax_rate)
@@ -356,10 +376,14 @@ async def create_invoice(
         )
     session.add_all(rows)
     await session.flush()
+    line_ids = [row.id for row in rows if row.id is not None]  # all of them: flushed, every row has its id
 
     for entity, kind in ((TimeEntry, InvoiceLineKind.TIME), (Expense, InvoiceLineKind.EXPENSE)):
         line_by_id = {
-            i: row.id for line, row in zip(all_lines, rows, strict=True) if line.kind is kind for i in line.billed_ids
+            i: line_id
+            for line, line_id in zip(all_lines, line_ids, strict=True)
+            if line.kind is kind
+            for i in line.billed_ids
         }
         if line_by_id and await claim(session, entity, line_by_id) != len(line_by_id):
             raise InputError(
@@ -402,33 +426,37 @@ async def _portal_recipients(
     """Active portal users to notify, and the addresses to e-mail (the primary contact when no portal user)."""
     users = (
         await session.execute(
-            sa.select(User.id, User.email)
+            sa.select(col(User.id), col(User.email))
             .where(
-                User.client_id == client_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal)
+                col(User.client_id) == client_id,
+                col(User.role) == Role.CLIENT,
+                col(User.is_active).is_(True),
+                user_scope(principal),
             )
-            .order_by(User.id)
+            .order_by(col(User.id))
         )
     ).all()
     emails = [email for _, email in users]
     if not emails:
         primary = await session.scalar(
-            sa.select(Contact.email).where(
-                Contact.client_id == client_id, Contact.is_primary.is_(True), contact_scope(principal)
+            sa.select(col(Contact.email)).where(
+                col(Contact.client_id) == client_id, col(Contact.is_primary).is_(True), contact_scope(principal)
             )
         )
         emails = [primary] if primary else []
-    return [user_id for user_id, _ in users], list(dict.fromkeys(e.lower() for e in emails))
+    return [user_id for user_id, _ in users if user_id is not None], list(dict.fromkeys(e.lower() for e in emails))
 
 
 async def send_invoice(session: AsyncSession, principal: Principal, *, invoice_id: int) -> Invoice:
     """DRAFT -> SENT: the client sees it in the portal from now on, and is told so."""
     invoice = await _invoice_for_update(session, principal, invoice_id, "id")
+    assert invoice.id is not None
     if invoice.status is not InvoiceStatus.DRAFT:
         raise _wrong_transition("id", invoice, "only a draft can be sent", "(it was sent already, or voided).")
     invoice.status = InvoiceStatus.SENT
     invoice.sent_at = utcnow()
     total = await _invoice_total(session, invoice.id)
-    client_name = await session.scalar(sa.select(Client.name).where(Client.id == invoice.client_id))
+    client_name = await session.scalar(sa.select(col(Client.name)).where(col(Client.id) == invoice.client_id))
     user_ids, emails = await _portal_recipients(session, principal, invoice.client_id)
     notify(
         session,
@@ -475,6 +503,7 @@ async def record_payment(
     received = not_in_future("receivedOn", received_on or today(), "payment date")
     text = text_input("reference", reference, max_length=MAX_REFERENCE, what="reference")
     invoice = await _invoice_for_update(session, principal, invoice_id, "invoiceId")
+    assert invoice.id is not None
     if invoice.status is InvoiceStatus.DRAFT:
         raise _wrong_transition("invoiceId", invoice, "send it", "before recording a payment on it.")
     if invoice.status is not InvoiceStatus.SENT:
@@ -497,7 +526,7 @@ async def record_payment(
     if amount == due:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_on = await session.scalar(
-            sa.select(sa.func.max(Payment.received_on)).where(Payment.invoice_id == invoice.id)
+            sa.select(sa.func.max(col(Payment.received_on))).where(col(Payment.invoice_id) == invoice.id)
         )
     record_activity(
         session,
@@ -515,11 +544,11 @@ async def record_payment(
 
 async def release_billed(session: AsyncSession, invoice_ids: Iterable[int]) -> None:
     """Unlink every time entry and expense from the lines of these invoices: billable again."""
-    lines = sa.select(InvoiceLine.id).where(InvoiceLine.invoice_id.in_(list(invoice_ids)))
+    lines = sa.select(col(InvoiceLine.id)).where(col(InvoiceLine.invoice_id).in_(list(invoice_ids)))
     for entity in (TimeEntry, Expense):
         await session.execute(
             sa.update(entity)
-            .where(entity.invoice_line_id.in_(lines))
+            .where(col(entity.invoice_line_id).in_(lines))
             .values(invoice_line_id=None)
             .execution_options(synchronize_session=False)
         )
@@ -531,6 +560,7 @@ async def void_invoice(
     """DRAFT, or SENT with no payment -> VOID; its time and expenses can be billed again."""
     text = text_input("reason", reason, max_length=MAX_NOTES, what="reason")
     invoice = await _invoice_for_update(session, principal, invoice_id, "id")
+    assert invoice.id is not None
     if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.SENT):
         raise _wrong_transition("id", invoice, "only a draft or sent invoice", "can be voided.")
     if await _invoice_paid(session, invoice.id) > 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Literal, overload
 
 from models.base import utcnow
 from resolvers.errors import InputError
@@ -38,9 +39,20 @@ def decimal_input(
         raise InputError(field, "TOO_SMALL", f"The {what} must be at least {minimum}.")
     if value > maximum:
         raise InputError(field, "TOO_LARGE", f"The {what} may be at most {maximum}.")
-    if -value.as_tuple().exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
+    exponent = value.as_tuple().exponent  # an int: only NaN and infinities have a letter here
+    if isinstance(exponent, int) and -exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
         raise InputError(field, "TOO_MANY_DECIMAL_PLACES", f"The {what} has at most {places} decimal places.")
     return value.quantize(Decimal(1).scaleb(-places))
+
+
+@overload
+def text_input(field: str, value: str | None, *, max_length: int, required: Literal[True], what: str = ...) -> str: ...
+
+
+@overload
+def text_input(
+    field: str, value: str | None, *, max_length: int, required: bool = False, what: str = ...
+) -> str | None: ...
 
 
 def text_input(

@@ -21,10 +21,12 @@ Decisions the guide leaves open (also in the README):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import lead_scope
@@ -60,16 +62,16 @@ async def list_leads(
     """Newest first. `converted`: only converted (True) or not yet converted (False) leads."""
     statement = sa.select(Lead).where(lead_scope(principal))
     if stages:
-        statement = statement.where(Lead.stage.in_(stages))
+        statement = statement.where(col(Lead.stage).in_(stages))
     if converted is not None:
         statement = statement.where(
-            Lead.converted_client_id.is_not(None) if converted else Lead.converted_client_id.is_(None)
+            col(Lead.converted_client_id).is_not(None) if converted else col(Lead.converted_client_id).is_(None)
         )
     return await keyset_page(
         db,
         statement,
-        key=SortKey(Lead.created_at, "datetime"),
-        id_column=Lead.id,
+        key=SortKey(col(Lead.created_at), "datetime"),
+        id_column=col(Lead.id),
         direction=SortDirection.DESC,
         first=first,
         after=after,
@@ -77,7 +79,7 @@ async def list_leads(
 
 
 async def _lead(session: AsyncSession, principal: Principal, lead_id: int) -> Lead:
-    lead = await session.scalar(sa.select(Lead).where(Lead.id == lead_id, lead_scope(principal)).with_for_update())
+    lead = await session.scalar(sa.select(Lead).where(col(Lead.id) == lead_id, lead_scope(principal)).with_for_update())
     if lead is None:
         raise NotFound("lead", field="leadId")
     return lead
@@ -180,11 +182,15 @@ async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: 
     await session.flush()
     contact = Contact(client_id=client.id, is_primary=True, **contact_values)
     session.add(contact)
-    result = await session.execute(
-        sa.update(Lead)
-        .where(Lead.id == lead.id, Lead.converted_client_id.is_(None))
-        .values(converted_client_id=client.id, converted_at=now)
-        .execution_options(synchronize_session="fetch")
+    # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult (rowcount).
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            sa.update(Lead)
+            .where(col(Lead.id) == lead.id, col(Lead.converted_client_id).is_(None))
+            .values(converted_client_id=client.id, converted_at=now)
+            .execution_options(synchronize_session="fetch")
+        ),
     )
     if result.rowcount != 1:
         raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
@@ -324,6 +330,7 @@ async def _status(session: AsyncSession, status_id: int, field: str) -> ClientSt
 async def set_client_status(session: AsyncSession, principal: Principal, *, client_id: int, status_id: int) -> Client:
     client = await locked_client(session, principal, client_id)
     new = await _status(session, status_id, "statusId")
+    assert new.id is not None
     old = await _status(session, client.status_id, "clientId")
     if old.id == new.id:
         raise InputError("statusId", "UNCHANGED", f"The client is already {new.name}.")
@@ -375,10 +382,12 @@ async def create_client_status(
     session: AsyncSession, principal: Principal, *, name: str, category: ClientCategory
 ) -> ClientStatus:
     clean = required_text("name", name, 60)
-    taken = await session.scalar(sa.select(ClientStatus.id).where(sa.func.lower(ClientStatus.name) == clean.lower()))
+    taken = await session.scalar(
+        sa.select(col(ClientStatus.id)).where(sa.func.lower(col(ClientStatus.name)) == clean.lower())
+    )
     if taken is not None:
         raise InputError("name", "DUPLICATE_NAME", f"There is already a status named {clean!r}.")
-    position = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(ClientStatus.position), 0)))
+    position = await session.scalar(sa.select(sa.func.coalesce(sa.func.max(col(ClientStatus.position)), 0)))
     status = ClientStatus(name=clean, category=category, is_builtin=False, position=int(position or 0) + 1)
     session.add(status)
     await session.flush()
@@ -396,4 +405,4 @@ async def create_client_status(
 
 async def list_client_statuses(db: RequestDb) -> list[ClientStatus]:
     """Statuses are the agency's configuration, not client data: no row scope (the field is INTERNAL)."""
-    return await db.scalars(sa.select(ClientStatus).order_by(ClientStatus.position, ClientStatus.id))
+    return await db.scalars(sa.select(ClientStatus).order_by(col(ClientStatus.position), col(ClientStatus.id)))

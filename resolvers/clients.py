@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import client_scope
@@ -25,10 +26,10 @@ class ClientOrderField(str, Enum):
 
 ORDER_KEYS = {
     # Case-insensitive, and the same on SQLite and PostgreSQL whatever their collation.
-    ClientOrderField.NAME: SortKey(sa.func.lower(Client.name), "str"),
-    ClientOrderField.CREATED_AT: SortKey(Client.created_at, "datetime"),
+    ClientOrderField.NAME: SortKey(sa.func.lower(col(Client.name)), "str"),
+    ClientOrderField.CREATED_AT: SortKey(col(Client.created_at), "datetime"),
     # Clients never contacted sort as the oldest interaction.
-    ClientOrderField.LAST_INTERACTION: SortKey(sa.func.coalesce(Client.last_interaction_at, _EPOCH), "datetime"),
+    ClientOrderField.LAST_INTERACTION: SortKey(sa.func.coalesce(col(Client.last_interaction_at), _EPOCH), "datetime"),
 }
 
 
@@ -47,16 +48,18 @@ def _escape_like(text: str) -> str:
 def scoped_clients(principal: Principal, filters: ClientFilter) -> sa.Select:
     statement = sa.select(Client).where(client_scope(principal))
     if filters.status_ids:
-        statement = statement.where(Client.status_id.in_(filters.status_ids))
+        statement = statement.where(col(Client.status_id).in_(filters.status_ids))
     if filters.categories:
         statement = statement.where(
-            Client.status_id.in_(sa.select(ClientStatus.id).where(ClientStatus.category.in_(filters.categories)))
+            col(Client.status_id).in_(
+                sa.select(col(ClientStatus.id)).where(col(ClientStatus.category).in_(filters.categories))
+            )
         )
     if filters.tiers:
-        statement = statement.where(Client.tier.in_(filters.tiers))
+        statement = statement.where(col(Client.tier).in_(filters.tiers))
     if filters.search and filters.search.strip():
         pattern = f"%{_escape_like(filters.search.strip().lower())}%"
-        statement = statement.where(sa.func.lower(Client.name).like(pattern, escape="\\"))
+        statement = statement.where(sa.func.lower(col(Client.name)).like(pattern, escape="\\"))
     return statement
 
 
@@ -74,7 +77,7 @@ async def list_clients(
         db,
         scoped_clients(principal, filters),
         key=ORDER_KEYS[order_by],
-        id_column=Client.id,
+        id_column=col(Client.id),
         direction=direction,
         first=first,
         after=after,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import client_scope, project_scope, task_scope, user_scope
@@ -43,13 +44,14 @@ async def add_comment(
     text = required_text("body", body, MAX_BODY)
     task: Task | None = None
     if task_id is not None:
-        task = await session.scalar(sa.select(Task).where(Task.id == task_id, task_scope(principal)))
+        task = await session.scalar(sa.select(Task).where(col(Task.id) == task_id, task_scope(principal)))
         if task is None:
             raise NotFound("task", field="taskId")
         project_id = task.project_id
-    project = await session.scalar(sa.select(Project).where(Project.id == project_id, project_scope(principal)))
+    project = await session.scalar(sa.select(Project).where(col(Project.id) == project_id, project_scope(principal)))
     if project is None:
         raise NotFound("project", field="taskId" if task is not None else "projectId")
+    assert project.id is not None
     author = await session.get(User, principal.user_id) if principal.user_id is not None else None
     comment = Comment(
         project_id=project.id, task_id=task.id if task else None, kind=kind, author_id=principal.user_id, body=text
@@ -84,8 +86,13 @@ async def add_comment(
 async def _portal_users(session: AsyncSession, principal: Principal, client_id: int) -> list[User]:
     statement = (
         sa.select(User)
-        .where(User.role == Role.CLIENT, User.client_id == client_id, User.is_active.is_(True), user_scope(principal))
-        .order_by(User.id)
+        .where(
+            col(User.role) == Role.CLIENT,
+            col(User.client_id) == client_id,
+            col(User.is_active).is_(True),
+            user_scope(principal),
+        )
+        .order_by(col(User.id))
     )
     return list((await session.scalars(statement)).all())
 
@@ -94,7 +101,7 @@ async def _team_for_client_reply(
     session: AsyncSession, principal: Principal, client_id: int, task: Task | None
 ) -> list[User]:
     manager_id = await session.scalar(
-        sa.select(Client.account_manager_id).where(Client.id == client_id, client_scope(principal))
+        sa.select(col(Client.account_manager_id)).where(col(Client.id) == client_id, client_scope(principal))
     )
     assignee_id = task.assignee_id if task is not None else None
     wanted = {i for i in (manager_id, assignee_id) if i is not None and i != principal.user_id}
@@ -102,8 +109,13 @@ async def _team_for_client_reply(
         return []
     statement = (
         sa.select(User)
-        .where(User.id.in_(wanted), User.role.in_(STAFF_ROLES), User.is_active.is_(True), user_scope(principal))
-        .order_by(User.id)
+        .where(
+            col(User.id).in_(wanted),
+            col(User.role).in_(STAFF_ROLES),
+            col(User.is_active).is_(True),
+            user_scope(principal),
+        )
+        .order_by(col(User.id))
     )
     return list((await session.scalars(statement)).all())
 
@@ -113,7 +125,7 @@ def _tell(session: AsyncSession, users: list[User], who: str, where: str, body: 
         return
     notify(
         session,
-        [u.id for u in users],
+        [u.id for u in users if u.id is not None],  # loaded rows: every id is set
         "COMMENT_REPLY",
         f"{who} replied on {where}",
         subject_type="Comment",

@@ -13,10 +13,12 @@ edit is logged CLIENT_UPDATED (there is no contact-specific kind).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from models import ActivityKind, Client, Contact
@@ -69,17 +71,21 @@ async def _refuse_duplicate_email(
     """Two contacts of one client with one e-mail would make portal sign-in ambiguous."""
     if email is None:
         return
-    statement = sa.select(Contact.id).where(
-        Contact.client_id == client_id, sa.func.lower(Contact.email) == email.lower()
+    statement = sa.select(col(Contact.id)).where(
+        col(Contact.client_id) == client_id, sa.func.lower(col(Contact.email)) == email.lower()
     )
     if except_id is not None:
-        statement = statement.where(Contact.id != except_id)
+        statement = statement.where(col(Contact.id) != except_id)
     if await session.scalar(statement.limit(1)) is not None:
         raise InputError(field, "DUPLICATE_EMAIL", "Another contact of this client has that e-mail address.")
 
 
 async def _has_primary(session: AsyncSession, client_id: int) -> bool:
-    statement = sa.select(Contact.id).where(Contact.client_id == client_id, Contact.is_primary.is_(True)).limit(1)
+    statement = (
+        sa.select(col(Contact.id))
+        .where(col(Contact.client_id) == client_id, col(Contact.is_primary).is_(True))
+        .limit(1)
+    )
     return await session.scalar(statement) is not None
 
 
@@ -88,13 +94,13 @@ async def switch_primary(session: AsyncSession, client_id: int, contact_id: int)
     unique index never sees two."""
     await session.execute(
         sa.update(Contact)
-        .where(Contact.client_id == client_id, Contact.is_primary.is_(True), Contact.id != contact_id)
+        .where(col(Contact.client_id) == client_id, col(Contact.is_primary).is_(True), col(Contact.id) != contact_id)
         .values(is_primary=False)
         .execution_options(synchronize_session="fetch")
     )
     await session.execute(
         sa.update(Contact)
-        .where(Contact.id == contact_id)
+        .where(col(Contact.id) == contact_id)
         .values(is_primary=True)
         .execution_options(synchronize_session="fetch")
     )
@@ -106,11 +112,13 @@ async def add_contact(
     """A new contact on a client. The first contact of a client with no primary becomes the primary."""
     values = clean_contact("input", data)
     client = await locked_client(session, principal, client_id)
+    assert client.id is not None
     await _refuse_duplicate_email(session, client.id, values["email"], "input.email")
     primary = make_primary or not await _has_primary(session, client.id)
     contact = Contact(client_id=client.id, is_primary=False, **values)
     session.add(contact)
     await session.flush()
+    assert contact.id is not None
     if primary:
         await switch_primary(session, client.id, contact.id)
     record_activity(
@@ -131,7 +139,9 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
     """An existing contact that belongs to no client joins this one. A contact of another
     client is never moved: that would rewrite the other client's history."""
     client = await locked_client(session, principal, client_id)
+    assert client.id is not None
     contact = await _contact(session, principal, contact_id)
+    assert contact.id is not None
     if contact.client_id == client.id:
         raise InputError("contactId", "ALREADY_LINKED", "That contact is already linked to this client.")
     if contact.client_id is not None:
@@ -141,11 +151,15 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
     await _refuse_duplicate_email(session, client.id, contact.email, "contactId")
     primary = not await _has_primary(session, client.id)
     # Conditional: a concurrent link of the same contact finds it taken and changes nothing.
-    result = await session.execute(
-        sa.update(Contact)
-        .where(Contact.id == contact.id, Contact.client_id.is_(None))
-        .values(client_id=client.id)
-        .execution_options(synchronize_session="fetch")
+    # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult (rowcount).
+    result = cast(
+        CursorResult[Any],
+        await session.execute(
+            sa.update(Contact)
+            .where(col(Contact.id) == contact.id, col(Contact.client_id).is_(None))
+            .values(client_id=client.id)
+            .execution_options(synchronize_session="fetch")
+        ),
     )
     if result.rowcount != 1:
         raise InputError("contactId", "CONTACT_HAS_CLIENT", "That contact was just linked to another client.")
@@ -167,9 +181,11 @@ async def link_contact(session: AsyncSession, principal: Principal, *, contact_i
 
 async def set_primary_contact(session: AsyncSession, principal: Principal, *, contact_id: int) -> Contact:
     contact = await visible_row(session, principal, Contact, contact_id, what="contact", field="contactId")
+    assert contact.id is not None
     if contact.client_id is None:
         raise InputError("contactId", "NO_CLIENT", "Link the contact to a client before making it primary.")
     client = await locked_client(session, principal, contact.client_id, field="contactId")
+    assert client.id is not None
     await session.refresh(contact)
     if contact.is_primary:
         raise InputError("contactId", "ALREADY_PRIMARY", "That contact is already the primary contact.")

@@ -17,10 +17,12 @@ Decisions the guide leaves open (also in the README):
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from models import (
@@ -78,7 +80,10 @@ async def book_meeting(
         client_id = client_id if client_id is not None else principal.client_id
     elif client_id is None:
         raise InputError("input.clientId", "REQUIRED", "Say which client the meeting is with.")
+    if client_id is None:  # a CLIENT principal with no client: its scope names no row either
+        raise NotFound("client", field="input.clientId")
     client = await locked_client(session, principal, client_id, field="input.clientId")
+    assert client.id is not None
     if principal.is_client:
         if not client.portal_booking_enabled:
             raise Refused("Booking meetings from the portal is not enabled for your account.", code="BOOKING_DISABLED")
@@ -112,6 +117,7 @@ async def book_meeting(
     if principal.is_client and staff_id is not None:
         staff = await session.get(User, staff_id)
         if staff is not None and staff.is_active:
+            assert staff.id is not None
             when = starts_at.strftime("%Y-%m-%d %H:%M UTC")
             notify(
                 session,
@@ -189,6 +195,7 @@ async def update_meeting(
     if meeting.status is not before and meeting.status in (MeetingStatus.CONFIRMED, MeetingStatus.CANCELLED):
         requester = await session.get(User, meeting.requested_by_id) if meeting.requested_by_id else None
         if requester is not None and requester.role is Role.CLIENT and requester.is_active:
+            assert requester.id is not None
             word = meeting.status.value.lower()
             notify(
                 session,
@@ -223,9 +230,10 @@ async def log_interaction(
     text = required_text("summary", summary, 5000)
     when = not_in_future("occurredAt", occurred_at)
     client = await locked_client(session, principal, client_id)
+    assert client.id is not None
     if contact_id is not None:
         contact = await session.scalar(
-            sa.select(Contact.id).where(Contact.id == contact_id, Contact.client_id == client.id)
+            sa.select(col(Contact.id)).where(col(Contact.id) == contact_id, col(Contact.client_id) == client.id)
         )
         if contact is None:
             raise NotFound("contact of this client", field="contactId")
@@ -242,7 +250,10 @@ async def log_interaction(
     # Only forward: a call logged late never makes the client look quieter than it is.
     await session.execute(
         sa.update(Client)
-        .where(Client.id == client.id, sa.or_(Client.last_interaction_at.is_(None), Client.last_interaction_at < when))
+        .where(
+            col(Client.id) == client.id,
+            sa.or_(col(Client.last_interaction_at).is_(None), col(Client.last_interaction_at) < when),
+        )
         .values(last_interaction_at=when)
         .execution_options(synchronize_session="fetch")
     )
@@ -268,12 +279,13 @@ async def create_opportunity(
     value = amount("input.value", data.get("value"))
     owner_id = await _staff_id(session, data.get("owner_id") or principal.user_id, "input.ownerId")
     client = await locked_client(session, principal, client_id)
+    assert client.id is not None
     opportunity = Opportunity(
         client_id=client.id,
         title=title,
         kind=data.get("kind") or OpportunityKind.UPSELL,
         stage=data.get("stage") or OpportunityStage.IDENTIFIED,
-        value=value if value is not None else 0,
+        value=value if value is not None else Decimal(0),
         expected_close_on=data.get("expected_close_on"),
         owner_id=owner_id,
     )

@@ -6,12 +6,13 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
 
 from auth.principal import Principal
 from auth.scopes import SCOPES
 from resolvers.errors import NotFound
 
-T = TypeVar("T")
+T = TypeVar("T", bound=SQLModel)
 
 
 async def visible_row(
@@ -27,7 +28,8 @@ async def visible_row(
     """The row with this id that the caller may see, else NotFound (a hidden row and a missing
     one answer alike). `lock` holds it until the transaction ends (PostgreSQL; SQLite's write
     lock is already held), so two mutations of one row never interleave."""
-    statement = sa.select(model).where(model.id == row_id, SCOPES[model](principal))
+    # filter_by: `id` is the primary key of every model here, which SQLModel's base class does not declare.
+    statement = sa.select(model).filter_by(id=row_id).where(SCOPES[model](principal))
     if lock:
         statement = statement.with_for_update()
     row = await session.scalar(statement)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import notification_scope
@@ -11,7 +15,7 @@ from models import Notification, utcnow
 from resolvers.db import RequestDb
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 
-_NEWEST_FIRST = SortKey(Notification.created_at, "datetime")
+_NEWEST_FIRST = SortKey(col(Notification.created_at), "datetime")
 
 
 async def list_notifications(
@@ -19,12 +23,12 @@ async def list_notifications(
 ) -> Page[Notification]:
     statement = sa.select(Notification).where(notification_scope(principal))
     if unread_only:
-        statement = statement.where(Notification.read_at.is_(None))
+        statement = statement.where(col(Notification.read_at).is_(None))
     return await keyset_page(
         db,
         statement,
         key=_NEWEST_FIRST,
-        id_column=Notification.id,
+        id_column=col(Notification.id),
         direction=SortDirection.DESC,
         first=first,
         after=after,
@@ -35,10 +39,11 @@ async def mark_read(session: AsyncSession, principal: Principal, *, ids: list[in
     """Mark the caller's notifications read: these ids, or all of them. Others' ids are ignored."""
     statement = (
         sa.update(Notification)
-        .where(notification_scope(principal), Notification.read_at.is_(None))
+        .where(notification_scope(principal), col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
     if ids is not None:
-        statement = statement.where(Notification.id.in_(ids))
-    result = await session.execute(statement)
+        statement = statement.where(col(Notification.id).in_(ids))
+    # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult (rowcount).
+    result = cast(CursorResult[Any], await session.execute(statement))
     return result.rowcount or 0

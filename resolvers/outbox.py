@@ -8,6 +8,7 @@ from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from models import OutboxEmail, utcnow
 
@@ -39,8 +40,8 @@ async def drain_outbox(session_factory: async_sessionmaker[AsyncSession], sender
             await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             email = await session.scalar(
                 sa.select(OutboxEmail)
-                .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
-                .order_by(OutboxEmail.id)
+                .where(col(OutboxEmail.sent_at).is_(None), col(OutboxEmail.attempts) < MAX_ATTEMPTS)
+                .order_by(col(OutboxEmail.id))
                 .limit(1)
                 .with_for_update(skip_locked=True)
             )

@@ -6,6 +6,7 @@ import re
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from models import Client, Contact, Role, User
 from resolvers.auth_flow import create_user
@@ -38,10 +39,10 @@ async def create_user_checked(
             raise InputError("client", "NOT_FOUND", f"No client has id {client_id}.")
         contact = await session.scalar(
             sa.select(Contact).where(
-                Contact.client_id == client_id, sa.func.lower(Contact.email) == email.strip().lower()
+                col(Contact.client_id) == client_id, sa.func.lower(col(Contact.email)) == email.strip().lower()
             )
         ) or await session.scalar(
-            sa.select(Contact).where(Contact.client_id == client_id, Contact.is_primary.is_(True))
+            sa.select(Contact).where(col(Contact.client_id) == client_id, col(Contact.is_primary).is_(True))
         )
         if contact is None:
             raise InputError("client", "NO_CONTACT", "That client has no contact to link the user to.")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.passwords import hash_password
 from auth.principal import Principal
@@ -25,15 +26,15 @@ async def grant_portal_access(
 ) -> tuple[User, dt.datetime]:
     """Create (or re-enable) the CLIENT user for a contact, linked to the contact's own client,
     and queue a one-time invitation e-mail. The secret is only ever in that e-mail."""
-    contact = await session.scalar(sa.select(Contact).where(Contact.id == contact_id, contact_scope(principal)))
+    contact = await session.scalar(sa.select(Contact).where(col(Contact.id) == contact_id, contact_scope(principal)))
     if contact is None or contact.client_id is None:
         raise NotFound("contact", field="contactId")
     if not contact.email:
         raise InputError("contactId", "CONTACT_HAS_NO_EMAIL", "Add an e-mail address to the contact first.")
     email = contact.email.strip().lower()
-    user = await session.scalar(sa.select(User).where(User.contact_id == contact.id).with_for_update())
+    user = await session.scalar(sa.select(User).where(col(User.contact_id) == contact.id).with_for_update())
     if user is None:
-        if await session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email)) is not None:
+        if await session.scalar(sa.select(col(User.id)).where(sa.func.lower(col(User.email)) == email)) is not None:
             raise InputError("contactId", "EMAIL_IN_USE", "Another user already signs in with this contact's e-mail.")
         # The client comes from the contact itself: a contact of client A can never be linked to client B.
         user = User(
@@ -50,10 +51,11 @@ async def grant_portal_access(
     else:
         user.is_active = True
         user.client_id = contact.client_id
+    assert user.id is not None
     # Only the newest invitation works.
     await session.execute(
         sa.update(PortalInvitation)
-        .where(PortalInvitation.user_id == user.id, PortalInvitation.accepted_at.is_(None))
+        .where(col(PortalInvitation.user_id) == user.id, col(PortalInvitation.accepted_at).is_(None))
         .values(expires_at=utcnow())
     )
     secret = new_secret()
@@ -63,7 +65,7 @@ async def grant_portal_access(
             user_id=user.id, token_hash=hash_secret(secret), expires_at=expires, created_by_id=principal.user_id
         )
     )
-    client_name = await session.scalar(sa.select(Client.name).where(Client.id == contact.client_id))
+    client_name = await session.scalar(sa.select(col(Client.name)).where(col(Client.id) == contact.client_id))
     queue_email(
         session,
         email,
@@ -89,7 +91,7 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str)
     if len(password) < MIN_PASSWORD:
         raise InputError("password", "PASSWORD_TOO_SHORT", f"Passwords have at least {MIN_PASSWORD} characters.")
     invitation = await session.scalar(
-        sa.select(PortalInvitation).where(PortalInvitation.token_hash == hash_secret(token)).with_for_update()
+        sa.select(PortalInvitation).where(col(PortalInvitation.token_hash) == hash_secret(token)).with_for_update()
     )
     now = utcnow()
     user = await session.get(User, invitation.user_id) if invitation else None
@@ -109,7 +111,9 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str)
 
 async def revoke_portal_access(session: AsyncSession, principal: Principal, *, user_id: int) -> User:
     user = await session.scalar(
-        sa.select(User).where(User.id == user_id, User.role == Role.CLIENT, user_scope(principal)).with_for_update()
+        sa.select(User)
+        .where(col(User.id) == user_id, col(User.role) == Role.CLIENT, user_scope(principal))
+        .with_for_update()
     )
     if user is None:
         raise NotFound("portal user", field="userId")
@@ -117,12 +121,12 @@ async def revoke_portal_access(session: AsyncSession, principal: Principal, *, u
     now = utcnow()
     await session.execute(
         sa.update(RefreshToken)
-        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .where(col(RefreshToken.user_id) == user.id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
     await session.execute(
         sa.update(PortalInvitation)
-        .where(PortalInvitation.user_id == user.id, PortalInvitation.accepted_at.is_(None))
+        .where(col(PortalInvitation.user_id) == user.id, col(PortalInvitation.accepted_at).is_(None))
         .values(expires_at=now)
     )
     record_activity(
@@ -144,11 +148,12 @@ async def issue_view_as(
     """A short-lived, read-only token for one portal user, naming the real actor (RFC 8693 `act`)."""
     user = await session.scalar(
         sa.select(User).where(
-            User.id == user_id, User.role == Role.CLIENT, User.is_active.is_(True), user_scope(principal)
+            col(User.id) == user_id, col(User.role) == Role.CLIENT, col(User.is_active).is_(True), user_scope(principal)
         )
     )
     if user is None:
         raise NotFound("portal user", field="userId")
+    assert user.id is not None
     token, expires = tokens.issue_access(
         user_id=user.id, role=Role.CLIENT, client_id=user.client_id, actor_id=principal.user_id, read_only=True, ttl=ttl
     )
@@ -189,8 +194,8 @@ async def open_tasks(db, principal: Principal) -> list:
 
     return await db.scalars(
         sa.select(Task)
-        .where(task_scope(principal), Task.status != TaskStatus.DONE)
-        .order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+        .where(task_scope(principal), col(Task.status) != TaskStatus.DONE)
+        .order_by(col(Task.due_date).is_(None), col(Task.due_date), col(Task.id))
         .limit(PORTAL_LIST_SIZE)
     )
 
@@ -202,7 +207,7 @@ async def recent_replies(db, principal: Principal) -> list:
     return await db.scalars(
         sa.select(Comment)
         .where(comment_scope(principal))
-        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .order_by(col(Comment.created_at).desc(), col(Comment.id).desc())
         .limit(10)
     )
 
@@ -213,6 +218,6 @@ async def open_invoices(db, principal: Principal) -> list:
 
     return await db.scalars(
         sa.select(Invoice)
-        .where(invoice_scope(principal), Invoice.status == InvoiceStatus.SENT)
-        .order_by(Invoice.due_date, Invoice.number)
+        .where(invoice_scope(principal), col(Invoice.status) == InvoiceStatus.SENT)
+        .order_by(col(Invoice.due_date), col(Invoice.number))
     )

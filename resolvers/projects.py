@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from models import ActivityKind, Project, ProjectHealth, ProjectStatus, Task, TaskStatus, User
@@ -112,7 +113,7 @@ async def _clean_task(session: AsyncSession, prefix: str, data: dict[str, Any], 
 
 
 async def _next_position(session: AsyncSession, project_id: int) -> int:
-    current = await session.scalar(sa.select(sa.func.max(Task.position)).where(Task.project_id == project_id))
+    current = await session.scalar(sa.select(sa.func.max(col(Task.position))).where(col(Task.project_id) == project_id))
     return -1 if current is None else int(current)
 
 
@@ -142,6 +143,7 @@ async def create_project(
         raise InputError("input.tasks", "TOO_MANY", f"At most {MAX_INITIAL_TASKS} initial tasks.")
     task_values = [await _clean_task(session, f"input.tasks[{i}]", t, partial=False) for i, t in enumerate(tasks)]
     client = await locked_client(session, principal, client_id)
+    assert client.id is not None
     project = Project(
         client_id=client.id,
         name=name,
@@ -154,6 +156,7 @@ async def create_project(
     )
     session.add(project)
     await session.flush()
+    assert project.id is not None
     created = []
     for position, values in enumerate(task_values):
         task = Task(project_id=project.id, position=position, **values)
@@ -208,6 +211,7 @@ async def update_project(
         if key in changes:
             values[key] = changes[key]
     project = await _project(session, principal, project_id, "input.projectId")
+    assert project.id is not None
     _refuse_cancelled(project, "input.projectId")
     date_range(values.get("start_date", project.start_date), values.get("end_date", project.end_date))
     status = values.get("status")
@@ -258,6 +262,7 @@ async def _task(session: AsyncSession, principal: Principal, task_id: int, field
 async def create_task(session: AsyncSession, principal: Principal, *, project_id: int, data: dict[str, Any]) -> Task:
     values = await _clean_task(session, "input", data, partial=False)
     project = await _project(session, principal, project_id, "input.projectId")
+    assert project.id is not None
     _refuse_cancelled(project, "input.projectId")
     task = Task(project_id=project.id, position=await _next_position(session, project.id) + 1, **values)
     if task.status is TaskStatus.DONE:
@@ -284,7 +289,9 @@ async def update_task(session: AsyncSession, principal: Principal, *, task_id: i
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
     values = await _clean_task(session, "input", changes, partial=True)
     task = await _task(session, principal, task_id, "input.taskId")
+    assert task.id is not None
     project = await session.get(Project, task.project_id)
+    assert project is not None  # task.project_id is a foreign key
     _refuse_cancelled(project, "input.taskId")
     public: list[str] = []
     internal: list[str] = []
@@ -297,7 +304,11 @@ async def update_task(session: AsyncSession, principal: Principal, *, task_id: i
             task.completed_at = utcnow() if value is TaskStatus.DONE else None
         elif key == "assignee_id":
             reassigned = value is not None
-            name = (await session.get(User, value)).full_name if value is not None else None
+            name = None
+            if value is not None:
+                assignee = await session.get(User, value)
+                assert assignee is not None  # _clean_task found this user
+                name = assignee.full_name
             public.append(f"assigned to {name}" if name else "unassigned")
         elif key == "due_date":
             public.append(f"due {value.isoformat()}" if isinstance(value, dt.date) else "due date cleared")

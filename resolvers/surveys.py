@@ -21,6 +21,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import contact_scope, user_scope
@@ -57,17 +58,20 @@ async def record_satisfaction_score(
     elif client_id is None:
         raise InputError("input.clientId", "REQUIRED", "Say which client gave the score.")
     client = await visible_row(session, principal, Client, client_id, what="client", field="input.clientId")
+    assert client.id is not None
 
     contact = None
     if contact_id is not None:
         contact = await session.scalar(
-            sa.select(Contact).where(Contact.id == contact_id, Contact.client_id == client.id, contact_scope(principal))
+            sa.select(Contact).where(
+                col(Contact.id) == contact_id, col(Contact.client_id) == client.id, contact_scope(principal)
+            )
         )
         if contact is None:
             raise NotFound("contact of this client", field="input.contactId")
     if principal.is_client:
         own_contact_id = await session.scalar(
-            sa.select(User.contact_id).where(User.id == principal.user_id, user_scope(principal))
+            sa.select(col(User.contact_id)).where(col(User.id) == principal.user_id, user_scope(principal))
         )
         contact_id = own_contact_id  # input.contactId is staff only (auth.policy ARGUMENT_RULES)
 

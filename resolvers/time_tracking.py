@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from auth.principal import Principal
 from auth.scopes import time_entry_scope, user_scope
@@ -61,17 +62,19 @@ async def log_time(
     not_in_future("workDate", work_date, "work date")
     text = text_input("description", description, max_length=MAX_TIME_DESCRIPTION, what="description")
     project = await _open_project(session, principal, project_id)
+    assert project.id is not None
     if task_id is not None:
         task = await visible_row(session, principal, Task, task_id, what="task", field="taskId")
         if task.project_id != project.id:
             raise InputError("taskId", "TASK_NOT_IN_PROJECT", "That task belongs to another project.")
-    user = await session.scalar(sa.select(User).where(User.id == principal.user_id, user_scope(principal)))
+    user = await session.scalar(sa.select(User).where(col(User.id) == principal.user_id, user_scope(principal)))
     if user is None:
         raise NotFound("user")
+    assert user.id is not None
     logged = money(
         await session.scalar(
-            sa.select(sa.func.sum(TimeEntry.hours)).where(
-                TimeEntry.user_id == user.id, TimeEntry.work_date == work_date, time_entry_scope(principal)
+            sa.select(sa.func.sum(col(TimeEntry.hours))).where(
+                col(TimeEntry.user_id) == user.id, col(TimeEntry.work_date) == work_date, time_entry_scope(principal)
             )
         )
     )
@@ -119,6 +122,7 @@ async def log_expense(
     amount = decimal_input("amount", amount)
     not_in_future("incurredOn", incurred_on, "expense date")
     project = await _open_project(session, principal, project_id)
+    assert project.id is not None
     expense = Expense(
         project_id=project.id,
         description=text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from models import User
 from resolvers.db import RequestDb
@@ -10,4 +11,4 @@ from resolvers.db import RequestDb
 
 async def get_user_unscoped(db: RequestDb, user_id: int) -> User | None:
     """The caller's own row, for `me` only: a user may always read itself."""
-    return await db.scalar(sa.select(User).where(User.id == user_id, User.is_active.is_(True)))
+    return await db.scalar(sa.select(User).where(col(User.id) == user_id, col(User.is_active).is_(True)))
