@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic_core import PydanticUndefined
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import col
 
 from models import (
     Activity,
@@ -122,7 +123,8 @@ async def build_agency(
     counts: dict[str, int] = {}
     async with engine.begin() as conn:
         statuses = {
-            name: sid for sid, name in (await conn.execute(sa.select(ClientStatus.id, ClientStatus.name))).all()
+            name: sid
+            for sid, name in (await conn.execute(sa.select(col(ClientStatus.id), col(ClientStatus.name)))).all()
         }
         for name in ("VIP", "At Risk"):
             if name not in statuses:
@@ -133,7 +135,7 @@ async def build_agency(
         next_number = int((await conn.scalar(sa.select(sa.func.max(Invoice.number)))) or 1000) + 1
 
         # ---- staff
-        staff_rows = [
+        staff_rows: list[dict[str, Any]] = [
             {
                 "email": f"owner.{tag}@agency.example",
                 "full_name": f"Owner {tag}",
@@ -176,7 +178,7 @@ async def build_agency(
         pattern = ["Active", "Active", "VIP", "On Hold", "At Risk", "Active", "Churned", "Active", "On Hold", "Active"]
         status_ids = {"Active": STATUS_ACTIVE, "On Hold": STATUS_ON_HOLD, "Churned": STATUS_CHURNED, **statuses}
         tiers = list(ClientTier)
-        client_rows = []
+        client_rows: list[dict[str, Any]] = []
         for i in range(shape.clients):
             became = today.replace(day=1) if i % 20 == 0 else today - dt.timedelta(days=30 + (i * 37) % 900)
             last = None if i % 3 == 0 else now - dt.timedelta(days=i % 60, hours=2)
@@ -217,7 +219,7 @@ async def build_agency(
         primary_contact = {cid: contact_ids[3 * i] for i, cid in enumerate(client_ids)}
 
         # ---- portal users: every other client
-        portal_rows = [
+        portal_rows: list[dict[str, Any]] = [
             {
                 "email": contact_rows[3 * i]["email"],
                 "full_name": contact_rows[3 * i]["full_name"],
@@ -266,7 +268,8 @@ async def build_agency(
         project_ids = await _insert(conn, Project, project_rows, ids=True)
 
         task_statuses = list(TaskStatus)
-        task_rows, task_meta = [], []
+        task_rows: list[dict[str, Any]] = []
+        task_meta = []
         for pid, (i, cid, start), prow in zip(project_ids, project_meta, project_rows, strict=True):
             for k in range(shape.tasks_per_project):
                 status = task_statuses[(i + k) % 4]
@@ -368,21 +371,23 @@ async def build_agency(
             InvoiceStatus.VOID,
         ]
         numbers = itertools.count(next_number)
-        invoice_rows = []
+        invoice_rows: list[dict[str, Any]] = []
         for i, cid in enumerate(client_ids):
             for m in range(shape.invoices_per_client):
-                status = invoice_cycle[(i + m) % 5]
+                invoice_status = invoice_cycle[(i + m) % 5]
                 issue = today - dt.timedelta(days=5 + 30 * m + i % 20)
                 invoice_rows.append(
                     {
                         "client_id": cid,
                         "number": next(numbers),
-                        "status": status,
+                        "status": invoice_status,
                         "issue_date": issue,
                         "due_date": issue + dt.timedelta(days=30),
-                        "sent_at": _at(issue) if status in (InvoiceStatus.SENT, InvoiceStatus.PAID) else None,
-                        "voided_at": _at(issue, 12) if status is InvoiceStatus.VOID else None,
-                        "paid_on": min(issue + dt.timedelta(days=10), today) if status is InvoiceStatus.PAID else None,
+                        "sent_at": _at(issue) if invoice_status in (InvoiceStatus.SENT, InvoiceStatus.PAID) else None,
+                        "voided_at": _at(issue, 12) if invoice_status is InvoiceStatus.VOID else None,
+                        "paid_on": (
+                            min(issue + dt.timedelta(days=10), today) if invoice_status is InvoiceStatus.PAID else None
+                        ),
                         "created_by_id": managers[i % 2],
                         "created_at": _at(issue, 8),
                     }
@@ -497,15 +502,15 @@ async def build_agency(
         )
         activity_rows = []
         for i, cid in enumerate(client_ids):
-            for q, kind in enumerate(
+            for q, activity_kind in enumerate(
                 (ActivityKind.PROJECT_CREATED, ActivityKind.INVOICE_SENT, ActivityKind.COMMENT_ADDED)
             ):
                 activity_rows.append(
                     {
                         "client_id": cid,
                         "actor_id": managers[i % 2],
-                        "kind": kind,
-                        "summary": f"{kind.value} for {i}",
+                        "kind": activity_kind,
+                        "summary": f"{activity_kind.value} for {i}",
                         "client_visible": q != 2,
                         "occurred_at": now - dt.timedelta(days=(i * 7) % 90 + 25 * q),
                     }

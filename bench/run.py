@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import math
 import os
@@ -29,10 +30,11 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -115,12 +117,11 @@ class _ServerTiming:
             finally:
                 timing.encoding += time.perf_counter() - start
 
-        AsyncSession.execute, AgencyGraphQL.encode_json = timed_execute, timed_encode
-
-        def undo() -> None:
-            AsyncSession.execute, AgencyGraphQL.encode_json = execute, encode
-
-        return undo
+        # Patched on the classes (every session and the one view), put back by the returned undo.
+        patches = contextlib.ExitStack()
+        patches.enter_context(mock.patch.object(AsyncSession, "execute", timed_execute))
+        patches.enter_context(mock.patch.object(AgencyGraphQL, "encode_json", timed_encode))
+        return patches.close
 
 
 class InProcessServer:
@@ -166,7 +167,7 @@ class InProcessServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/graphql"
 
-    def run(self, coroutine: Awaitable[Any]) -> Any:
+    def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the server's loop (the engine's connections belong to it)."""
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
@@ -245,7 +246,7 @@ def _gid(type_name: str, row_id: int) -> str:
     return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
 
 
-async def _rows(engine: AsyncEngine, sql: str, **params: Any) -> list[Any]:
+async def _rows(engine: AsyncEngine, sql: str, **params: Any) -> Sequence[Any]:
     async with engine.connect() as conn:
         return (await conn.execute(sa.text(sql), params)).all()
 
@@ -713,7 +714,8 @@ def breakdown(server: InProcessServer, op: Operation, token: str, runs: int) -> 
 
 def profile(server: InProcessServer, op: Operation, token: str, runs: int, path: Path) -> None:
     """Profile the server thread (pyinstrument) while it answers `runs` requests of one operation."""
-    from pyinstrument import Profiler
+    # Only --profile needs pyinstrument, from bench/requirements.txt: the project does not depend on it.
+    from pyinstrument import Profiler, renderers  # type: ignore[import-not-found]
 
     parts = breakdown(server, op, token, runs)
     table_lines = ["| part | ms per request |", "|---|---:|", *(f"| {k} | {v:.1f} |" for k, v in parts.items())]
@@ -733,11 +735,10 @@ def profile(server: InProcessServer, op: Operation, token: str, runs: int, path:
         for _ in range(runs):
             _post(http, server.url, op, token)
         server.run(stop())
-    from pyinstrument.renderers import ConsoleRenderer
 
     session = profiler.last_session
-    flat = ConsoleRenderer(unicode=True, flat=True, flat_time="self", time="percent_of_total").render(session)
-    tree = ConsoleRenderer(unicode=True, show_all=False).render(session)
+    flat = renderers.ConsoleRenderer(unicode=True, flat=True, flat_time="self", time="percent_of_total").render(session)
+    tree = renderers.ConsoleRenderer(unicode=True, show_all=False).render(session)
     path.write_text(
         f"# {op.label}: {runs} requests\n\n## Breakdown (no profiler attached)\n\n"
         + "\n".join(table_lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TypedDict
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -27,8 +28,16 @@ class ClientStatus(SQLModel, table=True):
     position: int = Field(default=0)
 
 
+class BuiltinStatus(TypedDict):
+    id: int
+    name: str
+    category: ClientCategory
+    is_builtin: bool
+    position: int
+
+
 # The built-in statuses the first migration creates; ids are fixed so code can name them.
-BUILTIN_STATUSES = (
+BUILTIN_STATUSES: tuple[BuiltinStatus, ...] = (
     {"id": 1, "name": "Active", "category": ClientCategory.ACTIVE, "is_builtin": True, "position": 0},
     {"id": 2, "name": "On Hold", "category": ClientCategory.ON_HOLD, "is_builtin": True, "position": 1},
     {"id": 3, "name": "Churned", "category": ClientCategory.CHURNED, "is_builtin": True, "position": 2},

@@ -8,10 +8,10 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, overload
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -19,9 +19,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from auth.tokens import TokenService
@@ -30,7 +34,7 @@ from resolvers.db import RequestDb
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal import record_view_as_use
-from schema.build import MAX_TOKENS, build_schema
+from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.views import sdl_for
 from server.graphiql import STATIC_DIR, graphiql_html
@@ -60,13 +64,18 @@ def _operation_count(query: str) -> int:
     return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
 
 
-class AgencyGraphQL(GraphQL):
+class AgencyGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: one Principal, database handle and loader set per request.
 
     A request the schema never gets to run (no query, a body that is not JSON, a mutation by GET,
     an operationName the document lacks, several operations and no operationName) answers JSON
     like every other error, `{"errors": [{"message", "extensions": {"code"}}]}`, with
-    Strawberry's status (400), not Strawberry's plain text."""
+    Strawberry's status (400), not Strawberry's plain text.
+
+    The /graphql route is HTTP only (a Starlette Route), so no WebSocket reaches the hooks below;
+    they keep Strawberry's signatures, which name one."""
+
+    schema: AgencySchema  # what __init__ hands Strawberry (it stores it as a BaseSchema)
 
     def __init__(self, *, services: Services, session_factory: Any, **kwargs: Any) -> None:
         super().__init__(build_schema(), subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
@@ -74,21 +83,22 @@ class AgencyGraphQL(GraphQL):
         self.session_factory = session_factory
         self._ide_html = graphiql_html()
 
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[override]
-        scope.setdefault("state", {})["request_dbs"] = dbs = []
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        dbs: list[RequestDb] = []
+        scope.setdefault("state", {})["request_dbs"] = dbs
         try:
             await super().__call__(scope, receive, send)
         finally:
             for db in dbs:
                 await db.close()
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         db = RequestDb(self.session_factory)
         request.scope["state"]["request_dbs"].append(db)
         principal, auth_error = await principal_for(request.headers.get("authorization"), self.services.tokens, db)
         if principal.read_only:
             async with db.transaction() as session:
-                record_view_as_use(session, principal, request.method)
+                record_view_as_use(session, principal, request.method if isinstance(request, Request) else None)
         client = request.client
         return Context(
             principal=principal,
@@ -100,7 +110,13 @@ class AgencyGraphQL(GraphQL):
             user_agent=request.headers.get("user-agent"),
         )
 
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+    @overload
+    async def run(self, request: Request, context: Context = UNSET, root_value: None = UNSET) -> Response: ...
+    @overload
+    async def run(self, request: WebSocket, context: Context = UNSET, root_value: None = UNSET) -> WebSocket: ...
+    async def run(
+        self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:
         try:
             return await super().run(request, context, root_value)
         except HTTPException as error:
@@ -116,7 +132,15 @@ class AgencyGraphQL(GraphQL):
             body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
             return Response(self.encode_json(body), status_code=error.status_code, media_type="application/json")
 
-    async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):  # type: ignore[override]
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
         # Strawberry runs the first operation when none is named; the GraphQL spec asks for an error.
         if request_data.operation_name is None and request_data.query and _operation_count(request_data.query) > 1:
             raise RequestError(
@@ -126,10 +150,10 @@ class AgencyGraphQL(GraphQL):
             )
         return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
 
-    async def render_graphql_ide(self, request: Request) -> Response:  # type: ignore[override]
+    async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data, default=_json_default)
 
 

@@ -7,13 +7,21 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models import Role
+
+if TYPE_CHECKING:
+    import strawberry
+
+    from auth.principal import Principal
+    from server.demo import DemoSignIn
+    from server.settings import Settings
 
 log = logging.getLogger("agency")
 
 
-def _settings():
+def _settings() -> Settings:
     from server.settings import Settings
 
     return Settings()
@@ -42,7 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load_demo(url: str):
+async def _load_demo(url: str) -> list[DemoSignIn]:
     from models.db import make_engine, make_session_factory
     from server.demo import load_demo
 
@@ -167,7 +175,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _coordinates(schema) -> list[str]:
+def _coordinates(schema: strawberry.Schema) -> list[str]:
     from graphql import GraphQLInterfaceType, GraphQLObjectType
 
     return [
@@ -178,34 +186,19 @@ def _coordinates(schema) -> list[str]:
     ]
 
 
-async def _principal_of(url: str, email: str):
-    import sqlalchemy as sa
-
-    from auth.principal import Principal
-    from models import Client, User
-    from models.db import make_engine
+async def _principal_of(url: str, email: str) -> Principal | None:
+    """The active user's Principal, built by the server's own code (server.principal)."""
+    from models.db import make_engine, make_session_factory
+    from resolvers.db import RequestDb
+    from server.principal import principal_for_email
 
     engine = make_engine(url)
+    db = RequestDb(make_session_factory(engine))
     try:
-        async with engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    sa.select(User.id, User.role, User.client_id, Client.show_costs_in_portal)
-                    .outerjoin(Client, Client.id == User.client_id)
-                    .where(sa.func.lower(User.email) == email.strip().lower(), User.is_active.is_(True))
-                )
-            ).first()
+        return await principal_for_email(email, db)
     finally:
+        await db.close()
         await engine.dispose()
-    if row is None:
-        return None
-    is_client = row.role is Role.CLIENT
-    return Principal(
-        user_id=row.id,
-        role=row.role,
-        client_id=row.client_id if is_client else None,
-        costs_enabled=bool(row.show_costs_in_portal) if is_client else False,
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:

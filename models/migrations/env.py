@@ -39,7 +39,10 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    asyncio.run(_run_async(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database URL: set sqlalchemy.url on the Alembic config")
+    asyncio.run(_run_async(url))
 
 
 if context.is_offline_mode():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from auth.passwords import hash_password
 from models import Client, Role
@@ -63,7 +64,7 @@ async def load_demo(
     """Load the demo agency into an empty, migrated database (idempotent: if any Client
     exists, load nothing and just return the sign-ins)."""
     async with session_factory() as session:
-        if await session.scalar(sa.select(Client.id).limit(1)) is not None:
+        if await session.scalar(sa.select(col(Client.id)).limit(1)) is not None:
             return sign_ins()
     # Argon2 is slow on purpose: hash the one shared password once, off the event loop.
     password_hash = await asyncio.to_thread(hash_password, DEMO_PASSWORD)
@@ -72,7 +73,7 @@ async def load_demo(
         await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         if session.get_bind().dialect.name == "postgresql":
             await session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        if await session.scalar(sa.select(Client.id).limit(1)) is not None:
+        if await session.scalar(sa.select(col(Client.id)).limit(1)) is not None:
             return sign_ins()
         load = DemoLoad(session, today, password_hash)
         for step in STEPS:

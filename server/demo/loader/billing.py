@@ -26,7 +26,7 @@ from models.base import money
 from resolvers.billing import FIRST_INVOICE_NUMBER, line_amounts
 from server.demo.data.billing import INVOICES
 from server.demo.data.records import InvoiceSpec
-from server.demo.loader.state import DemoLoad
+from server.demo.loader.state import DemoLoad, known
 
 
 class _Draft(NamedTuple):
@@ -39,9 +39,10 @@ class _Draft(NamedTuple):
     billed: Sequence[TimeEntry | Expense]
 
 
-def _invoice_line(draft: _Draft, tax_rate: Decimal, position: int) -> InvoiceLine:
+def _invoice_line(draft: _Draft, invoice_id: int, tax_rate: Decimal, position: int) -> InvoiceLine:
     amount, tax = line_amounts(draft.quantity, draft.unit_price, tax_rate)
     return InvoiceLine(
+        invoice_id=invoice_id,
         kind=draft.kind,
         description=draft.description,
         quantity=draft.quantity,
@@ -82,7 +83,7 @@ def _drafts(load: DemoLoad, spec: InvoiceSpec, claimed: set[int]) -> list[_Draft
                 groups[(entry.project_id, entry.user_id, entry.bill_rate)].append(entry)
         for (project_id, user_id, rate), entries in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
             claimed.update(id(e) for e in entries)
-            worker = load.staff_by_id(user_id)
+            worker = load.staff_member(user_id)
             drafts.append(
                 _Draft(
                     InvoiceLineKind.TIME,
@@ -116,14 +117,14 @@ def _drafts(load: DemoLoad, spec: InvoiceSpec, claimed: set[int]) -> list[_Draft
 
 async def add_invoices(load: DemoLoad) -> None:
     ordered = sorted(INVOICES, key=lambda s: -s.issue_ago)  # numbers follow issue dates
-    built: list[tuple[InvoiceSpec, Invoice, list[tuple[InvoiceLine, Sequence[TimeEntry | Expense]]]]] = []
+    drafted: list[tuple[InvoiceSpec, Invoice, list[_Draft]]] = []
     claimed: set[int] = set()
     for number, spec in enumerate(ordered, start=FIRST_INVOICE_NUMBER):
         client = load.clients[spec.client]
         issue = load.day(-spec.issue_ago)
         sent = spec.status in (InvoiceStatus.SENT, InvoiceStatus.PAID) or spec.was_sent
         invoice = Invoice(
-            client_id=client.id,
+            client_id=known(client.id),
             number=number,
             status=spec.status,
             issue_date=issue,
@@ -134,19 +135,19 @@ async def add_invoices(load: DemoLoad) -> None:
             created_by_id=load.staff[spec.by].id,
             created_at=load.at(spec.issue_ago, 8, 45),
         )
+        drafted.append((spec, invoice, _drafts(load, spec, claimed)))
+
+    load.session.add_all(invoice for _, invoice, _ in drafted)
+    await load.session.flush()
+    built: list[tuple[InvoiceSpec, Invoice, list[tuple[InvoiceLine, Sequence[TimeEntry | Expense]]]]] = []
+    for spec, invoice, drafts in drafted:
         tax_rate = load.client_specs[spec.client].tax_rate
         lines = [
-            (_invoice_line(draft, tax_rate, position), draft.billed)
-            for position, draft in enumerate(_drafts(load, spec, claimed))
+            (_invoice_line(draft, known(invoice.id), tax_rate, position), draft.billed)
+            for position, draft in enumerate(drafts)
         ]
-        built.append((spec, invoice, lines))
-
-    load.session.add_all(invoice for _, invoice, _ in built)
-    await load.session.flush()
-    for _, invoice, lines in built:
-        for invoice_line, _ in lines:
-            invoice_line.invoice_id = invoice.id
         load.session.add_all(invoice_line for invoice_line, _ in lines)
+        built.append((spec, invoice, lines))
     await load.session.flush()
     for _, _, lines in built:
         for invoice_line, billed in lines:
@@ -190,7 +191,7 @@ async def add_invoices(load: DemoLoad) -> None:
             amount = total - paid if how == "full" else money(total / 2) if how == "half" else money(how)
             paid += amount
             payment = Payment(
-                invoice_id=invoice.id,
+                invoice_id=known(invoice.id),
                 received_on=load.day(-days_ago),
                 amount=amount,
                 method=method,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from models import (
     ActivityKind,
@@ -29,12 +30,12 @@ from models.surveys import SatisfactionSurvey
 from server.demo.data.engagement import INTERACTIONS, KICKOFFS, MEETINGS, OPPORTUNITIES, SURVEYS
 from server.demo.data.people import MEMBER_LOGIN_DAYS, OFFICE_LOGIN_DAYS, PORTAL_LOGINS, USER_AGENTS
 from server.demo.data.records import MeetingSpec
-from server.demo.loader.state import DemoLoad
+from server.demo.loader.state import DemoLoad, known
 
 
 def _meeting_starts(load: DemoLoad, spec: MeetingSpec, client: Client) -> dt.datetime:
     if spec.day is None:  # on the client's first day
-        return load.at(load.ago(client.became_client_on), spec.hour)
+        return load.at(load.ago(known(client.became_client_on)), spec.hour)
     if spec.day > 0:
         return load.ahead(spec.day, spec.hour)
     return load.at(-spec.day, spec.hour)
@@ -49,7 +50,7 @@ async def add_opportunities(load: DemoLoad) -> None:
             (
                 spec.client,
                 Opportunity(
-                    client_id=client.id,
+                    client_id=known(client.id),
                     title=spec.title,
                     kind=spec.kind,
                     stage=spec.stage,
@@ -80,7 +81,7 @@ async def add_interactions_and_meetings(load: DemoLoad) -> None:
         client = load.clients[spec.client]
         interactions.append(
             Interaction(
-                client_id=client.id,
+                client_id=known(client.id),
                 kind=spec.kind,
                 summary=spec.summary,
                 occurred_at=load.at(spec.days_ago, spec.hour),
@@ -92,10 +93,10 @@ async def add_interactions_and_meetings(load: DemoLoad) -> None:
     # The new clients' kickoff meetings happened on their first day.
     for key, summary in KICKOFFS:
         client = load.clients[key]
-        when = load.at(load.ago(client.became_client_on), 11)
+        when = load.at(load.ago(known(client.became_client_on)), 11)
         interactions.append(
             Interaction(
-                client_id=client.id,
+                client_id=known(client.id),
                 kind=InteractionKind.MEETING,
                 summary=summary,
                 occurred_at=when,
@@ -120,26 +121,26 @@ async def add_interactions_and_meetings(load: DemoLoad) -> None:
         )
 
     meetings = []
-    for spec in MEETINGS:
-        client = load.clients[spec.client]
-        starts = _meeting_starts(load, spec, client)
+    for meeting_spec in MEETINGS:
+        client = load.clients[meeting_spec.client]
+        starts = _meeting_starts(load, meeting_spec, client)
         meetings.append(
             (
-                spec.client,
+                meeting_spec.client,
                 Meeting(
-                    client_id=client.id,
-                    title=spec.title,
+                    client_id=known(client.id),
+                    title=meeting_spec.title,
                     starts_at=starts,
                     ends_at=starts + dt.timedelta(minutes=45),
-                    status=spec.status,
-                    location=spec.location,
-                    agenda=spec.agenda,
-                    requested_by_id=load.user(spec.requested_by).id,
-                    staff_id=load.staff[spec.staff].id,
+                    status=meeting_spec.status,
+                    location=meeting_spec.location,
+                    agenda=meeting_spec.agenda,
+                    requested_by_id=load.user(meeting_spec.requested_by).id,
+                    staff_id=load.staff[meeting_spec.staff].id,
                     created_at=max(
                         client.created_at,
                         min(starts - dt.timedelta(days=5), load.now)
-                        if spec.status is not MeetingStatus.REQUESTED
+                        if meeting_spec.status is not MeetingStatus.REQUESTED
                         else load.at(1, 9),
                     ),
                 ),
@@ -179,7 +180,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
         for i, days_ago in enumerate(days):
             events.append(
                 LoginEvent(
-                    user_id=user.id,
+                    user_id=known(user.id),
                     client_id=user.client_id,
                     occurred_at=load.at(days_ago, 8 + i % 9, 12),
                     ip_address=f"{network}.{first_host + i}",
@@ -190,7 +191,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
         for days_ago in MEMBER_LOGIN_DAYS if staff.role is Role.MEMBER else OFFICE_LOGIN_DAYS:
             events.append(
                 LoginEvent(
-                    user_id=staff.id,
+                    user_id=known(staff.id),
                     occurred_at=load.at(days_ago, 8, 5 + i),
                     ip_address=f"192.0.2.{10 + i}",
                     user_agent=USER_AGENTS[0],
@@ -201,12 +202,12 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
     for event in events:
         last_login[event.user_id] = max(last_login.get(event.user_id, event.occurred_at), event.occurred_at)
     for user in [*load.staff.values(), *load.portal.values()]:
-        user.last_login_at = last_login.get(user.id)
+        user.last_login_at = last_login.get(known(user.id))
     for key, user in load.portal.items():
         load.log(
             ActivityKind.PORTAL_LOGIN,
             load.clients[key],
-            last_login[user.id],
+            last_login[known(user.id)],
             f"{user.full_name} signed in to the portal",
             actor=user,
             subject=user,
@@ -236,15 +237,18 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
     requested = [m for _, m in load.meetings if m.status is MeetingStatus.REQUESTED]
     olivia_reply = (
         await load.session.scalars(
-            sa.select(Comment).where(Comment.author_id == olivia.id).order_by(Comment.created_at.desc()).limit(1)
+            sa.select(Comment)
+            .where(col(Comment.author_id) == olivia.id)
+            .order_by(col(Comment.created_at).desc())
+            .limit(1)
         )
     ).one()
     ben = load.portal["bluebird"]
     sam_reply = (
         await load.session.scalars(
             sa.select(Comment)
-            .where(Comment.author_id == load.staff["sam"].id, Comment.kind == CommentKind.REPLY)
-            .order_by(Comment.created_at.desc())
+            .where(col(Comment.author_id) == load.staff["sam"].id, col(Comment.kind) == CommentKind.REPLY)
+            .order_by(col(Comment.created_at).desc())
             .limit(1)
         )
     ).one()
@@ -253,7 +257,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
     )
     notifications = [
         Notification(
-            user_id=maria.id,
+            user_id=known(maria.id),
             kind="COMMENT_REPLY",
             subject_type="Comment",
             subject_id=olivia_reply.id,
@@ -261,16 +265,16 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
             created_at=olivia_reply.created_at,
         ),
         Notification(
-            user_id=olivia.id,
+            user_id=known(olivia.id),
             kind="INVOICE_SENT",
             subject_type="Invoice",
             subject_id=latest_sent["northwind"].id,
             message=f"Invoice #{latest_sent['northwind'].number} is ready in your portal",
-            created_at=latest_sent["northwind"].sent_at,
+            created_at=known(latest_sent["northwind"].sent_at),
             read_at=load.at(8, 9),
         ),
         Notification(
-            user_id=ben.id,
+            user_id=known(ben.id),
             kind="COMMENT_REPLY",
             subject_type="Comment",
             subject_id=sam_reply.id,
@@ -278,7 +282,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
             created_at=sam_reply.created_at,
         ),
         Notification(
-            user_id=load.staff["dev"].id,
+            user_id=known(load.staff["dev"].id),
             kind="TASK_ASSIGNED",
             subject_type="Task",
             subject_id=load_test.id,
@@ -291,7 +295,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
         client = load.client_by_id(inv.client_id)
         notifications.append(
             Notification(
-                user_id=client.account_manager_id,
+                user_id=known(client.account_manager_id),
                 kind="INVOICE_OVERDUE",
                 subject_type="Invoice",
                 subject_id=inv.id,
@@ -302,7 +306,7 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
     for meeting in requested:
         notifications.append(
             Notification(
-                user_id=meeting.staff_id,
+                user_id=known(meeting.staff_id),
                 kind="MEETING_REQUESTED",
                 subject_type="Meeting",
                 subject_id=meeting.id,
@@ -329,17 +333,17 @@ async def add_logins_notifications_and_outbox(load: DemoLoad) -> None:
         contact = load.contacts[key][0]
         outbox.append(
             OutboxEmail(
-                to_email=contact.email,
+                to_email=known(contact.email),
                 subject=f"Invoice #{inv.number} from the agency",
                 body=f"Hi {contact.full_name.split()[0]},\n\nInvoice #{inv.number} is due on "
                 f"{inv.due_date.isoformat()}.\n",
-                sent_at=inv.sent_at + dt.timedelta(minutes=1),
+                sent_at=known(inv.sent_at) + dt.timedelta(minutes=1),
                 attempts=1,
-                created_at=inv.sent_at,
+                created_at=known(inv.sent_at),
             )
         )
     for meeting in requested:
-        staff = load.staff_by_id(meeting.staff_id)
+        staff = load.staff_member(meeting.staff_id)
         outbox.append(
             OutboxEmail(
                 to_email=staff.email,
@@ -358,7 +362,7 @@ async def add_satisfaction_surveys(load: DemoLoad) -> None:
     """Answers to "How likely are you to recommend us?" after milestones."""
     load.session.add_all(
         SatisfactionSurvey(
-            client_id=load.clients[spec.client].id,
+            client_id=known(load.clients[spec.client].id),
             contact_id=load.contacts[spec.client][spec.contact].id,
             score=spec.score,
             comment=spec.comment,

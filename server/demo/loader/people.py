@@ -14,7 +14,7 @@ from models.base import money
 from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
 from server.demo.data.clients import CLIENTS, LEADS, STATUS_SET_DAYS_AGO
 from server.demo.data.people import CUSTOM_STATUSES, PORTAL_CLIENTS, STAFF
-from server.demo.loader.state import DemoLoad
+from server.demo.loader.state import DemoLoad, known
 
 
 async def add_staff(load: DemoLoad) -> None:
@@ -40,12 +40,12 @@ async def add_statuses(load: DemoLoad) -> None:
     new = {}
     for name, category, position in CUSTOM_STATUSES:
         if name in existing:
-            load.statuses[name] = existing[name].id
+            load.statuses[name] = known(existing[name].id)
         else:
             new[name] = ClientStatus(name=name, category=category, is_builtin=False, position=position)
     load.session.add_all(new.values())
     await load.session.flush()
-    load.statuses.update({name: status.id for name, status in new.items()})
+    load.statuses.update({name: known(status.id) for name, status in new.items()})
 
 
 async def add_clients(load: DemoLoad) -> None:
@@ -115,7 +115,7 @@ async def add_clients(load: DemoLoad) -> None:
             subject=primary,
         )
         if spec.status != "Active":
-            when = min(STATUS_SET_DAYS_AGO[spec.status], load.ago(client.became_client_on))
+            when = min(STATUS_SET_DAYS_AGO[spec.status], load.ago(known(client.became_client_on)))
             load.log(
                 ActivityKind.STATUS_CHANGED,
                 client,
@@ -189,7 +189,7 @@ async def add_portal_users(load: DemoLoad) -> None:
     for key, _note in PORTAL_CLIENTS:
         client, primary = load.clients[key], load.contacts[key][0]
         load.portal[key] = User(
-            email=primary.email,
+            email=known(primary.email),
             full_name=primary.full_name,
             phone=primary.phone,
             job_title=primary.title,
@@ -197,7 +197,7 @@ async def add_portal_users(load: DemoLoad) -> None:
             password_hash=load.password_hash,
             client_id=client.id,
             contact_id=primary.id,
-            created_at=load.at(min(300, load.ago(client.became_client_on) - 10), 10),
+            created_at=load.at(min(300, load.ago(known(client.became_client_on)) - 10), 10),
         )
     load.session.add_all(load.portal.values())
     await load.session.flush()
@@ -209,7 +209,7 @@ async def add_portal_users(load: DemoLoad) -> None:
         sent = portal_user.created_at
         invitations.append(
             PortalInvitation(
-                user_id=portal_user.id,
+                user_id=known(portal_user.id),
                 # Already accepted; the token itself is thrown away, as after a real acceptance.
                 token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
                 expires_at=sent + dt.timedelta(days=7),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +14,15 @@ from server.demo.data.clients import CLIENTS
 from server.demo.data.records import ClientSpec, InvoiceSpec, ProjectSpec, TaskSpec
 
 UTC = dt.UTC
+T = TypeVar("T")
+
+
+def known(value: T | None) -> T:
+    """A value the model may leave empty that is set here: a flushed row's id, or a column the
+    demo data always fills in (a client's start date, a staff member's rates, an e-mail)."""
+    if value is None:
+        raise ValueError("the demo data left a value empty that the load relies on")
+    return value
 
 
 class DemoLoad:
@@ -68,6 +78,10 @@ class DemoLoad:
 
     def staff_by_id(self, user_id: int | None) -> User | None:
         return next((u for u in self.staff.values() if u.id == user_id), None)
+
+    def staff_member(self, user_id: int | None) -> User:
+        """The staff member with this id, who must exist (an account manager, a time entry's author)."""
+        return known(self.staff_by_id(user_id))
 
     def client_by_id(self, client_id: int) -> Client:
         return next(c for c in self.clients.values() if c.id == client_id)

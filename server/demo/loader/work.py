@@ -21,7 +21,7 @@ from models import (
 )
 from models.base import money
 from server.demo.data.projects import PROJECTS
-from server.demo.loader.state import DemoLoad
+from server.demo.loader.state import DemoLoad, known
 
 # How the time entries are generated: on a weekday, each person on a project logs time with
 # these odds; a manager's entry is mostly project management, anyone else's is on a task.
@@ -36,10 +36,10 @@ TASK_WORK = ("", " (continued)", ": revisions after feedback", ": pairing sessio
 async def add_projects(load: DemoLoad) -> None:
     for spec in PROJECTS:
         client = load.clients[spec.client]
-        start = client.became_client_on if spec.start is None else load.day(-spec.start)
+        start = known(client.became_client_on) if spec.start is None else load.day(-spec.start)
         created = load.at(load.ago(start), 11)
         project = Project(
-            client_id=client.id,
+            client_id=known(client.id),
             name=spec.name,
             description=spec.description,
             start_date=start,
@@ -65,7 +65,7 @@ async def add_projects(load: DemoLoad) -> None:
                 (
                     t,
                     Task(
-                        project_id=project.id,
+                        project_id=known(project.id),
                         title=t.title,
                         status=t.status,
                         assignee_id=load.staff[t.assignee].id,
@@ -87,12 +87,12 @@ async def add_projects(load: DemoLoad) -> None:
             for d in t.deliverables:
                 deliverables.append(
                     Deliverable(
-                        task_id=task.id,
+                        task_id=known(task.id),
                         title=d.title,
                         url=d.url,
                         kind=d.kind,
                         is_complete=d.complete,
-                        created_at=task.completed_at or load.at(max(load.ago(task.due_date) + 3, 1), 15),
+                        created_at=task.completed_at or load.at(max(load.ago(known(task.due_date)) + 3, 1), 15),
                     )
                 )
     load.session.add_all(deliverables)
@@ -101,12 +101,12 @@ async def add_projects(load: DemoLoad) -> None:
     for spec, project, tasks in load.projects:
         by_title = {t.title: task for t, task in tasks}
         for c in spec.comments:
-            task = by_title[c.task] if c.task else None
+            on_task = by_title[c.task] if c.task else None
             comments.append(
                 (
                     Comment(
-                        project_id=project.id,
-                        task_id=task.id if task else None,
+                        project_id=known(project.id),
+                        task_id=on_task.id if on_task else None,
                         kind=c.kind,
                         author_id=load.user(c.author).id,
                         body=c.body,
@@ -187,8 +187,8 @@ async def add_time_and_expenses(load: DemoLoad) -> None:
         elif spec.status is ProjectStatus.ACTIVE:
             last = load.day(-1)
         else:
-            last = min(project.end_date, load.day(-1))
-        first = max(project.start_date, horizon)
+            last = min(known(project.end_date), load.day(-1))
+        first = max(known(project.start_date), horizon)
         workers = sorted({t.assignee for t, _ in tasks} | {client_spec.manager})
         day = first
         while day <= last:
@@ -211,14 +211,14 @@ async def add_time_and_expenses(load: DemoLoad) -> None:
                         description = task.title + load.rng.choice(TASK_WORK)
                     load.time_entries.append(
                         TimeEntry(
-                            user_id=user.id,
-                            project_id=project.id,
+                            user_id=known(user.id),
+                            project_id=known(project.id),
                             task_id=task.id if task else None,
                             work_date=day,
                             hours=money(hours),
                             billable=billable,
-                            cost_rate=user.hourly_cost_rate,
-                            bill_rate=user.hourly_bill_rate,
+                            cost_rate=known(user.hourly_cost_rate),
+                            bill_rate=known(user.hourly_bill_rate),
                             description=description,
                             created_at=load.at(load.ago(day), 18, 5),
                         )
@@ -228,7 +228,7 @@ async def add_time_and_expenses(load: DemoLoad) -> None:
             load.expenses.append(
                 (
                     Expense(
-                        project_id=project.id,
+                        project_id=known(project.id),
                         description=e.description,
                         amount=money(e.amount),
                         billable=e.billable,
