@@ -14,7 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from auth import scopes
@@ -52,11 +54,15 @@ def _by_id(db: RequestDb, entity: Any, scope: ColumnElement[bool]) -> DataLoader
 def _grouped(
     db: RequestDb,
     entity: Any,
-    key_column: ColumnElement[Any],
+    key_column: Mapped[Any],
     scope: ColumnElement[bool],
-    order_by: Sequence[ColumnElement[Any]],
+    order_by: Sequence[sa.SQLColumnExpression[Any]],
     *extra: ColumnElement[bool],
 ) -> DataLoader:
+    # `col()` types a column as Mapped; at runtime it is the class's instrumented attribute, whose
+    # key names the record's attribute.
+    if not isinstance(key_column, QueryableAttribute):
+        raise TypeError(f"{key_column!r} is not a mapped column")
     key_name = key_column.key
 
     columns = columns_of(entity)
@@ -108,14 +114,14 @@ class Loaders:
         self.contacts_by_client = _grouped(
             db,
             Contact,
-            Contact.client_id,
+            col(Contact.client_id),
             scopes.contact_scope(p),
-            (Contact.is_primary.desc(), Contact.full_name, Contact.id),
+            (col(Contact.is_primary).desc(), col(Contact.full_name), col(Contact.id)),
         )
         self.primary_contact_by_client = _aggregate(
             db,
-            lambda keys: sa.select(Contact.client_id, Contact).where(
-                Contact.client_id.in_(keys), Contact.is_primary.is_(True), scopes.contact_scope(p)
+            lambda keys: sa.select(col(Contact.client_id), Contact).where(
+                col(Contact.client_id).in_(keys), col(Contact.is_primary).is_(True), scopes.contact_scope(p)
             ),
             None,
         )
@@ -129,51 +135,61 @@ class Loaders:
             for statuses, client_ids in by_filter.items():
                 statement = (
                     sa.select(*columns_of(Project))
-                    .where(Project.client_id.in_(client_ids), scopes.project_scope(p))
-                    .order_by(Project.start_date.desc(), Project.id.desc())
+                    .where(col(Project.client_id).in_(client_ids), scopes.project_scope(p))
+                    .order_by(col(Project.start_date).desc(), col(Project.id).desc())
                 )
                 if statuses:
-                    statement = statement.where(Project.status.in_(statuses))
+                    statement = statement.where(col(Project.status).in_(statuses))
                 for project in await read_records(db, Project, statement):
                     groups[(project.client_id, statuses)].append(project)
             return [groups.get(key, []) for key in keys]
 
         self.projects_by_client = DataLoader(load_fn=projects_by_client)
-        self.tasks_by_project = _grouped(db, Task, Task.project_id, scopes.task_scope(p), (Task.position, Task.id))
+        self.tasks_by_project = _grouped(
+            db, Task, col(Task.project_id), scopes.task_scope(p), (col(Task.position), col(Task.id))
+        )
         self.task_comments = _grouped(
-            db, Comment, Comment.task_id, scopes.comment_scope(p), (Comment.created_at, Comment.id)
+            db, Comment, col(Comment.task_id), scopes.comment_scope(p), (col(Comment.created_at), col(Comment.id))
         )
         self.project_comments = _grouped(
             db,
             Comment,
-            Comment.project_id,
+            col(Comment.project_id),
             scopes.comment_scope(p),
-            (Comment.created_at, Comment.id),
-            Comment.task_id.is_(None),
+            (col(Comment.created_at), col(Comment.id)),
+            col(Comment.task_id).is_(None),
         )
         self.deliverables_by_task = _grouped(
-            db, Deliverable, Deliverable.task_id, scopes.deliverable_scope(p), (Deliverable.created_at, Deliverable.id)
+            db,
+            Deliverable,
+            col(Deliverable.task_id),
+            scopes.deliverable_scope(p),
+            (col(Deliverable.created_at), col(Deliverable.id)),
         )
         self.invoices_by_client = _grouped(
-            db, Invoice, Invoice.client_id, scopes.invoice_scope(p), (Invoice.issue_date.desc(), Invoice.number.desc())
+            db,
+            Invoice,
+            col(Invoice.client_id),
+            scopes.invoice_scope(p),
+            (col(Invoice.issue_date).desc(), col(Invoice.number).desc()),
         )
         self.payments_by_invoice = _grouped(
-            db, Payment, Payment.invoice_id, scopes.payment_scope(p), (Payment.received_on, Payment.id)
+            db, Payment, col(Payment.invoice_id), scopes.payment_scope(p), (col(Payment.received_on), col(Payment.id))
         )
         self.lines_by_invoice = _grouped(
             db,
             InvoiceLine,
-            InvoiceLine.invoice_id,
-            InvoiceLine.invoice_id.in_(sa.select(Invoice.id).where(scopes.invoice_scope(p))),
-            (InvoiceLine.position, InvoiceLine.id),
+            col(InvoiceLine.invoice_id),
+            col(InvoiceLine.invoice_id).in_(sa.select(col(Invoice.id)).where(scopes.invoice_scope(p))),
+            (col(InvoiceLine.position), col(InvoiceLine.id)),
         )
 
         async def payments_by_client(keys: Sequence[int]) -> list[list[Payment]]:
             statement = (
-                sa.select(Invoice.client_id, Payment)
-                .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Invoice.client_id.in_(keys), scopes.payment_scope(p))
-                .order_by(Payment.received_on.desc(), Payment.id.desc())
+                sa.select(col(Invoice.client_id), Payment)
+                .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+                .where(col(Invoice.client_id).in_(keys), scopes.payment_scope(p))
+                .order_by(col(Payment.received_on).desc(), col(Payment.id).desc())
             )
             groups: dict[int, list[Payment]] = defaultdict(list)
             for client_id, payment in await db.rows(statement):
@@ -185,9 +201,13 @@ class Loaders:
         self.active_project_count = _aggregate(
             db,
             lambda keys: (
-                sa.select(Project.client_id, sa.func.count())
-                .where(Project.client_id.in_(keys), Project.status == ProjectStatus.ACTIVE, scopes.project_scope(p))
-                .group_by(Project.client_id)
+                sa.select(col(Project.client_id), sa.func.count())
+                .where(
+                    col(Project.client_id).in_(keys),
+                    col(Project.status) == ProjectStatus.ACTIVE,
+                    scopes.project_scope(p),
+                )
+                .group_by(col(Project.client_id))
             ),
             0,
             int,
@@ -195,20 +215,20 @@ class Loaders:
         self.last_project_on = _aggregate(
             db,
             lambda keys: (
-                sa.select(Project.client_id, sa.func.max(Project.start_date))
-                .where(Project.client_id.in_(keys), scopes.project_scope(p))
-                .group_by(Project.client_id)
+                sa.select(col(Project.client_id), sa.func.max(col(Project.start_date)))
+                .where(col(Project.client_id).in_(keys), scopes.project_scope(p))
+                .group_by(col(Project.client_id))
             ),
             None,
             _as_date,
         )
-        visible_invoices = sa.select(Invoice.id).where(scopes.invoice_scope(p))
+        visible_invoices = sa.select(col(Invoice.id)).where(scopes.invoice_scope(p))
         self.invoice_subtotal = _aggregate(
             db,
             lambda keys: (
-                sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.amount))
-                .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
-                .group_by(InvoiceLine.invoice_id)
+                sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.amount)))
+                .where(col(InvoiceLine.invoice_id).in_(keys), col(InvoiceLine.invoice_id).in_(visible_invoices))
+                .group_by(col(InvoiceLine.invoice_id))
             ),
             Decimal("0.00"),
             money,
@@ -216,9 +236,9 @@ class Loaders:
         self.invoice_tax = _aggregate(
             db,
             lambda keys: (
-                sa.select(InvoiceLine.invoice_id, sa.func.sum(InvoiceLine.tax_amount))
-                .where(InvoiceLine.invoice_id.in_(keys), InvoiceLine.invoice_id.in_(visible_invoices))
-                .group_by(InvoiceLine.invoice_id)
+                sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.tax_amount)))
+                .where(col(InvoiceLine.invoice_id).in_(keys), col(InvoiceLine.invoice_id).in_(visible_invoices))
+                .group_by(col(InvoiceLine.invoice_id))
             ),
             Decimal("0.00"),
             money,
@@ -226,9 +246,9 @@ class Loaders:
         self.invoice_paid = _aggregate(
             db,
             lambda keys: (
-                sa.select(Payment.invoice_id, sa.func.sum(Payment.amount))
-                .where(Payment.invoice_id.in_(keys), scopes.payment_scope(p))
-                .group_by(Payment.invoice_id)
+                sa.select(col(Payment.invoice_id), sa.func.sum(col(Payment.amount)))
+                .where(col(Payment.invoice_id).in_(keys), scopes.payment_scope(p))
+                .group_by(col(Payment.invoice_id))
             ),
             Decimal("0.00"),
             money,
@@ -237,10 +257,12 @@ class Loaders:
         self.revenue_by_client = _aggregate(
             db,
             lambda keys: (
-                sa.select(Invoice.client_id, sa.func.sum(Payment.amount))
-                .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Invoice.client_id.in_(keys), scopes.payment_scope(p), Invoice.status != InvoiceStatus.VOID)
-                .group_by(Invoice.client_id)
+                sa.select(col(Invoice.client_id), sa.func.sum(col(Payment.amount)))
+                .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+                .where(
+                    col(Invoice.client_id).in_(keys), scopes.payment_scope(p), col(Invoice.status) != InvoiceStatus.VOID
+                )
+                .group_by(col(Invoice.client_id))
             ),
             Decimal("0.00"),
             money,
@@ -271,15 +293,23 @@ def _as_date(value: Any) -> dt.date | None:
 
 def _outstanding(keys: Sequence[int], principal: Principal) -> sa.Select:
     """Billed and not yet paid: totals of sent invoices less what was received on them."""
-    billed = (
-        sa.select(Invoice.client_id.label("client_id"), (InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.client_id.in_(keys), Invoice.status == InvoiceStatus.SENT, scopes.invoice_scope(principal))
+    # Annotated: mypy reads `.label()` of a `col()` column as Label[Never] and cannot infer the Select.
+    billed: sa.Select[int, Decimal] = (
+        sa.select(
+            col(Invoice.client_id).label("client_id"),
+            (col(InvoiceLine.amount) + col(InvoiceLine.tax_amount)).label("amount"),
+        )
+        .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
+        .where(
+            col(Invoice.client_id).in_(keys), col(Invoice.status) == InvoiceStatus.SENT, scopes.invoice_scope(principal)
+        )
     )
-    received = (
-        sa.select(Invoice.client_id.label("client_id"), (-Payment.amount).label("amount"))
-        .join(Invoice, Invoice.id == Payment.invoice_id)
-        .where(Invoice.client_id.in_(keys), Invoice.status == InvoiceStatus.SENT, scopes.invoice_scope(principal))
+    received: sa.Select[int, Decimal] = (
+        sa.select(col(Invoice.client_id).label("client_id"), (-col(Payment.amount)).label("amount"))
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(
+            col(Invoice.client_id).in_(keys), col(Invoice.status) == InvoiceStatus.SENT, scopes.invoice_scope(principal)
+        )
     )
     both = sa.union_all(billed, received).subquery()
     return sa.select(both.c.client_id, sa.func.sum(both.c.amount)).group_by(both.c.client_id)

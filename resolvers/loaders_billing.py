@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from auth import scopes
@@ -31,23 +32,31 @@ class BillingLoaders:
         self.time_entry = _by_id(db, TimeEntry, time_scope)
         self.expense = _by_id(db, Expense, expense_scope)
         self.time_entries_by_project = _grouped(
-            db, TimeEntry, TimeEntry.project_id, time_scope, (TimeEntry.work_date.desc(), TimeEntry.id.desc())
+            db,
+            TimeEntry,
+            col(TimeEntry.project_id),
+            time_scope,
+            (col(TimeEntry.work_date).desc(), col(TimeEntry.id).desc()),
         )
         self.expenses_by_project = _grouped(
-            db, Expense, Expense.project_id, expense_scope, (Expense.incurred_on.desc(), Expense.id.desc())
+            db,
+            Expense,
+            col(Expense.project_id),
+            expense_scope,
+            (col(Expense.incurred_on).desc(), col(Expense.id).desc()),
         )
         self.time_entries_by_line = _grouped(
-            db, TimeEntry, TimeEntry.invoice_line_id, time_scope, (TimeEntry.work_date, TimeEntry.id)
+            db, TimeEntry, col(TimeEntry.invoice_line_id), time_scope, (col(TimeEntry.work_date), col(TimeEntry.id))
         )
         self.expenses_by_line = _grouped(
-            db, Expense, Expense.invoice_line_id, expense_scope, (Expense.incurred_on, Expense.id)
+            db, Expense, col(Expense.invoice_line_id), expense_scope, (col(Expense.incurred_on), col(Expense.id))
         )
         self.invoice_by_line = _aggregate(
             db,
             lambda keys: (
-                sa.select(InvoiceLine.id, Invoice)
-                .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-                .where(InvoiceLine.id.in_(keys), scopes.invoice_scope(p))
+                sa.select(col(InvoiceLine.id), Invoice)
+                .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
+                .where(col(InvoiceLine.id).in_(keys), scopes.invoice_scope(p))
             ),
             None,
         )
@@ -56,28 +65,28 @@ class BillingLoaders:
             """What `createInvoice(includeUnbilled: true)` would bill before tax, over the caller's
             visible rows: time priced per (project, bill rate) exactly as its invoice line would be."""
             time_groups = (
-                sa.select(Project.client_id, TimeEntry.bill_rate, sa.func.sum(TimeEntry.hours))
-                .join(Project, Project.id == TimeEntry.project_id)
+                sa.select(col(Project.client_id), col(TimeEntry.bill_rate), sa.func.sum(col(TimeEntry.hours)))
+                .join(Project, col(Project.id) == col(TimeEntry.project_id))
                 .where(
-                    Project.client_id.in_(keys),
-                    TimeEntry.billable.is_(True),
-                    TimeEntry.invoice_line_id.is_(None),
+                    col(Project.client_id).in_(keys),
+                    col(TimeEntry.billable).is_(True),
+                    col(TimeEntry.invoice_line_id).is_(None),
                     time_scope,
                     scopes.project_scope(p),
                 )
-                .group_by(Project.client_id, TimeEntry.project_id, TimeEntry.bill_rate)
+                .group_by(col(Project.client_id), col(TimeEntry.project_id), col(TimeEntry.bill_rate))
             )
             expenses = (
-                sa.select(Project.client_id, sa.func.sum(Expense.amount))
-                .join(Project, Project.id == Expense.project_id)
+                sa.select(col(Project.client_id), sa.func.sum(col(Expense.amount)))
+                .join(Project, col(Project.id) == col(Expense.project_id))
                 .where(
-                    Project.client_id.in_(keys),
-                    Expense.billable.is_(True),
-                    Expense.invoice_line_id.is_(None),
+                    col(Project.client_id).in_(keys),
+                    col(Expense.billable).is_(True),
+                    col(Expense.invoice_line_id).is_(None),
                     expense_scope,
                     scopes.project_scope(p),
                 )
-                .group_by(Project.client_id)
+                .group_by(col(Project.client_id))
             )
             totals: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
             for client_id, rate, hours in await db.rows(time_groups):

@@ -6,6 +6,8 @@ so a Clients list showing every client's scores costs one statement however many
 
 from __future__ import annotations
 
+from sqlmodel import col
+
 from auth import scopes
 from auth.principal import Principal
 from models.surveys import SatisfactionSurvey
@@ -20,7 +22,7 @@ class SurveyLoaders:
         self.scores_by_client = _grouped(
             db,
             SatisfactionSurvey,
-            SatisfactionSurvey.client_id,
+            col(SatisfactionSurvey.client_id),
             scope,
-            (SatisfactionSurvey.responded_at.desc(), SatisfactionSurvey.id.desc()),
+            (col(SatisfactionSurvey.responded_at).desc(), col(SatisfactionSurvey.id).desc()),
         )

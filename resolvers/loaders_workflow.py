@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from auth import scopes
@@ -23,7 +24,7 @@ from resolvers.loaders import _aggregate, _by_id, _grouped
 from resolvers.pagination import Page, SortKey, decode_cursor, encode_cursor, page_size
 
 # The feed is newest first; ties on the timestamp are broken by id, as in every keyset.
-FEED_KEY = SortKey(Activity.occurred_at, "datetime")
+FEED_KEY = SortKey(col(Activity.occurred_at), "datetime")
 
 
 class WorkflowLoaders:
@@ -39,11 +40,14 @@ class WorkflowLoaders:
         self.portal_access_by_contact = _aggregate(
             db,
             lambda keys: (
-                sa.select(User.contact_id, sa.func.count(User.id))
+                sa.select(col(User.contact_id), sa.func.count(col(User.id)))
                 .where(
-                    User.contact_id.in_(keys), User.role == Role.CLIENT, User.is_active.is_(True), scopes.user_scope(p)
+                    col(User.contact_id).in_(keys),
+                    col(User.role) == Role.CLIENT,
+                    col(User.is_active).is_(True),
+                    scopes.user_scope(p),
                 )
-                .group_by(User.contact_id)
+                .group_by(col(User.contact_id))
             ),
             False,
             lambda count: bool(count),
@@ -51,26 +55,30 @@ class WorkflowLoaders:
         self.opportunities_by_client = _grouped(
             db,
             Opportunity,
-            Opportunity.client_id,
+            col(Opportunity.client_id),
             scopes.opportunity_scope(p),
-            (Opportunity.created_at.desc(), Opportunity.id.desc()),
+            (col(Opportunity.created_at).desc(), col(Opportunity.id).desc()),
         )
         self.interactions_by_client = _grouped(
             db,
             Interaction,
-            Interaction.client_id,
+            col(Interaction.client_id),
             scopes.interaction_scope(p),
-            (Interaction.occurred_at.desc(), Interaction.id.desc()),
+            (col(Interaction.occurred_at).desc(), col(Interaction.id).desc()),
         )
         self.meetings_by_client = _grouped(
-            db, Meeting, Meeting.client_id, scopes.meeting_scope(p), (Meeting.starts_at.desc(), Meeting.id.desc())
+            db,
+            Meeting,
+            col(Meeting.client_id),
+            scopes.meeting_scope(p),
+            (col(Meeting.starts_at).desc(), col(Meeting.id).desc()),
         )
         self.activity_count_by_client = _aggregate(
             db,
             lambda keys: (
-                sa.select(Activity.client_id, sa.func.count(Activity.id))
-                .where(Activity.client_id.in_(keys), scopes.activity_scope(p))
-                .group_by(Activity.client_id)
+                sa.select(col(Activity.client_id), sa.func.count(col(Activity.id)))
+                .where(col(Activity.client_id).in_(keys), scopes.activity_scope(p))
+                .group_by(col(Activity.client_id))
             ),
             0,
             int,
@@ -113,21 +121,26 @@ class WorkflowLoaders:
 
 def _feed_statement(principal: Principal, client_ids: Sequence[int], size: int, after: str | None) -> sa.Select:
     """The first size + 1 entries after the cursor of each client, newest first, in one statement."""
-    conditions: list[Any] = [Activity.client_id.in_(client_ids), scopes.activity_scope(principal)]
+    conditions: list[Any] = [col(Activity.client_id).in_(client_ids), scopes.activity_scope(principal)]
     if after:
         value, last_id = decode_cursor(after, FEED_KEY)
         conditions.append(
-            sa.or_(Activity.occurred_at < value, sa.and_(Activity.occurred_at == value, Activity.id < last_id))
+            sa.or_(
+                col(Activity.occurred_at) < value,
+                sa.and_(col(Activity.occurred_at) == value, col(Activity.id) < last_id),
+            )
         )
     rank = (
         sa.func.row_number()
-        .over(partition_by=Activity.client_id, order_by=(Activity.occurred_at.desc(), Activity.id.desc()))
+        .over(
+            partition_by=col(Activity.client_id), order_by=(col(Activity.occurred_at).desc(), col(Activity.id).desc())
+        )
         .label("rank")
     )
-    ranked = sa.select(Activity.id.label("id"), rank).where(*conditions).subquery()
+    ranked = sa.select(col(Activity.id).label("id"), rank).where(*conditions).subquery()
     return (
         sa.select(Activity)
-        .join(ranked, ranked.c.id == Activity.id)
+        .join(ranked, ranked.c.id == col(Activity.id))
         .where(ranked.c.rank <= size + 1)
-        .order_by(Activity.client_id, Activity.occurred_at.desc(), Activity.id.desc())
+        .order_by(col(Activity.client_id), col(Activity.occurred_at).desc(), col(Activity.id).desc())
     )

@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import Select
 
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
@@ -34,7 +34,7 @@ class SortDirection(str, Enum):
 class SortKey:
     """An ordering column, and how its values travel inside a cursor."""
 
-    expression: ColumnElement[Any]
+    expression: sa.SQLColumnExpression[Any]
     kind: str = "str"  # "str", "int" or "datetime"
 
     def encode(self, value: Any) -> Any:
@@ -86,7 +86,7 @@ async def keyset_page(
     statement: Select,
     *,
     key: SortKey,
-    id_column: ColumnElement[int],
+    id_column: sa.SQLColumnExpression[int | None],
     direction: SortDirection,
     first: int | None,
     after: str | None,

@@ -29,7 +29,7 @@ def to_records(model: type, keys: Sequence[str], rows: Sequence[tuple]) -> list[
     new = object.__new__
     out = []
     for row in rows:
-        record = new(cls)
+        record: Any = new(cls)
         record.__dict__.update(zip(keys, row, strict=True))
         out.append(record)
     return out

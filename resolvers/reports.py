@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -170,9 +171,9 @@ class Profitability:
 
 async def portfolios(db: RequestDb, principal: Principal, client_ids: Sequence[int]) -> dict[int, Portfolio]:
     statement = (
-        sa.select(Project.client_id, Project.status, sa.func.count())
-        .where(Project.client_id.in_(client_ids), scopes.project_scope(principal))
-        .group_by(Project.client_id, Project.status)
+        sa.select(col(Project.client_id), col(Project.status), sa.func.count())
+        .where(col(Project.client_id).in_(client_ids), scopes.project_scope(principal))
+        .group_by(col(Project.client_id), col(Project.status))
     )
     found = {client_id: Portfolio.empty() for client_id in client_ids}
     for client_id, status, count in await db.rows(statement):
@@ -183,41 +184,41 @@ async def portfolios(db: RequestDb, principal: Principal, client_ids: Sequence[i
 async def invoiced(db: RequestDb, principal: Principal, client_ids: Sequence[int]) -> dict[int, Invoiced]:
     statement = (
         sa.select(
-            Invoice.client_id,
-            sa.func.sum(InvoiceLine.amount + InvoiceLine.tax_amount),
-            sa.func.count(sa.distinct(Invoice.id)),
+            col(Invoice.client_id),
+            sa.func.sum(col(InvoiceLine.amount) + col(InvoiceLine.tax_amount)),
+            sa.func.count(sa.distinct(col(Invoice.id))),
         )
-        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .join(InvoiceLine, col(InvoiceLine.invoice_id) == col(Invoice.id))
         .where(
-            Invoice.client_id.in_(client_ids),
-            Invoice.status.in_((InvoiceStatus.SENT, InvoiceStatus.PAID)),
+            col(Invoice.client_id).in_(client_ids),
+            col(Invoice.status).in_((InvoiceStatus.SENT, InvoiceStatus.PAID)),
             scopes.invoice_scope(principal),
         )
-        .group_by(Invoice.client_id)
+        .group_by(col(Invoice.client_id))
     )
     return {client_id: Invoiced(money(amount), int(count)) for client_id, amount, count in await db.rows(statement)}
 
 
 def _time_per(principal: Principal, client_ids: Sequence[int], period: ReportPeriod, group: Any) -> sa.Select:
     """(client id, group, hours, billable hours, cost) of the visible time in the period, per group."""
-    billable_hours = sa.func.sum(sa.case((TimeEntry.billable.is_(True), TimeEntry.hours), else_=0))
+    billable_hours = sa.func.sum(sa.case((col(TimeEntry.billable).is_(True), col(TimeEntry.hours)), else_=0))
     return (
         sa.select(
-            Project.client_id,
+            col(Project.client_id),
             group,
-            sa.func.sum(TimeEntry.hours),
+            sa.func.sum(col(TimeEntry.hours)),
             billable_hours,
-            sa.func.sum(TimeEntry.hours * TimeEntry.cost_rate),
+            sa.func.sum(col(TimeEntry.hours) * col(TimeEntry.cost_rate)),
         )
-        .join(Project, Project.id == TimeEntry.project_id)
+        .join(Project, col(Project.id) == col(TimeEntry.project_id))
         .where(
-            Project.client_id.in_(client_ids),
+            col(Project.client_id).in_(client_ids),
             scopes.project_scope(principal),
             scopes.time_entry_scope(principal),
-            period.clause(TimeEntry.work_date),
+            period.clause(col(TimeEntry.work_date)),
         )
-        .group_by(Project.client_id, group)
-        .order_by(Project.client_id, sa.func.sum(TimeEntry.hours).desc(), group)
+        .group_by(col(Project.client_id), group)
+        .order_by(col(Project.client_id), sa.func.sum(col(TimeEntry.hours)).desc(), group)
     )
 
 
@@ -226,7 +227,7 @@ async def time_by_project(
 ) -> dict[int, TimeInvestment]:
     found: dict[int, TimeInvestment] = defaultdict(TimeInvestment)
     for client_id, project_id, total, billable, cost in await db.rows(
-        _time_per(principal, client_ids, period, TimeEntry.project_id)
+        _time_per(principal, client_ids, period, col(TimeEntry.project_id))
     ):
         found[client_id].by_project.append(ProjectTime(project_id, hours(total), hours(billable), money(cost)))
     return found
@@ -235,7 +236,7 @@ async def time_by_project(
 async def time_by_member(
     db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
 ) -> dict[int, list[MemberTime]]:
-    rows = await db.rows(_time_per(principal, client_ids, period, TimeEntry.user_id))
+    rows = await db.rows(_time_per(principal, client_ids, period, col(TimeEntry.user_id)))
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for client_id, _, total, _, _ in rows:
         totals[client_id] += hours(total)
@@ -250,15 +251,15 @@ async def expenses(
     db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
 ) -> dict[int, Decimal]:
     statement = (
-        sa.select(Project.client_id, sa.func.sum(Expense.amount))
-        .join(Project, Project.id == Expense.project_id)
+        sa.select(col(Project.client_id), sa.func.sum(col(Expense.amount)))
+        .join(Project, col(Project.id) == col(Expense.project_id))
         .where(
-            Project.client_id.in_(client_ids),
+            col(Project.client_id).in_(client_ids),
             scopes.project_scope(principal),
             scopes.expense_scope(principal),
-            period.clause(Expense.incurred_on),
+            period.clause(col(Expense.incurred_on)),
         )
-        .group_by(Project.client_id)
+        .group_by(col(Project.client_id))
     )
     return {client_id: money(total) for client_id, total in await db.rows(statement)}
 
@@ -267,16 +268,16 @@ async def revenue(
     db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
 ) -> dict[int, Decimal]:
     statement = (
-        sa.select(Invoice.client_id, sa.func.sum(Payment.amount))
-        .join(Invoice, Invoice.id == Payment.invoice_id)
+        sa.select(col(Invoice.client_id), sa.func.sum(col(Payment.amount)))
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
         .where(
-            Invoice.client_id.in_(client_ids),
-            Invoice.status != InvoiceStatus.VOID,
+            col(Invoice.client_id).in_(client_ids),
+            col(Invoice.status) != InvoiceStatus.VOID,
             scopes.invoice_scope(principal),
             scopes.payment_scope(principal),
-            period.clause(Payment.received_on),
+            period.clause(col(Payment.received_on)),
         )
-        .group_by(Invoice.client_id)
+        .group_by(col(Invoice.client_id))
     )
     return {client_id: money(total) for client_id, total in await db.rows(statement)}
 

@@ -51,7 +51,7 @@ def quarter_start(today: dt.date) -> dt.date:
     return dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
 
 
-def month_bucket(column: ColumnElement[Any], boundaries: Sequence[Any]) -> ColumnElement[int]:
+def month_bucket(column: sa.SQLColumnExpression[Any], boundaries: Sequence[Any]) -> ColumnElement[int]:
     """Which month a value falls in: -1 before the first boundary, i for [boundaries[i], boundaries[i+1]),
     len(boundaries) - 1 or more at or after the last one. Portable: plain comparisons, no date functions."""
     whens = [(column < boundaries[0], -1)]

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -50,10 +51,10 @@ class GrowthPoint:
 async def client_status_counts(db: RequestDb, principal: Principal, params: DashboardParams) -> list[StatusCount]:
     """Every status, custom ones included, with how many visible clients have it (zeros too)."""
     statement = (
-        sa.select(ClientStatus, sa.func.count(Client.id))
-        .outerjoin(Client, sa.and_(Client.status_id == ClientStatus.id, scopes.client_scope(principal)))
-        .group_by(ClientStatus.id)
-        .order_by(ClientStatus.position, ClientStatus.id)
+        sa.select(ClientStatus, sa.func.count(col(Client.id)))
+        .outerjoin(Client, sa.and_(col(Client.status_id) == col(ClientStatus.id), scopes.client_scope(principal)))
+        .group_by(col(ClientStatus.id))
+        .order_by(col(ClientStatus.position), col(ClientStatus.id))
     )
     return [StatusCount(status, int(count)) for status, count in await db.rows(statement)]
 

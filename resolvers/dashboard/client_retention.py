@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -71,7 +72,7 @@ class Retention:
 async def retention(db: RequestDb, principal: Principal, params: DashboardParams) -> Retention:
     start = params.window_start
     existed = became(start)
-    revenue = revenue_rows(principal).where(Payment.received_on >= start).subquery()
+    revenue = revenue_rows(principal).where(col(Payment.received_on) >= start).subquery()
     statement = sa.select(
         sa.select(sa.func.count()).where(scopes.client_scope(principal), existed).scalar_subquery(),
         sa.select(sa.func.count()).where(scopes.client_scope(principal), existed, not_churned()).scalar_subquery(),

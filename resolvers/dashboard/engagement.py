@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -120,10 +121,10 @@ async def portal_logins(db: RequestDb, principal: Principal, params: DashboardPa
             sa.func.sum(recent).over(),
             sa.func.sum(sa.case((recent > 0, 1), else_=0)).over(),
         )
-        .join(users, users.c.client_id == Client.id)
-        .outerjoin(logins, logins.c.client_id == Client.id)
+        .join(users, users.c.client_id == col(Client.id))
+        .outerjoin(logins, logins.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(recent.desc(), sa.nulls_last(logins.c.last_at.desc()), Client.id)
+        .order_by(recent.desc(), sa.nulls_last(logins.c.last_at.desc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -136,11 +137,11 @@ async def portal_logins(db: RequestDb, principal: Principal, params: DashboardPa
 
 async def last_interactions(db: RequestDb, principal: Principal, params: DashboardParams) -> LastInteractions:
     """Clients not churned, the longest without a logged interaction first."""
-    contacted = sa.case((Client.last_interaction_at >= params.cutoff, 1), else_=0)
+    contacted = sa.case((col(Client.last_interaction_at) >= params.cutoff, 1), else_=0)
     statement = (
         sa.select(Client, count_all(), sa.func.sum(contacted).over())
         .where(scopes.client_scope(principal), not_churned())
-        .order_by(sa.nulls_first(Client.last_interaction_at.asc()), Client.id)
+        .order_by(sa.nulls_first(col(Client.last_interaction_at).asc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -157,25 +158,25 @@ async def response_times(db: RequestDb, principal: Principal, params: DashboardP
     """How long the team takes to answer a client's REPLY (slowest clients first)."""
     # One pass over the REPLYs, newest first per thread (a task, or a project's own comments):
     # the earliest staff REPLY among the later ones is the answer to each client REPLY.
-    is_staff = User.role.in_(STAFF_ROLES)
-    answered_at = sa.func.min(sa.case((is_staff, Comment.created_at))).over(
-        partition_by=(Comment.project_id, Comment.task_id),
-        order_by=(Comment.created_at.desc(), Comment.id.desc()),
+    is_staff = col(User.role).in_(STAFF_ROLES)
+    answered_at = sa.func.min(sa.case((is_staff, col(Comment.created_at)))).over(
+        partition_by=(col(Comment.project_id), col(Comment.task_id)),
+        order_by=(col(Comment.created_at).desc(), col(Comment.id).desc()),
         rows=(None, -1),
     )
     thread = (
         sa.select(
-            Project.client_id.label("client_id"),
-            User.role.label("role"),
-            Comment.created_at.label("asked_at"),
+            col(Project.client_id).label("client_id"),
+            col(User.role).label("role"),
+            col(Comment.created_at).label("asked_at"),
             answered_at.label("answered_at"),
         )
-        .join(User, User.id == Comment.author_id)
-        .join(Project, Project.id == Comment.project_id)
+        .join(User, col(User.id) == col(Comment.author_id))
+        .join(Project, col(Project.id) == col(Comment.project_id))
         .where(
-            Comment.kind == CommentKind.REPLY,
+            col(Comment.kind) == CommentKind.REPLY,
             # An answer never precedes its question: the window's replies hold every answer to them.
-            Comment.created_at >= midnight(params.window_start),
+            col(Comment.created_at) >= midnight(params.window_start),
             scopes.comment_scope(principal),
             scopes.project_scope(principal),
         )
@@ -210,9 +211,9 @@ async def response_times(db: RequestDb, principal: Principal, params: DashboardP
             sa.func.sum(per_client.c.unanswered).over(),
             sa.func.sum(per_client.c.seconds).over(),
         )
-        .join(per_client, per_client.c.client_id == Client.id)
+        .join(per_client, per_client.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(sa.nulls_last(average.desc()), Client.id)
+        .order_by(sa.nulls_last(average.desc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -230,19 +231,19 @@ async def response_times(db: RequestDb, principal: Principal, params: DashboardP
 async def satisfaction(db: RequestDb, principal: Principal, params: DashboardParams) -> Satisfaction:
     """NPS over the window's survey answers; clients listed least satisfied first."""
     since = params.window_start
-    promoters = sa.func.sum(sa.case((SatisfactionSurvey.score >= 9, 1), else_=0))
-    detractors = sa.func.sum(sa.case((SatisfactionSurvey.score <= 6, 1), else_=0))
+    promoters = sa.func.sum(sa.case((col(SatisfactionSurvey.score) >= 9, 1), else_=0))
+    detractors = sa.func.sum(sa.case((col(SatisfactionSurvey.score) <= 6, 1), else_=0))
     per_client = (
         sa.select(
-            SatisfactionSurvey.client_id.label("client_id"),
+            col(SatisfactionSurvey.client_id).label("client_id"),
             sa.func.count().label("responses"),
-            sa.func.sum(SatisfactionSurvey.score).label("score_sum"),
+            sa.func.sum(col(SatisfactionSurvey.score)).label("score_sum"),
             promoters.label("promoters"),
             detractors.label("detractors"),
-            sa.func.max(SatisfactionSurvey.responded_at).label("last_at"),
+            sa.func.max(col(SatisfactionSurvey.responded_at)).label("last_at"),
         )
-        .where(SatisfactionSurvey.responded_at >= midnight(since), scopes.satisfaction_survey_scope(principal))
-        .group_by(SatisfactionSurvey.client_id)
+        .where(col(SatisfactionSurvey.responded_at) >= midnight(since), scopes.satisfaction_survey_scope(principal))
+        .group_by(col(SatisfactionSurvey.client_id))
         .subquery()
     )
     nps = (per_client.c.promoters - per_client.c.detractors) * 100.0 / per_client.c.responses
@@ -259,9 +260,9 @@ async def satisfaction(db: RequestDb, principal: Principal, params: DashboardPar
             sa.func.sum(per_client.c.promoters).over(),
             sa.func.sum(per_client.c.detractors).over(),
         )
-        .join(per_client, per_client.c.client_id == Client.id)
+        .join(per_client, per_client.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(nps.asc(), Client.id)
+        .order_by(nps.asc(), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -47,15 +48,15 @@ class RevenuePoint:
 
 
 async def total_outstanding(db: RequestDb, principal: Principal, params: DashboardParams) -> Decimal:
-    sent = sa.and_(Invoice.status == InvoiceStatus.SENT, scopes.invoice_scope(principal))
+    sent = sa.and_(col(Invoice.status) == InvoiceStatus.SENT, scopes.invoice_scope(principal))
     billed = (
-        sa.select((InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"))
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        sa.select((col(InvoiceLine.amount) + col(InvoiceLine.tax_amount)).label("amount"))
+        .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
         .where(sent)
     )
     received = (
-        sa.select(-Payment.amount)
-        .join(Invoice, Invoice.id == Payment.invoice_id)
+        sa.select(-col(Payment.amount))
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
         .where(sent, scopes.payment_scope(principal))
     )
     both = sa.union_all(billed, received).subquery()
@@ -76,9 +77,9 @@ async def top_clients_by_revenue(db: RequestDb, principal: Principal, params: Da
     )
     statement = (
         sa.select(Client, per_client.c.revenue)
-        .join(per_client, per_client.c.client_id == Client.id)
+        .join(per_client, per_client.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(per_client.c.revenue.desc(), Client.id)
+        .order_by(per_client.c.revenue.desc(), col(Client.id))
         .limit(params.top)
     )
     return [ClientRevenue(client, money(revenue)) for client, revenue in await db.rows(statement)]
@@ -98,14 +99,14 @@ async def revenue_trend(db: RequestDb, principal: Principal, params: DashboardPa
     invoiced_rows = (
         sa.select(
             sa.literal("invoiced"),
-            month_bucket(Invoice.issue_date, bounds),
-            InvoiceLine.amount + InvoiceLine.tax_amount,
+            month_bucket(col(Invoice.issue_date), bounds),
+            col(InvoiceLine.amount) + col(InvoiceLine.tax_amount),
         )
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
         .where(
-            Invoice.status.in_((InvoiceStatus.SENT, InvoiceStatus.PAID)),
-            Invoice.issue_date >= bounds[0],
-            Invoice.issue_date < bounds[-1],
+            col(Invoice.status).in_((InvoiceStatus.SENT, InvoiceStatus.PAID)),
+            col(Invoice.issue_date) >= bounds[0],
+            col(Invoice.issue_date) < bounds[-1],
             scopes.invoice_scope(principal),
         )
     )

@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -116,20 +117,23 @@ class UpsellClient:
 
 def _overdue_by_client(principal: Principal, today: dt.date) -> sa.Subquery:
     """(client_id, amount overdue, invoices overdue, oldest due date) over SENT invoices past due."""
-    past_due = sa.and_(Invoice.status == InvoiceStatus.SENT, Invoice.due_date < today, scopes.invoice_scope(principal))
-    billed = (
+    past_due = sa.and_(
+        col(Invoice.status) == InvoiceStatus.SENT, col(Invoice.due_date) < today, scopes.invoice_scope(principal)
+    )
+    # Annotated: mypy reads `.label()` of a `col()` column as Label[Never] and cannot infer the Select.
+    billed: sa.Select[int, int, dt.date, Decimal] = (
         sa.select(
-            Invoice.id.label("invoice_id"),
-            Invoice.client_id.label("client_id"),
-            Invoice.due_date.label("due_date"),
-            (InvoiceLine.amount + InvoiceLine.tax_amount).label("amount"),
+            col(Invoice.id).label("invoice_id"),
+            col(Invoice.client_id).label("client_id"),
+            col(Invoice.due_date).label("due_date"),
+            (col(InvoiceLine.amount) + col(InvoiceLine.tax_amount)).label("amount"),
         )
-        .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+        .join(InvoiceLine, col(InvoiceLine.invoice_id) == col(Invoice.id))
         .where(past_due)
     )
     received = (
-        sa.select(Invoice.id, Invoice.client_id, Invoice.due_date, -Payment.amount)
-        .join(Payment, Payment.invoice_id == Invoice.id)
+        sa.select(col(Invoice.id), col(Invoice.client_id), col(Invoice.due_date), -col(Payment.amount))
+        .join(Payment, col(Payment.invoice_id) == col(Invoice.id))
         .where(past_due, scopes.payment_scope(principal))
     )
     moves = sa.union_all(billed, received).subquery()
@@ -151,8 +155,10 @@ def _overdue_by_client(principal: Principal, today: dt.date) -> sa.Subquery:
     )
 
 
-def _as_date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
+def _as_date(value: Any) -> dt.date:
+    """The oldest due date (never NULL: due_date is NOT NULL and the group has a row) as a date;
+    SQLite hands text back from an aggregate over a union."""
+    if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value)[:10])
 
@@ -161,9 +167,9 @@ async def overdue_clients(db: RequestDb, principal: Principal, params: Dashboard
     overdue = _overdue_by_client(principal, params.today)
     statement = (
         sa.select(Client, overdue.c.amount, overdue.c.invoices, overdue.c.oldest, count_all())
-        .join(overdue, overdue.c.client_id == Client.id)
+        .join(overdue, overdue.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(overdue.c.amount.desc(), Client.id)
+        .order_by(overdue.c.amount.desc(), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -176,12 +182,12 @@ async def overdue_clients(db: RequestDb, principal: Principal, params: Dashboard
 
 async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardParams) -> ClientList[QuietClient]:
     touches = sa.union_all(
-        sa.select(Activity.client_id.label("client_id"), Activity.occurred_at.label("at")).where(
-            Activity.client_id.is_not(None), scopes.activity_scope(principal)
+        sa.select(col(Activity.client_id).label("client_id"), col(Activity.occurred_at).label("at")).where(
+            col(Activity.client_id).is_not(None), scopes.activity_scope(principal)
         ),
-        sa.select(Interaction.client_id, Interaction.occurred_at).where(scopes.interaction_scope(principal)),
-        sa.select(Client.id, Client.last_interaction_at).where(
-            Client.last_interaction_at.is_not(None), scopes.client_scope(principal)
+        sa.select(col(Interaction.client_id), col(Interaction.occurred_at)).where(scopes.interaction_scope(principal)),
+        sa.select(col(Client.id), col(Client.last_interaction_at)).where(
+            col(Client.last_interaction_at).is_not(None), scopes.client_scope(principal)
         ),
     ).subquery()
     latest = (
@@ -191,13 +197,13 @@ async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardPa
     )
     statement = (
         sa.select(Client, latest.c.last_at, count_all())
-        .outerjoin(latest, latest.c.client_id == Client.id)
+        .outerjoin(latest, latest.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
             not_churned(),
             sa.or_(latest.c.last_at.is_(None), latest.c.last_at < params.cutoff),
         )
-        .order_by(sa.nulls_first(latest.c.last_at.asc()), Client.id)
+        .order_by(sa.nulls_first(latest.c.last_at.asc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -213,14 +219,14 @@ async def portal_login_gaps(db: RequestDb, principal: Principal, params: Dashboa
     logins = portal_logins_by_client(principal, params.cutoff)
     statement = (
         sa.select(Client, users.c.users, logins.c.last_at, count_all())
-        .join(users, users.c.client_id == Client.id)
-        .outerjoin(logins, logins.c.client_id == Client.id)
+        .join(users, users.c.client_id == col(Client.id))
+        .outerjoin(logins, logins.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
             not_churned(),
             sa.or_(logins.c.last_at.is_(None), logins.c.last_at < params.cutoff),
         )
-        .order_by(sa.nulls_first(logins.c.last_at.asc()), Client.id)
+        .order_by(sa.nulls_first(logins.c.last_at.asc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -232,19 +238,19 @@ async def portal_login_gaps(db: RequestDb, principal: Principal, params: Dashboa
 
 
 async def at_risk_clients(db: RequestDb, principal: Principal, params: DashboardParams) -> ClientList[AtRiskClient]:
-    at_risk = sa.func.sum(sa.case((Project.health == ProjectHealth.AT_RISK, 1), else_=0))
-    off_track = sa.func.sum(sa.case((Project.health == ProjectHealth.OFF_TRACK, 1), else_=0))
+    at_risk = sa.func.sum(sa.case((col(Project.health) == ProjectHealth.AT_RISK, 1), else_=0))
+    off_track = sa.func.sum(sa.case((col(Project.health) == ProjectHealth.OFF_TRACK, 1), else_=0))
     statement = (
         sa.select(Client, at_risk, off_track, count_all())
-        .join(Project, Project.client_id == Client.id)
+        .join(Project, col(Project.client_id) == col(Client.id))
         .where(
             scopes.client_scope(principal),
             scopes.project_scope(principal),
-            Project.status.in_(OPEN_PROJECT),
-            Project.health.in_(RISKY_HEALTH),
+            col(Project.status).in_(OPEN_PROJECT),
+            col(Project.health).in_(RISKY_HEALTH),
         )
-        .group_by(Client.id)
-        .order_by(off_track.desc(), at_risk.desc(), Client.id)
+        .group_by(col(Client.id))
+        .order_by(off_track.desc(), at_risk.desc(), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
@@ -255,25 +261,27 @@ async def at_risk_clients(db: RequestDb, principal: Principal, params: Dashboard
 async def upsell_clients(db: RequestDb, principal: Principal, params: DashboardParams) -> ClientList[UpsellClient]:
     opportunities = (
         sa.select(
-            Opportunity.client_id.label("client_id"),
+            col(Opportunity.client_id).label("client_id"),
             sa.func.count().label("open"),
-            sa.func.sum(Opportunity.value).label("value"),
+            sa.func.sum(col(Opportunity.value)).label("value"),
         )
-        .where(Opportunity.stage.in_(OPEN_STAGES), scopes.opportunity_scope(principal))
-        .group_by(Opportunity.client_id)
+        .where(col(Opportunity.stage).in_(OPEN_STAGES), scopes.opportunity_scope(principal))
+        .group_by(col(Opportunity.client_id))
         .subquery()
     )
     work = (
         sa.select(
-            Project.client_id.label("client_id"),
-            sa.func.sum(sa.case((Project.status == ProjectStatus.COMPLETED, 1), else_=0)).label("completed"),
-            sa.func.sum(sa.case((Project.status == ProjectStatus.ACTIVE, 1), else_=0)).label("active"),
+            col(Project.client_id).label("client_id"),
+            sa.func.sum(sa.case((col(Project.status) == ProjectStatus.COMPLETED, 1), else_=0)).label("completed"),
+            sa.func.sum(sa.case((col(Project.status) == ProjectStatus.ACTIVE, 1), else_=0)).label("active"),
             sa.func.sum(
-                sa.case((sa.and_(Project.status.in_(OPEN_PROJECT), Project.health.in_(RISKY_HEALTH)), 1), else_=0)
+                sa.case(
+                    (sa.and_(col(Project.status).in_(OPEN_PROJECT), col(Project.health).in_(RISKY_HEALTH)), 1), else_=0
+                )
             ).label("risky"),
         )
         .where(scopes.project_scope(principal))
-        .group_by(Project.client_id)
+        .group_by(col(Project.client_id))
         .subquery()
     )
     overdue = _overdue_by_client(principal, params.today)
@@ -282,16 +290,16 @@ async def upsell_clients(db: RequestDb, principal: Principal, params: DashboardP
     active = sa.func.coalesce(work.c.active, 0)
     statement = (
         sa.select(Client, open_count, opportunities.c.value, completed, active, count_all())
-        .outerjoin(opportunities, opportunities.c.client_id == Client.id)
-        .outerjoin(work, work.c.client_id == Client.id)
+        .outerjoin(opportunities, opportunities.c.client_id == col(Client.id))
+        .outerjoin(work, work.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
             in_category(ClientCategory.ACTIVE),
-            Client.id.not_in(sa.select(overdue.c.client_id)),
+            col(Client.id).not_in(sa.select(overdue.c.client_id)),
             sa.func.coalesce(work.c.risky, 0) == 0,
             sa.or_(open_count > 0, sa.and_(completed > 0, active == 0)),
         )
-        .order_by(sa.func.coalesce(opportunities.c.value, 0).desc(), Client.id)
+        .order_by(sa.func.coalesce(opportunities.c.value, 0).desc(), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)

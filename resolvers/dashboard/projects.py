@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -39,9 +40,9 @@ class ProjectBucket:
 
 async def project_counts(db: RequestDb, principal: Principal, params: DashboardParams) -> ProjectCounts:
     statement = (
-        sa.select(Project.status, Project.health, sa.func.count())
+        sa.select(col(Project.status), col(Project.health), sa.func.count())
         .where(scopes.project_scope(principal))
-        .group_by(Project.status, Project.health)
+        .group_by(col(Project.status), col(Project.health))
     )
     by_status = dict.fromkeys(ProjectStatus, 0)
     by_health = dict.fromkeys(ProjectHealth, 0)
@@ -55,10 +56,10 @@ async def project_counts(db: RequestDb, principal: Principal, params: DashboardP
 async def projects_per_client(db: RequestDb, principal: Principal, params: DashboardParams) -> list[ProjectBucket]:
     """How many clients have 0, 1, 2, ... projects."""
     per_client = (
-        sa.select(Client.id, sa.func.count(Project.id).label("projects"))
-        .outerjoin(Project, sa.and_(Project.client_id == Client.id, scopes.project_scope(principal)))
+        sa.select(col(Client.id), sa.func.count(col(Project.id)).label("projects"))
+        .outerjoin(Project, sa.and_(col(Project.client_id) == col(Client.id), scopes.project_scope(principal)))
         .where(scopes.client_scope(principal))
-        .group_by(Client.id)
+        .group_by(col(Client.id))
         .subquery()
     )
     statement = (

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
@@ -23,24 +24,26 @@ from resolvers.sql_functions import midnight, month_bucket
 def became(boundary: dt.date) -> sa.ColumnElement[bool]:
     """The client had become a client before `boundary` (became_client_on, else created_at)."""
     return sa.or_(
-        Client.became_client_on < boundary,
-        sa.and_(Client.became_client_on.is_(None), Client.created_at < midnight(boundary)),
+        col(Client.became_client_on) < boundary,
+        sa.and_(col(Client.became_client_on).is_(None), col(Client.created_at) < midnight(boundary)),
     )
 
 
 def became_bucket(boundaries: Sequence[dt.date]) -> sa.ColumnElement[int]:
     return sa.case(
-        (Client.became_client_on.is_not(None), month_bucket(Client.became_client_on, boundaries)),
-        else_=month_bucket(Client.created_at, [midnight(b) for b in boundaries]),
+        (col(Client.became_client_on).is_not(None), month_bucket(col(Client.became_client_on), boundaries)),
+        else_=month_bucket(col(Client.created_at), [midnight(b) for b in boundaries]),
     )
 
 
 def not_churned() -> sa.ColumnElement[bool]:
-    return Client.status_id.in_(sa.select(ClientStatus.id).where(ClientStatus.category != ClientCategory.CHURNED))
+    return col(Client.status_id).in_(
+        sa.select(col(ClientStatus.id)).where(col(ClientStatus.category) != ClientCategory.CHURNED)
+    )
 
 
 def in_category(category: ClientCategory) -> sa.ColumnElement[bool]:
-    return Client.status_id.in_(sa.select(ClientStatus.id).where(ClientStatus.category == category))
+    return col(Client.status_id).in_(sa.select(col(ClientStatus.id)).where(col(ClientStatus.category) == category))
 
 
 # --------------------------------------------------------------------------- row-scoped base selects
@@ -50,13 +53,13 @@ def revenue_rows(principal: Principal) -> sa.Select:
     """(client_id, amount, received_on) of every payment received on an invoice that is not VOID."""
     return (
         sa.select(
-            Invoice.client_id.label("client_id"),
-            Payment.amount.label("amount"),
-            Payment.received_on.label("received_on"),
+            col(Invoice.client_id).label("client_id"),
+            col(Payment.amount).label("amount"),
+            col(Payment.received_on).label("received_on"),
         )
-        .join(Invoice, Invoice.id == Payment.invoice_id)
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
         .where(
-            Invoice.status != InvoiceStatus.VOID,
+            col(Invoice.status) != InvoiceStatus.VOID,
             scopes.payment_scope(principal),
             scopes.invoice_scope(principal),
         )
@@ -66,9 +69,9 @@ def revenue_rows(principal: Principal) -> sa.Select:
 def portal_users_by_client(principal: Principal) -> sa.Subquery:
     """(client_id, users): how many active portal users each client has."""
     return (
-        sa.select(User.client_id.label("client_id"), sa.func.count().label("users"))
-        .where(User.role == Role.CLIENT, User.is_active.is_(True), scopes.user_scope(principal))
-        .group_by(User.client_id)
+        sa.select(col(User.client_id).label("client_id"), sa.func.count().label("users"))
+        .where(col(User.role) == Role.CLIENT, col(User.is_active).is_(True), scopes.user_scope(principal))
+        .group_by(col(User.client_id))
         .subquery()
     )
 
@@ -77,12 +80,12 @@ def portal_logins_by_client(principal: Principal, since: dt.datetime) -> sa.Subq
     """(client_id, recent, last_at): each client's portal sign-ins since `since`, and the latest ever."""
     return (
         sa.select(
-            LoginEvent.client_id.label("client_id"),
-            sa.func.sum(sa.case((LoginEvent.occurred_at >= since, 1), else_=0)).label("recent"),
-            sa.func.max(LoginEvent.occurred_at).label("last_at"),
+            col(LoginEvent.client_id).label("client_id"),
+            sa.func.sum(sa.case((col(LoginEvent.occurred_at) >= since, 1), else_=0)).label("recent"),
+            sa.func.max(col(LoginEvent.occurred_at)).label("last_at"),
         )
-        .where(LoginEvent.client_id.is_not(None), scopes.login_event_scope(principal))
-        .group_by(LoginEvent.client_id)
+        .where(col(LoginEvent.client_id).is_not(None), scopes.login_event_scope(principal))
+        .group_by(col(LoginEvent.client_id))
         .subquery()
     )
 
