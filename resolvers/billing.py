@@ -68,11 +68,11 @@ from models import (
 )
 from models.base import CENT, money, utcnow
 from resolvers.activity import notify, queue_email, record_activity
-from resolvers.billing_input import MAX_MONEY, decimal_input, not_in_future, text_input, today
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
 from resolvers.lookup import visible_row
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
+from resolvers.validation import MAX_MONEY, decimal_input, not_in_future, text_input, today
 
 FIRST_INVOICE_NUMBER = 1001
 # pg_advisory_xact_lock key for invoice numbering (any constant bigint; "INVOICE#" in ASCII).

@@ -38,7 +38,7 @@ from resolvers.contacts import clean_contact, locked_client
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound, Refused
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
-from resolvers.workflow_input import (
+from resolvers.validation import (
     amount,
     optional_email,
     optional_text,

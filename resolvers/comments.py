@@ -23,7 +23,7 @@ from models import ActivityKind, Client, Comment, CommentKind, Project, Role, Ta
 from models.enums import STAFF_ROLES
 from resolvers.activity import notify, queue_email, record_activity
 from resolvers.errors import InputError, NotFound
-from resolvers.workflow_input import required_text
+from resolvers.validation import required_text
 
 MAX_BODY = 10000
 

@@ -25,7 +25,7 @@ from models import ActivityKind, Client, Contact
 from resolvers.activity import record_activity
 from resolvers.errors import InputError
 from resolvers.lookup import visible_row
-from resolvers.workflow_input import optional_email, optional_text, required_text
+from resolvers.validation import optional_email, optional_text, required_text
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "title", "is_decision_maker", "internal_notes")
 _CAMEL = {

@@ -44,7 +44,7 @@ from resolvers.activity import notify, queue_email, record_activity
 from resolvers.contacts import locked_client
 from resolvers.errors import InputError, NotFound, Refused
 from resolvers.lookup import visible_row
-from resolvers.workflow_input import amount, aware, not_in_future, optional_text, required_text, staff_member
+from resolvers.validation import amount, aware, not_in_future, optional_text, required_text, staff_member
 
 MEETING_TRANSITIONS: dict[MeetingStatus, frozenset[MeetingStatus]] = {
     MeetingStatus.REQUESTED: frozenset({MeetingStatus.CONFIRMED, MeetingStatus.CANCELLED}),

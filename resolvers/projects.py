@@ -29,7 +29,7 @@ from resolvers.activity import notify, record_activity
 from resolvers.contacts import locked_client
 from resolvers.errors import InputError
 from resolvers.lookup import visible_row
-from resolvers.workflow_input import amount, date_range, hours, optional_text, required_text, staff_member
+from resolvers.validation import amount, date_range, hours, optional_text, required_text, staff_member
 
 MAX_INITIAL_TASKS = 100
 

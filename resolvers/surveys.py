@@ -31,7 +31,7 @@ from models.surveys import SatisfactionSurvey
 from resolvers.activity import record_activity
 from resolvers.errors import InputError, NotFound
 from resolvers.lookup import visible_row
-from resolvers.workflow_input import not_in_future, optional_text
+from resolvers.validation import not_in_future, optional_text
 
 MIN_SCORE, MAX_SCORE = 0, 10
 MAX_COMMENT = 2000

@@ -28,9 +28,9 @@ from auth.scopes import time_entry_scope, user_scope
 from models import ActivityKind, Expense, Project, ProjectStatus, Task, TimeEntry, User
 from models.base import money
 from resolvers.activity import record_activity
-from resolvers.billing_input import decimal_input, not_in_future, text_input
 from resolvers.errors import InputError, NotFound
 from resolvers.lookup import visible_row
+from resolvers.validation import decimal_input, not_in_future, text_input
 
 MAX_HOURS = Decimal("24")
 MAX_TIME_DESCRIPTION = 2000

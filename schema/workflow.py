@@ -10,6 +10,7 @@ booking enabled) are checked in resolvers against the row scope.
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 import strawberry
 from strawberry import relay
@@ -76,7 +77,8 @@ class WorkflowQuery:
 
     @strawberry.field(description="Every client status, built in and custom, in display order (staff only).")
     async def client_statuses(self, info: Info) -> list[ClientStatus] | None:
-        return await client_records.list_client_statuses(info.context.db)
+        # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
+        return cast("list[ClientStatus]", await client_records.list_client_statuses(info.context.db))
 
 
 @strawberry.type

@@ -1,7 +1,10 @@
-"""Checking what a client-workflow mutation was given, before anything is written.
+"""Checking what a mutation was given, before anything is written: text, e-mail and web
+addresses, money, hours and other decimals, dates and times, team members.
 
-Each check raises resolvers.errors.InputError naming the input field at fault, so a
-mutation fails whole with a typed error and writes nothing.
+Every check raises resolvers.errors.InputError naming the input field at fault, so a mutation
+fails whole with a typed error and writes nothing. Decimals are refused, never rounded, when
+they carry more places than their column keeps: silently rounding money is a bug the caller
+cannot see.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Literal, overload
 
 from models import User
 from models.base import utcnow
@@ -16,8 +20,12 @@ from models.enums import STAFF_ROLES
 from resolvers.errors import InputError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Numeric(14, 2): twelve digits before the point.
+# Numeric(14, 2): the largest amount a money column holds (twelve digits before the point).
 MAX_MONEY = Decimal("999999999999.99")
+# Dates a little ahead of today (UTC) are the caller's own time zone, not a mistake.
+FUTURE_SLACK = dt.timedelta(days=1)
+# Timestamps a few minutes ahead are another clock, not a mistake.
+CLOCK_SLACK = dt.timedelta(minutes=5)
 
 
 def required_text(field: str, value: str | None, max_length: int) -> str:
@@ -99,10 +107,29 @@ def aware(field: str, value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def not_in_future(field: str, value: dt.datetime, leeway: dt.timedelta = dt.timedelta(minutes=5)) -> dt.datetime:
-    value = aware(field, value)
-    if value > utcnow() + leeway:
-        raise InputError(field, "IN_FUTURE", f"{_label(field)} cannot be in the future.")
+def today() -> dt.date:
+    return utcnow().date()
+
+
+@overload
+def not_in_future(field: str, value: dt.datetime, what: str | None = None) -> dt.datetime: ...
+
+
+@overload
+def not_in_future(field: str, value: dt.date, what: str | None = None) -> dt.date: ...
+
+
+def not_in_future(field: str, value: dt.date | dt.datetime, what: str | None = None) -> dt.date | dt.datetime:
+    """A moment or a day that has already come. A timestamp must carry its offset and may be a few
+    minutes ahead (clocks differ); a date may be a day ahead of UTC (the caller's own time zone)."""
+    label = f"The {what}" if what else _label(field)
+    if isinstance(value, dt.datetime):
+        value = aware(field, value)
+        late = value > utcnow() + CLOCK_SLACK
+    else:
+        late = value > today() + FUTURE_SLACK
+    if late:
+        raise InputError(field, "IN_FUTURE", f"{label} cannot be in the future.")
     return value
 
 
@@ -118,3 +145,52 @@ def _label(field: str) -> str:
     name = re.sub(r"\[\d+\]", "", name)
     spaced = re.sub(r"(?<!^)([A-Z])", r" \1", name).lower()
     return spaced[:1].upper() + spaced[1:]
+
+
+def decimal_input(
+    field: str,
+    value: Decimal,
+    *,
+    places: int = 2,
+    minimum: Decimal = Decimal("0"),
+    minimum_inclusive: bool = False,
+    maximum: Decimal = MAX_MONEY,
+    what: str = "amount",
+) -> Decimal:
+    """A finite Decimal within (minimum, maximum] (or [minimum, maximum]) with at most `places` places."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InputError(field, "INVALID_NUMBER", f"The {what} must be a number.")
+    if value < minimum or (value == minimum and not minimum_inclusive):
+        if minimum == 0 and not minimum_inclusive:
+            raise InputError(field, "MUST_BE_POSITIVE", f"The {what} must be more than zero.")
+        raise InputError(field, "TOO_SMALL", f"The {what} must be at least {minimum}.")
+    if value > maximum:
+        raise InputError(field, "TOO_LARGE", f"The {what} may be at most {maximum}.")
+    exponent = value.as_tuple().exponent  # an int: only NaN and infinities have a letter here
+    if isinstance(exponent, int) and -exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
+        raise InputError(field, "TOO_MANY_DECIMAL_PLACES", f"The {what} has at most {places} decimal places.")
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+@overload
+def text_input(field: str, value: str | None, *, max_length: int, required: Literal[True], what: str = ...) -> str: ...
+
+
+@overload
+def text_input(
+    field: str, value: str | None, *, max_length: int, required: bool = False, what: str = ...
+) -> str | None: ...
+
+
+def text_input(
+    field: str, value: str | None, *, max_length: int, required: bool = False, what: str = "text"
+) -> str | None:
+    """Stripped text, or None when blank and optional."""
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise InputError(field, "REQUIRED", f"The {what} is required.")
+        return None
+    if len(text) > max_length:
+        raise InputError(field, "TOO_LONG", f"The {what} may be at most {max_length} characters.")
+    return text
