@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import strawberry
 from strawberry import relay
@@ -157,7 +158,9 @@ class BillingQuery:
 
 async def _with_invoice(info: Info, payment: models.Payment) -> RecordPaymentPayload:
     """The payment and its invoice as it is now (read after the commit)."""
-    return RecordPaymentPayload(payment=payment, invoice=await info.context.loaders.invoice.load(payment.invoice_id))
+    invoice = await info.context.loaders.invoice.load(payment.invoice_id)
+    # The model row stands in for the GraphQL type (Strawberry reads fields by attribute).
+    return RecordPaymentPayload(payment=cast("Payment", payment), invoice=invoice)
 
 
 @strawberry.type

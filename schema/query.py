@@ -24,8 +24,9 @@ try:
 except PackageNotFoundError:  # running from a checkout that was never installed
     API_VERSION = "0.0.0"
 
-ClientOrderFieldEnum = strawberry.enum(ClientOrderField, name="ClientOrderField")
-SortDirectionEnum = strawberry.enum(SortDirection, name="SortDirection")
+# Registered in place: the resolvers' own enum classes are the GraphQL enums.
+strawberry.enum(ClientOrderField, name="ClientOrderField")
+strawberry.enum(SortDirection, name="SortDirection")
 
 
 @strawberry.input(description="Narrow the Clients list. Filters combine with AND.")
@@ -40,8 +41,8 @@ class ClientFilterInput:
 
 @strawberry.input
 class ClientOrder:
-    field: ClientOrderFieldEnum = ClientOrderField.NAME
-    direction: SortDirectionEnum = SortDirection.ASC
+    field: ClientOrderField = ClientOrderField.NAME
+    direction: SortDirection = SortDirection.ASC
 
 
 def _client_filter(filter: ClientFilterInput | None) -> ClientFilter:
@@ -60,7 +61,9 @@ def _viewer(principal: Principal, user) -> Viewer:
     return Viewer(
         _user=user,
         read_only=principal.read_only,
-        acting_user_id=str(relay.GlobalID("User", str(principal.actor_id))) if principal.actor_id else None,
+        acting_user_id=strawberry.ID(str(relay.GlobalID("User", str(principal.actor_id))))
+        if principal.actor_id
+        else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry import relay
@@ -98,7 +98,8 @@ class Client(ModelNode):
         self, info: Info, status: list[ProjectStatus] | None = None
     ) -> list[Annotated[Project, strawberry.lazy("schema.types.work")]]:
         wanted = tuple(sorted({ProjectStatusModel(s) for s in status or ()}))
-        return await info.context.loaders.projects_by_client.load((self.id, wanted))
+        # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
+        return cast("list[Project]", await info.context.loaders.projects_by_client.load((self.id, wanted)))
 
     @strawberry.field
     async def active_project_count(self, info: Info) -> int:
@@ -128,7 +129,8 @@ class Client(ModelNode):
 
     @strawberry.field
     async def payments(self, info: Info) -> list[Annotated[Payment, strawberry.lazy("schema.types.billing")]] | None:
-        return await info.context.loaders.payments_by_client.load(self.id)
+        # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
+        return cast("list[Payment]", await info.context.loaders.payments_by_client.load(self.id))
 
     # -- client workflows (issue 5) --
     @strawberry.field(description="Upsell and cross-sell opportunities, newest first. Staff only.")

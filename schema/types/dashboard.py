@@ -13,11 +13,13 @@ from decimal import Decimal
 import strawberry
 
 from resolvers import dashboard as d
+from resolvers.dashboard import UpsellReason
 from schema.context import Info
 from schema.types.clients import Client, ClientStatus
 from schema.types.enums import ClientCategory, ProjectHealth, ProjectStatus
 
-UpsellReason = strawberry.enum(d.UpsellReason, description="Why a client looks ready for more work.")
+# Registered in place, like schema/types/enums.py: the resolvers' enum class is the GraphQL enum.
+strawberry.enum(UpsellReason, description="Why a client looks ready for more work.")
 
 
 def _reports(info: Info):
@@ -60,7 +62,8 @@ class ClientBreakdown:
 
     @strawberry.field
     async def by_category(self, info: Info) -> list[ClientCategoryCount] | None:
-        return d.category_counts(await _reports(info).client_status_counts.load(self.params))
+        counts = d.category_counts(await _reports(info).client_status_counts.load(self.params))
+        return [ClientCategoryCount(category=c.category, count=c.count) for c in counts]
 
     @strawberry.field
     async def new_this_month(self, info: Info) -> int | None:

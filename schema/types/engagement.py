@@ -160,7 +160,8 @@ class Activity(ModelNode):
 
     @strawberry.field(description="The global id of what it is about (fetch it with `node`); null when there is none.")
     def subject_id(self) -> strawberry.ID | None:
-        subject_type, subject_id = self.subject_type, self.subject_id  # type: ignore[attr-defined]
+        # `self` is the model row, so `self.subject_id` is its column, not this resolver.
+        subject_type, subject_id = self.subject_type, self.subject_id
         if subject_type is None or subject_id is None:
             return None
         return strawberry.ID(str(relay.GlobalID(subject_type, str(subject_id))))

@@ -1,26 +1,67 @@
-"""The models' enums, exposed to GraphQL under the same names."""
+"""The models' enums, exposed to GraphQL under the same names.
+
+`strawberry.enum` registers a class in place and hands it back, so each name here is the model's
+own enum class: importing it (rather than assigning the call's result) lets type checkers use it
+as a type.
+"""
 
 import strawberry
 
-from models import enums as m
-
-Role = strawberry.enum(m.Role)
-ClientCategory = strawberry.enum(m.ClientCategory, description="Lifecycle category every status belongs to.")
-ClientTier = strawberry.enum(m.ClientTier)
-ProjectStatus = strawberry.enum(m.ProjectStatus)
-ProjectHealth = strawberry.enum(m.ProjectHealth)
-TaskStatus = strawberry.enum(m.TaskStatus)
-DeliverableKind = strawberry.enum(m.DeliverableKind)
-CommentKind = strawberry.enum(
-    m.CommentKind, description="REPLY: the client sees it. NOTE: internal, never shown to a client."
+from models.enums import (
+    ActivityKind,
+    ClientCategory,
+    ClientTier,
+    CommentKind,
+    DeliverableKind,
+    InteractionKind,
+    InvoiceLineKind,
+    InvoiceStatus,
+    LeadStage,
+    MeetingStatus,
+    OpportunityKind,
+    OpportunityStage,
+    PaymentMethod,
+    ProjectHealth,
+    ProjectStatus,
+    Role,
+    TaskStatus,
 )
-InvoiceStatus = strawberry.enum(m.InvoiceStatus)
-InvoiceLineKind = strawberry.enum(m.InvoiceLineKind)
-PaymentMethod = strawberry.enum(m.PaymentMethod)
+
+__all__ = [
+    "ActivityKind",
+    "ClientCategory",
+    "ClientTier",
+    "CommentKind",
+    "DeliverableKind",
+    "InteractionKind",
+    "InvoiceLineKind",
+    "InvoiceStatus",
+    "LeadStage",
+    "MeetingStatus",
+    "OpportunityKind",
+    "OpportunityStage",
+    "PaymentMethod",
+    "ProjectHealth",
+    "ProjectStatus",
+    "Role",
+    "TaskStatus",
+]
+
+strawberry.enum(Role)
+strawberry.enum(ClientCategory, description="Lifecycle category every status belongs to.")
+strawberry.enum(ClientTier)
+strawberry.enum(ProjectStatus)
+strawberry.enum(ProjectHealth)
+strawberry.enum(TaskStatus)
+strawberry.enum(DeliverableKind)
+strawberry.enum(CommentKind, description="REPLY: the client sees it. NOTE: internal, never shown to a client.")
+strawberry.enum(InvoiceStatus)
+strawberry.enum(InvoiceLineKind)
+strawberry.enum(PaymentMethod)
 # -- client workflows (issue 5) --
-LeadStage = strawberry.enum(m.LeadStage)
-OpportunityKind = strawberry.enum(m.OpportunityKind)
-OpportunityStage = strawberry.enum(m.OpportunityStage, description="WON and LOST are final.")
-InteractionKind = strawberry.enum(m.InteractionKind)
-MeetingStatus = strawberry.enum(m.MeetingStatus)
-ActivityKind = strawberry.enum(m.ActivityKind)
+strawberry.enum(LeadStage)
+strawberry.enum(OpportunityKind)
+strawberry.enum(OpportunityStage, description="WON and LOST are final.")
+strawberry.enum(InteractionKind)
+strawberry.enum(MeetingStatus)
+strawberry.enum(ActivityKind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 import strawberry
 
@@ -36,7 +36,7 @@ class Connection(Generic[NodeT]):
         return await self._page.count()
 
     @classmethod
-    def from_page(cls, page: Page) -> Connection:
+    def from_page(cls, page: Page) -> Self:
         edges = [Edge(cursor=c, node=row) for row, c in zip(page.rows, page.cursors, strict=True)]
         return cls(
             edges=edges,

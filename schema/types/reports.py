@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 
@@ -82,7 +82,8 @@ class ProjectPortfolio:
 
     @strawberry.field(description="Most recent first.")
     async def projects(self, info: Info) -> list[Project]:
-        return await info.context.loaders.projects_by_client.load((self.client_id, ()))
+        # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
+        return cast("list[Project]", await info.context.loaders.projects_by_client.load((self.client_id, ())))
 
     @strawberry.field(description="By start date, oldest first.")
     async def timeline(self, info: Info) -> list[TimelineEntry]:
@@ -118,7 +119,8 @@ class ClientFinancialSummary:
 
     @strawberry.field(description="Payments received, most recent first.")
     async def payment_history(self, info: Info) -> list[Payment] | None:
-        return await info.context.loaders.payments_by_client.load(self.client_id)
+        # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
+        return cast("list[Payment]", await info.context.loaders.payments_by_client.load(self.client_id))
 
 
 @strawberry.type

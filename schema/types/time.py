@@ -91,7 +91,7 @@ class Expense(ModelNode):
 
     @strawberry.field(description="The amount when billable, else zero: what invoicing it bills before tax.")
     def billable_amount(self) -> Decimal | None:
-        return self.amount if self.billable else money(0)  # type: ignore[return-value]
+        return self.amount if self.billable else money(0)
 
     @strawberry.field(description="On an invoice line (of a draft or sent invoice); a void invoice releases it.")
     def invoiced(self) -> bool | None:
