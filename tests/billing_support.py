@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from models import (
     Activity,
@@ -22,7 +23,7 @@ from models import (
     TimeEntry,
     User,
 )
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, row_id
 
 ERRORS = "errors { field code message }"
 
@@ -69,8 +70,8 @@ async def counts(db) -> dict[str, int]:
         "payment": await count(db, Payment),
         "time_entry": await count(db, TimeEntry),
         "expense": await count(db, Expense),
-        "claimed_time": await count(db, TimeEntry, TimeEntry.invoice_line_id.is_not(None)),
-        "claimed_expenses": await count(db, Expense, Expense.invoice_line_id.is_not(None)),
+        "claimed_time": await count(db, TimeEntry, col(TimeEntry.invoice_line_id).is_not(None)),
+        "claimed_expenses": await count(db, Expense, col(Expense.invoice_line_id).is_not(None)),
         "activity": await count(db, Activity),
         "notification": await count(db, Notification),
         "outbox": await count(db, OutboxEmail),
@@ -129,8 +130,8 @@ async def time_entry(
 ) -> TimeEntry:
     return await factory.add(
         TimeEntry(
-            user_id=user.id,
-            project_id=project.id,
+            user_id=row_id(user),
+            project_id=row_id(project),
             work_date=days_ago(days),
             hours=Decimal(hours),
             billable=billable,
@@ -153,7 +154,7 @@ async def expense(
 ) -> Expense:
     return await factory.add(
         Expense(
-            project_id=project.id,
+            project_id=row_id(project),
             description=description,
             amount=Decimal(amount),
             billable=billable,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +36,16 @@ _seq = itertools.count(1)
 
 def _n() -> int:
     return next(_seq)
+
+
+class _Row(Protocol):
+    id: int | None
+
+
+def row_id(row: _Row) -> int:
+    """The id of a row the factory has written: the model leaves it empty until the row is flushed."""
+    assert row.id is not None, f"{type(row).__name__} has no id: build it through the factory first"
+    return row.id
 
 
 class Factory:
@@ -71,19 +83,19 @@ class Factory:
     async def project(self, client: Client, **kw) -> Project:
         kw.setdefault("status", ProjectStatus.ACTIVE)
         kw.setdefault("start_date", dt.date(2026, 1, 1))
-        return await self.add(Project(client_id=client.id, name=kw.pop("name", f"Project {_n()}"), **kw))
+        return await self.add(Project(client_id=row_id(client), name=kw.pop("name", f"Project {_n()}"), **kw))
 
     async def task(self, project: Project, **kw) -> Task:
-        return await self.add(Task(project_id=project.id, title=kw.pop("title", f"Task {_n()}"), **kw))
+        return await self.add(Task(project_id=row_id(project), title=kw.pop("title", f"Task {_n()}"), **kw))
 
     async def comment(self, task: Task, kind: CommentKind, body: str, **kw) -> Comment:
         return await self.add(Comment(project_id=task.project_id, task_id=task.id, kind=kind, body=body, **kw))
 
-    async def invoice(self, client: Client, lines: list[tuple[str, str]] = (("10", "100.00"),), **kw) -> Invoice:
+    async def invoice(self, client: Client, lines: Sequence[tuple[str, str]] = (("10", "100.00"),), **kw) -> Invoice:
         kw.setdefault("status", InvoiceStatus.SENT)
         kw.setdefault("issue_date", dt.date(2026, 10, 1))
         kw.setdefault("due_date", dt.date(2026, 10, 31))
-        invoice = await self.add(Invoice(client_id=client.id, number=kw.pop("number", 1000 + _n()), **kw))
+        invoice = await self.add(Invoice(client_id=row_id(client), number=kw.pop("number", 1000 + _n()), **kw))
         for position, (qty, price) in enumerate(lines):
             amount = (Decimal(qty) * Decimal(price)).quantize(Decimal("0.01"))
             await self.add(
@@ -103,4 +115,4 @@ class Factory:
 
     async def payment(self, invoice: Invoice, amount: str, **kw) -> Payment:
         kw.setdefault("received_on", dt.date(2026, 10, 15))
-        return await self.add(Payment(invoice_id=invoice.id, amount=Decimal(amount), **kw))
+        return await self.add(Payment(invoice_id=row_id(invoice), amount=Decimal(amount), **kw))

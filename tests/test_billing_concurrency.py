@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from auth.principal import Principal
 from models import Expense, Invoice, InvoiceLine, Payment, Role, TimeEntry
@@ -31,14 +32,16 @@ postgres_only = pytest.mark.skipif(
 async def _billing_state(db) -> tuple[dict[int, int | None], Decimal, Decimal]:
     """Each time entry's line, what the TIME and EXPENSE lines bill, and what the billable rows are worth."""
     async with db() as session:
-        claimed = dict((await session.execute(sa.select(TimeEntry.id, TimeEntry.invoice_line_id))).all())
+        claimed = dict((await session.execute(sa.select(col(TimeEntry.id), col(TimeEntry.invoice_line_id)))).all())
         billed = await session.scalar(
-            sa.select(sa.func.sum(InvoiceLine.amount)).where(InvoiceLine.kind.in_(["TIME", "EXPENSE"]))
+            sa.select(sa.func.sum(InvoiceLine.amount)).where(col(InvoiceLine.kind).in_(["TIME", "EXPENSE"]))
         )
         entries = (
-            await session.execute(sa.select(TimeEntry.hours, TimeEntry.bill_rate).where(TimeEntry.billable.is_(True)))
+            await session.execute(
+                sa.select(col(TimeEntry.hours), col(TimeEntry.bill_rate)).where(col(TimeEntry.billable).is_(True))
+            )
         ).all()
-        expenses = await session.scalar(sa.select(sa.func.sum(Expense.amount)).where(Expense.billable.is_(True)))
+        expenses = await session.scalar(sa.select(sa.func.sum(Expense.amount)).where(col(Expense.billable).is_(True)))
     worth = sum((Decimal(str(h)) * r for h, r in entries), Decimal("0")) + Decimal(str(expenses or 0))
     return claimed, Decimal(str(billed or 0)).quantize(Decimal("0.01")), worth.quantize(Decimal("0.01"))
 

@@ -72,7 +72,9 @@ def test_gql_client_fetches_the_schema_and_validates_locally_as_a_portal_user(se
         raise SchemaNotLoaded(f"gql could not fetch the schema: {error}") from error
     try:
         assert client.schema is not None
-        assert "portalHome" in client.schema.query_type.fields
+        query_type = client.schema.query_type
+        assert query_type is not None, "the fetched schema has no Query type"
+        assert "portalHome" in query_type.fields
         assert len(requests) == 1  # the introspection query
 
         result = session.execute(PORTAL_HOME)  # validated against the fetched schema, then sent
@@ -80,7 +82,7 @@ def test_gql_client_fetches_the_schema_and_validates_locally_as_a_portal_user(se
         assert len(requests) == 2
 
         # The dashboard is the team's: not in a portal user's schema, so refused locally, never sent.
-        assert "clientsDashboard" not in client.schema.query_type.fields
+        assert "clientsDashboard" not in query_type.fields
         with pytest.raises(GraphQLError, match="clientsDashboard"):
             session.execute(gql("{ clientsDashboard { breakdown { total } } }"))
         with pytest.raises(GraphQLError, match="noSuchField"):

@@ -82,6 +82,7 @@ def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
         "String": st.sampled_from(["", "Mine", "Website", "CANARY", "e"]).map(value),
     }
     schema = graphql.build_schema(sdl)
+    assert schema.query_type is not None and schema.mutation_type is not None, "the SDL has queries and mutations"
     query_fields = sorted(schema.query_type.fields)
     mutation_fields = sorted(schema.mutation_type.fields)
     per_query = max(3, count // len(query_fields))

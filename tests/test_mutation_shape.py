@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLNonNull, GraphQLObjectType
 from strawberry import relay
-from strawberry.types.base import StrawberryContainer, has_object_definition
+from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition, has_object_definition
 
 from schema.build import build_schema
 from schema.errors import request_path
@@ -23,7 +23,9 @@ def _mutations() -> dict[str, Any]:
     """Mutation fields by GraphQL name."""
     schema = build_schema()
     names = schema.config.name_converter
-    return {names.get_graphql_name(field): field for field in schema.get_type_by_name("Mutation").fields}
+    mutation = schema.get_type_by_name("Mutation")
+    assert isinstance(mutation, StrawberryObjectDefinition), "the schema has no Mutation object type"
+    return {names.get_graphql_name(field): field for field in mutation.fields}
 
 
 def _declaration(field: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Set as AbstractSet
 
 import sqlalchemy as sa
 
@@ -11,7 +12,7 @@ from resolvers.outbox import MAX_ATTEMPTS, LogSender, drain_outbox
 
 
 class Recorder:
-    def __init__(self, fail_for: set[str] = frozenset()) -> None:
+    def __init__(self, fail_for: AbstractSet[str] = frozenset()) -> None:
         self.sent: list[str] = []
         self.fail_for = fail_for
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from sqlmodel import col
 
 from models import Activity, ActivityKind, OutboxEmail, Role, User
 from models.people import PortalInvitation
@@ -21,9 +22,14 @@ REVOKE = """mutation($id: ID!) { revokePortalAccess(userId: $id) { user { id } e
 async def _invitation_token(db, email: str) -> str:
     async with db() as session:
         body = await session.scalar(
-            sa.select(OutboxEmail.body).where(OutboxEmail.to_email == email).order_by(OutboxEmail.id.desc())
+            sa.select(col(OutboxEmail.body))
+            .where(col(OutboxEmail.to_email) == email)
+            .order_by(col(OutboxEmail.id).desc())
         )
-    return re.search(r"token=([\w-]+)", body).group(1)
+    assert body is not None, f"no invitation e-mail was queued for {email}"
+    link = re.search(r"token=([\w-]+)", body)
+    assert link is not None, f"the invitation e-mail carries no token link: {body}"
+    return link.group(1)
 
 
 async def test_granting_portal_access_invites_the_contact_who_then_sees_only_their_client(api, factory, db):

@@ -17,6 +17,7 @@ import graphql
 import pytest
 import sqlalchemy as sa
 from strawberry.relay import GlobalID
+from strawberry.types.base import StrawberryObjectDefinition
 
 import models
 from auth.policy import decide
@@ -33,14 +34,17 @@ def _node_types() -> dict[str, type]:
     schema = build_schema()
     found = {}
     for type_def in schema.schema_converter.type_map.values():
-        origin = getattr(type_def.definition, "origin", None)
+        definition = type_def.definition
+        origin = getattr(definition, "origin", None)
         if isinstance(origin, type) and issubclass(origin, ModelNode) and origin is not ModelNode:
-            found[type_def.definition.name] = origin.__model__
+            assert isinstance(definition, StrawberryObjectDefinition), f"{origin.__name__} is not an object type"
+            found[definition.name] = origin.__model__
     return found
 
 
 def _leaf_fields(type_name: str) -> list[str]:
     graphql_type = build_schema()._schema.type_map[type_name]
+    assert isinstance(graphql_type, graphql.GraphQLObjectType), f"{type_name} is not an object type"
     fields = []
     for name, field in graphql_type.fields.items():
         named = graphql.get_named_type(field.type)

@@ -16,7 +16,10 @@ from decimal import Decimal
 import graphql
 import pytest
 from graphql import (
+    GraphQLArgument,
     GraphQLEnumType,
+    GraphQLFieldMap,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
@@ -72,6 +75,13 @@ class Expected:
     mutation: str | None = None
 
 
+def _output_fields(schema: GraphQLSchema, name: str) -> GraphQLFieldMap:
+    """The fields of an object or interface type: the only types policy rules and field lists name."""
+    named = schema.get_type(name)
+    assert isinstance(named, (GraphQLObjectType, GraphQLInterfaceType)), f"{name} is not an object or interface type"
+    return named.fields
+
+
 def _hidden_by_argument_rules(schema: GraphQLSchema, key: PolicyKey, allowed: dict[str, set[str]]):
     """(arguments, input fields, enum values) the key's argument rules take out of its view."""
     arguments: set[tuple[str, str, str]] = set()
@@ -81,14 +91,16 @@ def _hidden_by_argument_rules(schema: GraphQLSchema, key: PolicyKey, allowed: di
     # and a view-as token (no mutations) sees CommentKind exactly as its portal user does.
     for coordinate, rules in ARGUMENT_RULES.items():
         type_name, field_name = coordinate.split(".", 1)
-        field_def = schema.get_type(type_name).fields[field_name]
+        field_def = _output_fields(schema, type_name)[field_name]
         for rule in rules:
             if decide_rule(coordinate, rule, key).allowed:
                 continue
-            holder = field_def.args[rule.path[0]]
-            holder_type = None
+            holder: GraphQLArgument | GraphQLInputField = field_def.args[rule.path[0]]
+            holder_type: GraphQLInputObjectType | None = None
             for step in rule.path[1:]:
-                holder_type = get_named_type(holder.type)
+                named_type = get_named_type(holder.type)
+                assert isinstance(named_type, GraphQLInputObjectType), f"{coordinate}: {step} is not in an input type"
+                holder_type = named_type
                 holder = holder_type.fields[step]
             if rule.value is not None:
                 named = get_named_type(holder.type)
@@ -148,7 +160,7 @@ def expected_view(key: PolicyKey) -> Expected:
             for name in seen
             if name in allowed
             and not [
-                f for f in allowed[name] if get_named_type(schema.type_map[name].fields[f].type).name not in removed
+                f for f in allowed[name] if get_named_type(_output_fields(schema, name)[f].type).name not in removed
             ]
         }
         if empty <= removed:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from sqlmodel import col
+
 from models import Activity, ActivityKind, Contact, Role
 from tests.utils import gid
 from tests.workflow_helpers import SIDE_TABLES, codes, count, counts, get, mutate, portal, rows, staff
@@ -26,7 +28,9 @@ WRITES = (Contact, *SIDE_TABLES)
 
 
 async def _primaries(db, client) -> list[str]:
-    return [c.full_name for c in await rows(db, Contact, Contact.client_id == client.id, Contact.is_primary.is_(True))]
+    return [
+        c.full_name for c in await rows(db, Contact, Contact.client_id == client.id, col(Contact.is_primary).is_(True))
+    ]
 
 
 async def test_adding_a_contact_keeps_the_existing_primary(api, factory, db):
