@@ -268,15 +268,15 @@ class Loaders:
             money,
         )
         # Domain loader sets, each in its own module, built here so they share the request's scope:
-        # -- client workflows (issue 5) --
+        # Client workflows
         from resolvers.loaders_workflow import WorkflowLoaders  # here: that module builds on this one's helpers
 
         self.workflow = WorkflowLoaders(db, principal)
-        # -- billing workflows (issue 5) --
+        # Billing workflows
         from resolvers.loaders_billing import BillingLoaders  # here: that module builds on this one's helpers
 
         self.billing = BillingLoaders(db, principal)
-        # -- dashboard and reports (issue 6) --
+        # Dashboard and reports
         from resolvers.loaders_surveys import SurveyLoaders  # here: that module builds on this one's helpers
 
         self.surveys = SurveyLoaders(db, principal)

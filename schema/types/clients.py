@@ -132,7 +132,7 @@ class Client(ModelNode):
         # Model rows stand in for the GraphQL type (Strawberry reads fields by attribute).
         return cast("list[Payment]", await info.context.loaders.payments_by_client.load(self.id))
 
-    # -- client workflows (issue 5) --
+    # Client workflows
     @strawberry.field(description="Upsell and cross-sell opportunities, newest first. Staff only.")
     async def opportunities(
         self, info: Info
@@ -145,7 +145,7 @@ class Client(ModelNode):
     ) -> list[Annotated[Interaction, strawberry.lazy("schema.types.engagement")]] | None:
         return await info.context.loaders.workflow.interactions_by_client.load(self.id)
 
-    # -- dashboard and reports (issue 6) --
+    # Dashboard and reports
     @strawberry.field(description="Satisfaction scores (0-10, for NPS), latest answer first. Staff only.")
     async def satisfaction_scores(
         self, info: Info

@@ -58,7 +58,7 @@ strawberry.enum(CommentKind, description="REPLY: the client sees it. NOTE: inter
 strawberry.enum(InvoiceStatus)
 strawberry.enum(InvoiceLineKind)
 strawberry.enum(PaymentMethod)
-# -- client workflows (issue 5) --
+# Client workflows
 strawberry.enum(LeadStage)
 strawberry.enum(OpportunityKind)
 strawberry.enum(OpportunityStage, description="WON and LOST are final.")
