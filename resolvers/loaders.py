@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, QueryableAttribute
-from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -38,58 +36,9 @@ from models import (
     User,
 )
 from models.base import money
+from resolvers.batching import aggregate, by_id, grouped
 from resolvers.db import RequestDb
 from resolvers.records import columns_of, read_records
-
-
-def _by_id(db: RequestDb, entity: Any, scope: ColumnElement[bool]) -> DataLoader:
-    async def load(keys: Sequence[int]) -> list[Any]:
-        rows = await db.scalars(sa.select(entity).where(entity.id.in_(keys), scope))
-        found = {row.id: row for row in rows}
-        return [found.get(key) for key in keys]
-
-    return DataLoader(load_fn=load)
-
-
-def _grouped(
-    db: RequestDb,
-    entity: Any,
-    key_column: Mapped[Any],
-    scope: ColumnElement[bool],
-    order_by: Sequence[sa.SQLColumnExpression[Any]],
-    *extra: ColumnElement[bool],
-) -> DataLoader:
-    # `col()` types a column as Mapped; at runtime it is the class's instrumented attribute, whose
-    # key names the record's attribute.
-    if not isinstance(key_column, QueryableAttribute):
-        raise TypeError(f"{key_column!r} is not a mapped column")
-    key_name = key_column.key
-
-    columns = columns_of(entity)
-
-    async def load(keys: Sequence[Any]) -> list[list[Any]]:
-        statement = sa.select(*columns).where(key_column.in_(keys), scope, *extra).order_by(*order_by)
-        groups: dict[Any, list[Any]] = defaultdict(list)
-        for record in await read_records(db, entity, statement):
-            groups[getattr(record, key_name)].append(record)
-        return [groups.get(key, []) for key in keys]
-
-    return DataLoader(load_fn=load)
-
-
-def _aggregate(
-    db: RequestDb,
-    build: Callable[[Sequence[Any]], sa.Select],
-    default: Any,
-    convert: Callable[[Any], Any] = lambda v: v,
-) -> DataLoader:
-    """A loader over `build(keys)`, a statement yielding (key, value) rows."""
-
-    async def load(keys: Sequence[Hashable]) -> list[Any]:
-        found = {key: convert(value) for key, value in await db.rows(build(keys))}
-        return [found.get(key, default) for key in keys]
-
-    return DataLoader(load_fn=load)
 
 
 class Loaders:
@@ -99,26 +48,26 @@ class Loaders:
         self.db = db
         self.principal = principal
         p = principal
-        self.client = _by_id(db, Client, scopes.client_scope(p))
-        self.project = _by_id(db, Project, scopes.project_scope(p))
-        self.task = _by_id(db, Task, scopes.task_scope(p))
-        self.contact = _by_id(db, Contact, scopes.contact_scope(p))
-        self.comment = _by_id(db, Comment, scopes.comment_scope(p))
-        self.user = _by_id(db, User, scopes.user_scope(p))
-        self.invoice = _by_id(db, Invoice, scopes.invoice_scope(p))
-        self.payment = _by_id(db, Payment, scopes.payment_scope(p))
-        self.notification = _by_id(db, Notification, scopes.notification_scope(p))
+        self.client = by_id(db, Client, scopes.client_scope(p))
+        self.project = by_id(db, Project, scopes.project_scope(p))
+        self.task = by_id(db, Task, scopes.task_scope(p))
+        self.contact = by_id(db, Contact, scopes.contact_scope(p))
+        self.comment = by_id(db, Comment, scopes.comment_scope(p))
+        self.user = by_id(db, User, scopes.user_scope(p))
+        self.invoice = by_id(db, Invoice, scopes.invoice_scope(p))
+        self.payment = by_id(db, Payment, scopes.payment_scope(p))
+        self.notification = by_id(db, Notification, scopes.notification_scope(p))
         # Statuses are the agency's configuration, not client data: no row scope.
-        self.status = _by_id(db, ClientStatus, sa.true())
+        self.status = by_id(db, ClientStatus, sa.true())
 
-        self.contacts_by_client = _grouped(
+        self.contacts_by_client = grouped(
             db,
             Contact,
             col(Contact.client_id),
             scopes.contact_scope(p),
             (col(Contact.is_primary).desc(), col(Contact.full_name), col(Contact.id)),
         )
-        self.primary_contact_by_client = _aggregate(
+        self.primary_contact_by_client = aggregate(
             db,
             lambda keys: sa.select(col(Contact.client_id), Contact).where(
                 col(Contact.client_id).in_(keys), col(Contact.is_primary).is_(True), scopes.contact_scope(p)
@@ -145,13 +94,13 @@ class Loaders:
             return [groups.get(key, []) for key in keys]
 
         self.projects_by_client = DataLoader(load_fn=projects_by_client)
-        self.tasks_by_project = _grouped(
+        self.tasks_by_project = grouped(
             db, Task, col(Task.project_id), scopes.task_scope(p), (col(Task.position), col(Task.id))
         )
-        self.task_comments = _grouped(
+        self.task_comments = grouped(
             db, Comment, col(Comment.task_id), scopes.comment_scope(p), (col(Comment.created_at), col(Comment.id))
         )
-        self.project_comments = _grouped(
+        self.project_comments = grouped(
             db,
             Comment,
             col(Comment.project_id),
@@ -159,24 +108,24 @@ class Loaders:
             (col(Comment.created_at), col(Comment.id)),
             col(Comment.task_id).is_(None),
         )
-        self.deliverables_by_task = _grouped(
+        self.deliverables_by_task = grouped(
             db,
             Deliverable,
             col(Deliverable.task_id),
             scopes.deliverable_scope(p),
             (col(Deliverable.created_at), col(Deliverable.id)),
         )
-        self.invoices_by_client = _grouped(
+        self.invoices_by_client = grouped(
             db,
             Invoice,
             col(Invoice.client_id),
             scopes.invoice_scope(p),
             (col(Invoice.issue_date).desc(), col(Invoice.number).desc()),
         )
-        self.payments_by_invoice = _grouped(
+        self.payments_by_invoice = grouped(
             db, Payment, col(Payment.invoice_id), scopes.payment_scope(p), (col(Payment.received_on), col(Payment.id))
         )
-        self.lines_by_invoice = _grouped(
+        self.lines_by_invoice = grouped(
             db,
             InvoiceLine,
             col(InvoiceLine.invoice_id),
@@ -198,7 +147,7 @@ class Loaders:
 
         self.payments_by_client = DataLoader(load_fn=payments_by_client)
 
-        self.active_project_count = _aggregate(
+        self.active_project_count = aggregate(
             db,
             lambda keys: (
                 sa.select(col(Project.client_id), sa.func.count())
@@ -212,7 +161,7 @@ class Loaders:
             0,
             int,
         )
-        self.last_project_on = _aggregate(
+        self.last_project_on = aggregate(
             db,
             lambda keys: (
                 sa.select(col(Project.client_id), sa.func.max(col(Project.start_date)))
@@ -223,7 +172,7 @@ class Loaders:
             _as_date,
         )
         visible_invoices = sa.select(col(Invoice.id)).where(scopes.invoice_scope(p))
-        self.invoice_subtotal = _aggregate(
+        self.invoice_subtotal = aggregate(
             db,
             lambda keys: (
                 sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.amount)))
@@ -233,7 +182,7 @@ class Loaders:
             Decimal("0.00"),
             money,
         )
-        self.invoice_tax = _aggregate(
+        self.invoice_tax = aggregate(
             db,
             lambda keys: (
                 sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.tax_amount)))
@@ -243,7 +192,7 @@ class Loaders:
             Decimal("0.00"),
             money,
         )
-        self.invoice_paid = _aggregate(
+        self.invoice_paid = aggregate(
             db,
             lambda keys: (
                 sa.select(col(Payment.invoice_id), sa.func.sum(col(Payment.amount)))
@@ -253,8 +202,8 @@ class Loaders:
             Decimal("0.00"),
             money,
         )
-        self.outstanding_by_client = _aggregate(db, lambda keys: _outstanding(keys, p), Decimal("0.00"), money)
-        self.revenue_by_client = _aggregate(
+        self.outstanding_by_client = aggregate(db, lambda keys: _outstanding(keys, p), Decimal("0.00"), money)
+        self.revenue_by_client = aggregate(
             db,
             lambda keys: (
                 sa.select(col(Invoice.client_id), sa.func.sum(col(Payment.amount)))

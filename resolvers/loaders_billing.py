@@ -17,9 +17,9 @@ from auth import scopes
 from auth.principal import Principal
 from models import Expense, Invoice, InvoiceLine, Project, TimeEntry
 from models.base import money
+from resolvers.batching import aggregate, by_id, grouped
 from resolvers.billing import line_amounts
 from resolvers.db import RequestDb
-from resolvers.loaders import _aggregate, _by_id, _grouped
 
 
 class BillingLoaders:
@@ -29,29 +29,29 @@ class BillingLoaders:
     def __init__(self, db: RequestDb, principal: Principal) -> None:
         p = principal
         time_scope, expense_scope = scopes.time_entry_scope(p), scopes.expense_scope(p)
-        self.time_entry = _by_id(db, TimeEntry, time_scope)
-        self.expense = _by_id(db, Expense, expense_scope)
-        self.time_entries_by_project = _grouped(
+        self.time_entry = by_id(db, TimeEntry, time_scope)
+        self.expense = by_id(db, Expense, expense_scope)
+        self.time_entries_by_project = grouped(
             db,
             TimeEntry,
             col(TimeEntry.project_id),
             time_scope,
             (col(TimeEntry.work_date).desc(), col(TimeEntry.id).desc()),
         )
-        self.expenses_by_project = _grouped(
+        self.expenses_by_project = grouped(
             db,
             Expense,
             col(Expense.project_id),
             expense_scope,
             (col(Expense.incurred_on).desc(), col(Expense.id).desc()),
         )
-        self.time_entries_by_line = _grouped(
+        self.time_entries_by_line = grouped(
             db, TimeEntry, col(TimeEntry.invoice_line_id), time_scope, (col(TimeEntry.work_date), col(TimeEntry.id))
         )
-        self.expenses_by_line = _grouped(
+        self.expenses_by_line = grouped(
             db, Expense, col(Expense.invoice_line_id), expense_scope, (col(Expense.incurred_on), col(Expense.id))
         )
-        self.invoice_by_line = _aggregate(
+        self.invoice_by_line = aggregate(
             db,
             lambda keys: (
                 sa.select(col(InvoiceLine.id), Invoice)

@@ -11,15 +11,15 @@ from sqlmodel import col
 from auth import scopes
 from auth.principal import Principal
 from models.surveys import SatisfactionSurvey
+from resolvers.batching import by_id, grouped
 from resolvers.db import RequestDb
-from resolvers.loaders import _by_id, _grouped
 
 
 class SurveyLoaders:
     def __init__(self, db: RequestDb, principal: Principal) -> None:
         scope = scopes.satisfaction_survey_scope(principal)
-        self.score = _by_id(db, SatisfactionSurvey, scope)
-        self.scores_by_client = _grouped(
+        self.score = by_id(db, SatisfactionSurvey, scope)
+        self.scores_by_client = grouped(
             db,
             SatisfactionSurvey,
             col(SatisfactionSurvey.client_id),

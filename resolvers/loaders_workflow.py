@@ -19,8 +19,8 @@ from strawberry.dataloader import DataLoader
 from auth import scopes
 from auth.principal import Principal
 from models import Activity, Interaction, Lead, Meeting, Opportunity, Role, User
+from resolvers.batching import aggregate, by_id, grouped
 from resolvers.db import RequestDb
-from resolvers.loaders import _aggregate, _by_id, _grouped
 from resolvers.pagination import Page, SortKey, decode_cursor, encode_cursor, page_size
 
 # The feed is newest first; ties on the timestamp are broken by id, as in every keyset.
@@ -30,14 +30,14 @@ FEED_KEY = SortKey(col(Activity.occurred_at), "datetime")
 class WorkflowLoaders:
     def __init__(self, db: RequestDb, principal: Principal) -> None:
         p = principal
-        self.lead = _by_id(db, Lead, scopes.lead_scope(p))
-        self.opportunity = _by_id(db, Opportunity, scopes.opportunity_scope(p))
-        self.meeting = _by_id(db, Meeting, scopes.meeting_scope(p))
-        self.interaction = _by_id(db, Interaction, scopes.interaction_scope(p))
-        self.activity = _by_id(db, Activity, scopes.activity_scope(p))
+        self.lead = by_id(db, Lead, scopes.lead_scope(p))
+        self.opportunity = by_id(db, Opportunity, scopes.opportunity_scope(p))
+        self.meeting = by_id(db, Meeting, scopes.meeting_scope(p))
+        self.interaction = by_id(db, Interaction, scopes.interaction_scope(p))
+        self.activity = by_id(db, Activity, scopes.activity_scope(p))
 
         # "Who has portal access": an active CLIENT user signs in as this contact.
-        self.portal_access_by_contact = _aggregate(
+        self.portal_access_by_contact = aggregate(
             db,
             lambda keys: (
                 sa.select(col(User.contact_id), sa.func.count(col(User.id)))
@@ -52,28 +52,28 @@ class WorkflowLoaders:
             False,
             lambda count: bool(count),
         )
-        self.opportunities_by_client = _grouped(
+        self.opportunities_by_client = grouped(
             db,
             Opportunity,
             col(Opportunity.client_id),
             scopes.opportunity_scope(p),
             (col(Opportunity.created_at).desc(), col(Opportunity.id).desc()),
         )
-        self.interactions_by_client = _grouped(
+        self.interactions_by_client = grouped(
             db,
             Interaction,
             col(Interaction.client_id),
             scopes.interaction_scope(p),
             (col(Interaction.occurred_at).desc(), col(Interaction.id).desc()),
         )
-        self.meetings_by_client = _grouped(
+        self.meetings_by_client = grouped(
             db,
             Meeting,
             col(Meeting.client_id),
             scopes.meeting_scope(p),
             (col(Meeting.starts_at).desc(), col(Meeting.id).desc()),
         )
-        self.activity_count_by_client = _aggregate(
+        self.activity_count_by_client = aggregate(
             db,
             lambda keys: (
                 sa.select(col(Activity.client_id), sa.func.count(col(Activity.id)))
