@@ -36,10 +36,10 @@ DEFAULT_QUERY = """\
 #
 #      {"Authorization": "Bearer <token>"}
 #
-#    (headers are kept in this browser), then press
-#    "Re-fetch GraphQL schema" (the circling arrows,
-#    bottom left): the docs and auto-completion show
-#    what your role may use.
+#    (headers are kept in this browser). The docs
+#    and auto-completion then show what your role
+#    may use ("Re-fetch GraphQL schema", the circling
+#    arrows bottom left, fetches it again).
 #
 # 3. Then try, for example:
 #
@@ -102,17 +102,37 @@ def graphiql_html(graphql_path: str = "/graphql", static_prefix: str = "/static"
   <script src="{base}/graphiql.min.js"></script>
   <script>
     (function () {{
-      var fetcher = GraphiQL.createFetcher({{ url: {_js(graphql_path)} }});
+      var url = {_js(graphql_path)};
       var root = ReactDOM.createRoot(document.getElementById("graphiql"));
-      root.render(
-        React.createElement(GraphiQL, {{
-          fetcher: fetcher,
-          defaultQuery: {_js(DEFAULT_QUERY)},
-          isHeadersEditorEnabled: true,
-          shouldPersistHeaders: true,
-          defaultEditorToolsVisibility: "headers"
-        }})
-      );
+      var appliedHeaders = null;
+      var timer = null;
+      // Each caller sees its own schema: when the Headers tab settles on different valid JSON
+      // (a token pasted, or removed), a new fetcher makes GraphiQL introspect again, so the docs
+      // and autocompletion follow who is signed in without the re-fetch button.
+      function onEditHeaders(text) {{
+        clearTimeout(timer);
+        timer = setTimeout(function () {{
+          var normal;
+          try {{ normal = JSON.stringify(JSON.parse(text || "{{}}")); }} catch (e) {{ return; }}
+          if (normal !== appliedHeaders) {{
+            appliedHeaders = normal;
+            render();
+          }}
+        }}, 500);
+      }}
+      function render() {{
+        root.render(
+          React.createElement(GraphiQL, {{
+            fetcher: GraphiQL.createFetcher({{ url: url }}),
+            defaultQuery: {_js(DEFAULT_QUERY)},
+            isHeadersEditorEnabled: true,
+            shouldPersistHeaders: true,
+            defaultEditorToolsVisibility: "headers",
+            onEditHeaders: onEditHeaders
+          }})
+        );
+      }}
+      render();
     }})();
   </script>
 </body>

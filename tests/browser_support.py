@@ -277,10 +277,22 @@ class GraphiQLPage:
 
     # ------------------------------------------------------------------ schema: docs and autocompletion
 
-    def refetch_schema(self) -> None:
-        """GraphiQL introspects once, when the page loads (anonymously here); after signing in the
-        schema is fetched again with the Headers tab's headers by the re-fetch button."""
-        self.button("Re-fetch GraphQL schema").click()
+    def wait_for_signed_in_schema(self) -> None:
+        """GraphiQL introspected anonymously when the page loaded; a changed Headers tab makes it
+        introspect again by itself (server/graphiql.py). Open the docs and wait until they show a
+        type only a signed-in caller's schema has."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        self.open_docs()
+
+        def signed_in_types() -> bool:
+            try:
+                return "Client" in self.docs_type_names()
+            except StaleElementReferenceException:  # the docs re-rendered under us: look again
+                return False
+
+        self.until(signed_in_types, "the docs never showed the signed-in caller's schema")
+        self.wait_for_schema()
 
     def open_docs(self) -> None:
         from selenium.webdriver.common.by import By
@@ -305,6 +317,17 @@ class GraphiQLPage:
                 f"GraphiQL could not load the schema: {errors[0]!r}; "
                 f"response pane: {self.editor_value(self.RESPONSE)[:500]}"
             )
+
+    def docs_type_names(self) -> list[str]:
+        """The type names the docs explorer's front page lists (root and all schema types)."""
+        from selenium.webdriver.common.by import By
+
+        return [
+            a.text.strip()
+            for a in self.driver.find_elements(
+                By.CSS_SELECTOR, ".graphiql-doc-explorer .graphiql-doc-explorer-type-name"
+            )
+        ]
 
     def docs_fields_of(self, type_name: str) -> list[str]:
         """Click *type_name* among the root types and return the field names the docs list."""

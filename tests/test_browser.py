@@ -96,9 +96,7 @@ def test_graphiql_signs_in_through_the_editor(page: GraphiQLPage, caller: Caller
 @CALLERS
 def test_docs_explorer_finds_a_field_of_the_callers_schema(page: GraphiQLPage, caller: Caller):
     signed_in(page, caller)
-    page.refetch_schema()  # GraphiQL introspected anonymously when the page loaded
-    page.open_docs()
-    page.wait_for_schema()
+    page.wait_for_signed_in_schema()  # no re-fetch button: the new Authorization header is enough
 
     fields = page.docs_fields_of("Query")
 
@@ -111,9 +109,7 @@ def test_docs_explorer_finds_a_field_of_the_callers_schema(page: GraphiQLPage, c
 @CALLERS
 def test_autocompletion_offers_a_field_of_the_callers_schema(page: GraphiQLPage, caller: Caller):
     signed_in(page, caller)
-    page.refetch_schema()
-    page.open_docs()
-    page.wait_for_schema()  # autocompletion uses the same schema; without one it offers nothing
+    page.wait_for_signed_in_schema()  # autocompletion uses the same schema; without one it offers nothing
 
     page.type_in_query_editor(caller.typed)
 
