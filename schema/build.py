@@ -7,14 +7,13 @@ import logging
 import re
 
 import strawberry
-from graphql import FieldNode, GraphQLError, GraphQLSyntaxError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
-from strawberry.types.graphql import OperationType
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.billing_roots import BillingMutation, BillingQuery
@@ -46,11 +45,6 @@ class AgencySchema(strawberry.Schema):
         context = getattr(execution_context, "context", None)
         debug = bool(context and context.services.debug)
         request_id = getattr(context, "request_id", None)
-        # node(id:) answers every id that names no row the caller may see with a plain null:
-        # one Strawberry cannot even resolve to a type must not answer otherwise (no oracle).
-        kept = [error for error in errors if not _is_node_lookup_error(error, execution_context)]
-        if len(kept) != len(errors):
-            errors[:] = kept
         for error in errors:
             original = error.original_error
             if isinstance(original, InputError):
@@ -99,21 +93,6 @@ def _is_input_coercion_error(error: GraphQLError) -> bool:
     if isinstance(original, StrawberryInputCoercionError):
         return True
     return _COERCION.match(error.message) is not None and (original is None or isinstance(original, GraphQLError))
-
-
-def _is_node_lookup_error(error: GraphQLError, execution_context: ExecutionContext | None) -> bool:
-    """An error of the root `node(id:)` field that only says its id names no node: not a global
-    id (GlobalIDValueError), a type that is no Node or no type at all (GlobalIDValueError), or
-    the Node interface itself, which has no rows (relay.Node.resolve_nodes: NotImplementedError)."""
-    if execution_context is None or not isinstance(error.original_error, (GlobalIDValueError, NotImplementedError)):
-        return False
-    if error.path is None or len(error.path) != 1 or not error.nodes or not isinstance(error.nodes[0], FieldNode):
-        return False
-    try:
-        operation = execution_context.operation_type
-    except RuntimeError:
-        return False
-    return operation is OperationType.QUERY and error.nodes[0].name.value == "node"
 
 
 def _roots() -> tuple[type, type]:

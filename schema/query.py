@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _package_version
+from typing import Annotated, cast
 
 import strawberry
 from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
 
 from auth.principal import Principal
 from resolvers.clients import ClientFilter, ClientOrderField, list_clients
@@ -14,6 +16,7 @@ from resolvers.pagination import SortDirection
 from resolvers.users import get_user_unscoped
 from schema.context import Info
 from schema.ids import lookup_id, plain_row_id
+from schema.types.base import ModelNode
 from schema.types.clients import Client
 from schema.types.enums import ClientCategory, ClientTier
 from schema.types.pagination import Connection
@@ -69,9 +72,22 @@ def _viewer(principal: Principal, user) -> Viewer:
 
 @strawberry.type
 class Query:
-    node: relay.Node | None = relay.node(
-        description="Any object by its global id; null when the caller may not see it."
-    )
+    @strawberry.field(description="Any object by its global id; null when the caller may not see it.")
+    async def node(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The ID of the object.")]
+    ) -> relay.Node | None:
+        # Every id that names no row the caller may see answers the same null: not a global id,
+        # a type that is no node (or no type), a malformed or out-of-range row id, a hidden row.
+        try:
+            global_id = relay.GlobalID.from_id(id)
+        except GlobalIDValueError:
+            return None
+        definition = info.schema.get_type_by_name(global_id.type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, ModelNode)):
+            return None
+        [found] = await origin.resolve_nodes(info=info, node_ids=[global_id.node_id])
+        return cast(relay.Node | None, found)
 
     @strawberry.field(
         description="The API's version. Open to everyone, signed in or not: a schema needs one query field, and this "
