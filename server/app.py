@@ -28,6 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
+from auth.principal import Principal
 from auth.tokens import TokenService
 from models.db import make_engine, make_session_factory
 from resolvers.db import RequestDb
@@ -92,13 +93,19 @@ class AgencyGraphQL(GraphQL[Context, None]):
             for db in dbs:
                 await db.close()
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        db = RequestDb(self.session_factory)
-        request.scope["state"]["request_dbs"].append(db)
+    async def identify(self, request: Request | WebSocket, db: RequestDb) -> tuple[Principal, str | None]:
+        """The caller behind the request's bearer token (and why a token was refused); every use
+        of a view-as token is written to the activity log with its manager."""
         principal, auth_error = await principal_for(request.headers.get("authorization"), self.services.tokens, db)
         if principal.read_only:
             async with db.transaction() as session:
                 record_view_as_use(session, principal, request.method if isinstance(request, Request) else None)
+        return principal, auth_error
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        db = RequestDb(self.session_factory)
+        request.scope["state"]["request_dbs"].append(db)
+        principal, auth_error = await self.identify(request, db)
         client = request.client
         return Context(
             principal=principal,
@@ -180,10 +187,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         No token: the anonymous view. A refused token: 401, never a silently smaller schema."""
         db = RequestDb(session_factory)
         try:
-            principal, auth_error = await principal_for(request.headers.get("authorization"), services.tokens, db)
-            if principal.read_only:  # every use of a view-as token is logged with its manager
-                async with db.transaction() as session:
-                    record_view_as_use(session, principal, request.method)
+            principal, auth_error = await graphql.identify(request, db)
         finally:
             await db.close()
         if auth_error is not None:
