@@ -36,7 +36,6 @@ from graphql import (
     NamedTypeNode,
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
-    ScalarTypeDefinitionNode,
     TypeDefinitionNode,
     TypeNode,
     UnionTypeDefinitionNode,
@@ -88,7 +87,7 @@ def key_for_role(
     from auth.principal import Principal
 
     principal = Principal(user_id=None, role=role, costs_enabled=costs_shown, read_only=read_only, scopes=scopes)
-    return replace(principal.policy_key)
+    return principal.policy_key
 
 
 def _full_document(schema: GraphQLSchema) -> DocumentNode:
@@ -242,8 +241,6 @@ def _reachable(
             stack.extend(_named(f.type) for f in node.fields or () if (name, f.name.value) not in hidden_inputs)
         elif isinstance(node, UnionTypeDefinitionNode):
             stack.extend(t.name.value for t in node.types or ())
-        elif isinstance(node, ScalarTypeDefinitionNode | EnumTypeDefinitionNode):
-            pass
     return seen
 
 
