@@ -1,4 +1,5 @@
-"""Errors a caller can branch on: bad input (with the field at fault) and not found."""
+"""Errors a caller can branch on: bad input (with the field at fault), not found, refused,
+and a database that is away."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ class Refused(Exception):
     def __init__(self, message: str, code: str = "FORBIDDEN") -> None:
         super().__init__(message)
         self.code = code
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached right now (restarting, pool connections dropped).
+
+    Answered as SERVICE_UNAVAILABLE with HTTP 503 and Retry-After; nothing was written."""
+
+    def __init__(self, retry_after: int = 2) -> None:
+        super().__init__("The database is unavailable; try again shortly.")
+        self.retry_after = retry_after
