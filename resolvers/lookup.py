@@ -10,9 +10,19 @@ from sqlmodel import SQLModel
 
 from auth.principal import Principal
 from auth.scopes import SCOPES
+from models import User
 from resolvers.errors import NotFound
+from resolvers.validation import staff_member
 
 T = TypeVar("T", bound=SQLModel)
+
+
+async def staff_user_id(session: AsyncSession, user_id: int | None, field: str) -> int | None:
+    """The id of an assignee, account manager, owner or staff member named in the input (None stays
+    None), after checking it is an active member of the team (else NOT_STAFF on `field`)."""
+    if user_id is None:
+        return None
+    return staff_member(field, await session.get(User, user_id)).id
 
 
 async def visible_row(

@@ -12,20 +12,12 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import InputError, NotFound, Refused
-from schema.billing_roots import BillingMutation, BillingQuery
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
-from schema.mutation import Mutation as SignInMutation
-from schema.notifications import NotificationMutation, NotificationQuery
-from schema.portal import PortalMutation, PortalQuery
-from schema.query import Query as CoreQuery
-from schema.reports_roots import ReportsQuery
-from schema.surveys import SurveyMutation
+from schema.roots import roots
 from schema.views import filter_suggestions, view_for
-from schema.workflow import WorkflowMutation, WorkflowQuery
 
 log = logging.getLogger("agency.graphql")
 
@@ -95,39 +87,10 @@ def _is_input_coercion_error(error: GraphQLError) -> bool:
     return _COERCION.match(error.message) is not None and (original is None or isinstance(original, GraphQLError))
 
 
-def _roots() -> tuple[type, type]:
-    """Query and Mutation, merged from one class per domain (each in its own module)."""
-    queries: tuple[type, ...] = (
-        CoreQuery,
-        # Portal access and view-as
-        PortalQuery,
-        NotificationQuery,
-        # Client workflows
-        WorkflowQuery,
-        # Billing workflows
-        BillingQuery,
-        # Dashboard and reports
-        ReportsQuery,
-    )
-    mutations: tuple[type, ...] = (
-        SignInMutation,
-        # Portal access and view-as
-        PortalMutation,
-        NotificationMutation,
-        # Client workflows
-        WorkflowMutation,
-        # Billing workflows
-        BillingMutation,
-        # Dashboard and reports
-        SurveyMutation,
-    )
-    return merge_types("Query", queries), merge_types("Mutation", mutations)
-
-
 @functools.cache
 def build_schema() -> AgencySchema:
     """The schema, built once per process (Strawberry's relay fields can be bound to one schema only)."""
-    query, mutation = _roots()
+    query, mutation = roots()
     return AgencySchema(
         query=query,
         mutation=mutation,

@@ -50,7 +50,7 @@ from strawberry.types.field import StrawberryField
 
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey
-from schema.types.base import ModelNode
+from schema.base import ModelNode
 from schema.views import view_for
 
 if TYPE_CHECKING:

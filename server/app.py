@@ -34,7 +34,7 @@ from models.db import make_engine, make_session_factory
 from resolvers.db import RequestDb
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
-from resolvers.portal import record_view_as_use
+from resolvers.portal.access import record_view_as_use
 from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.views import sdl_for

@@ -78,7 +78,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import IntegrityError
 
     from resolvers.errors import InputError
-    from resolvers.people import create_user_checked
+    from resolvers.people.users import create_user_checked
 
     settings = _settings()
     _migrate(settings.database_url)

@@ -21,7 +21,7 @@ import pytest
 
 from models import Comment, Lead, Meeting
 from tests.factories import PASSWORD
-from tests.workflow_helpers import SIDE_TABLES, counts
+from tests.utils import SIDE_TABLES, counts
 
 NODE = """query($id: ID!) { node(id: $id) { id __typename ... on Task { title } ... on Client { name } } }"""
 ADD_COMMENT = """mutation($task: ID) { addComment(kind: REPLY, body: "Hello", taskId: $task) {
@@ -302,7 +302,7 @@ async def test_root_lookups_answer_every_id_that_names_no_visible_row_with_the_m
 
 async def test_a_status_id_that_no_row_can_have_is_a_typed_input_error(api, factory):
     from models import Role
-    from tests.workflow_helpers import staff
+    from tests.utils import staff
 
     client = await factory.client("Northwind")
     _, token = await staff(api, factory, Role.MANAGER)

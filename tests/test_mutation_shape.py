@@ -15,7 +15,7 @@ from schema.build import build_schema
 from schema.errors import request_path
 
 # Sign-in answers every failure alike (no oracle for which e-mails exist) and revokes a leaked
-# refresh token's family in a transaction of its own: written out in schema/mutation.py.
+# refresh token's family in a transaction of its own: written out in schema/people/roots.py.
 SIGN_IN = {"login", "refreshToken", "logout"}
 
 

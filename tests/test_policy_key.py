@@ -39,8 +39,7 @@ from schema import enforcement
 from schema.build import build_schema
 from schema.context import Services
 from tests.factories import PASSWORD
-from tests.utils import gid
-from tests.workflow_helpers import count
+from tests.utils import count, gid
 
 VIEW_AS = "mutation($id: ID!) { viewAs(userId: $id) { accessToken errors { code } } }"
 

@@ -24,8 +24,8 @@ from auth.policy import decide
 from auth.principal import Principal
 from auth.scopes import SCOPES
 from models import ActivityKind, CommentKind, InteractionKind, Role
+from schema.base import ModelNode
 from schema.build import build_schema
-from schema.types.base import ModelNode
 from tests.factories import PASSWORD
 
 

@@ -53,12 +53,10 @@ async def test_field_suggestions_are_hidden_from_clients_but_not_staff(api, fact
 
 
 async def test_unexpected_errors_are_masked_and_carry_a_request_id(api, factory, monkeypatch, caplog):
-    from resolvers import clients as client_resolvers
-
     async def explode(*args, **kwargs):
         raise RuntimeError("secret internals: password=hunter2")
 
-    monkeypatch.setattr("schema.query.list_clients", explode)
+    monkeypatch.setattr("schema.clients.roots.list_clients", explode)
     user = await factory.user(Role.ADMIN)
     token = await api.login(user.email, PASSWORD)
     body = await api.post("{ clients { totalCount } }", token=token)
@@ -68,4 +66,6 @@ async def test_unexpected_errors_are_masked_and_carry_a_request_id(api, factory,
     assert "hunter2" not in str(body)
     assert error["extensions"]["requestId"] in caplog.text
     assert "hunter2" in caplog.text
-    assert client_resolvers.list_clients is not explode
+    from resolvers.clients import clients
+
+    assert clients.list_clients is not explode

@@ -23,7 +23,7 @@ from models import (
     TimeEntry,
 )
 from models.base import money
-from resolvers.billing import FIRST_INVOICE_NUMBER, line_amounts
+from resolvers.billing.invoices import FIRST_INVOICE_NUMBER, line_amounts
 from server.demo.data.billing import INVOICES
 from server.demo.data.records import InvoiceSpec
 from server.demo.loader.state import DemoLoad, known

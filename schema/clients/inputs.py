@@ -1,0 +1,133 @@
+"""Inputs and payloads of leads, clients, statuses and contacts.
+
+Update inputs leave every field UNSET unless the caller sends it: an omitted field is left alone,
+an explicit null clears it (where it may be empty at all).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+from strawberry import UNSET, relay
+
+from models.enums import ClientCategory, ClientTier, LeadStage
+from resolvers.clients.clients import ClientOrderField
+from resolvers.pagination import SortDirection
+from schema.clients.types import Client, ClientStatus, Contact, Lead
+from schema.mutation_shape import payload
+
+
+@strawberry.input(description="Narrow the Clients list. Filters combine with AND.")
+class ClientFilterInput:
+    status_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Any of these statuses.")
+    categories: list[ClientCategory] | None = strawberry.field(default=None, description="Any of these categories.")
+    search: str | None = strawberry.field(default=None, description="Part of the company name, any case.")
+    tiers: list[ClientTier] | None = strawberry.field(
+        default=None, description="Any of these account tiers (staff only)."
+    )
+
+
+@strawberry.input
+class ClientOrder:
+    field: ClientOrderField = ClientOrderField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(description="A lead in the sales pipeline.")
+class CreateLeadInput:
+    company_name: str
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    contact_title: str | None = None
+    website: str | None = None
+    industry: str | None = None
+    stage: LeadStage | None = strawberry.field(default=None, description="NEW unless given.")
+    estimated_value: Decimal | None = None
+    source: str | None = None
+    owner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="A team member; the caller unless given."
+    )
+
+
+@strawberry.input(description="A person at a client.")
+class ContactInput:
+    full_name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = strawberry.field(default=None, description="Their role at the client.")
+    is_decision_maker: bool = False
+    internal_notes: str | None = None
+
+
+@strawberry.input(description="A new client, created directly with its primary contact; its status is Active.")
+class CreateClientInput:
+    name: str
+    primary_contact: ContactInput
+    logo_url: str | None = None
+    website: str | None = None
+    billing_address: str | None = None
+    industry: str | None = None
+    tier: ClientTier | None = None
+    account_manager_id: relay.GlobalID | None = None
+    payment_terms_days: int | None = strawberry.field(
+        default=None, description="30 unless given; ADMIN and MANAGER only."
+    )
+    internal_notes: str | None = None
+    show_costs_in_portal: bool | None = strawberry.field(default=None, description="ADMIN and MANAGER only.")
+    portal_booking_enabled: bool | None = None
+
+
+@strawberry.input(description="Change a client's details; the status changes through setClientStatus.")
+class UpdateClientInput:
+    client_id: relay.GlobalID
+    name: str | None = UNSET
+    logo_url: str | None = UNSET
+    website: str | None = UNSET
+    billing_address: str | None = UNSET
+    industry: str | None = UNSET
+    tier: ClientTier | None = UNSET
+    account_manager_id: relay.GlobalID | None = UNSET
+    payment_terms_days: int | None = strawberry.field(default=UNSET, description="ADMIN and MANAGER only.")
+    internal_notes: str | None = UNSET
+    show_costs_in_portal: bool | None = strawberry.field(default=UNSET, description="ADMIN and MANAGER only.")
+    portal_booking_enabled: bool | None = UNSET
+
+
+@strawberry.input(description="Change a contact's details; the primary contact changes through setPrimaryContact.")
+class UpdateContactInput:
+    contact_id: relay.GlobalID
+    full_name: str | None = UNSET
+    email: str | None = UNSET
+    phone: str | None = UNSET
+    title: str | None = UNSET
+    is_decision_maker: bool | None = UNSET
+    internal_notes: str | None = UNSET
+
+
+@payload
+class LeadPayload:
+    lead: Lead | None = None
+
+
+@payload
+class ConvertLeadPayload:
+    client: Client | None = None
+    primary_contact: Contact | None = None
+    lead: Lead | None = None
+
+
+@payload
+class ClientPayload:
+    client: Client | None = None
+
+
+@payload
+class ClientStatusPayload:
+    status: ClientStatus | None = None
+
+
+@payload
+class ContactPayload:
+    contact: Contact | None = None
