@@ -1058,9 +1058,10 @@ def main(argv: list[str] | None = None) -> int:
         print(workers_note, file=sys.stderr)
         workers = 1
     server = Server(url, workers, workdir, args.checkout.resolve())
-    server.start()
-    print(f"server pid {server.process.pid if server.process else '?'} on {server.url}", file=sys.stderr)
     try:
+        # Inside the try: a server that fails to start is stopped too, not left behind.
+        server.start()
+        print(f"server pid {server.process.pid if server.process else '?'} on {server.url}", file=sys.stderr)
         result = asyncio.run(_run(args, server, workers_note))
     finally:
         server.stop()
