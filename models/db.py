@@ -1,12 +1,46 @@
-"""The async engine and session factory, built from a URL the caller passes in."""
+"""The async engine and session factory, built from a URL the caller passes in; the one place
+that says how a write transaction begins, whether an error means "the database is away",
+and whether the database answers at all (for a readiness probe).
+
+SQLite (the embedded default) runs in WAL mode, so readers never wait for the writer, and
+this process lets one write transaction at a time ask SQLite for its write lock (an asyncio
+lock per database and event loop, see `writer_lock`): concurrent mutations queue in
+process, in order, instead of racing each other through SQLite's busy handler, which is
+unfair and gave up after the old 5 s busy timeout. Other processes on the same file (a CLI
+command, a second server) still meet SQLite's own lock; the busy timeout is 60 s for them.
+
+On either store, requests take turns at the connection pool first come, first served
+(`connection_gate`), and `is_unavailable` tells a database that is away (restarting, dropped or
+refused connections, pool exhausted) from a bad statement; `abandon` and `close_session` make
+sure a broken connection is invalidated, never handed back to the pool.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import sqlite3
 import warnings
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+log = logging.getLogger("agency.db")
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+"""How long a SQLite connection waits for another process's write lock before "database is locked"."""
+
+CONNECT_TIMEOUT_SECONDS = 10
+"""How long opening a PostgreSQL connection may take before the database counts as away."""
+
+READY_TIMEOUT_SECONDS = 2.0
+"""How long `database_ready` waits for the database to answer."""
 
 
 def sync_url(url: str) -> str:
@@ -16,8 +50,17 @@ def sync_url(url: str) -> str:
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     kwargs: dict = {"echo": echo}
-    if url.startswith("postgresql"):
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        # pre-ping: a pooled connection the server dropped (restart, terminated backend) is
+        # replaced at checkout instead of failing the request that draws it.
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        if parsed.get_driver_name() == "asyncpg":
+            kwargs["connect_args"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+    elif parsed.database not in (None, "", ":memory:") and "mode=memory" not in url:
+        # A SQLite file: enough connections for concurrent readers (the writer lock keeps
+        # writers from holding more than one of them).
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine)
@@ -30,12 +73,16 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
-        # Foreign keys are enforced, as on PostgreSQL; WAL lets readers run beside a writer.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that the statements below wait for another process too.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        # Foreign keys are enforced, as on PostgreSQL.
         cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL: readers run beside the writer and see the last commit. NORMAL sync is safe in
+        # WAL mode (no corruption on power loss; the last commits before it may be lost).
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -49,3 +96,202 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# -- one writer at a time (SQLite) -------------------------------------------------------------
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def writer_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[Any]:
+    """Held around every write transaction on a SQLite database: one writer at a time in this
+    process, queued in arrival order; reads never take it. On PostgreSQL a no-op (row locks,
+    advisory locks and conditional claims serialise what must be serialised there).
+
+    One lock per database (its URL) and event loop, whichever engine points at the database."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    locks = _WRITER_LOCKS.setdefault(asyncio.get_running_loop(), {})
+    key = engine.url.render_as_string(hide_password=False)
+    lock = locks.get(key)
+    if lock is None:
+        lock = locks[key] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def write_transaction(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A fresh session in one write transaction: committed when the block ends, rolled back on
+    any error. On SQLite it waits for `writer_lock`, then takes SQLite's write lock up front
+    (BEGIN IMMEDIATE), so the transaction never fails halfway for want of it. Its connection
+    is drawn through the engine's `connection_gate`.
+
+    A session whose connection failed (or whose work was cancelled mid-statement) is closed by
+    invalidating its connection: a broken connection never goes back to the pool."""
+    session = session_factory()
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine), "sessions are bound to an AsyncEngine (make_session_factory)"
+    gate = connection_gate(engine)
+    async with writer_lock(engine):
+        await gate.acquire()
+        try:
+            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            try:
+                yield session
+                await session.commit()
+            except BaseException as error:
+                await abandon(session, error)
+                raise
+        finally:
+            await close_session(session)
+            gate.release()
+
+
+# -- fair turns at the pool --------------------------------------------------------------------
+
+
+class ConnectionGate:
+    """First come, first served admission to an engine's connection pool.
+
+    SQLAlchemy's async queue pool lets a newcomer take a connection that was just returned
+    ahead of the requests already waiting (the woken waiter queues again at the back), so under
+    sustained load one request could wait past the pool timeout while others went ahead: a 503
+    for no reason but bad luck. Request handles (resolvers.db.RequestDb) and write transactions
+    take a turn here, in arrival order, before they draw a connection, and give it back when
+    they return the connection. Waiting longer than the pool's own timeout is a pool timeout."""
+
+    def __init__(self, capacity: int | None, timeout: float) -> None:
+        self._turns = asyncio.Semaphore(capacity) if capacity else None
+        self.timeout = timeout
+
+    async def acquire(self) -> None:
+        if self._turns is None:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._turns.acquire()
+        except TimeoutError as error:
+            raise exc.TimeoutError(f"no database connection came free within {self.timeout:g} s") from error
+
+    def release(self) -> None:
+        if self._turns is not None:
+            self._turns.release()
+
+
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[sa.Engine, ConnectionGate]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def connection_gate(engine: AsyncEngine) -> ConnectionGate:
+    """The engine's gate in this event loop, as wide as its pool can lend at once (no limit for a
+    pool without one, e.g. SQLite in memory)."""
+    gates = _GATES.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    gate = gates.get(engine.sync_engine)
+    if gate is None:
+        pool = engine.sync_engine.pool
+        capacity, timeout = None, 30.0
+        if isinstance(pool, sa.pool.QueuePool):
+            overflow = pool._max_overflow  # what the engine was built with; no public accessor
+            capacity = pool.size() + overflow if overflow >= 0 else None
+            timeout = pool.timeout()
+        gate = gates[engine.sync_engine] = ConnectionGate(capacity, timeout)
+    return gate
+
+
+async def abandon(session: AsyncSession, error: BaseException) -> None:
+    """End a session's transaction after `error`: roll back, or invalidate its connection when
+    the error says the connection is unusable (gone, or interrupted mid-statement). Never raises:
+    `error` is what the caller reports."""
+    try:
+        if is_unavailable(error) or isinstance(error, asyncio.CancelledError):
+            await session.invalidate()
+        else:
+            await session.rollback()
+    except Exception as failure:
+        log.warning("ending a failed transaction failed too (%s); invalidating its connection", failure)
+        with contextlib.suppress(Exception):
+            await session.invalidate()
+
+
+async def close_session(session: AsyncSession) -> None:
+    """Close a session and give its connection back; when that fails (the connection died on the
+    way), invalidate the connection instead. Never raises: this runs after the answer is known."""
+    try:
+        await session.close()
+    except Exception as failure:
+        log.warning("closing a database session failed (%s); invalidating its connection", failure)
+        with contextlib.suppress(Exception):
+            await session.invalidate()
+
+
+# -- is the database away? ---------------------------------------------------------------------
+
+# SQLSTATEs that mean the server is away or refusing work: class 08 (connection exception),
+# 57P01-57P03 (admin shutdown, crash shutdown, cannot connect now), 53300 (too many connections).
+_UNAVAILABLE_SQLSTATES = ("57P01", "57P02", "57P03", "53300")
+# Driver messages (asyncpg, sqlite3, aiosqlite) for a connection that is gone or in use.
+_UNAVAILABLE_MESSAGES = (
+    "connection is closed",
+    "connection was closed",
+    "another operation is in progress",
+    "cannot operate on a closed database",
+    "no active connection",
+    "database is locked",
+    "database is busy",
+    "unable to open database file",
+    "disk i/o error",
+)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` (or what it wraps) means the database cannot be used right now, rather
+    than that the statement or its data was wrong: the server restarting, refusing or dropping
+    connections, a connection the pool could not open or lend in time, a connection in use by
+    an interrupted operation, SQLite's file locked by another process past the busy timeout."""
+    return any(_says_unavailable(e) for e in _chain(error))
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and what it wraps (a DBAPI error's `orig`, an explicit `raise ... from`)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [error]
+    while stack:
+        at = stack.pop()
+        if at is None or id(at) in seen:
+            continue
+        seen.add(id(at))
+        yield at
+        stack.extend((getattr(at, "orig", None), at.__cause__))
+
+
+def _says_unavailable(error: BaseException) -> bool:
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, (exc.DisconnectionError, exc.TimeoutError)):  # TimeoutError: the pool's queue
+        return True
+    if isinstance(error, exc.PendingRollbackError) and "invalid transaction" in str(error):
+        return True  # a session still holding a connection that was invalidated under it
+    if isinstance(error, OSError):  # refused, reset, unreachable, timed out (asyncio's too)
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES):
+        return True
+    if isinstance(error, sqlite3.Error) or type(error).__module__.startswith(("asyncpg", "aiosqlite")):
+        message = str(error).lower()
+        return any(text in message for text in _UNAVAILABLE_MESSAGES)
+    return False
+
+
+async def database_ready(engine: AsyncEngine, *, within: float = READY_TIMEOUT_SECONDS) -> bool:
+    """Whether the database answers a trivial query within `within` seconds, through the pool
+    (a dead pooled connection is replaced by pre-ping, not reported). For a readiness probe."""
+    try:
+        async with asyncio.timeout(within), engine.connect() as connection:
+            await connection.exec_driver_sql("SELECT 1")
+        return True
+    except Exception as error:
+        log.info("database not ready: %s", error)
+        return False

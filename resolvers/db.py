@@ -1,4 +1,7 @@
-"""The request's database handle: one session per request, used one statement at a time."""
+"""The request's database handle: one session per request, used one statement at a time.
+
+Every use of the database in a request goes through here, so this is where a database that is
+away becomes `DatabaseUnavailable` (answered 503 with Retry-After) instead of a driver error."""
 
 from __future__ import annotations
 
@@ -7,8 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
+
+from models.db import ConnectionGate, abandon, close_session, connection_gate, is_unavailable, write_transaction
+from resolvers.errors import DatabaseUnavailable
 
 
 class RequestDb:
@@ -16,60 +23,122 @@ class RequestDb:
     lock keeps them from using the session concurrently (AsyncSession forbids that).
 
     Writes go through `transaction()`: a fresh session whose one transaction commits
-    when the block ends and rolls back on any error, so a mutation is all or nothing.
+    when the block ends and rolls back on any error, so a mutation is all or nothing
+    (models.db.write_transaction: on SQLite, one writer at a time in the process).
+
+    A connection-level failure (server restarting, connection dropped, pool exhausted) raises
+    `DatabaseUnavailable`; the read session it broke is invalidated and dropped, so its
+    connection never returns to the pool and the next statement starts on a fresh one.
+
+    `close()` ends the request's use: it never runs beside a statement in flight (closing a
+    session under a running statement is SQLAlchemy's IllegalStateChangeError, and leaves the
+    driver with "another operation is in progress"). When a statement is still running (a
+    resolver the response no longer waits for), the statement closes the session as it ends.
     """
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
         self._session: AsyncSession | None = None
+        self._gate: ConnectionGate | None = None  # set while the read session holds a turn at the pool
         self._lock = asyncio.Lock()
+        self._closed = False
 
     async def _read_session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self._factory()
+            session = self._factory()
+            engine = session.bind
+            assert isinstance(engine, AsyncEngine), "sessions are bound to an AsyncEngine (make_session_factory)"
+            gate = connection_gate(engine)
+            await gate.acquire()
+            self._session, self._gate = session, gate
         return self._session
 
-    async def scalars(self, statement: Executable) -> list[Any]:
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
-            session = await self._read_session()
+            try:
+                session = await self._read_session()
+            except BaseException as error:
+                if is_unavailable(error):
+                    raise DatabaseUnavailable() from error
+                raise
+            try:
+                yield session
+            except BaseException as error:
+                await self._after_failure(session, error)
+                if is_unavailable(error):
+                    raise DatabaseUnavailable() from error
+                raise
+            finally:
+                if self._closed:
+                    await self._release()
+
+    async def _after_failure(self, session: AsyncSession, error: BaseException) -> None:
+        """Keep the read session usable after a failed statement: a broken or interrupted
+        connection is invalidated and the session dropped; after any other database error the
+        transaction is rolled back (on PostgreSQL an aborted transaction refuses every later
+        statement of the request)."""
+        if is_unavailable(error) or isinstance(error, asyncio.CancelledError):
+            await abandon(session, error)
+            await self._release()
+        elif isinstance(error, exc.DBAPIError):
+            await abandon(session, error)
+
+    async def scalars(self, statement: Executable) -> list[Any]:
+        async with self._reading() as session:
             return list((await session.scalars(statement)).all())
 
     async def rows(self, statement: Executable) -> list[Any]:
-        async with self._lock:
-            session = await self._read_session()
+        async with self._reading() as session:
             return list((await session.execute(statement)).all())
 
     async def core_rows(self, statement: Executable) -> tuple[list[str], list[tuple]]:
         """(column names, plain tuples) through the Core connection: no ORM row processing,
         for loaders that read columns only."""
-        async with self._lock:
-            session = await self._read_session()
+        async with self._reading() as session:
             connection = await session.connection()
             result = await connection.execute(statement)
             return list(result.keys()), [tuple(row) for row in result.all()]
 
     async def scalar(self, statement: Executable) -> Any:
-        async with self._lock:
-            session = await self._read_session()
+        async with self._reading() as session:
             return await session.scalar(statement)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self._lock:
-            # A read transaction left open would hold SQLite's snapshot; end it first.
-            if self._session is not None:
-                await self._session.rollback()
-            async with self._factory() as session:
-                # On SQLite this takes the write lock up front (BEGIN IMMEDIATE).
-                await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-                try:
+            try:
+                # A read transaction left open would hold SQLite's snapshot, and a pooled
+                # connection while this waits for the writer lock: end it first. (Closed, not
+                # rolled back: rows read so far stay readable, where a rollback expires them.)
+                await self._release()
+                async with write_transaction(self._factory) as session:
                     yield session
-                    await session.commit()
-                except BaseException:
-                    await session.rollback()
-                    raise
+            except DatabaseUnavailable:
+                raise
+            except BaseException as error:
+                if is_unavailable(error):
+                    raise DatabaseUnavailable() from error
+                raise
+            finally:
+                if self._closed:
+                    await self._release()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        """The request is done with the database. Safe to call more than once; never raises."""
+        self._closed = True
+        if self._lock.locked():
+            return  # the statement in flight releases the session when it ends (see _reading)
+        async with self._lock:
+            await self._release()
+
+    async def _release(self) -> None:
+        """Give the read session's connection and its turn at the pool back."""
+        session, self._session = self._session, None
+        gate, self._gate = self._gate, None
+        try:
+            if session is not None:
+                await close_session(session)
+        finally:
+            if gate is not None:
+                gate.release()
