@@ -9,21 +9,18 @@ import re
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import MaxTokensLimiter, ParserCache
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
+from schema.limits import MAX_TOKENS, RequestValidation, limits_extension
 from schema.roots import roots
 from schema.views import filter_suggestions, view_for
 
 log = logging.getLogger("agency.graphql")
-
-MAX_DEPTH = 12
-MAX_ALIASES = 30
-MAX_TOKENS = 4000
 
 
 class AgencySchema(strawberry.Schema):
@@ -97,11 +94,12 @@ def build_schema() -> AgencySchema:
         config=StrawberryConfig(relay_max_results=100),
         execution_context_class=FieldPolicyExecutionContext,
         extensions=[
-            # Factories: a fresh extension per request (the caches are shared by maxsize).
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            # Factories: a fresh extension per request (the caches are shared by maxsize); the
+            # depth and alias rules are the same classes every time; RequestValidation also checks
+            # the cost of the operation with its variables (schema/limits.py).
+            limits_extension,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            lambda: RequestValidation(maxsize=512),
         ],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from models import Role
 
 if TYPE_CHECKING:
     import strawberry
+    from starlette.applications import Starlette
 
     from auth.principal import Principal
     from server.demo import DemoSignIn
@@ -39,6 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     settings = _settings()
+    if args.workers > 1 and settings.database_url.startswith("sqlite"):
+        print("error: --workers needs PostgreSQL (DATABASE_URL); SQLite is served by one worker", file=sys.stderr)
+        return 2
     _migrate(settings.database_url)
     if args.demo:
         sign_ins = asyncio.run(_load_demo(settings.database_url))
@@ -46,8 +51,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for s in sign_ins:
             print(f"  {s.role:<8} {s.email:<36} {s.note}")
         print(f"\nOpen http://{args.host}:{args.port}/graphql and follow the steps in the editor.\n")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+        return 0
+    if not settings.secret_key:
+        # Every worker must sign and verify tokens with the same key: one random key for this run.
+        os.environ["AGENCY_SECRET_KEY"] = settings.signing_key()
+    uvicorn.run(
+        "server.cli:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_level="info"
+    )
     return 0
+
+
+def worker_app() -> Starlette:
+    """The app of one worker process of `agency serve --workers N` (settings from the environment)."""
+    from server.app import create_app
+
+    return create_app(_settings())
 
 
 async def _load_demo(url: str) -> list[DemoSignIn]:
@@ -201,6 +221,13 @@ async def _principal_of(url: str, email: str) -> Principal | None:
         await engine.dispose()
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="agency", description="Agency OS API")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load the demo agency and print its sign-ins")
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes (PostgreSQL only); each serves every request, sharing the database",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply the database migrations")

@@ -75,14 +75,18 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def demo_server() -> Iterator[LiveServer]:
-    """`agency serve --demo` from this checkout on a free port, stopped (and its files removed)
-    on the way out whatever happens. Raises with the server's log if it does not come up."""
+def demo_server(database_url: str | None = None, workers: int = 1) -> Iterator[LiveServer]:
+    """`agency serve --demo` from this checkout on a free port (a fresh SQLite file unless
+    `database_url` is given), stopped (and its files removed) on the way out whatever happens.
+    Raises with the server's log if it does not come up. With `workers` > 1 no AGENCY_SECRET_KEY
+    is set: the command must give its workers one key itself."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="agency-live-"))
     env = dict(os.environ)
+    env.pop("AGENCY_SECRET_KEY", None)
+    env.update(DATABASE_URL=database_url or f"sqlite+aiosqlite:///{workdir / 'demo.db'}")
+    if workers == 1:
+        env["AGENCY_SECRET_KEY"] = secrets.token_urlsafe(48)
     env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
-        AGENCY_SECRET_KEY=secrets.token_urlsafe(48),
         AGENCY_OUTBOX_INTERVAL="0",
         AGENCY_DEBUG="false",
         # The code under test is this checkout, whatever the venv's install points at.
@@ -95,7 +99,19 @@ def demo_server() -> Iterator[LiveServer]:
             log_path = workdir / f"server-{attempt}.log"
             with open(log_path, "wb") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "server.cli", "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "server.cli",
+                        "serve",
+                        "--demo",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        "--workers",
+                        str(workers),
+                    ],
                     cwd=workdir,  # no stray .env or agency.db from the developer's checkout
                     env=env,
                     stdout=log,

@@ -1,14 +1,23 @@
-"""The `agency` command: migrate, create-user, schema --check."""
+"""The `agency` command: migrate, create-user, schema --check, serve --workers."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 
+import httpx
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from models import Role, User
 from models.db import make_engine
 from server.cli import main
+from server.demo import DEMO_PASSWORD as PASSWORD
+from tests.browser_support import LOGIN, demo_server
+
+PORTAL_EMAIL = "olivia@northwind.example"
 
 
 def _users(url: str) -> list[tuple[str, Role, int | None]]:
@@ -125,3 +134,50 @@ def test_schema_role_prints_that_roles_view(capsys):
     assert main(["schema", "--role", "CLIENT", "--costs-shown"]) == 0
     shown = capsys.readouterr().out
     assert "costRate" in shown and "costRate" not in hidden and "internalNotes" not in shown
+
+
+def test_serve_with_workers_needs_postgresql(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'one.db'}")
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "one.db").exists(), "refused before migrating anything"
+
+
+async def test_workers_share_one_signing_key_and_one_database(database_url):
+    """`agency serve --workers 2` without AGENCY_SECRET_KEY: a token signed by one worker is
+    accepted by the other (one key for the run), on a database of its own."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("workers need PostgreSQL: the suite's PostgreSQL run covers this")
+    url = make_url(database_url)
+    name = f"{url.database}_workers"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+
+    async def run(statement: str) -> None:
+        async with admin.connect() as connection:
+            await connection.execute(sa.text(statement))
+
+    try:
+        await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await run(f'CREATE DATABASE "{name}"')
+        with demo_server(url.set(database=name).render_as_string(hide_password=False), workers=2) as server:
+            async with httpx.AsyncClient(timeout=30) as http:
+                body = (
+                    await http.post(server.graphql_url, json={"query": LOGIN % (f'"{PORTAL_EMAIL}"', f'"{PASSWORD}"')})
+                ).json()
+                token = body["data"]["login"]["tokens"]["accessToken"]
+            emails = set()
+            for _ in range(24):  # a new connection each time, so both workers take some
+                async with httpx.AsyncClient(timeout=30) as http:
+                    response = await http.post(
+                        server.graphql_url,
+                        json={"query": "{ me { email } }"},
+                        headers={"Authorization": f"Bearer {token}"},
+                    )
+                assert response.status_code == 200, response.text
+                emails.add(response.json()["data"]["me"]["email"])
+            assert emails == {PORTAL_EMAIL}
+            log = server.log_path.read_text()
+            assert len(set(re.findall(r"Started server process \[(\d+)\]", log))) >= 2, server.log_tail()
+    finally:
+        await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.dispose()

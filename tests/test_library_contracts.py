@@ -90,3 +90,25 @@ def test_meta_field_definitions_are_the_ones_the_schema_returns():
     schema = build_schema()._schema
     assert schema.get_field(schema.query_type, "__schema") is SchemaMetaFieldDef
     assert schema.get_field(schema.query_type, "__type") is TypeMetaFieldDef
+
+
+def test_strawberry_limiters_make_their_rule_classes_with_create_validator():
+    """schema/limits.py makes the depth and alias rules once with these (a class per request
+    would defeat the validation cache and keep every class alive)."""
+    from graphql import ValidationRule
+    from strawberry.extensions.max_aliases import create_validator as alias_validator
+    from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+    assert _parameters(depth_validator)[:2] == ["max_depth", "should_ignore"]
+    assert _parameters(alias_validator) == ["max_alias_count"]
+    assert issubclass(depth_validator(3, None), ValidationRule)
+    assert issubclass(alias_validator(3), ValidationRule)
+
+
+def test_validation_cache_keeps_the_attribute_the_copying_cache_calls():
+    """schema.limits.CopiedValidationCache calls Strawberry's cached validator itself, to hand
+    each request its own copies of the cached errors."""
+    from strawberry.extensions import ValidationCache
+
+    cache = ValidationCache(maxsize=4)
+    assert _parameters(cache.cached_validate_document) == ["schema", "document", "validation_rules"]
