@@ -4,7 +4,11 @@ addresses, money, hours and other decimals, dates and times, team members.
 Every check raises resolvers.errors.InputError naming the input field at fault, so a mutation
 fails whole with a typed error and writes nothing. Decimals are refused, never rounded, when
 they carry more places than their column keeps: silently rounding money is a bug the caller
-cannot see.
+cannot see. Every decimal is checked in the same order: a number at all (NaN, sNaN and the
+infinities are not, and comparing them raises), its sign, its maximum, then its places: the
+maximum before any rounding, since rounding a 60-digit or `1e308` value to cents fails.
+The maxima: MAX_MONEY for money, MAX_ESTIMATE_HOURS for task estimates, and what the callers
+of decimal_input pass (24 hours a time entry, MAX_QUANTITY an invoice line, 1 a tax rate).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from resolvers.errors import InputError
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Numeric(14, 2): the largest amount a money column holds (twelve digits before the point).
 MAX_MONEY = Decimal("999999999999.99")
+# Numeric(8, 2): the largest task estimate, in hours.
+MAX_ESTIMATE_HOURS = Decimal("999999.99")
+CENT = Decimal("0.01")
 # Dates a little ahead of today (UTC) are the caller's own time zone, not a mistake.
 FUTURE_SLACK = dt.timedelta(days=1)
 # Timestamps a few minutes ahead are another clock, not a mistake.
@@ -63,36 +70,55 @@ def optional_url(field: str, value: str | None, max_length: int = 500) -> str | 
 
 
 def amount(field: str, value: Decimal | None, *, allow_zero: bool = True) -> Decimal | None:
-    """A money amount: not negative (nor zero unless allowed), at most two decimal places."""
+    """A money amount: finite, not negative (nor zero unless allowed), at most MAX_MONEY, at most
+    two decimal places. The size is checked before anything rounds it: rounding a 60-digit or
+    `1e308` amount to cents fails (the result has more digits than decimal arithmetic keeps)."""
     if value is None:
         return None
-    try:
-        value = Decimal(value)
-    except (InvalidOperation, TypeError, ValueError) as error:
-        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} is not an amount.") from error
-    if not value.is_finite():
-        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} is not an amount.")
+    value = _finite(field, value, "INVALID_AMOUNT", f"{_label(field)} is not an amount.")
     if value < 0 or (value == 0 and not allow_zero):
         raise InputError(
             field,
             "NEGATIVE_AMOUNT" if value < 0 else "ZERO_AMOUNT",
             f"{_label(field)} must be {'zero or more' if allow_zero else 'more than zero'}.",
         )
-    if value != value.quantize(Decimal("0.01")):
-        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} has at most two decimal places.")
     if value > MAX_MONEY:
-        raise InputError(field, "TOO_LARGE", f"{_label(field)} is too large.")
-    return value.quantize(Decimal("0.01"))
+        raise InputError(field, "TOO_LARGE", f"{_label(field)} may be at most {MAX_MONEY}.")
+    if value != value.quantize(CENT):
+        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} has at most two decimal places.")
+    return _unsigned_zero(value.quantize(CENT))
 
 
 def hours(field: str, value: Decimal | None) -> Decimal | None:
+    """An estimate in hours: finite, zero or more, at most MAX_ESTIMATE_HOURS, at most two decimal
+    places (size first, as for amounts)."""
     if value is None:
         return None
+    value = _finite(field, value, "INVALID_AMOUNT", f"{_label(field)} is not a number of hours.")
     if value < 0:
         raise InputError(field, "NEGATIVE_AMOUNT", f"{_label(field)} must be zero or more.")
-    if value > Decimal("999999.99") or value != value.quantize(Decimal("0.01")):
-        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} has at most two decimal places and six digits.")
-    return value
+    if value > MAX_ESTIMATE_HOURS:
+        raise InputError(field, "TOO_LARGE", f"{_label(field)} may be at most {MAX_ESTIMATE_HOURS}.")
+    if value != value.quantize(CENT):
+        raise InputError(field, "INVALID_AMOUNT", f"{_label(field)} has at most two decimal places.")
+    return _unsigned_zero(value)
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    """`-0` (and `-0.00`) as plain zero: the stores would keep or drop the sign differently."""
+    return value.copy_abs() if value.is_zero() else value
+
+
+def _finite(field: str, value: object, code: str, message: str) -> Decimal:
+    """`value` as a finite Decimal: NaN, sNaN and the infinities (which the Decimal scalar parses)
+    are refused here, before a comparison raises on them."""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError) as error:
+        raise InputError(field, code, message) from error
+    if not number.is_finite():
+        raise InputError(field, code, message)
+    return number
 
 
 def date_range(start: dt.date | None, end: dt.date | None, *, end_field: str = "input.endDate") -> None:
@@ -101,10 +127,14 @@ def date_range(start: dt.date | None, end: dt.date | None, *, end_field: str = "
 
 
 def aware(field: str, value: dt.datetime) -> dt.datetime:
-    """A timestamp with its offset, in UTC: a naive one is ambiguous and refused."""
+    """A timestamp with its offset, in UTC: a naive one is ambiguous and refused, and so is one
+    that has no UTC moment Python can hold (the DateTime scalar keeps inputs well inside that)."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise InputError(field, "INVALID_DATETIME", f"{_label(field)} needs a time zone offset (e.g. Z).")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as error:
+        raise InputError(field, "INVALID_DATETIME", f"{_label(field)} is out of range.") from error
 
 
 def today() -> dt.date:
@@ -169,7 +199,7 @@ def decimal_input(
     exponent = value.as_tuple().exponent  # an int: only NaN and infinities have a letter here
     if isinstance(exponent, int) and -exponent > places and value != value.quantize(Decimal(1).scaleb(-places)):
         raise InputError(field, "TOO_MANY_DECIMAL_PLACES", f"The {what} has at most {places} decimal places.")
-    return value.quantize(Decimal(1).scaleb(-places))
+    return _unsigned_zero(value.quantize(Decimal(1).scaleb(-places)))
 
 
 @overload

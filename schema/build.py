@@ -16,8 +16,10 @@ from strawberry.types import ExecutionContext
 
 from resolvers.errors import InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
+from schema.hostile import RefuseNulCharacters
 from schema.limits import MAX_TOKENS, RequestValidation, limits_extension
 from schema.roots import roots
+from schema.scalars import SCALARS
 from schema.views import filter_suggestions, view_for
 
 log = logging.getLogger("agency.graphql")
@@ -91,7 +93,8 @@ def build_schema() -> AgencySchema:
     return AgencySchema(
         query=query,
         mutation=mutation,
-        config=StrawberryConfig(relay_max_results=100),
+        # Date and DateTime inputs within the days this API takes (schema/scalars.py).
+        config=StrawberryConfig(relay_max_results=100, scalar_map=SCALARS),
         execution_context_class=FieldPolicyExecutionContext,
         extensions=[
             # Factories: a fresh extension per request (the caches are shared by maxsize); the
@@ -101,5 +104,7 @@ def build_schema() -> AgencySchema:
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=512),
             lambda: RequestValidation(maxsize=512),
+            # No NUL character in any value, literal or variable (schema/hostile.py).
+            RefuseNulCharacters,
         ],
     )

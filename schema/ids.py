@@ -21,11 +21,12 @@ NO_ROW = -1
 
 def row_id(node_id: str) -> int | None:
     """The row id in a global id's node part, exactly as this API writes them (plain ASCII
-    digits, no sign, no leading zero, no `_`), or None when it cannot name a row."""
+    digits, no sign, no leading zero, no `_`, from 1 to MAX_ROW_ID), or None when it cannot name
+    a row. Never 0: no table hands it out, and `id or default` would read it as "not given"."""
     if not (node_id.isascii() and node_id.isdigit()) or len(node_id) > len(str(MAX_ROW_ID)):
         return None
     value = int(node_id)
-    return value if value <= MAX_ROW_ID and str(value) == node_id else None
+    return value if 0 < value <= MAX_ROW_ID and str(value) == node_id else None
 
 
 def decode_id(value: relay.GlobalID | None, type_name: str, field: str) -> int | None:
