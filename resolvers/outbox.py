@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from models import OutboxEmail, utcnow
+from models.db import is_unavailable, write_transaction
 
 log = logging.getLogger("agency.outbox")
 MAX_ATTEMPTS = 5
@@ -30,29 +31,36 @@ class LogSender:
 async def drain_outbox(session_factory: async_sessionmaker[AsyncSession], sender: Sender, *, batch: int = 50) -> int:
     """Send up to `batch` unsent e-mails, oldest first; returns how many were sent.
 
-    Each e-mail is claimed and marked in its own transaction (row-locked on PostgreSQL,
-    skipping rows another drainer holds), so two drainers never send the same e-mail.
+    Each e-mail is claimed and marked in its own write transaction (row-locked on PostgreSQL,
+    skipping rows another drainer holds; on SQLite in turn with the requests' writes), so two
+    drainers never send the same e-mail. While the database is away it stops quietly.
     A failed send is retried on the next drain, up to MAX_ATTEMPTS times.
     """
     sent = 0
     for _ in range(batch):
-        async with session_factory() as session, session.begin():
-            await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-            email = await session.scalar(
-                sa.select(OutboxEmail)
-                .where(col(OutboxEmail.sent_at).is_(None), col(OutboxEmail.attempts) < MAX_ATTEMPTS)
-                .order_by(col(OutboxEmail.id))
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if email is None:
-                break
-            email.attempts += 1
-            try:
-                await sender.send(email)
-            except Exception:
-                log.exception("sending e-mail %s failed (attempt %s)", email.id, email.attempts)
-                continue
-            email.sent_at = utcnow()
-            sent += 1
+        try:
+            async with write_transaction(session_factory) as session:
+                email = await session.scalar(
+                    sa.select(OutboxEmail)
+                    .where(col(OutboxEmail.sent_at).is_(None), col(OutboxEmail.attempts) < MAX_ATTEMPTS)
+                    .order_by(col(OutboxEmail.id))
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+                if email is None:
+                    break
+                email.attempts += 1
+                try:
+                    await sender.send(email)
+                except Exception:
+                    log.exception("sending e-mail %s failed (attempt %s)", email.id, email.attempts)
+                    continue
+                email.sent_at = utcnow()
+                sent += 1
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            # The database is away (restarting): nothing was claimed; the next drain picks it up.
+            log.warning("the outbox waits for the database: %s", error)
+            break
     return sent

@@ -8,6 +8,7 @@ from collections.abc import Set as AbstractSet
 import sqlalchemy as sa
 
 from models import OutboxEmail
+from models.db import make_engine, make_session_factory
 from resolvers.outbox import MAX_ATTEMPTS, LogSender, drain_outbox
 
 
@@ -53,3 +54,14 @@ async def test_the_log_sender_writes_the_email_to_the_log(db, factory, caplog):
     caplog.set_level("INFO", logger="agency.outbox")
     assert await drain_outbox(db, LogSender()) == 1
     assert "pat@acme.example" in caplog.text and "Your portal" in caplog.text
+
+
+async def test_the_outbox_waits_quietly_while_the_database_is_away(tmp_path, caplog):
+
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'agency.db'}")  # cannot be opened
+    try:
+        assert await drain_outbox(make_session_factory(engine), LogSender()) == 0
+    finally:
+        await engine.dispose()
+    assert "waits for the database" in caplog.text
+    assert "Traceback" not in caplog.text
