@@ -14,7 +14,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers.errors import InputError, NotFound, Refused
+from resolvers.errors import DatabaseUnavailable, InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
 from schema.hostile import RefuseNulCharacters
 from schema.limits import MAX_TOKENS, RequestValidation, limits_extension
@@ -44,6 +44,11 @@ class AgencySchema(strawberry.Schema):
                 error.extensions = {"code": "NOT_FOUND"}
             elif isinstance(original, Refused):
                 error.extensions = {"code": original.code}
+            elif isinstance(original, DatabaseUnavailable):
+                # Not a bug: the database is away. The view answers 503 with Retry-After.
+                log.warning("database unavailable (request %s) at %s: %s", request_id, error.path, original.__cause__)
+                error.message = str(original)
+                error.extensions = {"code": "SERVICE_UNAVAILABLE", "retryAfter": original.retry_after}
             elif isinstance(original, GlobalIDValueError):
                 # Not a global id at all (not base64 of "Type:id"): bad input, whatever exists.
                 error.message = "That is not a global id this API gave out."

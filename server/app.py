@@ -1,13 +1,18 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), /healthz and GraphiQL's files."""
+"""The Starlette application: /graphql (GraphiQL in a browser), the caller's SDL, /healthz,
+/readyz and GraphiQL's files, behind the guards of server/middleware.py."""
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import functools
 import gc
+import json
 import logging
-from collections.abc import AsyncIterator
+import math
+import re
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, overload
 
 import orjson
@@ -15,6 +20,8 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -23,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
@@ -30,17 +38,21 @@ from strawberry.types.unset import UNSET
 
 from auth.principal import Principal
 from auth.tokens import TokenService
-from models.db import make_engine, make_session_factory
+from models.db import database_ready, make_engine, make_session_factory
 from resolvers.db import RequestDb
+from resolvers.errors import DatabaseUnavailable
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal.access import record_view_as_use
 from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.views import sdl_for
-from server.graphiql import STATIC_DIR, graphiql_html
-from server.principal import principal_for
+from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
+from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
+from server.principal import INVALID_TOKEN_MESSAGE, TokenRefused, principal_for
 from server.settings import Settings
+
+log = logging.getLogger("agency.http")
 
 
 def _json_default(value: Any) -> Any:
@@ -50,9 +62,68 @@ def _json_default(value: Any) -> Any:
 class RequestError(HTTPException):
     """A request the schema does not run, with the `extensions.code` it answers."""
 
-    def __init__(self, status_code: int, reason: str, code: str) -> None:
+    def __init__(self, status_code: int, reason: str, code: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status_code, reason)
         self.code = code
+        self.headers = dict(headers or {})
+
+
+def token_refused(error: TokenRefused) -> Response:
+    """401 for every refused Authorization header, one body whatever the reason (RFC 6750: the
+    `invalid_token` challenge for a Bearer token, a bare `Bearer` challenge for another scheme)."""
+    log.info("access token refused: %s", error.reason)
+    challenge = 'Bearer error="invalid_token"' if error.bearer else "Bearer"
+    return json_error(
+        401,
+        INVALID_TOKEN_MESSAGE,
+        "UNAUTHENTICATED",
+        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+    )
+
+
+def database_away(error: DatabaseUnavailable) -> Response:
+    """503 while the database cannot be reached: come back in `retry_after` seconds."""
+    return json_error(
+        503,
+        str(error),
+        "SERVICE_UNAVAILABLE",
+        headers={"Retry-After": str(error.retry_after)},
+        retryAfter=error.retry_after,
+    )
+
+
+_JSON_WHITESPACE = b" \t\r\n"
+# A \uD800-\uDFFF escape: the only way JSON text that is valid UTF-8 can decode to a string that
+# is not (a lone surrogate); a pair (an emoji from an ASCII-only encoder) decodes to one character.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:20]}")
+    return value
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 @functools.lru_cache(maxsize=512)
@@ -83,6 +154,7 @@ class AgencyGraphQL(GraphQL[Context, None]):
         self.services = services
         self.session_factory = session_factory
         self._ide_html = graphiql_html()
+        self._ide_csp = graphiql_csp()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         dbs: list[RequestDb] = []
@@ -93,26 +165,26 @@ class AgencyGraphQL(GraphQL[Context, None]):
             for db in dbs:
                 await db.close()
 
-    async def identify(self, request: Request | WebSocket, db: RequestDb) -> tuple[Principal, str | None]:
-        """The caller behind the request's bearer token (and why a token was refused); every use
-        of a view-as token is written to the activity log with its manager."""
-        principal, auth_error = await principal_for(request.headers.get("authorization"), self.services.tokens, db)
+    async def identify(self, request: Request | WebSocket, db: RequestDb) -> Principal:
+        """The caller behind the request's bearer token; every use of a view-as token is written
+        to the activity log with its manager. Raises TokenRefused (answered 401) and, from the
+        look-up, DatabaseUnavailable (answered 503)."""
+        principal = await principal_for(request.headers.get("authorization"), self.services.tokens, db)
         if principal.read_only:
             async with db.transaction() as session:
                 record_view_as_use(session, principal, request.method if isinstance(request, Request) else None)
-        return principal, auth_error
+        return principal
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         db = RequestDb(self.session_factory)
         request.scope["state"]["request_dbs"].append(db)
-        principal, auth_error = await self.identify(request, db)
+        principal = await self.identify(request, db)
         client = request.client
         return Context(
             principal=principal,
             db=db,
             loaders=Loaders(db, principal),
             services=self.services,
-            auth_error=auth_error,
             ip_address=client.host if client else None,
             user_agent=request.headers.get("user-agent"),
         )
@@ -126,6 +198,10 @@ class AgencyGraphQL(GraphQL[Context, None]):
     ) -> Response | WebSocket:
         try:
             return await super().run(request, context, root_value)
+        except TokenRefused as error:
+            return token_refused(error)
+        except DatabaseUnavailable as error:
+            return database_away(error)
         except HTTPException as error:
             code = (
                 error.code
@@ -136,8 +212,46 @@ class AgencyGraphQL(GraphQL[Context, None]):
                     else "BAD_REQUEST"
                 )
             )
-            body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
-            return Response(self.encode_json(body), status_code=error.status_code, media_type="application/json")
+            headers = error.headers if isinstance(error, RequestError) else None
+            return json_error(error.status_code, error.reason, code, headers=headers)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """JSON as RFC 8259 has it, or a 400 (never an exception Strawberry does not expect, which
+        was a plain-text 500): UTF-8 only, no NaN or Infinity, no number that overflows a float,
+        no string that is not Unicode (a lone surrogate escape), nesting as deep as the parser
+        goes. A UTF-8 byte order mark is ignored (RFC 8259 allows that)."""
+        if isinstance(data, bytes):
+            try:
+                text = data.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+            except UnicodeDecodeError:
+                raise RequestError(400, "The request body is not valid UTF-8.", "BAD_REQUEST") from None
+        else:
+            text = data
+        try:
+            value = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            raise RequestError(400, "Unable to parse request body as JSON", "BAD_REQUEST") from None
+        if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+            raise RequestError(400, "The request body holds a string that is not Unicode text.", "BAD_REQUEST")
+        return value
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A JSON body must be an object (an array is a batch, refused by Strawberry as before):
+        `null`, a number or a string is a 400 here, not an AttributeError in Strawberry."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            body = await request.get_body()  # Starlette keeps it: Strawberry's read below is free
+            if body.removeprefix(codecs.BOM_UTF8).lstrip(_JSON_WHITESPACE)[:1] not in (b"{", b"["):
+                self.parse_json(body)  # not JSON at all: that is the error to report
+                raise RequestError(
+                    400, 'The request body must be a JSON object: {"query": "...", "variables": {...}}.', "BAD_REQUEST"
+                )
+        data = await super().parse_http_body(request)
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise RequestError(
+                400, "The GraphQL operation's `operationName` must be a string or null, if provided.", "BAD_REQUEST"
+            )
+        return data
 
     async def execute_single(
         self,
@@ -155,13 +269,36 @@ class AgencyGraphQL(GraphQL[Context, None]):
                 "Must provide operation name if query contains multiple operations.",
                 "OPERATION_RESOLUTION_FAILURE",
             )
-        return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        # A resolver found the database away (process_errors typed it SERVICE_UNAVAILABLE): the
+        # whole answer is a 503 the client may retry, whatever else resolved.
+        away = [e.original_error for e in result.errors or () if isinstance(e.original_error, DatabaseUnavailable)]
+        if away:
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(max(error.retry_after for error in away))
+        return result
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._ide_html)
+        return HTMLResponse(self._ide_html, headers={"Content-Security-Policy": self._ide_csp})
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data, default=_json_default)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _http_error(_: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no such path, a method the route does not take) as JSON."""
+    assert isinstance(error, StarletteHTTPException)
+    code = _HTTP_CODES.get(error.status_code, "BAD_REQUEST" if error.status_code < 500 else "INTERNAL_SERVER_ERROR")
+    return json_error(error.status_code, error.detail, code, headers=error.headers)
+
+
+async def _database_unavailable(_: Request, error: Exception) -> Response:
+    """The database away under any route that does not answer it itself."""
+    assert isinstance(error, DatabaseUnavailable)
+    return database_away(error)
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
@@ -184,19 +321,33 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     async def own_schema(request: Request) -> Response:
         """The caller's own SDL (same Bearer token as /graphql): what codegen and IDE plugins point at.
-        No token: the anonymous view. A refused token: 401, never a silently smaller schema."""
+        No token: the anonymous view. A refused token: the same 401 as /graphql, never a silently
+        smaller schema; the database away: 503."""
         db = RequestDb(session_factory)
         try:
-            principal, auth_error = await graphql.identify(request, db)
+            principal = await graphql.identify(request, db)
+        except TokenRefused as error:
+            return token_refused(error)
         finally:
             await db.close()
-        if auth_error is not None:
-            return PlainTextResponse(auth_error, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         sdl = sdl_for(graphql.schema._schema, principal.policy_key)
         return PlainTextResponse(sdl, headers={"Cache-Control": "private, no-store", "Vary": "Authorization"})
 
     async def healthz(_: Request) -> JSONResponse:
+        """Liveness: the process answers (whatever the database does)."""
         return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        """Readiness: the database answers a query. 503 with Retry-After while it does not, so a
+        load balancer sends traffic elsewhere until it is back."""
+        if await database_ready(engine):
+            return JSONResponse({"ready": True})
+        away = DatabaseUnavailable()
+        return JSONResponse(
+            {"ready": False, **error_payload(str(away), "SERVICE_UNAVAILABLE", retryAfter=away.retry_after)},
+            status_code=503,
+            headers={"Retry-After": str(away.retry_after)},
+        )
 
     session_factory = make_session_factory(engine)
 
@@ -227,14 +378,39 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             if owns_engine:
                 await engine.dispose()
 
+    # Outermost first: every response gets the security headers, the 500 of the last resort
+    # included; CORS headers go on refusals too (a web front end can read why); the body limit
+    # runs before any route reads a byte or touches the database.
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(LastResort, debug=settings.debug),
+    ]
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                Cors,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            )
+        )
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes))
+
     app = Starlette(
         debug=settings.debug,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
-            Route("/healthz", healthz),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ],
+        middleware=middleware,
+        exception_handlers={
+            StarletteHTTPException: _http_error,
+            DatabaseUnavailable: _database_unavailable,
+        },
         lifespan=lifespan,
     )
     app.state.graphql = graphql

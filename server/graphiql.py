@@ -1,12 +1,15 @@
-"""Offline GraphiQL playground: HTML page loading GraphiQL/React from server/static, no CDN."""
+"""Offline GraphiQL playground: HTML page loading GraphiQL/React from server/static, no CDN,
+and the Content-Security-Policy it works under."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import pathlib
 
-__all__ = ["DEFAULT_QUERY", "STATIC_DIR", "graphiql_html"]
+__all__ = ["DEFAULT_QUERY", "STATIC_DIR", "graphiql_csp", "graphiql_html"]
 
 #: Directory holding the static files; mount it (e.g. with Starlette's
 #: ``StaticFiles(directory=STATIC_DIR)``) at the ``static_prefix`` passed to
@@ -74,33 +77,15 @@ def _js(value: str) -> str:
     )
 
 
-def graphiql_html(graphql_path: str = "/graphql", static_prefix: str = "/static") -> str:
-    """Return the full HTML page of the GraphiQL playground.
+_STYLE = """
+    html, body { height: 100%; margin: 0; overflow: hidden; }
+    #graphiql { height: 100vh; }
+  """
 
-    ``graphql_path`` is the URL (path) GraphiQL sends its requests to;
-    ``static_prefix`` is where :data:`STATIC_DIR` is mounted. The page only
-    references files below ``{static_prefix}/graphiql/`` on the same server.
-    """
-    base = html.escape(static_prefix.rstrip("/") + "/graphiql", quote=True)
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="robots" content="noindex">
-  <title>GraphiQL</title>
-  <link rel="stylesheet" href="{base}/graphiql.min.css">
-  <style>
-    html, body {{ height: 100%; margin: 0; overflow: hidden; }}
-    #graphiql {{ height: 100vh; }}
-  </style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL&hellip;</div>
-  <script src="{base}/react.production.min.js"></script>
-  <script src="{base}/react-dom.production.min.js"></script>
-  <script src="{base}/graphiql.min.js"></script>
-  <script>
+
+def _boot_script(graphql_path: str) -> str:
+    """The page's one inline script: renders GraphiQL against *graphql_path*."""
+    return f"""
     (function () {{
       var url = {_js(graphql_path)};
       var root = ReactDOM.createRoot(document.getElementById("graphiql"));
@@ -134,7 +119,57 @@ def graphiql_html(graphql_path: str = "/graphql", static_prefix: str = "/static"
       }}
       render();
     }})();
-  </script>
+  """
+
+
+def graphiql_html(graphql_path: str = "/graphql", static_prefix: str = "/static") -> str:
+    """Return the full HTML page of the GraphiQL playground.
+
+    ``graphql_path`` is the URL (path) GraphiQL sends its requests to;
+    ``static_prefix`` is where :data:`STATIC_DIR` is mounted. The page only
+    references files below ``{static_prefix}/graphiql/`` on the same server.
+    """
+    base = html.escape(static_prefix.rstrip("/") + "/graphiql", quote=True)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="robots" content="noindex">
+  <title>GraphiQL</title>
+  <link rel="stylesheet" href="{base}/graphiql.min.css">
+  <style>{_STYLE}</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL&hellip;</div>
+  <script src="{base}/react.production.min.js"></script>
+  <script src="{base}/react-dom.production.min.js"></script>
+  <script src="{base}/graphiql.min.js"></script>
+  <script>{_boot_script(graphql_path)}</script>
 </body>
 </html>
 """
+
+
+def _sha256(source: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode()).digest()).decode() + "'"
+
+
+def graphiql_csp(graphql_path: str = "/graphql") -> str:
+    """The Content-Security-Policy the page of :func:`graphiql_html` works under: scripts and
+    styles from this server plus the page's own inline script and style (by hash, so nothing
+    injected runs); GraphiQL's fonts and icons are data: URIs in its CSS; requests go to this
+    server only; no plugins, no framing, no <base>, no form posts."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src 'self' {_sha256(_boot_script(graphql_path))}",
+            f"style-src 'self' {_sha256(_STYLE)}",
+            "font-src 'self' data:",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        )
+    )

@@ -53,24 +53,43 @@ def _principal(
     )
 
 
-async def principal_for(authorization: str | None, tokens: TokenService, db: RequestDb) -> tuple[Principal, str | None]:
-    """(the Principal, why the token was refused if it was). No header: anonymous, no error."""
+#: The one answer to every refused Authorization header (no such token, expired, forged, edited,
+#: its user gone or changed, another scheme): telling them apart would tell an attacker which
+#: guess came closer. The reason goes to the log only.
+INVALID_TOKEN_MESSAGE = "The access token is invalid or expired."
+
+
+class TokenRefused(Exception):
+    """The request's Authorization header names no caller. `bearer`: it was a Bearer token (not
+    another scheme); `reason`: why, for the log, never for the caller."""
+
+    def __init__(self, reason: str, *, bearer: bool) -> None:
+        super().__init__(INVALID_TOKEN_MESSAGE)
+        self.reason = reason
+        self.bearer = bearer
+
+
+async def principal_for(authorization: str | None, tokens: TokenService, db: RequestDb) -> Principal:
+    """The caller behind a request's Authorization header. No header: anonymous. Raises
+    TokenRefused for anything else that does not name an active user exactly as the token says."""
     if not authorization:
-        return ANONYMOUS, None
+        return ANONYMOUS
     scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return ANONYMOUS, "The Authorization header must be 'Bearer <access token>'."
+    if scheme.lower() != "bearer":
+        raise TokenRefused(f"the {scheme[:20]!r} scheme is not Bearer", bearer=False)
+    if not token.strip():
+        raise TokenRefused("no token after Bearer", bearer=True)
     try:
         claims = tokens.verify_access(token.strip())
     except InvalidToken as error:
-        return ANONYMOUS, f"The access token was refused: {error.reason}. Sign in again or refresh it."
+        raise TokenRefused(error.reason, bearer=True) from None
     # The user must still exist and be active, and a portal user still linked to the same client.
     row = await _user_row(db, col(User.id) == claims.user_id)
     if row is None:
-        return ANONYMOUS, "The access token was refused: its user no longer exists."
+        raise TokenRefused(f"user {claims.user_id} no longer exists", bearer=True)
     if not row.is_active or row.role is not claims.role or row.client_id != claims.client_id:
-        return ANONYMOUS, "The access token was refused: the account has changed. Sign in again."
-    return _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only), None
+        raise TokenRefused(f"user {claims.user_id} was deactivated or changed", bearer=True)
+    return _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only)
 
 
 async def principal_for_email(email: str, db: RequestDb) -> Principal | None:

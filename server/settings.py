@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger("agency")
 
@@ -37,6 +38,24 @@ class Settings(BaseSettings):
         ge=0,
         description="how often the server drains the e-mail outbox; 0: never",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        alias="AGENCY_MAX_BODY_BYTES",
+        gt=0,
+        description="largest request body accepted; a larger one is refused with 413 before it is read",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        alias="AGENCY_CORS_ORIGINS",
+        description="comma-separated origins web front ends call from (https://app.example.com); empty: no CORS",
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
 
     @property
     def access_ttl(self) -> dt.timedelta:

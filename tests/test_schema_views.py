@@ -411,7 +411,10 @@ async def test_own_sdl_is_the_introspected_schema_and_the_cli_prints_the_same(ap
     for refused in ("Bearer not-a-token", "Bearer " + tokens["MEMBER"][:-4] + "AAAA", "Basic dXNlcjpwYXNz"):
         response = await api.client.get("/graphql/schema.graphql", headers={"Authorization": refused})
         assert response.status_code == 401, (refused, response.status_code, response.text[:200])
-        assert "type Query" not in response.text
+        error = {"message": "The access token is invalid or expired.", "extensions": {"code": "UNAUTHENTICATED"}}
+        assert response.json() == {"errors": [error]}
+        challenge = 'Bearer error="invalid_token"' if refused.startswith("Bearer") else "Bearer"
+        assert response.headers["www-authenticate"] == challenge
 
     def cli(*argv: str) -> GraphQLSchema:
         capsys.readouterr()
