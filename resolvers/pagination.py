@@ -23,6 +23,12 @@ from resolvers.errors import InputError
 T = TypeVar("T")
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+# What a cursor may carry: row ids and integer sort values fit a 32-bit column on both stores,
+# date-times the years the API accepts as input, text a bounded length without NUL.
+MAX_CURSOR_INT = 2**31 - 1
+CURSOR_YEARS = (1900, 2999)
+MAX_CURSOR_TEXT = 1000
+MAX_CURSOR_LENGTH = 2000
 
 
 class SortDirection(str, Enum):
@@ -43,11 +49,24 @@ class SortKey:
         return value
 
     def decode(self, value: Any) -> Any:
+        """The sort value a cursor carries, checked like any other input (ValueError if it is not
+        one this key could have written): a cursor is opaque, but anyone can hand-make one."""
         if self.kind == "datetime":
-            return dt.datetime.fromisoformat(value)
+            if not isinstance(value, str) or len(value) > 40:
+                raise ValueError("not a date-time")
+            moment = dt.datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                moment = moment.astimezone(dt.UTC)  # OverflowError near the ends of the calendar
+            if not CURSOR_YEARS[0] <= moment.year <= CURSOR_YEARS[1]:
+                raise ValueError("a date-time out of range")
+            return moment
         if self.kind == "int":
-            return int(value)
-        return str(value)
+            if type(value) is not int or abs(value) > MAX_CURSOR_INT:
+                raise ValueError("not an integer in range")
+            return value
+        if not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT or "\x00" in value:
+            raise ValueError("not a text value")
+        return value
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
@@ -56,9 +75,13 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 def decode_cursor(cursor: str, key: SortKey) -> tuple[Any, int]:
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("too long")
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return key.decode(value), int(row_id)
-    except (ValueError, TypeError) as error:
+        if type(row_id) is not int or not 1 <= row_id <= MAX_CURSOR_INT:
+            raise ValueError("not a row id")
+        return key.decode(value), row_id
+    except (ValueError, TypeError, OverflowError) as error:
         raise InputError("after", "INVALID_CURSOR", "The cursor is not one this API gave out.") from error
 
 
