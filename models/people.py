@@ -96,3 +96,17 @@ class PortalInvitation(SQLModel, table=True):
     accepted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ThrottleCounter(SQLModel, table=True):
+    """One counter of the sign-in throttle (auth/throttle.py), a storage for the `limits` library:
+    the attempts counted under one key (a hashed account or address, a window) until `expires_at`.
+
+    A row past `expires_at` counts as zero: the next increment restarts it, and expired rows are
+    purged now and then. Written in short transactions of their own, never the request's."""
+
+    __tablename__ = "throttle_counter"
+
+    key: str = Field(sa_type=sa.String(255), primary_key=True)
+    count: int = Field(default=0)
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import strawberry
 from strawberry import relay
+from strawberry.extensions import FieldExtension
 
+from auth import throttle
 from auth.principal import Principal
 from resolvers.errors import InputError
 from resolvers.people import notifications, sign_in
@@ -35,6 +41,60 @@ _BAD_REFRESH = UserError(
 )
 
 
+class SignInThrottling(FieldExtension):
+    """Throttles a mutation that takes a secret (auth.throttle: per address, and per account
+    when `account` names the argument holding the e-mail), around its resolver and outside
+    its transaction.
+
+    Before the resolver runs, the attempt takes its slot; when the caller is out of attempts
+    the answer is `TOO_MANY_ATTEMPTS` (the message says in how many seconds to try again) and
+    nothing else happens: no look-up, no password check. Then the payload settles the attempt:
+    an error whose code is in `failures` counts as a failed attempt, no error is a success,
+    other errors (a missing argument) and exceptions count for nothing."""
+
+    def __init__(self, *, failures: frozenset[str], account: str | None = None) -> None:
+        self.failures = failures
+        self.account = account
+
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
+        ctx = info.context
+        limiter = throttle.SignInThrottle(
+            throttle.DatabaseStorage(transaction=ctx.db.transaction), throttle.DEFAULT_RULES
+        )
+        try:
+            if self.account is None:
+                attempt = await limiter.token(address=ctx.ip_address)
+            else:
+                account = sign_in.normalise_email(kwargs[self.account])
+                attempt = await limiter.login(account=account, address=ctx.ip_address)
+        except throttle.Throttled as refused:
+            return failed(AuthPayload, UserError(field=None, code="TOO_MANY_ATTEMPTS", message=str(refused)))
+        try:
+            payload = await next_(source, info, **kwargs)
+        except Exception:
+            with contextlib.suppress(Exception):  # the database may be what failed
+                await attempt.abandoned()
+            raise
+        codes = {error.code for error in payload.errors}
+        if codes & self.failures:
+            await attempt.failed()
+        elif codes:
+            await attempt.abandoned()
+        else:
+            await attempt.succeeded()
+        return payload
+
+
+def throttled(*, failures: set[str], account: str | None = None) -> Callable[[Any], Any]:
+    """Put a declared mutation (schema.mutation_shape.mutation) under `SignInThrottling`."""
+
+    def apply(field: Any) -> Any:
+        field.extensions.append(SignInThrottling(failures=frozenset(failures), account=account))
+        return field
+
+    return apply
+
+
 @strawberry.type
 class PeopleQuery:
     @strawberry.field(description="The caller.")
@@ -58,27 +118,32 @@ class PeopleQuery:
 
 @strawberry.type
 class PeopleMutation:
-    @strawberry.mutation(description="Sign in with e-mail and password.")
+    @strawberry.mutation(
+        description="Sign in with e-mail and password.",
+        extensions=[SignInThrottling(failures=frozenset({"INVALID_CREDENTIALS"}), account="email")],
+    )
     async def login(self, info: Info, email: str, password: str) -> AuthPayload:
         ctx = info.context
         try:
-            async with ctx.db.transaction() as session:
-                pair = await sign_in.login(
-                    session,
-                    ctx.services.tokens,
-                    email=email,
-                    password=password,
-                    refresh_ttl=ctx.services.refresh_ttl,
-                    ip_address=ctx.ip_address,
-                    user_agent=ctx.user_agent,
-                )
+            pair = await sign_in.login(
+                ctx.db,
+                ctx.services.tokens,
+                email=email,
+                password=password,
+                refresh_ttl=ctx.services.refresh_ttl,
+                ip_address=ctx.ip_address,
+                user_agent=ctx.user_agent,
+            )
         except InputError as error:
             return failed(AuthPayload, UserError(field=error.field, code=error.code, message=error.message))
         except sign_in.AuthFailed:
             return failed(AuthPayload, _BAD_SIGN_IN)
         return payload_for(pair)
 
-    @strawberry.mutation(description="Trade a refresh token for a new access token and a new refresh token.")
+    @strawberry.mutation(
+        description="Trade a refresh token for a new access token and a new refresh token.",
+        extensions=[SignInThrottling(failures=frozenset({"INVALID_REFRESH_TOKEN"}))],
+    )
     async def refresh_token(self, info: Info, refresh_token: str) -> AuthPayload:
         ctx = info.context
         try:

@@ -14,6 +14,7 @@ from resolvers.portal import access
 from schema.context import Info, Services
 from schema.mutation_shape import CallArguments, mutation
 from schema.people.inputs import AuthPayload, payload_for
+from schema.people.roots import throttled
 from schema.portal.inputs import PortalAccessPayload, ViewAsPayload
 from schema.portal.types import PortalHome
 
@@ -37,6 +38,7 @@ class PortalMutation:
     def grant_portal_access(self, info: Info, contact_id: relay.GlobalID) -> CallArguments:
         return dict(contact_id=contact_id, accept_url=info.context.services.portal_accept_url)
 
+    @throttled(failures={"INVALID_INVITATION"})
     @mutation(
         _accept_and_sign_in,
         AuthPayload,
