@@ -46,6 +46,7 @@ from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal.access import record_view_as_use
 from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
+from schema.limits import configure as configure_limits
 from schema.views import sdl_for
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
@@ -305,6 +306,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     """Build the app. The engine is made here (or handed in by tests), never at import."""
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url)
+    configure_limits(max_query_cost=settings.max_query_cost)
     services = Services(
         tokens=TokenService(
             secret=settings.signing_key(),

@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from schema.limits import DEFAULT_MAX_COST
+
 log = logging.getLogger("agency")
 
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
         alias="AGENCY_MAX_BODY_BYTES",
         gt=0,
         description="largest request body accepted; a larger one is refused with 413 before it is read",
+    )
+    max_query_cost: int = Field(
+        default=DEFAULT_MAX_COST,
+        alias="AGENCY_MAX_QUERY_COST",
+        gt=0,
+        description="the most fields one operation may ask for (pages times nested lists); more is QUERY_TOO_COMPLEX",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

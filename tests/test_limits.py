@@ -3,13 +3,18 @@ typed error and before any SQL; the rule classes are made once, so the validatio
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from graphql import parse
 
 from models import Role
 from schema.build import build_schema
 from schema.limits import DEFAULT_MAX_COST, LIST_ESTIMATE, configure, limits_extension, operation_cost
+from server.app import create_app
+from server.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD
+from tests.utils import Api
 
 NESTED_50 = """{ clients(first: 50) { edges { node { id name
   projects { id name tasks { id title status dueDate } } } } } }"""
@@ -60,19 +65,23 @@ async def test_an_expensive_query_is_refused_before_any_sql(api, factory, statem
     assert "errors" not in ok, ok
 
 
-async def test_the_limit_is_configurable(api, factory):
+async def test_the_limit_is_a_setting(db, engine, factory):
+    """AGENCY_MAX_QUERY_COST sets the limit of the app's process; the cost follows the variables."""
     user = await factory.user(Role.ADMIN)
-    token = await api.login(user.email, PASSWORD)
+    settings = Settings(AGENCY_SECRET_KEY=TEST_SECRET, DATABASE_URL="unused", AGENCY_MAX_QUERY_COST=50)
+    app = create_app(settings, engine=engine)
     query = "query Page($n: Int) { clients(first: $n) { edges { node { id name } } } }"
     try:
-        configure(max_query_cost=50)
-        refused = await api.post(query, {"n": 20}, token=token)
-        assert refused["errors"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": 81, "limit": 50}
-        # the same document with a smaller page, right after: the cost follows the variables
-        assert "errors" not in await api.post(query, {"n": 10}, token=token)
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            api = Api(client, app)
+            token = await api.login(user.email, PASSWORD)
+            refused = await api.post(query, {"n": 20}, token=token)
+            assert refused["errors"][0]["extensions"] == {"code": "QUERY_TOO_COMPLEX", "cost": 81, "limit": 50}
+            # the same document with a smaller page, right after: the cost follows the variables
+            assert "errors" not in await api.post(query, {"n": 10}, token=token)
     finally:
         configure(max_query_cost=DEFAULT_MAX_COST)
-    assert "errors" not in await api.post(query, {"n": 20}, token=token)
 
 
 @pytest.mark.parametrize(
