@@ -33,7 +33,7 @@ class Rule(str, Enum):
     ALLOW = "ALLOW"
     DENY = "DENY"
     IF_COSTS_ENABLED = "IF_COSTS_ENABLED"  # CLIENT whose client shows costs in the portal
-    IF_SCOPE = "IF_SCOPE"  # PARTNER granted read:<class>
+    IF_SCOPE = "IF_SCOPE"  # PARTNER: when one of its granted SCOPES (below) opens the class on the type
 
 
 _A, _D = Rule.ALLOW, Rule.DENY
@@ -607,4 +607,91 @@ ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
 # cost decision, so a MEMBER, who may read the switch, may not turn it).
 WRITE_CLASSES: dict[str, Sensitivity] = {
     "Client.showCostsInPortal": Sensitivity.COST,
+}
+
+
+# Partner scopes: what each OAuth scope an app may be granted opens, mapped onto the classes above.
+# A PARTNER reads a field of class C on type T when one of its scopes lists T with C (`types`), or
+# when one of its scopes lists T at all and another of them `opens` C everywhere the app reads
+# (internal:read, costs:read, and invoices:read for FINANCE). It reaches only the Query fields its
+# scopes name (`roots`), calls only the mutations a `*:write` scope names (`mutations`), and sees
+# only the rows of the entities its scopes name (`rows`, read by auth.scopes), limited to the
+# app's clients when it has any. Nothing opens TEAM or PAYROLL (RULES deny them to PARTNER), nor
+# comments, users, time, expenses, leads, opportunities, interactions, meetings, activity,
+# notifications, satisfaction scores, the portal home, the dashboard or client reports.
+# The names are the ones apps are registered and issue tokens with; an unknown name opens nothing.
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one partner scope opens. `rows` names row-scope entities (see auth.scopes)."""
+
+    summary: str
+    types: dict[str, frozenset[Sensitivity]]
+    opens: frozenset[Sensitivity] = frozenset()
+    roots: frozenset[str] = frozenset()
+    mutations: frozenset[str] = frozenset()
+    rows: frozenset[str] = frozenset()
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.mutations)
+
+
+_P, _PF = frozenset({PUBLIC}), frozenset({PUBLIC, FINANCE})
+_SHAPES = {"PageInfo": _P, "Node": _P}  # the structure every reading scope needs
+
+SCOPES: dict[str, Scope] = {
+    "clients:read": Scope(
+        "clients: name, website, address, industry, dates (PUBLIC); their status needs internal:read",
+        {**_SHAPES, "Client": _P, "ClientStatus": _P, "ClientConnection": _P, "ClientEdge": _P},
+        roots=frozenset({"node", "clients", "client"}),
+        rows=frozenset({"client"}),
+    ),
+    "contacts:read": Scope(
+        "contacts of the app's clients: name, e-mail, phone, title, primary (PUBLIC)",
+        {**_SHAPES, "Contact": _P},
+        roots=frozenset({"node"}),
+        rows=frozenset({"contact"}),
+    ),
+    "projects:read": Scope(
+        "projects, the tasks marked visible to the client and their deliverables (PUBLIC)",
+        {**_SHAPES, "Project": _P, "Task": _P, "Deliverable": _P},
+        roots=frozenset({"node"}),
+        rows=frozenset({"project", "task", "deliverable"}),
+    ),
+    "invoices:read": Scope(
+        "invoices (drafts included), their lines and payments (FINANCE and PUBLIC), and FINANCE on"
+        " whatever else the app reads: payment terms, balances, budgets",
+        {
+            **_SHAPES,
+            "Invoice": _PF,
+            "InvoiceLine": _PF,
+            "Payment": _PF,
+            "InvoiceConnection": _P,
+            "InvoiceEdge": _P,
+        },
+        opens=frozenset({FINANCE}),
+        roots=frozenset({"node", "invoices", "invoice"}),
+        rows=frozenset({"invoice", "payment"}),
+    ),
+    "payments:write": Scope(
+        "recordPayment, on an invoice the app can read (with invoices:read)",
+        {"RecordPaymentPayload": _PF},
+        mutations=frozenset({"recordPayment"}),
+    ),
+    "marketing:read": Scope(
+        "the marketing export of the app's clients' contacts (not GraphQL: no type, no root)",
+        {},
+        rows=frozenset({"marketing_contact"}),
+    ),
+    "internal:read": Scope(
+        "INTERNAL on whatever the app reads: internal notes, client status and tier, account value,"
+        " last interaction, project health, task estimates, invoice notes",
+        {},
+        opens=frozenset({INTERNAL}),
+    ),
+    "costs:read": Scope(
+        "COST on whatever the app reads (nothing a scope reads today has a cost)", {}, opens=frozenset({COST})
+    ),
 }
