@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from auth.passwords import hash_password
+from auth.passwords import hash_password_async
 from auth.principal import Principal
 from auth.scopes import contact_scope, user_scope
 from auth.tokens import TokenService, hash_secret, new_secret
@@ -104,7 +104,7 @@ async def accept_invitation(session: AsyncSession, *, token: str, password: str)
     ):
         raise InputError("token", "INVALID_INVITATION", "This invitation is not valid any more; ask for a new one.")
     invitation.accepted_at = now
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     await session.flush()
     return user
 
