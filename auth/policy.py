@@ -9,15 +9,19 @@ visible is row scope (auth.scopes). `agency policy` prints the table; `explain` 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from auth.policy_table import (
     ARGUMENT_RULES,
     FIELD_CLASSES,
     MUTATION_ROLES,
+    PARTNER_STRUCTURE,
     RULES,
+    SCOPES,
     WRITE_CLASSES,
     ArgumentRule,
     Rule,
+    Scope,
     Sensitivity,
 )
 from auth.principal import PolicyKey
@@ -28,10 +32,13 @@ __all__ = [
     "FIELD_CLASSES",
     "MUTATION_ROLES",
     "RULES",
+    "SCOPES",
     "WRITE_CLASSES",
     "ArgumentRule",
     "Decision",
+    "PartnerAccess",
     "Rule",
+    "Scope",
     "Sensitivity",
     "class_of",
     "decide",
@@ -40,7 +47,9 @@ __all__ = [
     "decide_rule",
     "decide_write",
     "explain",
+    "partner_access",
     "policy_markdown",
+    "scope_markdown",
 ]
 
 
@@ -54,6 +63,63 @@ class Decision:
 
 def class_of(type_name: str, field_name: str) -> Sensitivity | None:
     return FIELD_CLASSES.get(f"{type_name}.{field_name}")
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerAccess:
+    """What a set of granted partner scopes opens together (auth.policy_table.SCOPES).
+
+    `reads[type]` holds the classes the app reads on that type and, for each, the scopes that
+    open it there: the type's own scope, "clients:read + internal:read" when one scope lists the
+    type and another opens the class everywhere the app reads, or any reading scope for the
+    structure of connections (PARTNER_STRUCTURE). Names not in SCOPES open nothing.
+    """
+
+    reads: dict[str, dict[Sensitivity, str]]
+    roots: dict[str, str]  # Query field -> the scope naming it
+    mutations: dict[str, str]  # mutation -> the *:write scope naming it
+    rows: frozenset[str]  # row-scope entities (auth.scopes)
+
+
+@lru_cache(maxsize=256)
+def partner_access(scopes: frozenset[str]) -> PartnerAccess:
+    granted = {name: SCOPES[name] for name in sorted(scopes) if name in SCOPES}
+    reads: dict[str, dict[Sensitivity, str]] = {}
+    roots: dict[str, str] = {}
+    mutations: dict[str, str] = {}
+    for name, scope in granted.items():
+        for type_name, classes in scope.types.items():
+            for sensitivity in classes:
+                reads.setdefault(type_name, {}).setdefault(sensitivity, f"scope {name}")
+        for root in scope.roots:
+            roots.setdefault(root, name)
+        for mutation in scope.mutations:
+            mutations.setdefault(mutation, name)
+    for opener, scope in granted.items():
+        for sensitivity in scope.opens:
+            for type_name, opened in reads.items():
+                if sensitivity not in opened:
+                    lister = next(n for n, s in granted.items() if type_name in s.types)
+                    opened[sensitivity] = f"scopes {lister} + {opener}"
+    if reads:
+        for type_name in PARTNER_STRUCTURE:
+            reads.setdefault(type_name, {}).setdefault(Sensitivity.PUBLIC, "any scope that reads (structure)")
+    rows = frozenset(row for scope in granted.values() for row in scope.rows)
+    return PartnerAccess(reads=reads, roots=roots, mutations=mutations, rows=rows)
+
+
+def _partner_read(type_name: str, field_name: str, sensitivity: Sensitivity, key: PolicyKey) -> Decision:
+    """A PARTNER's IF_SCOPE decision: a root its scopes name, a field of a type and class they open."""
+    access = partner_access(key.scopes)
+    if type_name == "Query":
+        scope = access.roots.get(field_name)
+        if scope is None:
+            return Decision(False, "FORBIDDEN", f"no granted scope opens the root Query.{field_name}")
+        return Decision(True, reason=f"the root Query.{field_name} is opened by scope {scope}")
+    scope = access.reads.get(type_name, {}).get(sensitivity)
+    if scope is None:
+        return Decision(False, "FORBIDDEN", f"no granted scope opens {sensitivity.value} on {type_name}")
+    return Decision(True, reason=f"{sensitivity.value} on {type_name} is opened by {scope}")
 
 
 _ABSENT = object()
@@ -157,6 +223,11 @@ def decide_mutation(name: str, key: PolicyKey) -> Decision:
         return Decision(True, reason="open to anyone")
     if key.role is None:
         return Decision(False, "UNAUTHENTICATED", "anonymous callers reach only login, refresh, logout and invitations")
+    if key.role is Role.PARTNER:
+        scope = partner_access(key.scopes).mutations.get(name)
+        if scope is None:
+            return Decision(False, "FORBIDDEN", f"no granted scope lets a partner call {name}")
+        return Decision(True, reason=f"scope {scope} lets a partner call {name}")
     if key.role in roles:
         return Decision(True, reason=f"{key.role.value} may call {name}")
     return Decision(False, "FORBIDDEN", f"{key.role.value} may not call {name}")
@@ -178,8 +249,8 @@ def decide(type_name: str, field_name: str, key: PolicyKey) -> Decision:
         return Decision(True, reason=f"{sensitivity.value} is readable by {key.role.value}")
     if rule is Rule.IF_COSTS_ENABLED and key.costs_enabled:
         return Decision(True, reason=f"{sensitivity.value}: this client shows costs in its portal")
-    if rule is Rule.IF_SCOPE and f"read:{sensitivity.value.lower()}" in key.scopes:
-        return Decision(True, reason=f"{sensitivity.value}: granted scope read:{sensitivity.value.lower()}")
+    if rule is Rule.IF_SCOPE:
+        return _partner_read(type_name, field_name, sensitivity, key)
     return Decision(False, "FORBIDDEN", f"{sensitivity.value} is not readable by {key.role.value} ({rule.value})")
 
 
@@ -187,15 +258,79 @@ ROLE_COLUMNS = (Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.CLIENT, Role.PARTNER
 _RULE_MARK = {Rule.ALLOW: "yes", Rule.DENY: "no", Rule.IF_COSTS_ENABLED: "if costs shown", Rule.IF_SCOPE: "by scope"}
 
 
+def _partner_mark(coordinate: str) -> str:
+    """Which partner scopes (alone, or one listing the type and one opening the class) open a field."""
+    type_name, field_name = coordinate.split(".", 1)
+    sensitivity = FIELD_CLASSES.get(coordinate)
+    if type_name == "Mutation":
+        names = [name for name, scope in SCOPES.items() if field_name in scope.mutations]
+    elif sensitivity is None or RULES[sensitivity][Role.PARTNER] is not Rule.IF_SCOPE:
+        return "no" if sensitivity is None else _RULE_MARK[RULES[sensitivity][Role.PARTNER]]
+    elif type_name == "Query":
+        names = [name for name, scope in SCOPES.items() if field_name in scope.roots]
+    elif type_name in PARTNER_STRUCTURE and sensitivity is Sensitivity.PUBLIC:
+        return "any reading scope"
+    else:
+        names = [name for name, scope in SCOPES.items() if sensitivity in scope.types.get(type_name, ())]
+        names += [
+            f"{lister} + {opener}"
+            for lister, listing in SCOPES.items()
+            if type_name in listing.types and sensitivity not in listing.types[type_name]
+            for opener, opening in SCOPES.items()
+            if sensitivity in opening.opens and opener != lister
+        ]
+    return " or ".join(names) if names else "no"
+
+
+def scope_markdown() -> str:
+    """The partner scopes as markdown: what each opens (types and classes, roots, mutations, rows)."""
+    lines = [
+        "| scope | opens | on types | Query roots | mutations | rows |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, scope in SCOPES.items():
+        by_classes: dict[str, list[str]] = {}
+        for type_name, classes in scope.types.items():
+            if type_name in ("PageInfo", "Node") or type_name.endswith(("Connection", "Edge")):
+                continue
+            label = " + ".join(c.value for c in Sensitivity if c in classes)
+            by_classes.setdefault(label, []).append(type_name)
+        types = "; ".join(f"{', '.join(names)} ({label})" for label, names in by_classes.items()) or "-"
+        opens = " + ".join(c.value for c in Sensitivity if c in scope.opens)
+        lines.append(
+            f"| {name} | {scope.summary}"
+            + (f" (opens {opens} on every type the app reads)" if opens else "")
+            + f" | {types} | {', '.join(sorted(scope.roots)) or '-'} | {', '.join(sorted(scope.mutations)) or '-'}"
+            f" | {', '.join(sorted(scope.rows)) or '-'} |"
+        )
+    lines += [
+        "",
+        "A partner reads a field when one of its scopes lists the field's type with its class, or one",
+        "lists the type and another opens the class everywhere (internal:read, costs:read, invoices:read).",
+        "No scope opens TEAM or PAYROLL. Rows: only the entities its scopes name, and when the app is",
+        "limited to clients, only those clients' rows (auth/scopes.py).",
+    ]
+    return "\n".join(lines)
+
+
 def _rule_marks(coordinate: str, rule: ArgumentRule) -> list[str]:
     """Who may use an argument, per role column (CLIENT with costs shown, PARTNER with every scope)."""
     marks = []
     for role in ROLE_COLUMNS:
-        scopes = frozenset(f"read:{s.value.lower()}" for s in Sensitivity) if role is Role.PARTNER else frozenset()
+        scopes = frozenset(SCOPES) if role is Role.PARTNER else frozenset()
         hidden = decide_rule(coordinate, rule, PolicyKey(role=role, scopes=scopes)).allowed
         shown = decide_rule(coordinate, rule, PolicyKey(role=role, costs_enabled=True, scopes=scopes)).allowed
         marks.append("yes" if hidden else "if costs shown" if shown else "no")
     return marks
+
+
+def _mutation_mark(name: str, role: Role) -> str:
+    roles = MUTATION_ROLES.get(name, frozenset())
+    if roles is None:
+        return "yes"
+    if role is Role.PARTNER and name in MUTATION_ROLES:
+        return _partner_mark(f"Mutation.{name}")
+    return "yes" if role in roles else "no"
 
 
 def policy_markdown(coordinates: list[str]) -> str:
@@ -213,7 +348,10 @@ def policy_markdown(coordinates: list[str]) -> str:
             label = "(none: denied)"
         else:
             label = sensitivity.value
-            marks = [_RULE_MARK[RULES[sensitivity][role]] for role in ROLE_COLUMNS]
+            marks = [
+                _partner_mark(coordinate) if role is Role.PARTNER else _RULE_MARK[RULES[sensitivity][role]]
+                for role in ROLE_COLUMNS
+            ]
         lines.append(f"| {type_name} | {field_name} | {label} | " + " | ".join(marks) + " |")
     lines += [
         "",
@@ -223,7 +361,7 @@ def policy_markdown(coordinates: list[str]) -> str:
     for coordinate in sorted(c for c in coordinates if c.startswith("Mutation.")):
         name = coordinate.split(".", 1)[1]
         roles = MUTATION_ROLES.get(name, frozenset())
-        marks = ["yes" if roles is None or role in roles else "no" for role in ROLE_COLUMNS]
+        marks = [_mutation_mark(name, role) for role in ROLE_COLUMNS]
         lines.append(f"| {name}{' (anyone)' if roles is None else ''} | " + " | ".join(marks) + " |")
     lines += [
         "",
@@ -249,6 +387,7 @@ def policy_markdown(coordinates: list[str]) -> str:
     lines.append("")
     lines.append("Writing any other field needs the right to read it. View-as tokens are read-only:")
     lines.append("every mutation is refused. Rows are limited by auth/scopes.py.")
+    lines += ["", "Partner scopes (PARTNER: which scopes open a field, call a mutation):", "", scope_markdown()]
     return "\n".join(lines)
 
 
@@ -287,6 +426,8 @@ def explain(coordinate: str, key: PolicyKey) -> str:
     conditions = []
     if key.role is Role.CLIENT:
         conditions.append(f"its client {'shows' if key.costs_enabled else 'does not show'} costs in the portal")
+    if key.role is Role.PARTNER:
+        conditions.append(f"granted scopes: {', '.join(sorted(key.scopes)) or 'none'}")
     if key.read_only:
         conditions.append("this is a read-only view-as token")
     tail = f" ({'; '.join(conditions)})" if conditions else ""

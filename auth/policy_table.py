@@ -639,38 +639,30 @@ class Scope:
 
 
 _P, _PF = frozenset({PUBLIC}), frozenset({PUBLIC, FINANCE})
-_SHAPES = {"PageInfo": _P, "Node": _P}  # the structure every reading scope needs
 
 SCOPES: dict[str, Scope] = {
     "clients:read": Scope(
         "clients: name, website, address, industry, dates (PUBLIC); their status needs internal:read",
-        {**_SHAPES, "Client": _P, "ClientStatus": _P, "ClientConnection": _P, "ClientEdge": _P},
+        {"Client": _P, "ClientStatus": _P},
         roots=frozenset({"node", "clients", "client"}),
         rows=frozenset({"client"}),
     ),
     "contacts:read": Scope(
         "contacts of the app's clients: name, e-mail, phone, title, primary (PUBLIC)",
-        {**_SHAPES, "Contact": _P},
+        {"Contact": _P},
         roots=frozenset({"node"}),
         rows=frozenset({"contact"}),
     ),
     "projects:read": Scope(
         "projects, the tasks marked visible to the client and their deliverables (PUBLIC)",
-        {**_SHAPES, "Project": _P, "Task": _P, "Deliverable": _P},
+        {"Project": _P, "Task": _P, "Deliverable": _P},
         roots=frozenset({"node"}),
         rows=frozenset({"project", "task", "deliverable"}),
     ),
     "invoices:read": Scope(
-        "invoices (drafts included), their lines and payments (FINANCE and PUBLIC), and FINANCE on"
-        " whatever else the app reads: payment terms, balances, budgets",
-        {
-            **_SHAPES,
-            "Invoice": _PF,
-            "InvoiceLine": _PF,
-            "Payment": _PF,
-            "InvoiceConnection": _P,
-            "InvoiceEdge": _P,
-        },
+        "invoices once sent (no drafts), their lines and payments (FINANCE and PUBLIC), and FINANCE"
+        " on whatever else the app reads: payment terms, balances, budgets",
+        {"Invoice": _PF, "InvoiceLine": _PF, "Payment": _PF},
         opens=frozenset({FINANCE}),
         roots=frozenset({"node", "invoices", "invoice"}),
         rows=frozenset({"invoice", "payment"}),
@@ -695,3 +687,12 @@ SCOPES: dict[str, Scope] = {
         "COST on whatever the app reads (nothing a scope reads today has a cost)", {}, opens=frozenset({COST})
     ),
 }
+
+# Connections, edges, page info and the Node interface carry no data of their own: a partner with
+# any scope that reads reads their PUBLIC structure wherever a field it may read leads to one
+# (Client.activity is an empty connection to it: the rows inside are row scope's, and no scope
+# names activity). A connection type is found by its name, as _connection() above writes it.
+PARTNER_STRUCTURE: frozenset[str] = frozenset(
+    {"PageInfo", "Node"}
+    | {c.split(".", 1)[0] for c in FIELD_CLASSES if c.split(".", 1)[0].endswith(("Connection", "Edge"))}
+)

@@ -21,8 +21,10 @@ class PolicyKey:
     - `role`: None for an anonymous caller.
     - `costs_enabled`: a CLIENT whose client shows the agency's costs in its portal.
     - `read_only`: a view-as token; every mutation is refused.
-    - `scopes`: a PARTNER's granted scopes (`read:public`, `read:finance`, ...).
-    - `grants`: the client ids a PARTNER app is limited to (empty: not limited).
+    - `scopes`: a PARTNER's granted scopes (`clients:read`, `invoices:read`, ...: the names of
+      auth.policy_table.SCOPES, which say what each opens; an unknown name opens nothing).
+    - `grants`: the client ids a PARTNER app is limited to (empty: not limited). Only row scope
+      reads them; they are here so that nothing cached for one app serves another.
     """
 
     role: Role | None
@@ -44,6 +46,8 @@ class PolicyKey:
             parts.append("view-as")
         if self.scopes:
             parts.append("+".join(sorted(self.scopes)))
+        if self.grants:
+            parts.append("clients " + ",".join(str(c) for c in sorted(self.grants)))
         return " ".join(parts)
 
 

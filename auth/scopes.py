@@ -6,6 +6,14 @@ and their totalCount, aggregates). A child's scope is built from its parent's:
 a task is visible when its project is, and, for a CLIENT, when it is marked
 for the client. Nothing filters rows in Python after loading.
 
+A PARTNER (an integration app) sees the rows of an entity only when one of its granted scopes
+names it (auth.policy_table.SCOPES `rows`: clients:read names clients, invoices:read invoices
+and payments, ...), and, when the app is limited to some clients (`Principal.grants`), only
+those clients' rows and the rows below them. No scope names comments, users, time entries,
+expenses, activity, meetings, leads, opportunities, interactions, login events or survey
+answers: a partner sees none of them, so never a NOTE. Every branch below names the roles it
+opens rows to; whatever it does not name sees nothing.
+
 Columns are named through sqlmodel's `col()`: a table's class attribute is typed as the
 column's Python value (`User.role: Role`), so `col(User.role)` gives the type checker the
 SQL expression it is at runtime (`Mapped[Role]`, with `.in_()`, `.is_()`, `==` building SQL).
@@ -14,9 +22,11 @@ SQL expression it is at runtime (`Mapped[Role]`, with `.in_()`, `.is_()`, `==` b
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
+from auth.policy import partner_access
 from auth.principal import Principal
 from models import (
     Activity,
@@ -44,21 +54,25 @@ from models.enums import STAFF_ROLES
 from models.people import LoginEvent
 from models.surveys import SatisfactionSurvey
 
-# What a partner's granted scope lets it list. Partners see no entity that is not named here.
-PARTNER_ENTITY_SCOPES = {
-    "client": "clients:read",
-    "contact": "contacts:read",
-    "project": "projects:read",
-    "invoice": "invoices:read",
-}
-
 _TRUE = sa.true()
 _FALSE = sa.false()
+ClientIdColumn = Mapped[int] | Mapped[int | None]
+
+
+def _is_partner(principal: Principal) -> bool:
+    return principal.role is Role.PARTNER
 
 
 def _partner_may(principal: Principal, entity: str) -> bool:
-    scope = PARTNER_ENTITY_SCOPES.get(entity)
-    return scope is not None and scope in principal.scopes
+    """Whether one of the partner's granted scopes names this row-scope entity."""
+    return _is_partner(principal) and entity in partner_access(principal.scopes).rows
+
+
+def _partner_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElement[bool]:
+    """A partner app's client limit on a client id column: the granted clients, or every client."""
+    if not principal.grants:
+        return _TRUE
+    return client_id.in_(sorted(principal.grants))
 
 
 def client_scope(principal: Principal) -> ColumnElement[bool]:
@@ -66,8 +80,8 @@ def client_scope(principal: Principal) -> ColumnElement[bool]:
         return _TRUE
     if principal.is_client:
         return col(Client.id) == principal.client_id
-    if principal.role is Role.PARTNER and _partner_may(principal, "client"):
-        return _TRUE
+    if _partner_may(principal, "client"):
+        return _partner_clients(principal, col(Client.id))
     return _FALSE
 
 
@@ -75,20 +89,38 @@ def _visible_client_ids(principal: Principal) -> sa.Select[int | None]:
     return sa.select(col(Client.id)).where(client_scope(principal))
 
 
+def _of_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElement[bool]:
+    """Rows under the clients the caller works with. A partner's rows below a client follow its
+    client limit, not clients:read: an app may read contacts without reading the client records."""
+    if _is_partner(principal):
+        return _partner_clients(principal, client_id)
+    return client_id.in_(_visible_client_ids(principal))
+
+
 def contact_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
-    if principal.role is Role.PARTNER and not _partner_may(principal, "contact"):
-        return _FALSE
-    return col(Contact.client_id).in_(_visible_client_ids(principal))
+    if principal.is_client or _partner_may(principal, "contact"):
+        return _of_clients(principal, col(Contact.client_id))
+    return _FALSE
+
+
+def marketing_contact_scope(principal: Principal) -> ColumnElement[bool]:
+    """The contacts a marketing export may hold before its own consent filter: staff all, a
+    partner with marketing:read those of its clients. Not a GraphQL read path (contact_scope is)."""
+    if principal.is_staff:
+        return _TRUE
+    if _partner_may(principal, "marketing_contact"):
+        return _partner_clients(principal, col(Contact.client_id))
+    return _FALSE
 
 
 def project_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
-    if principal.role is Role.PARTNER and not _partner_may(principal, "project"):
-        return _FALSE
-    return col(Project.client_id).in_(_visible_client_ids(principal))
+    if principal.is_client or _partner_may(principal, "project"):
+        return _of_clients(principal, col(Project.client_id))
+    return _FALSE
 
 
 def _visible_project_ids(principal: Principal) -> sa.Select[int | None]:
@@ -96,9 +128,11 @@ def _visible_project_ids(principal: Principal) -> sa.Select[int | None]:
 
 
 def task_scope(principal: Principal) -> ColumnElement[bool]:
+    """A CLIENT, and a partner with projects:read, see the tasks of their projects marked visible
+    to the client."""
     if principal.is_staff:
         return _TRUE
-    if principal.is_client:
+    if principal.is_client or _partner_may(principal, "task"):
         return sa.and_(col(Task.project_id).in_(_visible_project_ids(principal)), col(Task.visible_to_client).is_(True))
     return _FALSE
 
@@ -110,11 +144,14 @@ def _visible_task_ids(principal: Principal) -> sa.Select[int | None]:
 def deliverable_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE
-    return col(Deliverable.task_id).in_(_visible_task_ids(principal))
+    if principal.is_client or _partner_may(principal, "deliverable"):
+        return col(Deliverable.task_id).in_(_visible_task_ids(principal))
+    return _FALSE
 
 
 def comment_scope(principal: Principal) -> ColumnElement[bool]:
-    """A CLIENT sees REPLYs only, on its visible projects and visible tasks; never a NOTE."""
+    """A CLIENT sees REPLYs only, on its visible projects and visible tasks; never a NOTE.
+    A partner sees no comment (no scope names them)."""
     if principal.is_staff:
         return _TRUE
     if principal.is_client:
@@ -147,30 +184,30 @@ def expense_scope(principal: Principal) -> ColumnElement[bool]:
 
 
 def invoice_scope(principal: Principal) -> ColumnElement[bool]:
-    """A MEMBER touches no money: no invoice rows at all, so no total can leak through one."""
+    """A MEMBER touches no money: no invoice rows at all, so no total can leak through one.
+
+    A CLIENT, and a partner with invoices:read, see an invoice once it is sent: a draft is the
+    agency's work in progress (and a void one only if it had been sent before it was voided),
+    so an accounting sync holds only documents a client was sent."""
     if principal.role in (Role.ADMIN, Role.MANAGER):
         return _TRUE
-    if principal.role is Role.MEMBER:
-        return _FALSE
-    if principal.role is Role.PARTNER and not _partner_may(principal, "invoice"):
-        return _FALSE
-    if principal.is_client:
-        # A draft is the agency's work in progress: the client sees an invoice once it is sent
-        # (and a void one only if it had been sent before it was voided).
+    if principal.is_client or _partner_may(principal, "invoice"):
         return sa.and_(
-            col(Invoice.client_id).in_(_visible_client_ids(principal)),
+            _of_clients(principal, col(Invoice.client_id)),
             sa.or_(
                 col(Invoice.status).in_([InvoiceStatus.SENT, InvoiceStatus.PAID]),
                 sa.and_(col(Invoice.status) == InvoiceStatus.VOID, col(Invoice.sent_at).is_not(None)),
             ),
         )
-    return col(Invoice.client_id).in_(_visible_client_ids(principal))
+    return _FALSE
 
 
 def payment_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.role in (Role.ADMIN, Role.MANAGER):
         return _TRUE
-    return col(Payment.invoice_id).in_(sa.select(col(Invoice.id)).where(invoice_scope(principal)))
+    if principal.is_client or _partner_may(principal, "payment"):
+        return col(Payment.invoice_id).in_(sa.select(col(Invoice.id)).where(invoice_scope(principal)))
+    return _FALSE
 
 
 def user_scope(principal: Principal) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from graphql import (
@@ -81,13 +81,31 @@ def sdl_for(schema: GraphQLSchema, key: PolicyKey) -> str:
 
 
 def key_for_role(
-    role: Role | None, *, costs_shown: bool = False, read_only: bool = False, scopes: frozenset[str] = frozenset()
+    role: Role | None,
+    *,
+    costs_shown: bool = False,
+    read_only: bool = False,
+    scopes: frozenset[str] = frozenset(),
+    grants: frozenset[int] = frozenset(),
 ) -> PolicyKey:
     """A policy key as the CLI and tests name one (the same key a Principal of that kind derives)."""
     from auth.principal import Principal
 
-    principal = Principal(user_id=None, role=role, costs_enabled=costs_shown, read_only=read_only, scopes=scopes)
+    principal = Principal(
+        user_id=None, role=role, costs_enabled=costs_shown, read_only=read_only, scopes=scopes, grants=grants
+    )
     return principal.policy_key
+
+
+def partner_key(scopes: Iterable[str], client_ids: Iterable[int] = ()) -> PolicyKey:
+    """The policy key of a partner app granted these scopes (auth.policy_table.SCOPES), limited to
+    these clients (none: every client)."""
+    return key_for_role(Role.PARTNER, scopes=frozenset(scopes), grants=frozenset(client_ids))
+
+
+def sdl_for_partner(schema: GraphQLSchema, scopes: Iterable[str], client_ids: Iterable[int] = ()) -> str:
+    """The SDL a partner app with these scopes sees (its introspection, `agency schema --role PARTNER`)."""
+    return sdl_for(schema, partner_key(scopes, client_ids))
 
 
 def _full_document(schema: GraphQLSchema) -> DocumentNode:

@@ -151,8 +151,19 @@ def cmd_send_outbox(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     from schema.build import build_schema
 
+    if (args.scope or args.client) and args.role != Role.PARTNER.value:
+        print("error: --scope and --client go with --role PARTNER", file=sys.stderr)
+        return 2
+    if args.role == Role.PARTNER.value:
+        from auth.policy_table import SCOPES
+
+        unknown = sorted(set(args.scope) - set(SCOPES))
+        if unknown:
+            print(f"error: unknown scope {', '.join(unknown)} (scopes: {', '.join(SCOPES)})", file=sys.stderr)
+            return 2
+        sys.stdout.write(partner_sdl(args.scope, args.client))
+        return 0
     if args.role is not None:
-        from models.enums import Role
         from schema.views import key_for_role, sdl_for
 
         role = None if args.role == "ANONYMOUS" else Role(args.role)
@@ -172,10 +183,23 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def partner_sdl(scopes: list[str], client_ids: list[int]) -> str:
+    """What a partner app granted these scopes, limited to these clients, sees of the schema."""
+    from schema.build import build_schema
+    from schema.views import sdl_for_partner
+
+    return sdl_for_partner(build_schema()._schema, scopes, client_ids).rstrip() + "\n"
+
+
 def cmd_policy(args: argparse.Namespace) -> int:
     from auth.policy import explain, policy_markdown
     from schema.build import build_schema
 
+    if args.scopes:
+        from auth.policy import scope_markdown
+
+        print(scope_markdown())
+        return 0
     coordinates = _coordinates(build_schema())
     if not args.explain:
         print(policy_markdown(coordinates))
@@ -262,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("EMAIL", "COORDINATE"),
         help="why this user may or may not read Type.field, call Mutation.name, or use Type.field(argument.path)",
     )
+    policy.add_argument("--scopes", action="store_true", help="print only the partner scopes and what each opens")
     policy.set_defaults(func=cmd_policy)
 
     outbox = sub.add_parser("send-outbox", help="send queued e-mail now (the server also does it every few seconds)")
@@ -278,6 +303,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("--costs-shown", action="store_true", help="with --role CLIENT: a client that shows costs")
     schema.add_argument("--view-as", action="store_true", help="with --role CLIENT: a read-only view-as token")
+    schema.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="with --role PARTNER: a granted scope (repeat; `agency policy --scopes` lists them)",
+    )
+    schema.add_argument(
+        "--client",
+        action="append",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="with --role PARTNER: a client the app is limited to (repeat)",
+    )
     schema.set_defaults(func=cmd_schema)
     return parser
 

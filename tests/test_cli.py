@@ -78,7 +78,9 @@ def test_schema_check_fails_on_a_stale_file(tmp_path, capsys):
 def test_policy_prints_every_field_with_its_class_and_readers(capsys):
     assert main(["policy"]) == 0
     out = capsys.readouterr().out
-    assert "| Client | internalNotes | INTERNAL | yes | yes | yes | no | by scope |" in out
+    assert "| Client | internalNotes | INTERNAL | yes | yes | yes | no | clients:read + internal:read |" in out
+    assert "| recordPayment | yes | yes | no | no | payments:write |" in out
+    assert "| invoices:read | invoices once sent" in out
     assert "| User | hourlyCostRate | PAYROLL | yes | yes | no | no | no |" in out
     assert "| viewAs | yes | yes | no | no | no |" in out
     assert "| Client.showCostsInPortal | COST |" in out

@@ -36,7 +36,7 @@ from graphql import (
     build_schema as build_sdl_schema,
 )
 
-from auth.policy import ARGUMENT_RULES, MUTATION_ROLES, Sensitivity, decide, decide_rule
+from auth.policy import ARGUMENT_RULES, MUTATION_ROLES, SCOPES, decide, decide_rule
 from auth.principal import PolicyKey
 from models import CommentKind, Role
 from schema.build import build_schema
@@ -469,7 +469,7 @@ async def test_a_field_outside_the_view_answers_null_with_one_error_per_coordina
 
 
 def _every_key() -> list[PolicyKey]:
-    every_scope = frozenset(f"read:{s.value.lower()}" for s in Sensitivity)
+    every_scope = frozenset(SCOPES)
     keys = [PolicyKey(None)]
     for role in Role:
         for costs in (False, True):
@@ -497,13 +497,15 @@ def test_partner_views_follow_their_scopes():
     from schema.views import view_for
 
     bare = described(view_for(_full(), PolicyKey(Role.PARTNER)))
-    every_scope = frozenset(f"read:{s.value.lower()}" for s in Sensitivity)
-    full = described(view_for(_full(), PolicyKey(Role.PARTNER, scopes=every_scope)))
+    full = described(view_for(_full(), PolicyKey(Role.PARTNER, scopes=frozenset(SCOPES))))
     assert ("Query", "clients") not in bare.fields and ("Query", "clients") in full.fields
-    assert ("Client", "internalNotes") in full.fields and ("TimeEntry", "costRate") in full.fields
-    assert ("User", "email") not in full.fields  # TEAM is never a partner's
-    # A partner may call no mutation but the open ones.
-    assert {f for t, f in full.fields if t == "Mutation"} == {m for m, roles in MUTATION_ROLES.items() if roles is None}
+    assert ("Client", "internalNotes") in full.fields and ("Invoice", "total") in full.fields
+    # No scope reads time, users, comments or the dashboard; TEAM and PAYROLL are never a partner's.
+    assert not {"TimeEntry", "User", "Comment", "Lead", "ClientsDashboard"} & full.types
+    # A partner may call the open mutations and those a *:write scope names.
+    assert {f for t, f in full.fields if t == "Mutation"} == {
+        m for m, roles in MUTATION_ROLES.items() if roles is None
+    } | {"recordPayment"}
 
 
 async def test_validation_suggestions_name_only_what_the_callers_view_holds(api, factory):
