@@ -12,8 +12,10 @@ one error per coordinate. Nothing here runs per row beyond one dictionary lookup
 
 from __future__ import annotations
 
+import weakref
+from asyncio import iscoroutine
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from graphql import (
     GraphQLInputObjectType,
     GraphQLObjectType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     OperationDefinitionNode,
     TypeInfo,
@@ -42,6 +45,7 @@ from graphql import (
     visit,
 )
 from graphql.execution.values import VariableValues, get_argument_values
+from graphql.pyutils import gather_with_cancel
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 from strawberry.relay.utils import to_base64
 from strawberry.resolvers import is_default_resolver
@@ -100,25 +104,48 @@ class DecisionCache:
 decisions = DecisionCache(size=2048)
 
 
+def _visit_typed(document: DocumentNode, type_info: TypeInfo, visitor: Visitor) -> None:
+    """Visit with TypeInfo, then drop the visitors' memo of their own bound methods.
+
+    graphql-core's Visitor memoises `get_enter_leave_for_kind` in the instance (bound methods of
+    itself): a reference cycle per visitor, which would hold everything the visitor reaches (the
+    request's variables, its decisions) until the cyclic collector runs."""
+    wrapper = TypeInfoVisitor(type_info, visitor)
+    try:
+        visit(document, wrapper)
+    finally:
+        wrapper.enter_leave_map.clear()
+        visitor.enter_leave_map.clear()
+
+
+class _CollectCoordinates(Visitor):
+    """Defined once (a class per call is a new type object per request, and a type is always a
+    reference cycle)."""
+
+    def __init__(self, schema: GraphQLSchema, type_info: TypeInfo) -> None:
+        super().__init__()
+        self.schema = schema
+        self.type_info = type_info
+        self.found: set[tuple[str, str]] = set()
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        parent = self.type_info.get_parent_type()
+        name = node.name.value
+        # Introspection answers from the caller's own view (build_resolve_info): nothing to refuse.
+        if parent is None or name.startswith("__") or parent.name.startswith("__"):
+            return
+        self.found.add((parent.name, name))
+        if is_abstract_type(parent):
+            for possible in self.schema.get_possible_types(parent):
+                self.found.add((possible.name, name))
+
+
 def field_coordinates(schema: GraphQLSchema, document: DocumentNode) -> set[tuple[str, str]]:
     """Every (type, field) the document can touch; a field on an interface or union counts for each possible type."""
     type_info = TypeInfo(schema)
-    found: set[tuple[str, str]] = set()
-
-    class Collect(Visitor):
-        def enter_field(self, node: FieldNode, *_: object) -> None:
-            parent = type_info.get_parent_type()
-            name = node.name.value
-            # Introspection answers from the caller's own view (build_resolve_info): nothing to refuse.
-            if parent is None or name.startswith("__") or parent.name.startswith("__"):
-                return
-            found.add((parent.name, name))
-            if is_abstract_type(parent):
-                for possible in schema.get_possible_types(parent):
-                    found.add((possible.name, name))
-
-    visit(document, TypeInfoVisitor(type_info, Collect()))
-    return found
+    collect = _CollectCoordinates(schema, type_info)
+    _visit_typed(document, type_info, collect)
+    return collect.found
 
 
 def operation_policy(
@@ -164,29 +191,36 @@ def refused_arguments(
     field, an input field the caller may not set, a value its role may not use. Argument
     values come from the request's variables, so this runs per request, and only for
     operations that reach a field with argument rules."""
-    refused: Denied = {}
     type_info = TypeInfo(schema)
     document = DocumentNode(definitions=(operation, *fragments.values()))
+    check = _CheckArguments(type_info, variable_values, key)
+    _visit_typed(document, type_info, check)
+    return check.refused
 
-    class Check(Visitor):
-        def enter_field(self, node: FieldNode, *_: object) -> None:
-            parent = type_info.get_parent_type()
-            field_def = type_info.get_field_def()
-            if parent is None or field_def is None or not node.arguments:
-                return
-            coordinate = f"{parent.name}.{node.name.value}"
-            if coordinate not in ARGUMENT_RULES:
-                return
-            try:
-                arguments = get_argument_values(field_def, node, variable_values)
-            except GraphQLError:
-                return  # graphql-core reports invalid arguments itself
-            decision = decide_arguments(coordinate, arguments, key, _null_defaults(field_def, coordinate))
-            if decision is not None:
-                refused.setdefault(parent.name, {})[node.name.value] = decision
 
-    visit(document, TypeInfoVisitor(type_info, Check()))
-    return refused
+class _CheckArguments(Visitor):
+    def __init__(self, type_info: TypeInfo, variable_values: VariableValues, key: PolicyKey) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.variable_values = variable_values
+        self.key = key
+        self.refused: Denied = {}
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        parent = self.type_info.get_parent_type()
+        field_def = self.type_info.get_field_def()
+        if parent is None or field_def is None or not node.arguments:
+            return
+        coordinate = f"{parent.name}.{node.name.value}"
+        if coordinate not in ARGUMENT_RULES:
+            return
+        try:
+            arguments = get_argument_values(field_def, node, self.variable_values)
+        except GraphQLError:
+            return  # graphql-core reports invalid arguments itself
+        decision = decide_arguments(coordinate, arguments, self.key, _null_defaults(field_def, coordinate))
+        if decision is not None:
+            self.refused.setdefault(parent.name, {})[node.name.value] = decision
 
 
 _null_default_paths: dict[tuple[int, str], frozenset[tuple[str, ...]]] = {}
@@ -268,9 +302,36 @@ def _plain_field(schema: GraphQLSchema, parent_type: GraphQLObjectType, name: st
     return plain
 
 
+def _async_helpers(executor: StrawberryGraphQLCoreExecutionContext) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolver helpers without its reference cycle.
+
+    graphql-core builds them from the executor's own bound methods (executor -> helpers ->
+    bound method -> executor): a cycle that made the whole request (its context, the loaders,
+    every row they cached) cyclic garbage, freed only when the collector next looked at the
+    generation it had reached. These reach the executor through a weak reference: it is alive
+    for as long as it executes, which is when resolvers call them."""
+    executor_ref = weakref.ref(executor)
+
+    def track(values: Sequence[Any]) -> None:
+        live = executor_ref()
+        if live is not None:
+            live.track_async_work(values)
+        else:  # the operation is over: nothing will await these, dispose of them
+            for value in values:
+                if iscoroutine(value):
+                    value.close()
+
+    return GraphQLResolveInfoHelpers(gather=_gather_async_work, track=track)
+
+
+def _gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    return gather_with_cancel(*values)
+
+
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _async_helpers(self)
         self.policy_key = key = policy_key_of(self.context_value)
         decided = operation_policy(self.schema, self.operation, self.fragment_definitions, key)
         self.denied = decided.denied
