@@ -1,4 +1,5 @@
 """DataLoaders: one set per request, built with the Principal, each composing its row scope.
+A loader is built the first time the request uses it (resolvers.batching.loader).
 
 The number of SQL statements a request issues depends on the query's shape, not on how many rows it
 returns: every relation and aggregate is one statement per batch of keys. Each domain keeps its

@@ -1,12 +1,13 @@
 """DataLoaders of clients, their statuses and contacts, and leads.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
-built once per request by resolvers.loaders.Loaders (as `loaders.clients`)."""
+built on first use in a request (resolvers.batching.loader), as `loaders.clients`."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlmodel import col
+from strawberry.dataloader import DataLoader
 
 from auth import scopes
 from auth.principal import Principal
@@ -16,29 +17,44 @@ from models import (
     Contact,
     Lead,
 )
-from resolvers.batching import aggregate, by_id, grouped
+from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader
 from resolvers.db import RequestDb
 
 
-class ClientLoaders:
-    def __init__(self, db: RequestDb, principal: Principal) -> None:
-        p = principal
-        self.client = by_id(db, Client, scopes.client_scope(p))
-        self.contact = by_id(db, Contact, scopes.contact_scope(p))
+class ClientLoaders(DomainLoaders):
+    @loader
+    def client(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Client, scopes.client_scope(p))
+
+    @loader
+    def contact(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Contact, scopes.contact_scope(p))
+
+    @loader
+    def status(db: RequestDb, p: Principal) -> DataLoader:
         # Statuses are the agency's configuration, not client data: no row scope.
-        self.status = by_id(db, ClientStatus, sa.true())
-        self.contacts_by_client = grouped(
+        return by_id(db, ClientStatus, sa.true())
+
+    @loader
+    def contacts_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Contact,
             col(Contact.client_id),
             scopes.contact_scope(p),
             (col(Contact.is_primary).desc(), col(Contact.full_name), col(Contact.id)),
         )
-        self.primary_contact_by_client = aggregate(
+
+    @loader
+    def primary_contact_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return aggregate(
             db,
-            lambda keys: sa.select(col(Contact.client_id), Contact).where(
-                col(Contact.client_id).in_(keys), col(Contact.is_primary).is_(True), scopes.contact_scope(p)
+            sa.select(col(Contact.client_id), Contact).where(
+                in_keys(col(Contact.client_id)), col(Contact.is_primary).is_(True), scopes.contact_scope(p)
             ),
             None,
         )
-        self.lead = by_id(db, Lead, scopes.lead_scope(p))
+
+    @loader
+    def lead(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Lead, scopes.lead_scope(p))

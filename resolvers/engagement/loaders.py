@@ -1,10 +1,11 @@
 """DataLoaders of the relationship around the work: opportunities, interactions, meetings and the activity feed.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
-built once per request by resolvers.loaders.Loaders (as `loaders.engagement`)."""
+built on first use in a request (resolvers.batching.loader), as `loaders.engagement`."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from strawberry.dataloader import DataLoader
 from auth import scopes
 from auth.principal import Principal
 from models import Activity, Interaction, Meeting, Opportunity
-from resolvers.batching import aggregate, by_id, grouped
+from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader, with_keys
 from resolvers.db import RequestDb
 from resolvers.pagination import Page, SortKey, decode_cursor, encode_cursor, page_size
 
@@ -24,83 +25,115 @@ from resolvers.pagination import Page, SortKey, decode_cursor, encode_cursor, pa
 FEED_KEY = SortKey(col(Activity.occurred_at), "datetime")
 
 
-class EngagementLoaders:
-    def __init__(self, db: RequestDb, principal: Principal) -> None:
-        p = principal
-        self.opportunity = by_id(db, Opportunity, scopes.opportunity_scope(p))
-        self.meeting = by_id(db, Meeting, scopes.meeting_scope(p))
-        self.interaction = by_id(db, Interaction, scopes.interaction_scope(p))
-        self.activity = by_id(db, Activity, scopes.activity_scope(p))
-        self.opportunities_by_client = grouped(
+class EngagementLoaders(DomainLoaders):
+    @loader
+    def opportunity(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Opportunity, scopes.opportunity_scope(p))
+
+    @loader
+    def meeting(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Meeting, scopes.meeting_scope(p))
+
+    @loader
+    def interaction(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Interaction, scopes.interaction_scope(p))
+
+    @loader
+    def activity(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Activity, scopes.activity_scope(p))
+
+    @loader
+    def opportunities_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Opportunity,
             col(Opportunity.client_id),
             scopes.opportunity_scope(p),
             (col(Opportunity.created_at).desc(), col(Opportunity.id).desc()),
         )
-        self.interactions_by_client = grouped(
+
+    @loader
+    def interactions_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Interaction,
             col(Interaction.client_id),
             scopes.interaction_scope(p),
             (col(Interaction.occurred_at).desc(), col(Interaction.id).desc()),
         )
-        self.meetings_by_client = grouped(
+
+    @loader
+    def meetings_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Meeting,
             col(Meeting.client_id),
             scopes.meeting_scope(p),
             (col(Meeting.starts_at).desc(), col(Meeting.id).desc()),
         )
-        self.activity_count_by_client = aggregate(
+
+    @loader
+    def activity_count_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        return aggregate(
             db,
-            lambda keys: (
+            (
                 sa.select(col(Activity.client_id), sa.func.count(col(Activity.id)))
-                .where(col(Activity.client_id).in_(keys), scopes.activity_scope(p))
+                .where(in_keys(col(Activity.client_id)), scopes.activity_scope(p))
                 .group_by(col(Activity.client_id))
             ),
             0,
             int,
         )
-        self.activity_page = DataLoader(load_fn=self._feed_pages(db, p))
 
-    def _feed_pages(self, db: RequestDb, principal: Principal):
-        counts = lambda client_id: lambda: self.activity_count_by_client.load(client_id)  # noqa: E731
+    @functools.cached_property
+    def activity_page(self) -> DataLoader:
+        # A page's totalCount goes through the request's count loader (one statement with the
+        # clients' activityCount).
+        return _feed_pages(self.db, self.principal, self.activity_count_by_client)
 
-        async def load(keys: Sequence[tuple[int, int | None, str | None]]) -> list[Page[Activity]]:
-            """Keyed by (client id, first, after): one windowed statement per distinct (first, after)."""
-            by_args: dict[tuple[int, str | None], list[int]] = defaultdict(list)
-            for client_id, first, after in keys:
-                by_args[(page_size(first), after)].append(client_id)
-            found: dict[tuple[int, int, str | None], tuple[list[Activity], bool]] = {}
-            for (size, after), client_ids in by_args.items():
-                rows = await db.scalars(_feed_statement(principal, client_ids, size, after)) if size else []
-                grouped: dict[int, list[Activity]] = defaultdict(list)
-                for row in rows:
-                    grouped[row.client_id].append(row)
-                for client_id in client_ids:
-                    group = grouped.get(client_id, [])
-                    found[(client_id, size, after)] = (group[:size], len(group) > size)
-            pages = []
-            for client_id, first, after in keys:
-                rows, has_next = found[(client_id, page_size(first), after)]
-                pages.append(
-                    Page(
-                        rows=rows,
-                        cursors=[encode_cursor([FEED_KEY.encode(r.occurred_at), r.id]) for r in rows],
-                        has_next_page=has_next,
-                        has_previous_page=bool(after),
-                        count=counts(client_id),
-                    )
+
+def _feed_pages(db: RequestDb, principal: Principal, count_loader: DataLoader) -> DataLoader:
+    """Pages of the activity feed. Its closures hold the count loader itself, never the domain's
+    loaders: the pages it caches hold them, and a way back to this loader would be a reference
+    cycle per request (resolvers.batching)."""
+    counts = lambda client_id: lambda: count_loader.load(client_id)  # noqa: E731
+
+    async def load(keys: Sequence[tuple[int, int | None, str | None]]) -> list[Page[Activity]]:
+        """Keyed by (client id, first, after): one windowed statement per distinct (first, after)."""
+        by_args: dict[tuple[int, str | None], list[int]] = defaultdict(list)
+        for client_id, first, after in keys:
+            by_args[(page_size(first), after)].append(client_id)
+        found: dict[tuple[int, int, str | None], tuple[list[Activity], bool]] = {}
+        for (size, after), client_ids in by_args.items():
+            statement = _feed_statement(principal, size, after)
+            rows = await db.scalars(with_keys(statement, client_ids)) if size else []
+            grouped: dict[int, list[Activity]] = defaultdict(list)
+            for row in rows:
+                grouped[row.client_id].append(row)
+            for client_id in client_ids:
+                group = grouped.get(client_id, [])
+                found[(client_id, size, after)] = (group[:size], len(group) > size)
+        pages = []
+        for client_id, first, after in keys:
+            rows, has_next = found[(client_id, page_size(first), after)]
+            pages.append(
+                Page(
+                    rows=rows,
+                    cursors=[encode_cursor([FEED_KEY.encode(r.occurred_at), r.id]) for r in rows],
+                    has_next_page=has_next,
+                    has_previous_page=bool(after),
+                    count=counts(client_id),
                 )
-            return pages
+            )
+        return pages
 
-        return load
+    return DataLoader(load_fn=load)
 
 
-def _feed_statement(principal: Principal, client_ids: Sequence[int], size: int, after: str | None) -> sa.Select:
-    """The first size + 1 entries after the cursor of each client, newest first, in one statement."""
-    conditions: list[Any] = [col(Activity.client_id).in_(client_ids), scopes.activity_scope(principal)]
+def _feed_statement(principal: Principal, size: int, after: str | None) -> sa.Select:
+    """The first size + 1 entries after the cursor of each client of the batch (`in_keys`), newest
+    first, in one statement."""
+    conditions: list[Any] = [in_keys(col(Activity.client_id)), scopes.activity_scope(principal)]
     if after:
         value, last_id = decode_cursor(after, FEED_KEY)
         conditions.append(

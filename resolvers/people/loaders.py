@@ -2,12 +2,13 @@
 portal access for a contact.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
-built once per request by resolvers.loaders.Loaders (as `loaders.people`)."""
+built on first use in a request (resolvers.batching.loader), as `loaders.people`."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlmodel import col
+from strawberry.dataloader import DataLoader
 
 from auth import scopes
 from auth.principal import Principal
@@ -16,22 +17,28 @@ from models import (
     Role,
     User,
 )
-from resolvers.batching import aggregate, by_id
+from resolvers.batching import DomainLoaders, aggregate, by_id, in_keys, loader
 from resolvers.db import RequestDb
 
 
-class PeopleLoaders:
-    def __init__(self, db: RequestDb, principal: Principal) -> None:
-        p = principal
-        self.user = by_id(db, User, scopes.user_scope(p))
-        self.notification = by_id(db, Notification, scopes.notification_scope(p))
+class PeopleLoaders(DomainLoaders):
+    @loader
+    def user(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, User, scopes.user_scope(p))
+
+    @loader
+    def notification(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Notification, scopes.notification_scope(p))
+
+    @loader
+    def portal_access_by_contact(db: RequestDb, p: Principal) -> DataLoader:
         # "Who has portal access": an active CLIENT user signs in as this contact.
-        self.portal_access_by_contact = aggregate(
+        return aggregate(
             db,
-            lambda keys: (
+            (
                 sa.select(col(User.contact_id), sa.func.count(col(User.id)))
                 .where(
-                    col(User.contact_id).in_(keys),
+                    in_keys(col(User.contact_id)),
                     col(User.role) == Role.CLIENT,
                     col(User.is_active).is_(True),
                     scopes.user_scope(p),

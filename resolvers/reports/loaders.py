@@ -2,7 +2,7 @@
 one request cost one statement per aggregate.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
-built once per request by resolvers.loaders.Loaders (as `loaders.reports`)."""
+built on first use in a request (resolvers.batching.loader), as `loaders.reports`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from auth.principal import Principal
+from resolvers.batching import DomainLoaders, loader
 from resolvers.db import RequestDb
 from resolvers.reports import client_reports
 from resolvers.reports.client_reports import ReportPeriod
@@ -20,47 +21,47 @@ from resolvers.reports.client_reports import ReportPeriod
 K = TypeVar("K", bound=Hashable)
 
 
-class ReportLoaders:
-    def __init__(self, db: RequestDb, principal: Principal) -> None:
-        p = principal
-        # Client reports, batched by client id (and period).
-        self.portfolio = _by_client(db, p, client_reports.portfolios, client_reports.Portfolio.empty)
-        self.invoiced = _by_client(db, p, client_reports.invoiced, client_reports.Invoiced)
-        self.time = _by_client_and_period(db, p, client_reports.time_by_project, client_reports.TimeInvestment)
-        self.utilization = _by_client_and_period(db, p, client_reports.time_by_member, list)
-        self.expenses = _by_client_and_period(db, p, client_reports.expenses, lambda: client_reports.money(0))
-        self.revenue = _by_client_and_period(db, p, client_reports.revenue, lambda: client_reports.money(0))
-
-
 def _by_client(
-    db: RequestDb,
-    principal: Principal,
     compute: Callable[[RequestDb, Principal, Sequence[int]], Awaitable[dict[int, Any]]],
     default: Callable[[], Any],
-) -> DataLoader:
-    async def load(keys: Sequence[int]) -> list[Any]:
-        found = await compute(db, principal, list(keys))
-        return [found[key] if key in found else default() for key in keys]
+) -> loader[DataLoader]:
+    def build(db: RequestDb, principal: Principal) -> DataLoader:
+        async def load(keys: Sequence[int]) -> list[Any]:
+            found = await compute(db, principal, list(keys))
+            return [found[key] if key in found else default() for key in keys]
 
-    return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load)
+
+    return loader(build)
 
 
 def _by_client_and_period(
-    db: RequestDb,
-    principal: Principal,
     compute: Callable[[RequestDb, Principal, Sequence[int], ReportPeriod], Awaitable[dict[int, Any]]],
     default: Callable[[], Any],
-) -> DataLoader:
+) -> loader[DataLoader]:
     """Keyed by (client id, period); one statement per distinct period in the batch."""
 
-    async def load(keys: Sequence[tuple[int, ReportPeriod]]) -> list[Any]:
-        by_period: dict[ReportPeriod, list[int]] = defaultdict(list)
-        for client_id, period in keys:
-            by_period[period].append(client_id)
-        found: dict[tuple[int, ReportPeriod], Any] = {}
-        for period, client_ids in by_period.items():
-            for client_id, value in (await compute(db, principal, client_ids, period)).items():
-                found[(client_id, period)] = value
-        return [found[key] if key in found else default() for key in keys]
+    def build(db: RequestDb, principal: Principal) -> DataLoader:
+        async def load(keys: Sequence[tuple[int, ReportPeriod]]) -> list[Any]:
+            by_period: dict[ReportPeriod, list[int]] = defaultdict(list)
+            for client_id, period in keys:
+                by_period[period].append(client_id)
+            found: dict[tuple[int, ReportPeriod], Any] = {}
+            for period, client_ids in by_period.items():
+                for client_id, value in (await compute(db, principal, client_ids, period)).items():
+                    found[(client_id, period)] = value
+            return [found[key] if key in found else default() for key in keys]
 
-    return DataLoader(load_fn=load)
+        return DataLoader(load_fn=load)
+
+    return loader(build)
+
+
+class ReportLoaders(DomainLoaders):
+    # Client reports, batched by client id (and period).
+    portfolio = _by_client(client_reports.portfolios, client_reports.Portfolio.empty)
+    invoiced = _by_client(client_reports.invoiced, client_reports.Invoiced)
+    time = _by_client_and_period(client_reports.time_by_project, client_reports.TimeInvestment)
+    utilization = _by_client_and_period(client_reports.time_by_member, list)
+    expenses = _by_client_and_period(client_reports.expenses, lambda: client_reports.money(0))
+    revenue = _by_client_and_period(client_reports.revenue, lambda: client_reports.money(0))

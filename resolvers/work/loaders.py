@@ -1,7 +1,7 @@
 """DataLoaders of delivery: projects, tasks, comments and deliverables, and the per-client project figures.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
-built once per request by resolvers.loaders.Loaders (as `loaders.work`)."""
+built on first use in a request (resolvers.batching.loader), as `loaders.work`."""
 
 from __future__ import annotations
 
@@ -23,17 +23,35 @@ from models import (
     ProjectStatus,
     Task,
 )
-from resolvers.batching import aggregate, by_id, grouped
+from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader, with_keys
 from resolvers.db import RequestDb
 from resolvers.records import columns_of, read_records
 
+# A project status filter, set per batch (made once: see resolvers.batching.in_keys).
+_STATUS_IN = col(Project.status).in_(sa.bindparam("project_statuses", expanding=True))
 
-class WorkLoaders:
-    def __init__(self, db: RequestDb, principal: Principal) -> None:
-        p = principal
-        self.project = by_id(db, Project, scopes.project_scope(p))
-        self.task = by_id(db, Task, scopes.task_scope(p))
-        self.comment = by_id(db, Comment, scopes.comment_scope(p))
+
+class WorkLoaders(DomainLoaders):
+    @loader
+    def project(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Project, scopes.project_scope(p))
+
+    @loader
+    def task(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Task, scopes.task_scope(p))
+
+    @loader
+    def comment(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, Comment, scopes.comment_scope(p))
+
+    @loader
+    def projects_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        every_status = (
+            sa.select(*columns_of(Project))
+            .where(in_keys(col(Project.client_id)), scopes.project_scope(p))
+            .order_by(col(Project.start_date).desc(), col(Project.id).desc())
+        )
+        some_statuses = every_status.where(_STATUS_IN)
 
         async def projects_by_client(keys: Sequence[tuple[int, tuple[ProjectStatus, ...]]]) -> list[list[Project]]:
             """Keyed by (client id, statuses wanted); one statement per distinct status filter."""
@@ -42,25 +60,28 @@ class WorkLoaders:
                 by_filter[statuses].append(client_id)
             groups: dict[tuple[int, tuple[ProjectStatus, ...]], list[Project]] = defaultdict(list)
             for statuses, client_ids in by_filter.items():
-                statement = (
-                    sa.select(*columns_of(Project))
-                    .where(col(Project.client_id).in_(client_ids), scopes.project_scope(p))
-                    .order_by(col(Project.start_date).desc(), col(Project.id).desc())
-                )
+                statement = with_keys(some_statuses if statuses else every_status, client_ids)
                 if statuses:
-                    statement = statement.where(col(Project.status).in_(statuses))
+                    statement = statement.params(project_statuses=list(statuses))
                 for project in await read_records(db, Project, statement):
                     groups[(project.client_id, statuses)].append(project)
             return [groups.get(key, []) for key in keys]
 
-        self.projects_by_client = DataLoader(load_fn=projects_by_client)
-        self.tasks_by_project = grouped(
-            db, Task, col(Task.project_id), scopes.task_scope(p), (col(Task.position), col(Task.id))
-        )
-        self.task_comments = grouped(
+        return DataLoader(load_fn=projects_by_client)
+
+    @loader
+    def tasks_by_project(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(db, Task, col(Task.project_id), scopes.task_scope(p), (col(Task.position), col(Task.id)))
+
+    @loader
+    def task_comments(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db, Comment, col(Comment.task_id), scopes.comment_scope(p), (col(Comment.created_at), col(Comment.id))
         )
-        self.project_comments = grouped(
+
+    @loader
+    def project_comments(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Comment,
             col(Comment.project_id),
@@ -68,19 +89,25 @@ class WorkLoaders:
             (col(Comment.created_at), col(Comment.id)),
             col(Comment.task_id).is_(None),
         )
-        self.deliverables_by_task = grouped(
+
+    @loader
+    def deliverables_by_task(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
             db,
             Deliverable,
             col(Deliverable.task_id),
             scopes.deliverable_scope(p),
             (col(Deliverable.created_at), col(Deliverable.id)),
         )
-        self.active_project_count = aggregate(
+
+    @loader
+    def active_project_count(db: RequestDb, p: Principal) -> DataLoader:
+        return aggregate(
             db,
-            lambda keys: (
+            (
                 sa.select(col(Project.client_id), sa.func.count())
                 .where(
-                    col(Project.client_id).in_(keys),
+                    in_keys(col(Project.client_id)),
                     col(Project.status) == ProjectStatus.ACTIVE,
                     scopes.project_scope(p),
                 )
@@ -89,11 +116,14 @@ class WorkLoaders:
             0,
             int,
         )
-        self.last_project_on = aggregate(
+
+    @loader
+    def last_project_on(db: RequestDb, p: Principal) -> DataLoader:
+        return aggregate(
             db,
-            lambda keys: (
+            (
                 sa.select(col(Project.client_id), sa.func.max(col(Project.start_date)))
-                .where(col(Project.client_id).in_(keys), scopes.project_scope(p))
+                .where(in_keys(col(Project.client_id)), scopes.project_scope(p))
                 .group_by(col(Project.client_id))
             ),
             None,

@@ -1,0 +1,174 @@
+"""Memory per request: once a response is sent, nothing of its request stays alive.
+
+Measured by counting, never by time. Each request kind of bench/load.py's mix (the nested
+clients -> projects -> tasks list, the Clients list page, the dashboard, a client record, the
+portal home page, the mutations) is repeated after a warm-up:
+
+- none of the request's own objects (its context, Principal, loaders and their caches, the
+  executor, database sessions, ORM rows and records) may be cyclic garbage: such an object is
+  freed only when the cyclic collector next looks at its generation, which the server makes rare
+  (server/app.py), so a cycle per request grew the process by the whole request, every request;
+- the number of live objects may not grow with the number of requests (a cache keyed by
+  something new per request, a loader or session kept alive, a task left running).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import random
+import weakref
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.sql import ClauseElement
+from strawberry.dataloader import DataLoader
+
+from bench.load import MIX, Caller, Mix, Request, prepare
+from models.db import make_engine
+from server.app import create_app
+from server.demo import DemoSignIn
+from server.settings import Settings
+from tests.utils import Api
+
+# Packages whose objects belong to a request (SQL expression constructs aside: see _request_state).
+APP_PACKAGES = ("schema", "resolvers", "auth", "server", "models", "strawberry", "graphql")
+READS = ("nested", "clients_page", "dashboard", "client_record", "portal_home")
+WRITES = ("create_client", "create_task", "log_time", "add_comment", "log_interaction", "portal_reply")
+WARM_UP = 3
+MEASURED = 4
+
+
+@pytest.fixture
+async def api(db: object, database_url: str, settings: Settings) -> AsyncIterator[Api]:
+    """The real app over ASGI, on an engine whose driver keeps no prepared statements (sqlite3's
+    statement cache, asyncpg's through SQLAlchemy): those caches are bounded per pooled connection
+    but fill as each connection first runs each statement, which is not what is counted here."""
+    url = sa.make_url(database_url)
+    option = "prepared_statement_cache_size" if url.get_backend_name() == "postgresql" else "cached_statements"
+    engine = make_engine(url.update_query_dict({option: "0"}).render_as_string(hide_password=False))
+    app = create_app(settings, engine=engine)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, app)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def callers(api: Api, demo: list[DemoSignIn]) -> list[Caller]:
+    # One sign-in per role keeps the Argon2 checks few.
+    by_role = {s.role: s for s in reversed(demo)}
+    return await prepare(api.client, "/graphql", [(s.email, s.password, s.role) for s in by_role.values()])
+
+
+def _mix(callers: list[Caller], op: str) -> Mix:
+    ops = tuple(o for o in MIX if o.name == op)
+    return Mix(callers, write_share=1.0 if ops[0].write else 0.0, ops=ops)
+
+
+async def _send(api: Api, caller: Caller, request: Request) -> None:
+    response = await api.client.post(
+        "/graphql",
+        json={"query": request.query, "variables": request.variables},
+        headers={"Authorization": f"Bearer {caller.token}"},
+    )
+    body = response.json()
+    assert response.status_code == 200 and not body.get("errors"), (request.op, body)
+
+
+async def _run(api: Api, mix: Mix, rng: random.Random, count: int, concurrency: int = 1) -> None:
+    for start in range(0, count, concurrency):
+        await asyncio.gather(*(_send(api, *mix.next(rng)) for _ in range(min(concurrency, count - start))))
+
+
+async def _every_kind(api: Api, mix: Mix, rng: random.Random) -> None:
+    """Each operation of the mix once as each role it has, so every document and policy key the
+    measured requests can use is in the caches before they run."""
+    for op, role, _ in mix.entries:
+        caller = mix.callers[role][0]
+        await _send(api, caller, op.build(caller, rng, f"memory-warm-up-{op.name}-{role}"))
+
+
+@contextmanager
+def cyclic_garbage() -> Iterator[list[object]]:
+    """The objects that only the cyclic collector could free, of what ran inside the block."""
+    found: list[object] = []
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        yield found
+        gc.collect()
+        found.extend(gc.garbage)
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+
+
+def _request_state(obj: object) -> bool:
+    """An object of the request itself. SQL expression constructs are left out: SQLAlchemy makes
+    small cycles of its own in some statements (they hold no rows, no session, no request)."""
+    if isinstance(obj, ClauseElement):
+        return False
+    if isinstance(obj, DataLoader | InstanceState | Session | AsyncSession):
+        return True
+    return type(obj).__module__.split(".")[0] in APP_PACKAGES
+
+
+def _names(objects: list[object]) -> Counter[str]:
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in objects)
+
+
+def _live() -> Counter[str]:
+    """Live objects the collector tracks, by type, leaving out dead weak references: the sqlite3
+    driver keeps those of its closed cursors on each connection (and drops them every 200)."""
+    return _names([o for o in gc.get_objects() if not (type(o) is weakref.ref and o() is None)])
+
+
+@pytest.mark.parametrize("ops", [READS, WRITES], ids=["reads", "writes"])
+async def test_a_request_leaves_no_cycle_of_its_own(api: Api, callers: list[Caller], ops: tuple[str, ...]) -> None:
+    left: dict[str, Counter[str]] = {}
+    for op in ops:
+        mix, rng = _mix(callers, op), random.Random(op)
+        await _run(api, mix, rng, WARM_UP)
+        with cyclic_garbage() as garbage:
+            await _run(api, mix, rng, MEASURED)
+        found = _names([o for o in garbage if _request_state(o)])
+        if found:
+            left[op] = found
+    assert left == {}
+
+
+async def test_the_nested_list_builds_no_sql_cycles_either(api: Api, callers: list[Caller]) -> None:
+    """The loaders build their statements once per request and only set each batch's keys
+    (resolvers.batching.in_keys): not even SQLAlchemy's own small cycles, for any role."""
+    mix, rng = _mix(callers, "nested"), random.Random(1)
+    await _run(api, mix, rng, WARM_UP)
+    with cyclic_garbage() as garbage:
+        await _run(api, mix, rng, MEASURED * 2)
+    assert _names([o for o in garbage if isinstance(o, ClauseElement)]) == Counter()
+
+
+async def test_live_objects_do_not_grow_with_requests(api: Api, callers: list[Caller]) -> None:
+    """After a warm-up of the whole mix, reads and writes, some of them concurrent, twice as many
+    more requests leave at most a handful of live objects more (a request's own objects number
+    in the thousands: one request held on to would fail this)."""
+    mix, rng = Mix(callers, write_share=0.3), random.Random(2)
+    await _every_kind(api, mix, rng)
+    await _run(api, mix, rng, 20, concurrency=4)
+    gc.collect()
+    before, tasks = _live(), len(asyncio.all_tasks())
+    await _run(api, mix, rng, 80, concurrency=4)
+    gc.collect()
+    after = _live()
+    grown = {name: n for name, n in (after - before).items() if n > 5}
+    assert sum((after - before).values()) <= 80, grown
+    assert grown == {}
+    assert len(asyncio.all_tasks()) <= tasks
