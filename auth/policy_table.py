@@ -475,6 +475,25 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("SendInvoicePayload", PUBLIC, "errors"),
     **_fields("RecordPaymentPayload", PUBLIC, "errors"),
     **_fields("VoidInvoicePayload", PUBLIC, "errors"),
+    # Partner apps
+    # The list is staff only (TEAM: never a portal user's or a partner's), and its rows are the
+    # ADMIN's alone (resolvers.partners.apps.partner_app_scope), so the app's own fields can be
+    # PUBLIC, as the payloads of the ADMIN-only mutations that return one are.
+    **_fields("Query", TEAM, "partnerApps"),
+    **_fields(
+        "PartnerApp",
+        PUBLIC,
+        "clientId",
+        "name",
+        "scopes",
+        "clients",
+        "createdAt",
+        "createdBy",
+        "revokedAt",
+        "lastUsedAt",
+    ),
+    **_fields("PartnerAppSecretPayload", PUBLIC, "app", "clientSecret", "errors"),
+    **_fields("PartnerAppPayload", PUBLIC, "app", "errors"),
 }
 
 
@@ -529,6 +548,11 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "voidInvoice": MONEY,
     # Reports
     "recordSatisfactionScore": EVERYONE,
+    # Partner apps: the agency owner registers integrations and holds their keys.
+    "createPartnerApp": frozenset({Role.ADMIN}),
+    "updatePartnerAppScopes": frozenset({Role.ADMIN}),
+    "rotatePartnerAppSecret": frozenset({Role.ADMIN}),
+    "revokePartnerApp": frozenset({Role.ADMIN}),
 }
 
 

@@ -33,6 +33,7 @@ from models.enums import (
     Role,
     TaskStatus,
 )
+from models.partners import PartnerApp, PartnerAppClient
 from models.people import LoginEvent, PortalInvitation, RefreshToken, User
 from models.surveys import SatisfactionSurvey
 from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
@@ -66,6 +67,8 @@ __all__ = [
     "OpportunityKind",
     "OpportunityStage",
     "OutboxEmail",
+    "PartnerApp",
+    "PartnerAppClient",
     "Payment",
     "PaymentMethod",
     "PortalInvitation",

@@ -18,6 +18,7 @@ from schema.clients.roots import ClientsMutation, ClientsQuery
 from schema.context import Info
 from schema.dashboard.roots import DashboardQuery
 from schema.engagement.roots import EngagementMutation
+from schema.partners.roots import PartnersMutation, PartnersQuery
 from schema.people.roots import PeopleMutation, PeopleQuery
 from schema.portal.roots import PortalMutation, PortalQuery
 from schema.reports.roots import ReportsQuery
@@ -67,6 +68,7 @@ def roots() -> tuple[type, type]:
         BillingQuery,
         DashboardQuery,
         ReportsQuery,
+        PartnersQuery,
     )
     mutations: tuple[type, ...] = (
         PeopleMutation,
@@ -76,5 +78,6 @@ def roots() -> tuple[type, type]:
         EngagementMutation,
         BillingMutation,
         SurveysMutation,
+        PartnersMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

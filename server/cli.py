@@ -1,4 +1,4 @@
-"""The `agency` command: serve, migrate, create-user, policy, send-outbox, schema."""
+"""The `agency` command: serve, migrate, create-user, policy, send-outbox, schema, partner."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from models import Role
+from server.partner_cli import add_partner_commands
 
 if TYPE_CHECKING:
     import strawberry
@@ -319,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --role PARTNER: a client the app is limited to (repeat)",
     )
     schema.set_defaults(func=cmd_schema)
+
+    add_partner_commands(sub)
     return parser
 
 
