@@ -1,5 +1,6 @@
 """Sign-in throttling: failed attempts counted per account and per client address with the
-`limits` library, in counters every worker shares through our own database.
+`limits` library, in counters every worker shares through our own database; and the rate limit
+of partner token requests (POST /oauth/token), per app and per address.
 
 What is counted, and what is refused
 ------------------------------------
@@ -10,14 +11,29 @@ an unknown, spent or expired refresh token, an invalid invitation. A refused att
 before any password is checked (no Argon2 work), with the same answer whether the account
 exists or not, and a correct password is refused as well until the window lets it through.
 
-==========================  ======================  ===============================================
-limit                       default                 keyed by
-==========================  ======================  ===============================================
-`LOGIN_PER_ACCOUNT`         10 per 15 minutes       the e-mail, stripped and lower-cased
-`LOGIN_PER_ADDRESS`         50 per 15 minutes       the client address (an IPv6 address by its /64)
-`TOKENS_PER_ADDRESS`        50 per 15 minutes       the client address, for refreshToken and
-                                                    acceptInvitation together
-==========================  ======================  ===============================================
+============================  ===================  ===============================================
+limit                         default              keyed by
+============================  ===================  ===============================================
+`LOGIN_PER_ACCOUNT`           10 per 15 minutes    the e-mail, stripped and lower-cased
+`LOGIN_PER_ADDRESS`           50 per 15 minutes    the client address (an IPv6 address by its /64)
+`TOKENS_PER_ADDRESS`          50 per 15 minutes    the client address, for refreshToken and
+                                                   acceptInvitation together
+`PARTNER_TOKENS_PER_APP`      30 per 15 minutes    the client_id presented at POST /oauth/token
+                                                   (known or not); every request counts, not only
+                                                   failures
+`PARTNER_TOKENS_PER_ADDRESS`  50 per 15 minutes    the client address, for failed client
+                                                   authentications at POST /oauth/token
+============================  ===================  ===============================================
+
+Partner token requests (`partner_token`): an app's access token lives 10 minutes by default, so a
+well-behaved integration asks about once in 10 minutes; 30 in 15 minutes leaves room for several
+workers and restarts of the integration, and bounds how often anyone may try a secret against
+one app, whoever sends it. Failed authentications (unknown app, wrong secret, revoked app) also
+count against their address, so one address cannot spread guesses over many apps. A request
+without client credentials, or refused before authentication (no or another grant type, a body
+that is not a form), takes no slot: it checks no secret. The trade-off of the per-app limit:
+whoever knows an app's client_id may use up its token requests for 15 minutes (the tokens it
+already holds keep working until they expire).
 
 The windows are `limits`' sliding window counter: the previous fixed window's count, weighted
 by how much of it still overlaps the last 15 minutes, plus the current one's; so there is no
@@ -73,6 +89,8 @@ log = logging.getLogger("agency.throttle")
 LOGIN_PER_ACCOUNT = "10 per 15 minutes"
 LOGIN_PER_ADDRESS = "50 per 15 minutes"
 TOKENS_PER_ADDRESS = "50 per 15 minutes"
+PARTNER_TOKENS_PER_APP = "30 per 15 minutes"
+PARTNER_TOKENS_PER_ADDRESS = "50 per 15 minutes"
 
 clock: Callable[[], float] = time.time
 """The time every counter is measured by, in seconds since the epoch (tests pin it)."""
@@ -296,9 +314,17 @@ class ThrottleRules:
     login_per_account: str = LOGIN_PER_ACCOUNT
     login_per_address: str = LOGIN_PER_ADDRESS
     tokens_per_address: str = TOKENS_PER_ADDRESS
+    partner_tokens_per_app: str = PARTNER_TOKENS_PER_APP
+    partner_tokens_per_address: str = PARTNER_TOKENS_PER_ADDRESS
 
     def __post_init__(self) -> None:
-        for rule in (self.login_per_account, self.login_per_address, self.tokens_per_address):
+        for rule in (
+            self.login_per_account,
+            self.login_per_address,
+            self.tokens_per_address,
+            self.partner_tokens_per_app,
+            self.partner_tokens_per_address,
+        ):
             parse(rule)  # ValueError when it is not a limit
 
 
@@ -318,6 +344,7 @@ class _Bucket:
     item: RateLimitItem
     identifiers: tuple[str, str]  # (namespace, digest of the account or address)
     reset_on_success: bool  # the account's counter starts over after a success
+    keep_on_success: bool = False  # a success counts too: a rate limit, not only a failure limit
 
     @property
     def key(self) -> str:
@@ -376,9 +403,12 @@ class Attempt:
         self._held = []
 
     async def succeeded(self) -> None:
-        """It succeeded: the account's counter starts over; the address gets its slot back."""
+        """It succeeded: the account's counter starts over; the address gets its slot back; a
+        bucket that counts every request keeps it."""
         held, self._held = self._held, []
         for bucket, window_key in held:
+            if bucket.keep_on_success:
+                continue
             if bucket.reset_on_success:
                 await self._throttle.limiter.clear(bucket.item, *bucket.identifiers)
             else:
@@ -417,6 +447,27 @@ class SignInThrottle:
         where = _digest(normalise_address(address))
         return await self._begin(
             [_Bucket(parse(self.rules.tokens_per_address), ("token-address", where), reset_on_success=False)]
+        )
+
+    async def partner_token(self, *, client_id: str, address: str | None) -> Attempt:
+        """Take a slot for a client-credentials token request by the app `client_id` (as
+        presented, known or not) from `address`. The app's slot stays taken whatever the outcome
+        (settle a success with `succeeded`); the address's is given back unless it failed."""
+        where = _digest(normalise_address(address))
+        return await self._begin(
+            [
+                _Bucket(
+                    parse(self.rules.partner_tokens_per_address),
+                    ("partner-token-address", where),
+                    reset_on_success=False,
+                ),
+                _Bucket(
+                    parse(self.rules.partner_tokens_per_app),
+                    ("partner-token-app", _digest(client_id)),
+                    reset_on_success=False,
+                    keep_on_success=True,
+                ),
+            ]
         )
 
     async def _begin(self, buckets: Sequence[_Bucket]) -> Attempt:

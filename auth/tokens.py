@@ -1,4 +1,13 @@
-"""Access tokens (JWT, joserfc), rotating refresh tokens and one-time secrets."""
+"""Access tokens (JWT, joserfc), rotating refresh tokens and one-time secrets.
+
+Two kinds of access token, signed with the same key and never taken for one another:
+
+- a user's: header `typ: JWT`, claims `sub` (the user id), `role`, and `cid`, `act`, `ro`, `scope`
+  where they apply;
+- a partner app's (RFC 9068, issued at POST /oauth/token): header `typ: at+jwt`, claims `sub` and
+  `client_id` (both the app's OAuth client id), `scope`, and `gen`, the app's token generation
+  (models.partners.PartnerApp). It has no `role`, and a user token has no `client_id` or `gen`.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +26,8 @@ from joserfc.jwt import JWTClaimsRegistry
 from models.enums import Role
 
 ALGORITHM = "HS256"
+USER_TOKEN_TYPE = "JWT"
+PARTNER_TOKEN_TYPE = "at+jwt"  # RFC 9068 section 2.1
 
 
 class InvalidToken(Exception):
@@ -38,16 +49,47 @@ class AccessClaims:
     expires_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerClaims:
+    """What a partner app's access token says: which app, the scopes it asked for and the
+    generation of the app it was issued under."""
+
+    client_id: str
+    scopes: frozenset[str]
+    generation: int
+    expires_at: dt.datetime
+
+
 class TokenService:
     """Signs and checks access tokens with one key and one algorithm (no `none`, no confusion)."""
 
-    def __init__(self, *, secret: str, issuer: str, audience: str, access_ttl: dt.timedelta) -> None:
+    def __init__(
+        self,
+        *,
+        secret: str,
+        issuer: str,
+        audience: str,
+        access_ttl: dt.timedelta,
+        partner_ttl: dt.timedelta = dt.timedelta(minutes=10),
+    ) -> None:
         if len(secret) < 32:
             raise ValueError("the signing key must be at least 32 characters")
         self._key = OctKey.import_key(secret)
         self.issuer = issuer
         self.audience = audience
         self.access_ttl = access_ttl
+        self.partner_ttl = partner_ttl
+        self._partner_registry = JWTClaimsRegistry(
+            leeway=5,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            exp={"essential": True},
+            iat={"essential": True},
+            jti={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+            gen={"essential": True},
+        )
         self._registry = JWTClaimsRegistry(
             leeway=5,
             iss={"essential": True, "value": issuer},
@@ -88,18 +130,39 @@ class TokenService:
             claims["ro"] = True
         if scopes:
             claims["scope"] = " ".join(sorted(scopes))
-        return jwt.encode({"alg": ALGORITHM}, claims, self._key, algorithms=[ALGORITHM]), expires
+        header = {"alg": ALGORITHM, "typ": USER_TOKEN_TYPE}
+        return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM]), expires
 
     def verify_access(self, token: str) -> AccessClaims:
+        """A user's access token; anything else (a partner token included) is InvalidToken."""
+        claims = self.verify_bearer(token)
+        if not isinstance(claims, AccessClaims):
+            raise InvalidToken("a partner token is not a user's access token")
+        return claims
+
+    def verify_bearer(self, token: str) -> AccessClaims | PartnerClaims:
+        """Any access token this service issued, told apart by its `typ` header: a user's
+        (AccessClaims) or a partner app's (PartnerClaims). Each kind is checked against its own
+        claims, so a token that mixes them (a `role` in an at+jwt, a `gen` in a user's) fails."""
         try:
             decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
-            self._registry.validate(decoded.claims)
+            kind = decoded.header.get("typ")
+            if kind == PARTNER_TOKEN_TYPE:
+                self._partner_registry.validate(decoded.claims)
+            elif kind == USER_TOKEN_TYPE:
+                self._registry.validate(decoded.claims)
+            else:
+                raise InvalidToken("the access token is not valid")
         except ExpiredTokenError as error:
             raise InvalidToken("the access token has expired") from error
         except (JoseError, ValueError, TypeError) as error:
             raise InvalidToken("the access token is not valid") from error
         claims = decoded.claims
         try:
+            if kind == PARTNER_TOKEN_TYPE:
+                return self._partner_claims(claims)
+            if "client_id" in claims or "gen" in claims:
+                raise InvalidToken("a user's access token names no partner app")
             actor = claims.get("act")
             return AccessClaims(
                 user_id=int(claims["sub"]),
@@ -112,6 +175,56 @@ class TokenService:
             )
         except (KeyError, ValueError, TypeError) as error:
             raise InvalidToken("the access token is not valid") from error
+
+    def issue_partner_access(
+        self,
+        *,
+        client_id: str,
+        scopes: frozenset[str],
+        generation: int,
+        now: dt.datetime | None = None,
+    ) -> tuple[str, dt.datetime]:
+        """An RFC 9068 access token for a partner app (client credentials: the app is its own
+        subject, so `sub` is its client id), valid for `partner_ttl`."""
+        now = now or dt.datetime.now(dt.UTC)
+        expires = now + self.partner_ttl
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": client_id,
+            "client_id": client_id,
+            "scope": " ".join(sorted(scopes)),
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": uuid.uuid4().hex,
+            "gen": generation,
+        }
+        header = {"alg": ALGORITHM, "typ": PARTNER_TOKEN_TYPE}
+        return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM]), expires
+
+    def verify_partner_access(self, token: str) -> PartnerClaims:
+        """A partner app's access token; anything else (a user's included) is InvalidToken."""
+        claims = self.verify_bearer(token)
+        if not isinstance(claims, PartnerClaims):
+            raise InvalidToken("a user's access token is not a partner token")
+        return claims
+
+    @staticmethod
+    def _partner_claims(claims: dict[str, Any]) -> PartnerClaims:
+        client_id, generation = claims["client_id"], claims["gen"]
+        if "role" in claims or not isinstance(client_id, str) or claims["sub"] != client_id:
+            raise InvalidToken("a partner token names its app, and nothing else, as its subject")
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise InvalidToken("the access token is not valid")
+        scope = claims.get("scope", "")
+        if not isinstance(scope, str):
+            raise InvalidToken("the access token is not valid")
+        return PartnerClaims(
+            client_id=client_id,
+            scopes=frozenset(scope.split()),
+            generation=generation,
+            expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+        )
 
 
 def new_secret() -> str:

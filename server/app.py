@@ -1,5 +1,6 @@
-"""The Starlette application: /graphql (GraphiQL in a browser), the caller's SDL, /healthz,
-/readyz and GraphiQL's files, behind the guards of server/middleware.py."""
+"""The Starlette application: /graphql (GraphiQL in a browser), the caller's SDL, the partner
+token endpoint /oauth/token, /healthz, /readyz and GraphiQL's files, behind the guards of
+server/middleware.py."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ from schema.limits import configure as configure_limits
 from schema.views import sdl_for
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
+from server.oauth import TokenEndpoint
 from server.principal import INVALID_TOKEN_MESSAGE, TokenRefused, principal_for
 from server.settings import Settings
 
@@ -313,6 +315,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             issuer=settings.token_issuer,
             audience=settings.token_audience,
             access_ttl=settings.access_ttl,
+            partner_ttl=settings.partner_token_ttl,
         ),
         refresh_ttl=settings.refresh_ttl,
         view_as_ttl=settings.view_as_ttl,
@@ -352,6 +355,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         )
 
     session_factory = make_session_factory(engine)
+    token_endpoint = TokenEndpoint(tokens=services.tokens, session_factory=session_factory)
 
     async def send_outbox_forever() -> None:
         sender = LogSender()
@@ -404,6 +408,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
+            Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -1,6 +1,10 @@
-"""The Principal built from a user row: for a request's bearer token (one query per
-authenticated request) and for the CLI's look-up by e-mail. Both go through `_user_row`
-and `_principal`, the one place a Principal is built from a user."""
+"""The Principal behind a request's bearer token (one query per authenticated request) and the
+CLI's look-up by e-mail.
+
+A user's token and the CLI go through `_user_row` and `_principal`, the one place a Principal is
+built from a user; a partner app's token (RFC 9068, `typ: at+jwt`, from POST /oauth/token)
+through `_partner_principal`, the one place a PARTNER Principal is built. The two kinds of token
+are told apart by their header and claims (auth.tokens), never taken for one another."""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
 from auth.principal import ANONYMOUS, Principal
-from auth.tokens import InvalidToken, TokenService
+from auth.tokens import InvalidToken, PartnerClaims, TokenService
 from models import Client, Role, User
 from resolvers.db import RequestDb
+from resolvers.partners.apps import app_record, record_use
 
 
 async def _user_row(db: RequestDb, *where: ColumnElement[bool]) -> Any | None:
@@ -80,9 +85,11 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
     if not token.strip():
         raise TokenRefused("no token after Bearer", bearer=True)
     try:
-        claims = tokens.verify_access(token.strip())
+        claims = tokens.verify_bearer(token.strip())
     except InvalidToken as error:
         raise TokenRefused(error.reason, bearer=True) from None
+    if isinstance(claims, PartnerClaims):
+        return await _partner_principal(db, claims)
     # The user must still exist and be active, and a portal user still linked to the same client.
     row = await _user_row(db, col(User.id) == claims.user_id)
     if row is None:
@@ -90,6 +97,23 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
     if not row.is_active or row.role is not claims.role or row.client_id != claims.client_id:
         raise TokenRefused(f"user {claims.user_id} was deactivated or changed", bearer=True)
     return _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only)
+
+
+async def _partner_principal(db: RequestDb, claims: PartnerClaims) -> Principal:
+    """A PARTNER for a partner app's token, while the app is as the token says: it exists, is
+    not revoked, and its token generation is the token's (a change of scopes, a new secret or
+    revocation bumps it, so the token is refused on its next request, like any invalid token).
+    Its scopes are those the token carries that the app still holds; its grants, the clients the
+    app is limited to. The use is noted on the app (`last_used_at`, at most once a minute)."""
+    app = await app_record(db, claims.client_id)
+    if app is None:
+        raise TokenRefused("the partner app no longer exists", bearer=True)
+    if app.revoked:
+        raise TokenRefused(f"partner app {app.id} is revoked", bearer=True)
+    if app.generation != claims.generation:
+        raise TokenRefused(f"partner app {app.id} changed since the token was issued", bearer=True)
+    await record_use(db, app)
+    return Principal(user_id=None, role=Role.PARTNER, scopes=claims.scopes & app.scopes, grants=app.client_ids)
 
 
 async def principal_for_email(email: str, db: RequestDb) -> Principal | None:

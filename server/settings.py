@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, alias="AGENCY_ACCESS_TOKEN_MINUTES", gt=0)
     refresh_token_days: int = Field(default=30, alias="AGENCY_REFRESH_TOKEN_DAYS", gt=0)
     view_as_minutes: int = Field(default=15, alias="AGENCY_VIEW_AS_MINUTES", gt=0)
+    partner_token_minutes: int = Field(
+        default=10,
+        alias="AGENCY_PARTNER_TOKEN_MINUTES",
+        gt=0,
+        le=60,
+        description="how long a partner app's access token (POST /oauth/token) lives; at most an hour",
+    )
     currency: str = Field(default="USD", alias="AGENCY_CURRENCY")
     portal_accept_url: str = Field(
         default="http://127.0.0.1:8000/portal/accept",
@@ -68,6 +75,10 @@ class Settings(BaseSettings):
     @property
     def access_ttl(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.access_token_minutes)
+
+    @property
+    def partner_token_ttl(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.partner_token_minutes)
 
     @property
     def view_as_ttl(self) -> dt.timedelta:
