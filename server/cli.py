@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from auth.principal import Principal
+    from resolvers.partners.apps import AppRecord
     from server.demo import DemoSignIn
     from server.settings import Settings
 
@@ -155,6 +156,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if (args.scope or args.client) and args.role != Role.PARTNER.value:
         print("error: --scope and --client go with --role PARTNER", file=sys.stderr)
         return 2
+    if args.partner:
+        if args.role or args.scope or args.client:
+            print("error: --partner takes the app's own scopes and clients; give it alone", file=sys.stderr)
+            return 2
+        app = asyncio.run(_partner_app(_settings().database_url, args.partner))
+        if app is None:
+            print(f"error: no partner app with client id {args.partner}", file=sys.stderr)
+            return 2
+        if app.revoked:
+            print(f"error: partner app {args.partner} is revoked: it sees nothing", file=sys.stderr)
+            return 2
+        sys.stdout.write(partner_sdl(sorted(app.scopes), sorted(app.client_ids)))
+        return 0
     if args.role == Role.PARTNER.value:
         from auth.policy_table import SCOPES
 
@@ -246,6 +260,21 @@ async def _principal_of(url: str, email: str) -> Principal | None:
         await engine.dispose()
 
 
+async def _partner_app(url: str, client_id: str) -> AppRecord | None:
+    """The partner app an OAuth client id names, as the server reads it for a token."""
+    from models.db import make_engine, make_session_factory
+    from resolvers.db import RequestDb
+    from resolvers.partners.apps import app_record
+
+    engine = make_engine(url)
+    db = RequestDb(make_session_factory(engine))
+    try:
+        return await app_record(db, client_id)
+    finally:
+        await db.close()
+        await engine.dispose()
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -318,6 +347,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="ID",
         help="with --role PARTNER: a client the app is limited to (repeat)",
+    )
+    schema.add_argument(
+        "--partner",
+        metavar="CLIENT_ID",
+        help="print what this partner app sees (its granted scopes and client limit, from the database)",
     )
     schema.set_defaults(func=cmd_schema)
 

@@ -225,8 +225,18 @@ def test_the_console_registers_lists_and_revokes_apps(tmp_path, monkeypatch, cap
     assert main(["partner", "revoke", "agp_nope"]) == 2
     assert "error: CLIENT_ID: No such partner app." in capsys.readouterr().err
 
+    # `agency schema --partner` prints the app's own view, read from its row
+    assert main(["schema", "--partner", client_id]) == 0
+    view = capsys.readouterr().out
+    assert "type Invoice" in view and "invoices(" in view
+    assert "type TimeEntry" not in view and "clientsDashboard" not in view and "internalNotes" not in view
+    assert main(["schema", "--partner", "agp_nope"]) == 2
+    assert "no partner app" in capsys.readouterr().err
+
     assert main(["partner", "revoke", client_id]) == 0
     assert f"revoked {client_id}" in capsys.readouterr().out
+    assert main(["schema", "--partner", client_id]) == 2
+    assert "revoked" in capsys.readouterr().err
     assert _apps(url) == [(client_id, "Ledger sync", "clients:read invoices:read", True)]
     assert main(["partner", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
