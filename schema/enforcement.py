@@ -12,6 +12,7 @@ one error per coordinate. Nothing here runs per row beyond one dictionary lookup
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from asyncio import iscoroutine
 from collections import OrderedDict
@@ -73,7 +74,20 @@ class OperationPolicy:
     ruled: bool  # whether the operation reaches a field with argument rules
 
 
-DecisionKey = tuple[PolicyKey, str, str | None]  # (policy key, document text, operation name)
+DecisionKey = tuple[PolicyKey, bytes]  # (policy key, digest of the document text and operation name)
+
+
+def decision_key(key: PolicyKey, text: str, operation_name: str | None) -> DecisionKey:
+    """The cache key of one operation of one document for one policy key. The text goes in as a
+    128-bit digest, not the text itself: a document may be as large as the request body (a long
+    string literal is one token, whitespace none), and 2,048 entries holding their texts could
+    pin gigabytes for anyone sending distinct large documents."""
+    body = text.encode("utf-8", "surrogatepass")
+    digest = hashlib.blake2b(len(body).to_bytes(8, "big"), digest_size=16)
+    digest.update(body)
+    if operation_name is not None:
+        digest.update(b"\x01" + operation_name.encode("utf-8", "surrogatepass"))
+    return key, digest.digest()
 
 
 class DecisionCache:
@@ -160,7 +174,8 @@ def operation_policy(
     operations, and one text may come from callers with different keys. An operation
     built without source text (no location) is decided afresh."""
     loc = operation.loc
-    cache_key = (key, loc.source.body, operation.name.value if operation.name else None) if loc is not None else None
+    name = operation.name.value if operation.name else None
+    cache_key = decision_key(key, loc.source.body, name) if loc is not None else None
     if cache_key is not None:
         cached = decisions.get(cache_key)
         if cached is not None:

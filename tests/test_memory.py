@@ -32,6 +32,7 @@ from strawberry.dataloader import DataLoader
 
 from bench.load import MIX, Caller, Mix, Request, prepare
 from models.db import make_engine
+from schema import enforcement
 from server.app import create_app
 from server.demo import DemoSignIn
 from server.settings import Settings
@@ -172,3 +173,15 @@ async def test_live_objects_do_not_grow_with_requests(api: Api, callers: list[Ca
     assert sum((after - before).values()) <= 80, grown
     assert grown == {}
     assert len(asyncio.all_tasks()) <= tasks
+
+
+async def test_the_policy_cache_keeps_no_document_text(api: Api, callers: list[Caller]) -> None:
+    """Field decisions are cached per document, under a fixed-size digest of its text: a large
+    document (here padded to 200 KB with whitespace, which counts no tokens) is not kept alive
+    by the cache once its request is done."""
+    caller = next(c for c in callers if c.role == "ADMIN")
+    padding = " " * 200_000
+    for n in range(3):
+        query = f"query Padded{n} {{ clients(first: 1) {{ totalCount }} }}{padding}"
+        await _send(api, caller, Request("padded", query, {}))
+    assert all(type(digest) is bytes and len(digest) == 16 for _, digest in enforcement.decisions._entries)
