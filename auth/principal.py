@@ -68,6 +68,8 @@ class Principal:
     read_only: bool = False
     costs_enabled: bool = False
     grants: frozenset[int] = field(default_factory=frozenset)
+    # PARTNER: the partner app the token was issued to (its external ids, idempotency keys, webhooks).
+    partner_app_id: int | None = None
     policy_key: PolicyKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -36,11 +36,14 @@ from models.enums import (
 from models.partners import PartnerApp, PartnerAppClient
 from models.people import LoginEvent, PortalInvitation, RefreshToken, User
 from models.surveys import SatisfactionSurvey
+from models.sync import ChangeEntity, ChangeEvent, IdempotencyKey, PartnerExternalId
 from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
 
 __all__ = [
     "Activity",
     "ActivityKind",
+    "ChangeEntity",
+    "ChangeEvent",
     "Client",
     "ClientCategory",
     "ClientStatus",
@@ -51,6 +54,7 @@ __all__ = [
     "Deliverable",
     "DeliverableKind",
     "Expense",
+    "IdempotencyKey",
     "Interaction",
     "InteractionKind",
     "Invoice",
@@ -69,6 +73,7 @@ __all__ = [
     "OutboxEmail",
     "PartnerApp",
     "PartnerAppClient",
+    "PartnerExternalId",
     "Payment",
     "PaymentMethod",
     "PortalInvitation",

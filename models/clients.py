@@ -97,6 +97,11 @@ class Contact(SQLModel, table=True):
     is_primary: bool = Field(default=False)
     # About the person, for the team only: never shown to a portal user, themselves included.
     internal_notes: str | None = Field(default=None, sa_type=sa.Text)
+    # Consent to marketing e-mail, set by staff: when it was given and where (a form, a call...).
+    # Only contacts who consented are in the marketing export; withdrawing clears the date.
+    marketing_consent: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    marketing_consent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    marketing_consent_source: str | None = Field(default=None, sa_type=sa.String(200))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 

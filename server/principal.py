@@ -113,7 +113,13 @@ async def _partner_principal(db: RequestDb, claims: PartnerClaims) -> Principal:
     if app.generation != claims.generation:
         raise TokenRefused(f"partner app {app.id} changed since the token was issued", bearer=True)
     await record_use(db, app)
-    return Principal(user_id=None, role=Role.PARTNER, scopes=claims.scopes & app.scopes, grants=app.client_ids)
+    return Principal(
+        user_id=None,
+        role=Role.PARTNER,
+        scopes=claims.scopes & app.scopes,
+        grants=app.client_ids,
+        partner_app_id=app.id,
+    )
 
 
 async def principal_for_email(email: str, db: RequestDb) -> Principal | None:

@@ -74,6 +74,8 @@ async def empty_database(engine: AsyncEngine) -> None:
             await conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             for table in reversed(tables):
                 await conn.exec_driver_sql(f'DELETE FROM "{table}"')
+            # Deleting followed rows wrote their change events (migration 0007's triggers).
+            await conn.exec_driver_sql('DELETE FROM "change_event"')
             await conn.exec_driver_sql("DELETE FROM sqlite_sequence") if await conn.scalar(
                 sa.text("SELECT count(*) FROM sqlite_master WHERE name='sqlite_sequence'")
             ) else None
