@@ -65,3 +65,16 @@ async def test_events_carry_when_they_happened(db, factory):
     async with db() as session:
         occurred = await session.scalar(sa.select(ChangeEvent.occurred_at))
     assert occurred is not None and before <= occurred <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+
+
+async def test_reading_after_a_position_takes_each_event_once_in_log_order(db, factory):
+    from resolvers.partners.change_log import START, position_of, read_events
+
+    clients = [await factory.client(f"Client {n}") for n in range(5)]
+    seen: list[int] = []
+    position = START
+    async with db() as session:
+        while batch := await read_events(session, position, limit=2):
+            seen += [event.entity_id for event in batch]
+            position = position_of(batch[-1])
+    assert seen == [client.id for client in clients]
