@@ -37,6 +37,7 @@ from models.partners import PartnerApp, PartnerAppClient
 from models.people import LoginEvent, PortalInvitation, RefreshToken, User
 from models.surveys import SatisfactionSurvey
 from models.sync import ChangeEntity, ChangeEvent, IdempotencyKey, PartnerExternalId
+from models.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Contact",
     "Deliverable",
     "DeliverableKind",
+    "DeliveryStatus",
     "Expense",
     "IdempotencyKey",
     "Interaction",
@@ -87,6 +89,9 @@ __all__ = [
     "TaskStatus",
     "TimeEntry",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "metadata",
     "utcnow",
 ]
