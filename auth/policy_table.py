@@ -378,6 +378,11 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("Client", INTERNAL, "opportunities", "interactions"),
     **_fields("Client", PUBLIC, "meetings", "activity"),
     **_fields("Contact", INTERNAL, "hasPortalAccess"),
+    # Marketing consent is the agency's record of what a person agreed to (and where: the source may
+    # name a call or an event): staff read it, a portal user does not (not even its colleagues'),
+    # a partner only with contacts:read + internal:read. In the marketing export (EXPORTS below)
+    # marketing:read opens PUBLIC columns only: the consent date and source need internal:read there too.
+    **_fields("Contact", INTERNAL, "marketingConsent", "marketingConsentAt", "marketingConsentSource"),
     **_fields(
         "Lead",
         INTERNAL,
@@ -529,6 +534,8 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "linkContact": STAFF,
     "setPrimaryContact": STAFF,
     "updateContact": STAFF,
+    # Who edits a contact records its consent (or its withdrawal); never a portal user or a partner.
+    "setContactMarketingConsent": STAFF,
     "createProject": STAFF,
     "updateProject": STAFF,
     "createTask": STAFF,
@@ -720,3 +727,54 @@ PARTNER_STRUCTURE: frozenset[str] = frozenset(
     {"PageInfo", "Node"}
     | {c.split(".", 1)[0] for c in FIELD_CLASSES if c.split(".", 1)[0].endswith(("Connection", "Edge"))}
 )
+
+
+# Exports: HTTP downloads outside GraphQL (server/exports.py), decided from this table too (auth.exports).
+# Who may take one: the staff `roles`, and a PARTNER holding `scope`. Each column names the field it
+# holds ("Type.field", a coordinate of FIELD_CLASSES) and each filter the field it filters by; a
+# caller gets the columns it may read and may use the filters on fields it may read (a filter by a
+# hidden field is an oracle for it): a staff member by its role (auth.policy.decide); a partner by
+# its GraphQL scopes as everywhere, or by what `scope` opens inside the export (`reads`, types and
+# classes as a Scope's `types`), widened by the classes its other scopes open everywhere
+# (internal:read). Nothing opens TEAM or PAYROLL. Rows: the export's own row scope (auth.scopes).
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    summary: str
+    roles: frozenset[Role]
+    scope: str
+    reads: dict[str, frozenset[Sensitivity]]
+    columns: tuple[tuple[str, str], ...]  # (CSV header, the field it holds), in order
+    filters: dict[str, str]  # query parameter -> the field it filters by
+
+
+EXPORTS: dict[str, Export] = {
+    # GET /exports/marketing-contacts.csv: the contacts who consented to marketing e-mail, of the
+    # clients the caller may see (marketing_contact_scope). ADMIN and MANAGER: a bulk list of people
+    # for marketing is account management, not delivery, so a MEMBER is refused (it reads the same
+    # fields one contact at a time). A partner with marketing:read gets the PUBLIC columns of its
+    # clients' contacts: who to write to (no phone: the consent is to e-mail); status, category,
+    # tier and the consent's date and source are INTERNAL, so they and the filters on them need
+    # internal:read as well.
+    "marketing-contacts": Export(
+        "contacts who consented to marketing e-mail, segmented by client status, category and tier",
+        roles=LEADERS,
+        scope="marketing:read",
+        reads={"Contact": _P, "Client": _P},
+        columns=(
+            ("contact_id", "Contact.id"),
+            ("email", "Contact.email"),
+            ("full_name", "Contact.fullName"),
+            ("title", "Contact.title"),
+            ("client_id", "Client.id"),
+            ("client_name", "Client.name"),
+            ("client_status", "Client.status"),
+            ("client_category", "Client.status"),
+            ("client_tier", "Client.tier"),
+            ("consent_at", "Contact.marketingConsentAt"),
+            ("consent_source", "Contact.marketingConsentSource"),
+        ),
+        filters={"status": "Client.status", "category": "Client.status", "tier": "Client.tier"},
+    ),
+}

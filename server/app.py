@@ -49,6 +49,7 @@ from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.limits import configure as configure_limits
 from schema.views import sdl_for
+from server.exports import MarketingExport
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
 from server.oauth import TokenEndpoint
@@ -356,6 +357,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     session_factory = make_session_factory(engine)
     token_endpoint = TokenEndpoint(tokens=services.tokens, session_factory=session_factory)
+    marketing_export = MarketingExport(
+        identify=graphql.identify, refuse_token=token_refused, session_factory=session_factory
+    )
 
     async def send_outbox_forever() -> None:
         sender = LogSender()
@@ -409,6 +413,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
             Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
+            Route("/exports/marketing-contacts.csv", marketing_export.respond, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -22,7 +22,9 @@ from sqlmodel import col
 
 from auth.principal import Principal
 from models import ActivityKind, Client, Contact
+from models.base import utcnow
 from resolvers.activity import record_activity
+from resolvers.clients.consent import consent_values
 from resolvers.errors import InputError
 from resolvers.lookup import visible_row
 from resolvers.validation import optional_email, optional_text, required_text
@@ -55,6 +57,16 @@ def clean_contact(prefix: str, data: dict[str, Any], *, partial: bool = False) -
         if partial and key not in data:
             continue
         out[key] = check(f"{prefix}.{_CAMEL[key]}", data.get(key))
+    if not partial and ("marketing_consent" in data or "marketing_consent_source" in data):
+        # A new contact may come with its consent to marketing e-mail (resolvers.clients.consent).
+        out.update(
+            consent_values(
+                bool(data.get("marketing_consent")),
+                data.get("marketing_consent_source"),
+                f"{prefix}.marketingConsentSource",
+                utcnow(),
+            )
+        )
     return out
 
 

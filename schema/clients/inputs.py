@@ -59,6 +59,12 @@ class ContactInput:
     title: str | None = strawberry.field(default=None, description="Their role at the client.")
     is_decision_maker: bool = False
     internal_notes: str | None = None
+    marketing_consent: bool = strawberry.field(
+        default=False, description="They agreed to receive marketing e-mail: give marketingConsentSource too."
+    )
+    marketing_consent_source: str | None = strawberry.field(
+        default=None, description="Where they agreed (a sign-up form, a call); required with marketingConsent."
+    )
 
 
 @strawberry.input(description="A new client, created directly with its primary contact; its status is Active.")
@@ -104,6 +110,17 @@ class UpdateContactInput:
     title: str | None = UNSET
     is_decision_maker: bool | None = UNSET
     internal_notes: str | None = UNSET
+
+
+@strawberry.input(
+    description="Record a contact's consent to marketing e-mail (the server's time and the source), or withdraw it."
+)
+class SetContactMarketingConsentInput:
+    contact_id: relay.GlobalID
+    consent: bool = strawberry.field(description="True: consent given; false: withdrawn (clears the date and source).")
+    source: str | None = strawberry.field(
+        default=None, description="Where the consent was given; required with consent, at most 200 characters."
+    )
 
 
 @payload

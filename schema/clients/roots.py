@@ -12,7 +12,7 @@ from strawberry import relay
 
 from models import LeadStage as LeadStageModel
 from models.enums import ClientCategory, LeadStage
-from resolvers.clients import clients, contacts, leads
+from resolvers.clients import clients, consent, contacts, leads
 from resolvers.clients.clients import ClientFilter, ClientOrderField, list_clients
 from resolvers.pagination import SortDirection
 from schema.clients.inputs import (
@@ -26,6 +26,7 @@ from schema.clients.inputs import (
     CreateClientInput,
     CreateLeadInput,
     LeadPayload,
+    SetContactMarketingConsentInput,
     UpdateClientInput,
     UpdateContactInput,
 )
@@ -223,3 +224,13 @@ class ClientsMutation:
     @mutation(contacts.update_contact, ContactPayload, ids={"contact_id": "Contact"})
     def update_contact(self, info: Info, input: UpdateContactInput) -> CallArguments:
         return dict(contact_id=input.contact_id, changes=given(input, skip=("contact_id",)))
+
+    @mutation(
+        consent.set_marketing_consent,
+        ContactPayload,
+        ids={"contact_id": "Contact"},
+        description="Record a contact's consent to marketing e-mail with its source (the time is the server's), "
+        "or withdraw it (clears the date and source). Only contacts who consented are in the marketing export.",
+    )
+    def set_contact_marketing_consent(self, info: Info, input: SetContactMarketingConsentInput) -> CallArguments:
+        return dict(contact_id=input.contact_id, consent=input.consent, source=input.source)

@@ -49,6 +49,16 @@ class Contact(ModelNode):
     is_primary: bool
     is_decision_maker: bool | None
     internal_notes: str | None = strawberry.field(description="For the team only; never shown to a portal user.")
+    marketing_consent: bool | None = strawberry.field(
+        description="Whether the contact agreed to receive marketing e-mail (setContactMarketingConsent); "
+        "only contacts who did are in the marketing export."
+    )
+    marketing_consent_at: dt.datetime | None = strawberry.field(
+        description="When the consent was recorded (the server's clock); null while there is none."
+    )
+    marketing_consent_source: str | None = strawberry.field(
+        description="Where the consent was given (a sign-up form, a call, an event); null while there is none."
+    )
 
     @strawberry.field(description="Whether an active portal user signs in as this contact.")
     async def has_portal_access(self, info: Info) -> bool | None:
