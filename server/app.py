@@ -50,6 +50,7 @@ from schema.context import Context, Services
 from schema.limits import configure as configure_limits
 from schema.views import sdl_for
 from server.exports import MarketingExport
+from server.invoice_pdf import InvoicePdf
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
 from server.oauth import TokenEndpoint
@@ -360,6 +361,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     marketing_export = MarketingExport(
         identify=graphql.identify, refuse_token=token_refused, session_factory=session_factory
     )
+    invoice_pdf = InvoicePdf(
+        identify=graphql.identify,
+        refuse_token=token_refused,
+        session_factory=session_factory,
+        agency=settings.agency_name,
+        currency=settings.currency,
+    )
 
     async def send_outbox_forever() -> None:
         sender = LogSender()
@@ -414,6 +422,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
             Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
             Route("/exports/marketing-contacts.csv", marketing_export.respond, methods=["GET"]),
+            Route("/invoices/{id}/pdf", invoice_pdf.respond, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

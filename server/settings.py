@@ -35,6 +35,9 @@ class Settings(BaseSettings):
         description="how long a partner app's access token (POST /oauth/token) lives; at most an hour",
     )
     currency: str = Field(default="USD", alias="AGENCY_CURRENCY")
+    agency_name: str = Field(
+        default="Agency OS", alias="AGENCY_NAME", description="the agency's name, as invoice PDFs print it"
+    )
     portal_accept_url: str = Field(
         default="http://127.0.0.1:8000/portal/accept",
         alias="AGENCY_PORTAL_ACCEPT_URL",
