@@ -11,7 +11,8 @@ refused 403 FORBIDDEN; the client's name and billing address are printed only wh
 read `Client.name` and `Client.billingAddress` (a partner needs clients:read for them). Which
 invoices: the invoice row scope (auth.scopes.invoice_scope): a portal user gets its own client's
 invoices once sent, never a draft; a partner with invoices:read those of the clients it is limited
-to. An invoice outside it answers exactly as a missing one: 404 NOT_FOUND, the same body. Payments printed are those under the payment scope.
+to. An invoice outside it answers exactly as a missing one: 404 NOT_FOUND, the same body.
+Payments printed are those under the payment scope.
 
 The document: the agency's name (`AGENCY_NAME`), the client's name and billing address, the
 invoice number, issue and due dates and status, one row per line (description, quantity, unit
