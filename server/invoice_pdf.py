@@ -185,6 +185,7 @@ class _Writer:
         self.pdf.set_auto_page_break(auto=True, margin=15)
         self.pdf.set_title("Invoice")
         font = next((path for path in UNICODE_FONTS if path.is_file()), None)
+        self.clean: Callable[[str], str]
         if font is not None:
             self.pdf.add_font("body", "", str(font))
             self.family, self.clean = "body", str
