@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from models import Role
+from server.cli_args import client_id_arg
 from server.partner_cli import add_partner_commands
 
 if TYPE_CHECKING:
@@ -124,13 +125,26 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         except InputError as error:
             print(f"error: {error.field}: {error.message}", file=sys.stderr)
             return 2
-        except IntegrityError:
-            print("error: a user with that e-mail already exists", file=sys.stderr)
+        except IntegrityError as error:
+            # The checks above name every cause they can see; this is a race with another writer.
+            print(f"error: {_integrity_cause(error)}", file=sys.stderr)
             return 2
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
+
+
+def _integrity_cause(error: Exception) -> str:
+    """What a refused insert of a user broke, from the constraint the database names."""
+    text = str(getattr(error, "orig", error)).lower()
+    if "contact_id" in text:
+        return "that contact already has a portal user (another command just linked one)"
+    if "email" in text:
+        return "a user with that e-mail already exists"
+    if "contact_of_own_client" in text or "foreign key" in text:
+        return "the client or its contact changed while the user was being created; try again"
+    return f"the database refused the user: {text.splitlines()[0] if text else 'constraint violated'}"
 
 
 def cmd_send_outbox(args: argparse.Namespace) -> int:
@@ -188,8 +202,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
     sdl = build_schema().as_str().rstrip() + "\n"
     if args.check:
         path = Path(args.path)
-        current = path.read_text() if path.exists() else ""
-        if current != sdl:
+        if not path.exists():
+            print(f"{path} is missing: run `agency schema > {path}`", file=sys.stderr)
+            return 1
+        if path.read_text() != sdl:
             print(f"{path} is stale: run `agency schema > {path}`", file=sys.stderr)
             return 1
         print(f"{path} is current")
@@ -287,8 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="migrate, then serve the API (GraphiQL at /graphql)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
     serve.add_argument("--demo", action="store_true", help="load the demo agency and print its sign-ins")
     serve.add_argument(
         "--workers",
@@ -302,11 +318,22 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     create = sub.add_parser("create-user", help="create a staff or portal user")
-    create.add_argument("email")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role if r is not Role.PARTNER])
-    create.add_argument("--password", required=True)
+    create.add_argument("email", help="the user's e-mail, used to sign in")
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role if r is not Role.PARTNER],
+        help="ADMIN, MANAGER, MEMBER (staff) or CLIENT (a portal user; needs --client)",
+    )
+    create.add_argument("--password", required=True, help=f"at least {10} characters")
     create.add_argument("--name", help="display name (defaults to the part of the e-mail before @)")
-    create.add_argument("--client", type=int, help="CLIENT users: the client's id (linked to its primary contact)")
+    create.add_argument(
+        "--client",
+        type=client_id_arg,
+        metavar="CLIENT",
+        help="CLIENT users: the client (its number or its API id), linked to its contact with the same"
+        " e-mail, else its primary contact",
+    )
     create.set_defaults(func=cmd_create_user)
 
     policy = sub.add_parser("policy", help="print the field policy table, or explain one decision")
@@ -320,12 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
     policy.set_defaults(func=cmd_policy)
 
     outbox = sub.add_parser("send-outbox", help="send queued e-mail now (the server also does it every few seconds)")
-    outbox.add_argument("--batch", type=int, default=500)
+    outbox.add_argument("--batch", type=_positive, default=500, help="send at most this many (default: %(default)s)")
     outbox.set_defaults(func=cmd_send_outbox)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL")
-    schema.add_argument("--check", action="store_true", help="exit non-zero when schema.graphql is stale")
-    schema.add_argument("--path", default="schema.graphql")
+    schema.add_argument(
+        "--check", action="store_true", help="exit 1 when the schema file is missing or stale, 0 when current"
+    )
+    schema.add_argument("--path", default="schema.graphql", help="the file --check compares (default: %(default)s)")
     schema.add_argument(
         "--role",
         choices=[r.value for r in Role] + ["ANONYMOUS"],
@@ -343,10 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument(
         "--client",
         action="append",
-        type=int,
+        type=client_id_arg,
         default=[],
-        metavar="ID",
-        help="with --role PARTNER: a client the app is limited to (repeat)",
+        metavar="CLIENT",
+        help="with --role PARTNER: a client the app is limited to, its number or API id (repeat)",
     )
     schema.add_argument(
         "--partner",
@@ -361,8 +390,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic says "Context impl ..." and "Will assume transactional DDL" at INFO before every
+    # command: only its warnings are worth a line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:
+        # `agency policy | head`: the reader left; end quietly, without a traceback at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

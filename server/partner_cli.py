@@ -12,6 +12,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from server.cli_args import client_id_arg
+
 T = TypeVar("T")
 
 
@@ -30,7 +32,12 @@ def add_partner_commands(sub: Any) -> None:
         help="a scope to grant (repeat for more), e.g. clients:read, invoices:read",
     )
     create.add_argument(
-        "--client", type=int, action="append", default=[], metavar="ID", help="limit the app to this client id (repeat)"
+        "--client",
+        type=client_id_arg,
+        action="append",
+        default=[],
+        metavar="CLIENT",
+        help="limit the app to this client, its number or its API id (repeat)",
     )
     create.set_defaults(func=cmd_partner_create)
 
@@ -38,11 +45,11 @@ def add_partner_commands(sub: Any) -> None:
     listing.set_defaults(func=cmd_partner_list)
 
     rotate = commands.add_parser("rotate", help="give an app a new secret (printed once); its tokens stop working")
-    rotate.add_argument("client_id", metavar="CLIENT_ID")
+    rotate.add_argument("client_id", metavar="CLIENT_ID", help="the app's OAuth client_id (agp_...)")
     rotate.set_defaults(func=cmd_partner_rotate)
 
     revoke = commands.add_parser("revoke", help="revoke an app for good; its tokens stop working")
-    revoke.add_argument("client_id", metavar="CLIENT_ID")
+    revoke.add_argument("client_id", metavar="CLIENT_ID", help="the app's OAuth client_id (agp_...)")
     revoke.set_defaults(func=cmd_partner_revoke)
 
 

@@ -183,3 +183,90 @@ async def test_workers_share_one_signing_key_and_one_database(database_url):
     finally:
         await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.dispose()
+
+
+def test_client_options_take_a_number_or_the_apis_global_id():
+    import argparse
+
+    from server.cli_args import client_id_arg
+    from tests.utils import gid
+
+    assert client_id_arg("7") == 7
+    assert client_id_arg(gid("Client", 7)) == 7
+    for bad in ("0", "-3", "x", gid("Invoice", 7), gid("Client", "07")):
+        with pytest.raises(argparse.ArgumentTypeError):
+            client_id_arg(bad)
+
+
+def test_create_user_names_the_real_cause_when_the_contact_already_has_a_portal_user(tmp_path, monkeypatch, capsys):
+    from tests.utils import gid
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["migrate"]) == 0
+
+    async def seed() -> int:
+        from models import Client, Contact
+
+        engine = make_engine(url)
+        async with engine.begin() as conn:
+            client_id = (await conn.execute(sa.insert(Client).values(name="Acme", status_id=1))).inserted_primary_key[0]
+            await conn.execute(
+                sa.insert(Contact).values(
+                    client_id=client_id, full_name="Ada", email="ada@acme.example", is_primary=True
+                )
+            )
+        await engine.dispose()
+        return int(client_id)
+
+    client_id = asyncio.run(seed())
+    password = ["--password", "long-enough-password"]
+    assert (
+        main(["create-user", "ada@acme.example", "--role", "CLIENT", "--client", gid("Client", client_id), *password])
+        == 0
+    )
+    capsys.readouterr()
+    # No contact has this e-mail: the primary contact would be taken, and it already has a user.
+    assert main(["create-user", "bob@acme.example", "--role", "CLIENT", "--client", str(client_id), *password]) == 2
+    err = capsys.readouterr().err
+    assert "already has a portal user (ada@acme.example)" in err and "e-mail already exists" not in err
+    assert main(["create-user", "ADA@acme.example", "--role", "MEMBER", *password]) == 2
+    assert "A user with that e-mail already exists." in capsys.readouterr().err
+    assert [email for email, _, _ in _users(url)] == ["ada@acme.example"]
+
+
+def test_schema_check_says_when_the_file_is_missing(tmp_path, capsys):
+    assert main(["schema", "--check", "--path", str(tmp_path / "nowhere.graphql")]) == 1
+    assert "is missing" in capsys.readouterr().err
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from server.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    yield from walk(child, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    missing = [f"{path} {action.dest}" for path, action in walk(build_parser(), "agency") if not action.help]
+    assert missing == []
+
+
+def test_a_closed_pipe_ends_quietly_and_alembic_keeps_its_info_lines(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pipe.db'}"}
+    piped = subprocess.run(
+        f"{sys.executable} -m server.cli policy | head -1", shell=True, capture_output=True, text=True, env=env
+    )
+    assert piped.stdout.strip() and "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr
+    migrated = subprocess.run([sys.executable, "-m", "server.cli", "migrate"], capture_output=True, text=True, env=env)
+    assert migrated.returncode == 0
+    assert "alembic" not in migrated.stderr and "Context impl" not in migrated.stderr

@@ -40,6 +40,9 @@ async def create_user_checked(
         raise InputError("email", "INVALID_EMAIL", "That is not an e-mail address.")
     if len(password) < MIN_PASSWORD:
         raise InputError("password", "PASSWORD_TOO_SHORT", f"Passwords have at least {MIN_PASSWORD} characters.")
+    taken = sa.select(col(User.id)).where(sa.func.lower(col(User.email)) == email.strip().lower())
+    if await session.scalar(taken) is not None:
+        raise InputError("email", "EMAIL_TAKEN", "A user with that e-mail already exists.")
     contact_id = None
     if role is Role.CLIENT:
         if client_id is None:
@@ -55,6 +58,16 @@ async def create_user_checked(
         )
         if contact is None:
             raise InputError("client", "NO_CONTACT", "That client has no contact to link the user to.")
+        holder = await session.scalar(sa.select(col(User.email)).where(col(User.contact_id) == contact.id))
+        if holder is not None:
+            # A portal user is one contact's; without a contact of this e-mail, the new user would
+            # take the primary contact, and that one is already someone's sign-in.
+            raise InputError(
+                "client",
+                "CONTACT_HAS_USER",
+                f"The contact the user would be linked to ({contact.full_name}) already has a portal user"
+                f" ({holder}). Add a contact with the e-mail {email.strip()} to the client first.",
+            )
         contact_id = contact.id
     elif client_id is not None:
         raise InputError("client", "NOT_ALLOWED", "Only CLIENT users belong to a client.")
