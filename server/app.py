@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -50,10 +50,11 @@ from schema.context import Context, Services
 from schema.limits import configure as configure_limits
 from schema.views import sdl_for
 from server.exports import MarketingExport
-from server.invoice_pdf import InvoicePdf
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
+from server.invoice_pdf import InvoicePdf
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
 from server.oauth import TokenEndpoint
+from server.portal_page import PortalAcceptPage
 from server.principal import INVALID_TOKEN_MESSAGE, TokenRefused, principal_for
 from server.settings import Settings
 
@@ -84,6 +85,11 @@ def token_refused(error: TokenRefused) -> Response:
         "UNAUTHENTICATED",
         headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
     )
+
+
+async def home(_: Request) -> Response:
+    """GET /: the playground (GraphiQL at /graphql)."""
+    return RedirectResponse("/graphql", status_code=307)
 
 
 def database_away(error: DatabaseUnavailable) -> Response:
@@ -321,7 +327,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         ),
         refresh_ttl=settings.refresh_ttl,
         view_as_ttl=settings.view_as_ttl,
-        portal_accept_url=settings.portal_accept_url,
+        portal_accept_url=settings.portal_accept_url or "http://127.0.0.1:8000/portal/accept",
         debug=settings.debug,
     )
     graphql = AgencyGraphQL(services=services, session_factory=make_session_factory(engine))
@@ -423,6 +429,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
             Route("/exports/marketing-contacts.csv", marketing_export.respond, methods=["GET"]),
             Route("/invoices/{id}/pdf", invoice_pdf.respond, methods=["GET"]),
+            Route("/portal/accept", PortalAcceptPage(session_factory).respond, methods=["GET", "POST"]),
+            Route("/", home, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -48,6 +48,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("error: --workers needs PostgreSQL (DATABASE_URL); SQLite is served by one worker", file=sys.stderr)
         return 2
     _migrate(settings.database_url)
+    if settings.portal_accept_url is None:
+        # Invitations link to the accept page of this server, at the address it serves.
+        settings.portal_accept_url = os.environ["AGENCY_PORTAL_ACCEPT_URL"] = served_url(args.host, args.port)
     if args.demo:
         sign_ins = asyncio.run(_load_demo(settings.database_url))
         print(f"\nThe demo agency is loaded. Sign in with any of these (password for all: {sign_ins[0].password}):")
@@ -64,6 +67,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "server.cli:worker_app", factory=True, workers=args.workers, host=args.host, port=args.port, log_level="info"
     )
     return 0
+
+
+def served_url(host: str, port: int, path: str = "/portal/accept") -> str:
+    """The address a browser reaches this server at: the host it listens on, or this machine's
+    name when it listens on every interface."""
+    import socket
+
+    if host in ("0.0.0.0", "::", ""):
+        host = socket.getfqdn()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}{path}"
 
 
 def worker_app() -> Starlette:

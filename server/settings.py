@@ -38,10 +38,11 @@ class Settings(BaseSettings):
     agency_name: str = Field(
         default="Agency OS", alias="AGENCY_NAME", description="the agency's name, as invoice PDFs print it"
     )
-    portal_accept_url: str = Field(
-        default="http://127.0.0.1:8000/portal/accept",
+    portal_accept_url: str | None = Field(
+        default=None,
         alias="AGENCY_PORTAL_ACCEPT_URL",
-        description="where the portal's set-your-password page lives; invitation e-mails link to it",
+        description="where the portal's set-your-password page lives; invitation e-mails link to it. Unset:"
+        " the page this server serves, at the address `agency serve` listens on (http://HOST:PORT/portal/accept)",
     )
     debug: bool = Field(default=False, alias="AGENCY_DEBUG")
     outbox_interval_seconds: float = Field(
