@@ -499,6 +499,34 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("PartnerAppSecretPayload", PUBLIC, "app", "clientSecret", "errors"),
     **_fields("PartnerAppPayload", PUBLIC, "app", "errors"),
+    # Webhooks: the endpoint and delivery lists are staff only (TEAM: never a portal user's or a
+    # partner's) and their rows the ADMIN's alone (resolvers.partners.webhooks.webhook_scope), so
+    # their fields are PUBLIC, as the payloads of the ADMIN-only mutations are. The signing secret
+    # is only ever in the create and rotate payloads; a delivery's payload is what its app was sent.
+    **_fields("Query", TEAM, "webhookEndpoints", "webhookDeliveries"),
+    **_fields("WebhookEndpoint", PUBLIC, "id", "appClientId", "url", "eventTypes", "active", "createdAt", "updatedAt"),
+    **_fields(
+        "WebhookDelivery",
+        PUBLIC,
+        "id",
+        "messageId",
+        "eventType",
+        "payload",
+        "status",
+        "attemptCount",
+        "nextAttemptAt",
+        "lastStatusCode",
+        "lastError",
+        "createdAt",
+        "updatedAt",
+        "deliveredAt",
+        "attempts",
+    ),
+    **_fields("WebhookAttempt", PUBLIC, "attemptedAt", "statusCode", "error", "durationMs"),
+    **_connection("WebhookDelivery"),
+    **_fields("WebhookEndpointSecretPayload", PUBLIC, "endpoint", "secret", "errors"),
+    **_fields("WebhookEndpointPayload", PUBLIC, "endpoint", "errors"),
+    **_fields("WebhookDeliveryPayload", PUBLIC, "delivery", "errors"),
 }
 
 
@@ -560,6 +588,11 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "updatePartnerAppScopes": frozenset({Role.ADMIN}),
     "rotatePartnerAppSecret": frozenset({Role.ADMIN}),
     "revokePartnerApp": frozenset({Role.ADMIN}),
+    "createWebhookEndpoint": frozenset({Role.ADMIN}),
+    "updateWebhookEndpoint": frozenset({Role.ADMIN}),
+    "rotateWebhookEndpointSecret": frozenset({Role.ADMIN}),
+    "deleteWebhookEndpoint": frozenset({Role.ADMIN}),
+    "replayWebhookDelivery": frozenset({Role.ADMIN}),
 }
 
 

@@ -19,6 +19,7 @@ from schema.context import Info
 from schema.dashboard.roots import DashboardQuery
 from schema.engagement.roots import EngagementMutation
 from schema.partners.roots import PartnersMutation, PartnersQuery
+from schema.partners.webhook_roots import WebhooksMutation, WebhooksQuery
 from schema.people.roots import PeopleMutation, PeopleQuery
 from schema.portal.roots import PortalMutation, PortalQuery
 from schema.reports.roots import ReportsQuery
@@ -69,6 +70,7 @@ def roots() -> tuple[type, type]:
         DashboardQuery,
         ReportsQuery,
         PartnersQuery,
+        WebhooksQuery,
     )
     mutations: tuple[type, ...] = (
         PeopleMutation,
@@ -79,5 +81,6 @@ def roots() -> tuple[type, type]:
         BillingMutation,
         SurveysMutation,
         PartnersMutation,
+        WebhooksMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

@@ -57,6 +57,7 @@ from server.oauth import TokenEndpoint
 from server.portal_page import PortalAcceptPage
 from server.principal import INVALID_TOKEN_MESSAGE, TokenRefused, principal_for
 from server.settings import Settings
+from server.webhooks import configure_webhooks, deliver_webhooks_forever
 
 log = logging.getLogger("agency.http")
 
@@ -317,6 +318,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url)
     configure_limits(max_query_cost=settings.max_query_cost)
+    configure_webhooks(settings)
     services = Services(
         tokens=TokenService(
             secret=settings.signing_key(),
@@ -392,6 +394,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         outbox = asyncio.create_task(send_outbox_forever()) if settings.outbox_interval_seconds > 0 else None
+        webhook_worker = (
+            asyncio.create_task(deliver_webhooks_forever(settings, session_factory, graphql.schema, services))
+            if settings.webhook_interval_seconds > 0
+            else None
+        )
         try:
             yield {"engine": engine}
         finally:
@@ -399,6 +406,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 outbox.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await outbox
+            if webhook_worker is not None:
+                webhook_worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await webhook_worker
             if owns_engine:
                 await engine.dispose()
 

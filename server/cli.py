@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from models import Role
 from server.cli_args import client_id_arg
 from server.partner_cli import add_partner_commands
+from server.webhooks import add_webhook_commands
 
 if TYPE_CHECKING:
     import strawberry
@@ -400,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(func=cmd_schema)
 
     add_partner_commands(sub)
+    add_webhook_commands(sub)
     return parser
 
 

@@ -51,6 +51,26 @@ class Settings(BaseSettings):
         ge=0,
         description="how often the server drains the e-mail outbox; 0: never",
     )
+    webhook_interval_seconds: float = Field(
+        default=5.0,
+        alias="AGENCY_WEBHOOK_INTERVAL",
+        ge=0,
+        description="how often the server fans the change log out to webhook endpoints and delivers what is due;"
+        " 0: never",
+    )
+    webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = Field(
+        default=(10, 60, 300, 1800, 7200, 21600),
+        alias="AGENCY_WEBHOOK_RETRY_SCHEDULE",
+        description="comma-separated seconds to wait after each failed webhook attempt; after the last, it is FAILED",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, alias="AGENCY_WEBHOOK_TIMEOUT", gt=0, le=60, description="how long one webhook attempt may take"
+    )
+    webhook_allow_insecure: bool = Field(
+        default=False,
+        alias="AGENCY_WEBHOOK_ALLOW_INSECURE",
+        description="allow http:// and private, loopback and link-local webhook receivers (development and tests only)",
+    )
     max_body_bytes: int = Field(
         default=1024 * 1024,
         alias="AGENCY_MAX_BODY_BYTES",
@@ -74,6 +94,20 @@ class Settings(BaseSettings):
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _not_negative(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if any(seconds < 0 for seconds in value) or len(value) > 20:
+            raise ValueError("at most 20 waits, none negative")
         return value
 
     @property
