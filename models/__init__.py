@@ -5,7 +5,7 @@ Nothing here knows about GraphQL or HTTP; the database URL is always passed in.
 
 from models.base import metadata, utcnow
 from models.billing import Invoice, InvoiceLine, Payment
-from models.clients import Client, ClientStatus, Contact, Lead
+from models.clients import Client, ClientStatus, Contact, ContactRoleAssignment, Lead
 from models.engagement import (
     Activity,
     Interaction,
@@ -19,6 +19,7 @@ from models.enums import (
     ClientCategory,
     ClientTier,
     CommentKind,
+    ContactRole,
     DeliverableKind,
     InteractionKind,
     InvoiceLineKind,
@@ -52,6 +53,8 @@ __all__ = [
     "Comment",
     "CommentKind",
     "Contact",
+    "ContactRole",
+    "ContactRoleAssignment",
     "Deliverable",
     "DeliverableKind",
     "DeliveryStatus",

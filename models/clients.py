@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import Money, UTCDateTime, enum_column, utcnow
-from models.enums import ClientCategory, ClientTier, LeadStage
+from models.enums import ClientCategory, ClientTier, ContactRole, LeadStage
 
 
 class ClientStatus(SQLModel, table=True):
@@ -103,6 +103,19 @@ class Contact(SQLModel, table=True):
     marketing_consent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     marketing_consent_source: str | None = Field(default=None, sa_type=sa.String(200))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Whom this contact reports to: another contact of the same client (checked when set, under
+    # the client's lock, with no loops: resolvers.clients.contacts). Null: nobody recorded.
+    reports_to_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+
+
+class ContactRoleAssignment(SQLModel, table=True):
+    """One role a contact holds (several per contact). Indexed by role too, so "the billing
+    contacts of these clients" is one indexed join."""
+
+    __tablename__ = "contact_role"
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    role: ContactRole = Field(sa_type=enum_column(ContactRole), primary_key=True, index=True)
 
 
 class Lead(SQLModel, table=True):

@@ -20,9 +20,13 @@ from models.enums import (
 
 
 class Opportunity(SQLModel, table=True):
-    """An upsell or cross-sell on an existing client. Staff only."""
+    """An upsell or cross-sell on an existing client. Staff only.
+
+    `project_id`: the project a won opportunity became (convertOpportunity); one project per
+    opportunity and one opportunity per project (a unique index)."""
 
     __tablename__ = "opportunity"
+    __table_args__ = (sa.Index("uq_opportunity_project_id", "project_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
@@ -32,6 +36,7 @@ class Opportunity(SQLModel, table=True):
     value: Decimal = Field(default=Decimal("0"), sa_type=Money)
     expected_close_on: dt.date | None = Field(default=None)
     owner_id: int | None = Field(default=None, foreign_key="user_account.id")
+    project_id: int | None = Field(default=None, foreign_key="project.id")
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

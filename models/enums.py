@@ -23,6 +23,25 @@ class ClientCategory(str, Enum):
     CHURNED = "CHURNED"
 
 
+class ContactRole(str, Enum):
+    """What a contact does for its client, beyond its free-text title; a contact may hold several.
+
+    BILLING: receives invoices and payment reminders (the overdue reminders pick the client's
+    BILLING contact, falling back to the primary); TECHNICAL: integrations, access, hosting;
+    EXECUTIVE_SPONSOR: owns the relationship on the client's side; DAY_TO_DAY: the working
+    contact for the delivery team; LEGAL: contracts and data protection; MARKETING: campaigns
+    and brand. Whether a contact decides is `is_decision_maker`, an internal sales judgement kept
+    apart from these public roles.
+    """
+
+    BILLING = "BILLING"
+    TECHNICAL = "TECHNICAL"
+    EXECUTIVE_SPONSOR = "EXECUTIVE_SPONSOR"
+    DAY_TO_DAY = "DAY_TO_DAY"
+    LEGAL = "LEGAL"
+    MARKETING = "MARKETING"
+
+
 class ClientTier(str, Enum):
     STANDARD = "STANDARD"
     SILVER = "SILVER"
