@@ -58,6 +58,15 @@ class Deliverable(SQLModel, table=True):
     kind: DeliverableKind = Field(default=DeliverableKind.LINK, sa_type=enum_column(DeliverableKind))
     is_complete: bool = Field(default=False)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Set with is_complete when a deliverable is marked complete; cleared when it is reopened.
+    completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # An uploaded file (kind FILE, url empty): where the file store keeps it (a key the server
+    # made, never the client's file name), the sanitised original name, size, type and digest.
+    file_key: str | None = Field(default=None, sa_type=sa.String(100))
+    file_name: str | None = Field(default=None, sa_type=sa.String(255))
+    file_size: int | None = Field(default=None, sa_type=sa.BigInteger)
+    content_type: str | None = Field(default=None, sa_type=sa.String(100))
+    sha256: str | None = Field(default=None, sa_type=sa.String(64))
 
 
 class Comment(SQLModel, table=True):
