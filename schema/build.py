@@ -9,7 +9,7 @@ import re
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.exceptions import StrawberryInputCoercionError
-from strawberry.extensions import MaxTokensLimiter, ParserCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -17,7 +17,7 @@ from strawberry.types import ExecutionContext
 from resolvers.errors import DatabaseUnavailable, InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
 from schema.hostile import RefuseNulCharacters
-from schema.limits import MAX_TOKENS, RequestValidation, limits_extension
+from schema.limits import MAX_TOKENS, CachedParse, RequestValidation, limits_extension
 from schema.roots import roots
 from schema.scalars import SCALARS
 from schema.views import filter_suggestions, view_for
@@ -102,13 +102,14 @@ def build_schema() -> AgencySchema:
         config=StrawberryConfig(relay_max_results=100, scalar_map=SCALARS),
         execution_context_class=FieldPolicyExecutionContext,
         extensions=[
-            # Factories: a fresh extension per request (the caches are shared by maxsize); the
-            # depth and alias rules are the same classes every time; RequestValidation also checks
-            # the cost of the operation with its variables (schema/limits.py).
+            # Factories: a fresh extension per request; the depth and alias rules are the same
+            # classes every time; parsing and validation share one bounded document cache, and
+            # RequestValidation also checks the cost of the operation with its variables
+            # (schema/limits.py).
             limits_extension,
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=512),
-            lambda: RequestValidation(maxsize=512),
+            CachedParse,
+            RequestValidation,
             # No NUL character in any value, literal or variable (schema/hostile.py).
             RefuseNulCharacters,
         ],

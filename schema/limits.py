@@ -11,11 +11,21 @@ request's variable, at most the page-size cap; omitted, the argument's default),
 `nodes` are that page, not another list. Any other list counts LIST_ESTIMATE items. It is computed
 for the operation the request runs, with its variables, right after validation (see
 RequestValidation); the limit is `AGENCY_MAX_QUERY_COST` (Settings.max_query_cost).
+
+Parsed documents and their validation results are cached per process (`documents`, a
+DocumentCache), least recently used dropped first, within three bounds: entries, tokens and
+characters. Entries alone do not bound memory: a document may be as large as the request body
+(whitespace, comments and string literals cost few tokens), and its tree keeps every token alive
+(about 600 bytes a token), so 512 entries of the largest legal documents would pin over a gigabyte.
+A document longer than CACHED_DOCUMENT_CHARS is parsed and validated every time, never cached (it
+cannot push the application's own queries out either).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -36,10 +46,13 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
     get_named_type,
+    parse,
 )
-from strawberry.extensions import AddValidationRules, ValidationCache
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.schema import validate_document
 
 from resolvers.pagination import MAX_PAGE_SIZE
 
@@ -169,9 +182,112 @@ def limits_extension() -> AddValidationRules:
     return AddValidationRules([_DEPTH_RULE, _ALIAS_RULE])
 
 
-class RequestValidation(ValidationCache):
-    """Validation for one request: Strawberry's ValidationCache (one LRU per process), then the
-    cost of the operation the request runs, with its variables.
+DOCUMENT_CACHE_ENTRIES = 512
+DOCUMENT_CACHE_TOKENS = 100_000  # about 60 MB of syntax trees at the most
+DOCUMENT_CACHE_CHARS = 4_000_000  # the documents' texts, about 4 MB for ASCII
+CACHED_DOCUMENT_CHARS = 64 * 1024  # a longer document is never cached
+
+
+@dataclass(eq=False, slots=True)
+class _Document:
+    document: DocumentNode
+    tokens: int
+    chars: int
+    validated: dict[tuple[int, tuple[type[ASTValidationRule], ...]], list[GraphQLError]] = field(default_factory=dict)
+
+
+def _token_count(document: DocumentNode) -> int:
+    """The tokens the document's tree keeps alive (its locations link them all)."""
+    count, token = 0, document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        count, token = count + 1, token.next
+    return count
+
+
+class DocumentCache:
+    """Parsed documents by (text, parse options), each with its validation errors per (schema,
+    rules): least recently used dropped first, within `entries`, `tokens` and `chars` together
+    (see the module docstring). A document's validation results go with it."""
+
+    def __init__(
+        self,
+        *,
+        entries: int = DOCUMENT_CACHE_ENTRIES,
+        tokens: int = DOCUMENT_CACHE_TOKENS,
+        chars: int = DOCUMENT_CACHE_CHARS,
+        largest: int = CACHED_DOCUMENT_CHARS,
+    ) -> None:
+        self.max_entries, self.max_tokens, self.max_chars, self.largest = entries, tokens, chars, largest
+        self.tokens = 0
+        self.chars = 0
+        self._entries: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], _Document] = OrderedDict()
+        self._by_document: dict[int, _Document] = {}  # id(tree) -> its entry, while it is cached
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def parse(self, text: str, **options: Any) -> DocumentNode:
+        """The document of `text` (graphql-core's parse with these options; a syntax error raises
+        and is not cached)."""
+        if len(text) > self.largest:
+            return parse(text, **options)
+        key = (text, tuple(sorted(options.items())))
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+            return found.document
+        document = parse(text, **options)
+        entry = _Document(document, _token_count(document), len(text))
+        self._entries[key] = entry
+        self._by_document[id(document)] = entry
+        self.tokens += entry.tokens
+        self.chars += entry.chars
+        while len(self._entries) > 1 and (
+            len(self._entries) > self.max_entries or self.tokens > self.max_tokens or self.chars > self.max_chars
+        ):
+            _, dropped = self._entries.popitem(last=False)
+            del self._by_document[id(dropped.document)]
+            self.tokens -= dropped.tokens
+            self.chars -= dropped.chars
+        return document
+
+    def validate(
+        self, schema: GraphQLSchema, document: DocumentNode, rules: Sequence[type[ASTValidationRule]]
+    ) -> list[GraphQLError]:
+        """Strawberry's validation of `document` with `rules`, remembered with the document while
+        it is cached (a document this cache did not parse, or no longer holds, is validated anew)."""
+        rules = tuple(rules)
+        entry = self._by_document.get(id(document))
+        if entry is None or entry.document is not document:
+            return validate_document(schema, document, rules)
+        key = (id(schema), rules)
+        errors = entry.validated.get(key)
+        if errors is None:
+            errors = entry.validated[key] = validate_document(schema, document, rules)
+        return errors
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._by_document.clear()
+        self.tokens = self.chars = 0
+
+
+documents = DocumentCache()
+"""The process's one document cache (the schema's extensions and the HTTP view share it)."""
+
+
+class CachedParse(SchemaExtension):
+    """Parsing through `documents`, with the request's parse options (MaxTokensLimiter's)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = documents.parse(context.query or "", **context.parse_options)
+        yield
+
+
+class RequestValidation(SchemaExtension):
+    """Validation for one request, cached with its document (`documents`), then the cost of the
+    operation the request runs, with its variables.
 
     Each request gets its own copies of the cached errors: the schema's process_errors rewrites
     an error for its caller (codes, "Did you mean" filtered by the caller's view of the schema),
@@ -182,7 +298,7 @@ class RequestValidation(ValidationCache):
         context = self.execution_context
         document = context.graphql_document
         schema = context.schema._schema
-        errors = self.cached_validate_document(schema, document, context.validation_rules)
+        errors = documents.validate(schema, document, context.validation_rules) if document is not None else []
         copies = [
             GraphQLError(
                 error.message,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import functools
 import gc
 import json
 import logging
@@ -18,7 +17,7 @@ from typing import Any, overload
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -48,6 +47,7 @@ from resolvers.portal.access import record_view_as_use
 from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.limits import configure as configure_limits
+from schema.limits import documents
 from schema.views import sdl_for
 from server.exports import MarketingExport
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
@@ -138,11 +138,11 @@ def _has_lone_surrogate(value: object) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=512)
 def _operation_count(query: str) -> int:
-    """How many operations a document holds; 0 when it does not parse (the schema reports that)."""
+    """How many operations a document holds; 0 when it does not parse (the schema reports that).
+    Parsed through the schema's bounded document cache, which then has it for the execution."""
     try:
-        document = parse(query, max_tokens=MAX_TOKENS)
+        document = documents.parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError:
         return 0
     return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
