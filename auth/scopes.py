@@ -97,6 +97,13 @@ def _of_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElemen
     return client_id.in_(_visible_client_ids(principal))
 
 
+def of_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElement[bool]:
+    """Rows below the clients the caller works with, by a client id column that is no followed
+    table's own: the change log's `client_id` of a contact or payment that no longer exists
+    (resolvers.partners.sync). The same rule every child scope here composes (_of_clients)."""
+    return _of_clients(principal, client_id)
+
+
 def contact_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE

@@ -15,6 +15,7 @@ from resolvers.clients.loaders import ClientLoaders
 from resolvers.dashboard.loaders import DashboardLoaders
 from resolvers.db import RequestDb
 from resolvers.engagement.loaders import EngagementLoaders
+from resolvers.partners.loaders import PartnerLoaders
 from resolvers.people.loaders import PeopleLoaders
 from resolvers.reports.loaders import ReportLoaders
 from resolvers.surveys.loaders import SurveyLoaders
@@ -35,3 +36,4 @@ class Loaders:
         self.surveys = SurveyLoaders(db, principal)
         self.dashboard = DashboardLoaders(db, principal)
         self.reports = ReportLoaders(db, principal)
+        self.partners = PartnerLoaders(db, principal)

@@ -505,7 +505,7 @@ def test_partner_views_follow_their_scopes():
     # A partner may call the open mutations and those a *:write scope names.
     assert {f for t, f in full.fields if t == "Mutation"} == {
         m for m, roles in MUTATION_ROLES.items() if roles is None
-    } | {"recordPayment"}
+    } | {"recordPayment", "setExternalId"}
 
 
 async def test_validation_suggestions_name_only_what_the_callers_view_holds(api, factory):

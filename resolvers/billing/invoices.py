@@ -70,6 +70,7 @@ from models.base import CENT, money, utcnow
 from resolvers.activity import notify, queue_email, record_activity
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
+from resolvers.idempotency import claim as claim_idempotency_key
 from resolvers.lookup import visible_row
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
 from resolvers.validation import MAX_MONEY, decimal_input, not_in_future, text_input, today
@@ -499,8 +500,24 @@ async def record_payment(
     received_on: dt.date | None = None,
     method: PaymentMethod = PaymentMethod.BANK_TRANSFER,
     reference: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Payment:
-    """A partial or full payment on a SENT invoice; the one that clears the amount due marks it PAID."""
+    """A partial or full payment on a SENT invoice; the one that clears the amount due marks it PAID.
+
+    With `idempotency_key` (resolvers.idempotency), the same key and input again answer the first
+    payment, re-read, and write nothing; the key with another input is IDEMPOTENCY_KEY_REUSED."""
+    claimed = None
+    if idempotency_key is not None:
+        request = dict(
+            invoice_id=invoice_id, amount=amount, received_on=received_on, method=method, reference=reference
+        )
+        claimed = await claim_idempotency_key(
+            session, principal, operation="recordPayment", key=idempotency_key, arguments=request
+        )
+        if claimed.replay is not None:
+            return await visible_row(
+                session, principal, Payment, claimed.replay, what="payment", field="idempotencyKey"
+            )
     amount = decimal_input("amount", amount)
     received = not_in_future("receivedOn", received_on or today(), "payment date")
     text = text_input("reference", reference, max_length=MAX_REFERENCE, what="reference")
@@ -541,6 +558,9 @@ async def record_payment(
         client_visible=True,
     )
     await session.flush()
+    if claimed is not None:
+        assert payment.id is not None
+        await claimed.done(session, payment.id)
     return payment
 
 

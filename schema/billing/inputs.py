@@ -70,6 +70,11 @@ class RecordPaymentInput:
     received_on: dt.date | None = strawberry.field(default=None, description="Default: today (UTC).")
     method: PaymentMethod = PaymentMethodModel.BANK_TRANSFER
     reference: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="1 to 255 characters of the sender's choosing (a UUID): sent again with the same input within "
+        "24 hours, the first payment is answered and nothing is written; with another input, IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
 @strawberry.input(description="Narrow the invoices list. Filters combine with AND.")

@@ -22,6 +22,7 @@ from resolvers.billing.invoices import line_amounts
 from schema.base import ModelNode
 from schema.clients.types import Client
 from schema.context import Info
+from schema.partners.sync_types import external_id_field
 from schema.people.types import User
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ class Invoice(ModelNode):
     sent_at: dt.datetime | None
     voided_at: dt.datetime | None
     notes: str | None = strawberry.field(description="The team's notes on this invoice; never shown to the client.")
+    external_id: str | None = external_id_field(models.ChangeEntity.INVOICE)
 
     @strawberry.field(description="Sent, not fully paid, and past its due date.")
     def is_overdue(self) -> bool:
@@ -117,6 +119,7 @@ class Payment(ModelNode):
     amount: Decimal
     method: PaymentMethod
     reference: str | None
+    external_id: str | None = external_id_field(models.ChangeEntity.PAYMENT)
 
     @strawberry.field
     async def invoice(self, info: Info) -> Invoice | None:
