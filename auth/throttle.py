@@ -58,7 +58,10 @@ workers' clocks (`time.time()`, as the `limits` library measures it): keep them 
 It implements the fixed window (`incr`, `get`, `get_expiry`, `clear`) and the sliding window
 counter strategies, not the moving window (which needs a row per hit).
 
-Settings: the limits are the defaults above (`ThrottleRules`); the server may pass others.
+Settings: the two sign-in limits are settings, `AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT` and
+`AGENCY_SIGN_IN_LIMIT_PER_ADDRESS` (server.settings.Settings, in `limits`' notation, e.g.
+"10 per 15 minutes"); the server configures them when the app is created (`configure`), and every
+`SignInThrottle` built without rules of its own uses them. The others are the defaults above.
 """
 
 from __future__ import annotations
@@ -329,6 +332,18 @@ class ThrottleRules:
 
 
 DEFAULT_RULES = ThrottleRules()
+_configured = DEFAULT_RULES
+
+
+def configure(rules: ThrottleRules) -> None:
+    """Set the rules of this process (from Settings, when the app is created)."""
+    global _configured
+    _configured = rules
+
+
+def configured_rules() -> ThrottleRules:
+    """The rules this process throttles by: the configured ones, else the defaults."""
+    return _configured
 
 
 class Throttled(Exception):
@@ -424,9 +439,9 @@ class Attempt:
 class SignInThrottle:
     """The throttle, on one storage (in a request: `DatabaseStorage` on the request's database)."""
 
-    def __init__(self, storage: ThrottleStorage, rules: ThrottleRules = DEFAULT_RULES) -> None:
+    def __init__(self, storage: ThrottleStorage, rules: ThrottleRules | None = None) -> None:
         self.storage = storage
-        self.rules = rules
+        self.rules = rules if rules is not None else _configured
         self.limiter = SlidingWindowCounterRateLimiter(storage)
 
     async def login(self, *, account: str, address: str | None) -> Attempt:

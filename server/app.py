@@ -37,6 +37,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
 from auth.principal import Principal
+from auth.throttle import ThrottleRules
+from auth.throttle import configure as configure_throttle
 from auth.tokens import TokenService
 from models.db import database_ready, make_engine, make_session_factory
 from resolvers.db import RequestDb
@@ -318,6 +320,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     owns_engine = engine is None
     engine = engine or make_engine(settings.database_url)
     configure_limits(max_query_cost=settings.max_query_cost)
+    configure_throttle(
+        ThrottleRules(
+            login_per_account=settings.sign_in_limit_per_account,
+            login_per_address=settings.sign_in_limit_per_address,
+        )
+    )
     configure_webhooks(settings)
     services = Services(
         tokens=TokenService(

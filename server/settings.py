@@ -7,9 +7,11 @@ import logging
 import secrets
 from typing import Annotated
 
+from limits import parse as parse_limit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from auth.throttle import LOGIN_PER_ACCOUNT, LOGIN_PER_ADDRESS
 from schema.limits import DEFAULT_MAX_COST
 
 log = logging.getLogger("agency")
@@ -83,6 +85,18 @@ class Settings(BaseSettings):
         gt=0,
         description="the most fields one operation may ask for (pages times nested lists); more is QUERY_TOO_COMPLEX",
     )
+    sign_in_limit_per_account: str = Field(
+        default=LOGIN_PER_ACCOUNT,
+        alias="AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT",
+        description="failed sign-ins one account (e-mail) may have in a sliding window before login is refused"
+        ' with TOO_MANY_ATTEMPTS, in the `limits` notation: "10 per 15 minutes", "5/hour"',
+    )
+    sign_in_limit_per_address: str = Field(
+        default=LOGIN_PER_ADDRESS,
+        alias="AGENCY_SIGN_IN_LIMIT_PER_ADDRESS",
+        description="failed sign-ins one client address (an IPv6 address by its /64) may have in a sliding window,"
+        ' whatever the accounts, before login is refused with TOO_MANY_ATTEMPTS: "50 per 15 minutes"',
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         alias="AGENCY_CORS_ORIGINS",
@@ -108,6 +122,17 @@ class Settings(BaseSettings):
     def _not_negative(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if any(seconds < 0 for seconds in value) or len(value) > 20:
             raise ValueError("at most 20 waits, none negative")
+        return value
+
+    @field_validator("sign_in_limit_per_account", "sign_in_limit_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            item = parse_limit(value)
+        except ValueError:
+            raise ValueError('a limit such as "10 per 15 minutes"') from None
+        if item.amount < 1:
+            raise ValueError("at least 1 attempt")
         return value
 
     @property

@@ -58,9 +58,8 @@ class SignInThrottling(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         ctx = info.context
-        limiter = throttle.SignInThrottle(
-            throttle.DatabaseStorage(transaction=ctx.db.transaction), throttle.DEFAULT_RULES
-        )
+        # The process's configured rules (AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT / _PER_ADDRESS).
+        limiter = throttle.SignInThrottle(throttle.DatabaseStorage(transaction=ctx.db.transaction))
         try:
             if self.account is None:
                 attempt = await limiter.token(address=ctx.ip_address)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from limits import parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
+from pydantic import ValidationError
 
 import auth.passwords
 from auth import throttle
@@ -28,6 +29,8 @@ from models.db import make_engine, make_session_factory
 from models.people import ThrottleCounter
 from resolvers.db import RequestDb
 from server.app import create_app
+from server.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD
 from tests.utils import LOGIN, Api, count
 
@@ -384,3 +387,49 @@ def test_retry_after_says_when_the_next_attempt_passes(window, expected: int):
 def test_the_rules_refuse_a_limit_that_is_not_one():
     with pytest.raises(ValueError):
         throttle.ThrottleRules(login_per_account="often")
+
+
+# -- settings -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def configured(db, engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Api]:
+    """An app whose sign-in limits come from the environment: 3 failures per account and 5 per
+    address in 15 minutes. The rules are the process's; the defaults are put back after."""
+    monkeypatch.setenv("AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT", "3 per 15 minutes")
+    monkeypatch.setenv("AGENCY_SIGN_IN_LIMIT_PER_ADDRESS", "5 per 15 minutes")
+    app = create_app(Settings(AGENCY_SECRET_KEY=TEST_SECRET, DATABASE_URL="unused"), engine=engine)
+    try:
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.9", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Api(client, app)
+    finally:
+        throttle.configure(throttle.DEFAULT_RULES)
+
+
+async def test_the_sign_in_limits_are_settings(configured, factory, verifications):
+    first, second = await factory.user(), await factory.user()
+    for _ in range(3):
+        assert codes(await login(configured, first.email, "wrong-password")) == ["INVALID_CREDENTIALS"]
+    assert codes(await login(configured, first.email, PASSWORD)) == ["TOO_MANY_ATTEMPTS"]
+    # The address has 3 failures; 2 more on another account reach its limit of 5.
+    for _ in range(2):
+        assert codes(await login(configured, second.email, "wrong-password")) == ["INVALID_CREDENTIALS"]
+    refused = await login(configured, second.email, PASSWORD)
+    assert codes(refused) == ["TOO_MANY_ATTEMPTS"] and refused["tokens"] is None
+    assert verifications.calls == 5  # the refused attempts checked no password
+
+
+@pytest.mark.parametrize("value", ["often", "0 per 15 minutes", ""])
+def test_a_sign_in_limit_that_is_not_one_is_refused_at_start(value: str, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("AGENCY_SIGN_IN_LIMIT_PER_ADDRESS", value)
+    with pytest.raises(ValidationError, match="AGENCY_SIGN_IN_LIMIT_PER_ADDRESS"):
+        Settings(AGENCY_SECRET_KEY=TEST_SECRET, DATABASE_URL="unused")
+
+
+def test_the_default_sign_in_limits_are_the_throttle_s():
+    settings = Settings(AGENCY_SECRET_KEY=TEST_SECRET, DATABASE_URL="unused")
+    assert (settings.sign_in_limit_per_account, settings.sign_in_limit_per_address) == (
+        throttle.LOGIN_PER_ACCOUNT,
+        throttle.LOGIN_PER_ADDRESS,
+    )
