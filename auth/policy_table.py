@@ -107,7 +107,7 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields(
         "AuthTokens", OPEN, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"
     ),
-    **_fields("UserError", OPEN, "field", "code", "message"),
+    **_fields("UserError", OPEN, "field", "code", "message", "retryAfter"),
     **_fields("Query", PUBLIC, "portalHome"),
     # Notifications are each user's own (row scope): SELF.
     **_fields("Query", SELF, "notifications"),

@@ -21,6 +21,10 @@ class UserError:
     field: str | None
     code: str
     message: str
+    retry_after: int | None = strawberry.field(
+        default=None,
+        description="Seconds to wait before trying again, when the code is TOO_MANY_ATTEMPTS; otherwise null.",
+    )
 
 
 class MutationFailed(Exception):

@@ -67,7 +67,10 @@ class SignInThrottling(FieldExtension):
                 account = sign_in.normalise_email(kwargs[self.account])
                 attempt = await limiter.login(account=account, address=ctx.ip_address)
         except throttle.Throttled as refused:
-            return failed(AuthPayload, UserError(field=None, code="TOO_MANY_ATTEMPTS", message=str(refused)))
+            refusal = UserError(
+                field=None, code="TOO_MANY_ATTEMPTS", message=str(refused), retry_after=refused.retry_after
+            )
+            return failed(AuthPayload, refusal)
         try:
             payload = await next_(source, info, **kwargs)
         except Exception:

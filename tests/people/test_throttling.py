@@ -433,3 +433,26 @@ def test_the_default_sign_in_limits_are_the_throttle_s():
         throttle.LOGIN_PER_ACCOUNT,
         throttle.LOGIN_PER_ADDRESS,
     )
+
+
+LOGIN_RETRY = """mutation($email: String!, $password: String!) { login(email: $email, password: $password) {
+  tokens { accessToken } errors { field code message retryAfter } } }"""
+
+
+async def test_a_refusal_says_in_how_many_seconds_to_retry(api, factory, clock, verifications):
+    user = await factory.user()
+
+    async def attempt(password: str) -> dict:
+        return (await api.data(LOGIN_RETRY, {"email": user.email, "password": password}))["login"]
+
+    for _ in range(ACCOUNT_LIMIT):
+        failed = await attempt("wrong-password")
+        assert [(e["code"], e["retryAfter"]) for e in failed["errors"]] == [("INVALID_CREDENTIALS", None)]
+    refused = await attempt(PASSWORD)
+    [error] = refused["errors"]
+    assert (error["code"], error["retryAfter"]) == ("TOO_MANY_ATTEMPTS", WINDOW // 2 + 1)
+    assert error["retryAfter"] == seconds(refused)  # the message says the same
+    clock.now += error["retryAfter"] - 1
+    assert (await attempt(PASSWORD))["errors"][0]["retryAfter"] == 1
+    clock.now += 1
+    assert (await attempt(PASSWORD))["tokens"] is not None
