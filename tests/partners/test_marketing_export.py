@@ -4,6 +4,7 @@ statements that grow with batches, not rows. Partners get real tokens from POST 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -458,3 +459,58 @@ async def test_the_database_away_mid_download_breaks_the_transfer_instead_of_end
     with pytest.raises(exports.ExportBrokenOff):
         await _get(api, token)
     assert calls == 2
+
+
+async def test_the_export_is_sent_one_chunk_per_batch(api, factory, db, monkeypatch):
+    """Streamed, not buffered: the header, then each batch as its own body message, as it is read."""
+    client = await factory.client("Big")
+    async with db() as session, session.begin():
+        await session.execute(
+            sa.insert(Contact),
+            [
+                {
+                    "client_id": client.id,
+                    "full_name": f"P{n:04d}",
+                    "marketing_consent": True,
+                    "marketing_consent_at": AT,
+                }
+                for n in range(250)
+            ],
+        )
+    monkeypatch.setattr(exports, "BATCH_SIZE", 100)
+    _, token = await staff(api, factory)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    messages: list[dict] = []
+    requested, done = False, asyncio.Event()
+
+    async def receive() -> dict:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # the client stays connected until the response is complete
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            done.set()
+
+    await api.app(scope, receive, send)
+    assert messages[0]["type"] == "http.response.start" and messages[0]["status"] == 200
+    chunks = [m["body"].decode() for m in messages[1:] if m["body"]]
+    assert [chunk.count("\r\n") for chunk in chunks] == [1, 100, 100, 50]
+    assert chunks[0].startswith("contact_id,email,") and messages[-1]["more_body"] is False
