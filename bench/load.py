@@ -450,6 +450,7 @@ class Sample:
     ok: bool  # answered 200 with no error of any kind
     problems: list[tuple[str, str]]  # (kind, message); kind: 5xx, http, transport, unhandled, typed, refused
     written: tuple[str, int, str] | None = None  # (type, row id, marker) of an acknowledged write
+    size: int = 0  # bytes of the response body
 
 
 def classify(request: Request, status: int, content: bytes) -> Sample:
@@ -501,6 +502,7 @@ async def send(client: httpx.AsyncClient, url: str, caller: Caller, request: Req
         return Sample(request.op, time.perf_counter() - start, 0, False, [("transport", message)])
     sample = classify(request, response.status_code, response.content)
     sample.seconds = time.perf_counter() - start
+    sample.size = len(response.content)
     return sample
 
 
@@ -624,11 +626,17 @@ async def run_stage(
     by_op: dict[str, dict[str, float]] = {}
     for op in sorted({s.op for s in samples}):
         times = [s.seconds for s in samples if s.op == op]
+        # Response sizes in the order answered: the first and last tenth tell whether the data
+        # the responses carry grew during the stage (writes make lists longer).
+        sizes = [s.size for s in samples if s.op == op]
+        tenth = max(1, len(sizes) // 10)
         by_op[op] = {
             "requests": len(times),
             "failed": sum(1 for s in samples if s.op == op and not s.ok),
             "p50_ms": round(percentile(times, 50) * 1000, 1),
             "p99_ms": round(percentile(times, 99) * 1000, 1),
+            "kb_first_tenth": round(sum(sizes[:tenth]) / tenth / 1024, 1),
+            "kb_last_tenth": round(sum(sizes[-tenth:]) / tenth / 1024, 1),
         }
     times = [s.seconds for s in samples]
     return StageReport(
@@ -1088,6 +1096,11 @@ def main(argv: list[str] | None = None) -> int:
         samples = stages[-1].rss_samples
         step = max(1, len(samples) // 12)
         print("RSS over the soak (s: MB): " + ", ".join(f"{t:.0f}: {v:.0f}" for t, v in samples[::step]))
+        sizes = ", ".join(
+            f"{op} {o.get('kb_first_tenth', 0):.1f} -> {o.get('kb_last_tenth', 0):.1f}"
+            for op, o in stages[-1].by_op.items()
+        )
+        print(f"response KB by operation, first tenth -> last tenth of the soak: {sizes}")
     print(details(stages))
     if args.json:
         text = json.dumps(result, indent=2)
