@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
 from models import ChangeEvent, Client, Contact, Invoice, InvoiceStatus
 
@@ -14,9 +15,9 @@ from models import ChangeEvent, Client, Contact, Invoice, InvoiceStatus
 async def _events(db) -> list[tuple[str, str, int, int | None]]:
     async with db() as session:
         rows = await session.execute(
-            sa.select(ChangeEvent.event, ChangeEvent.entity, ChangeEvent.entity_id, ChangeEvent.client_id).order_by(
-                ChangeEvent.txid, ChangeEvent.id
-            )
+            sa.select(
+                col(ChangeEvent.event), col(ChangeEvent.entity), col(ChangeEvent.entity_id), col(ChangeEvent.client_id)
+            ).order_by(col(ChangeEvent.txid), col(ChangeEvent.id))
         )
         return [tuple(row) for row in rows]
 
