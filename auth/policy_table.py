@@ -107,7 +107,7 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields(
         "AuthTokens", OPEN, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"
     ),
-    **_fields("UserError", OPEN, "field", "code", "message", "retryAfter"),
+    **_fields("UserError", OPEN, "field", "code", "message"),
     **_fields("Query", PUBLIC, "portalHome"),
     # Notifications are each user's own (row scope): SELF.
     **_fields("Query", SELF, "notifications"),
@@ -499,27 +499,6 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("PartnerAppSecretPayload", PUBLIC, "app", "clientSecret", "errors"),
     **_fields("PartnerAppPayload", PUBLIC, "app", "errors"),
-    # Partner sync (resolvers/partners/sync.py, external_ids.py)
-    # The change feed is the team's and the integrations' (INTERNAL: a portal user is refused; a
-    # MEMBER gets empty pages, its rows being ADMIN's, MANAGER's and partners'); a partner reaches
-    # it through clients:read, contacts:read or invoices:read (SCOPES roots), and lists only the
-    # entities its scopes read. A change's own fields say what happened to which record; the record
-    # itself is read under its own type's classes and row scope.
-    **_fields("Query", INTERNAL, "changes"),
-    **_fields("ChangeConnection", PUBLIC, "edges", "nodes", "pageInfo"),
-    **_fields("ChangeEdge", PUBLIC, "cursor", "node"),
-    **_fields("Change", PUBLIC, "id", "event", "entity", "recordId", "occurredAt", "record"),
-    # External ids are the calling app's own data: each app reads only its own (row scope:
-    # partner_app_id), and anyone else reads null. They are PUBLIC on the record they sit on, so the
-    # record's read scope opens them (Client: clients:read, Contact: contacts:read, Invoice and
-    # Payment: invoices:read); not SELF, which would show a type the app cannot otherwise read. The
-    # lookup is a root of the same three scopes, and finds only records the app may read.
-    **_fields("Query", PUBLIC, "recordByExternalId"),
-    **_fields("Client", PUBLIC, "externalId"),
-    **_fields("Contact", PUBLIC, "externalId"),
-    **_fields("Invoice", PUBLIC, "externalId"),
-    **_fields("Payment", PUBLIC, "externalId"),
-    **_fields("SetExternalIdPayload", PUBLIC, "record", "externalId", "errors"),
     # Webhooks: the endpoint and delivery lists are staff only (TEAM: never a portal user's or a
     # partner's) and their rows the ADMIN's alone (resolvers.partners.webhooks.webhook_scope), so
     # their fields are PUBLIC, as the payloads of the ADMIN-only mutations are. The signing secret
@@ -548,6 +527,22 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("WebhookEndpointSecretPayload", PUBLIC, "endpoint", "secret", "errors"),
     **_fields("WebhookEndpointPayload", PUBLIC, "endpoint", "errors"),
     **_fields("WebhookDeliveryPayload", PUBLIC, "delivery", "errors"),
+    # Directory and lists
+    # The staff directory is the team's (TEAM: never a portal user's or a partner's); what each
+    # staff role reads of a listed user is the User rows above (rates are PAYROLL). Whether a user
+    # may still sign in, and which contact a portal user signs in as, are account administration:
+    # TEAM. Who signs in to a client's portal is the team's too (Contact.hasPortalAccess is
+    # INTERNAL; TEAM also keeps it from every partner scope). The contacts, projects and tasks
+    # lists are PUBLIC under their row scopes (a portal user lists its own client's rows), and a
+    # partner reaches them through its scopes' roots (SCOPES below).
+    **_fields("Query", TEAM, "users"),
+    **_connection("User"),
+    **_fields("User", TEAM, "isActive", "contact"),
+    **_fields("Client", TEAM, "portalUsers"),
+    **_fields("Query", PUBLIC, "contacts", "projects", "tasks"),
+    **_connection("Contact"),
+    **_connection("Project"),
+    **_connection("Task"),
 }
 
 
@@ -609,8 +604,6 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "updatePartnerAppScopes": frozenset({Role.ADMIN}),
     "rotatePartnerAppSecret": frozenset({Role.ADMIN}),
     "revokePartnerApp": frozenset({Role.ADMIN}),
-    # Partner apps set their own external ids (scope external_ids:write); no staff role keeps any.
-    "setExternalId": frozenset(),
     "createWebhookEndpoint": frozenset({Role.ADMIN}),
     "updateWebhookEndpoint": frozenset({Role.ADMIN}),
     "rotateWebhookEndpointSecret": frozenset({Role.ADMIN}),
@@ -668,6 +661,51 @@ ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
         _R(("filter", "status"), reads="Invoice.status"),
         _R(("filter", "clientId"), reads="Invoice.client"),
         _R(("filter", "overdue"), reads="Invoice.isOverdue"),
+    ),
+    # Directory and lists: a filter or sort reads the field it compares. An assignee filter also
+    # reads User.id: only a caller that may see who a user is may ask what that user works on.
+    "Query.users": (
+        _R(("filter", "role"), reads="User.role"),
+        _R(("filter", "search"), reads="User.fullName"),
+        _R(("filter", "search"), reads="User.email"),
+        _R(("filter", "active"), reads="User.isActive"),
+        _R(("orderBy", "field"), "NAME", reads="User.fullName"),
+        _R(("orderBy", "field"), "EMAIL", reads="User.email"),
+        _R(("orderBy", "field"), "LAST_LOGIN", reads="User.lastLoginAt"),
+    ),
+    "Query.contacts": (
+        _R(("filter", "search"), reads="Contact.fullName"),
+        _R(("filter", "search"), reads="Contact.email"),
+        _R(("filter", "clientId"), reads="Contact.client"),
+        _R(("filter", "unlinked"), reads="Contact.client"),
+    ),
+    "Query.projects": (
+        _R(("filter", "clientId"), reads="Project.client"),
+        _R(("filter", "status"), reads="Project.status"),
+        _R(("filter", "health"), reads="Project.health"),
+        _R(("filter", "assigneeId"), reads="Task.assignee"),
+        _R(("filter", "assigneeId"), reads="User.id"),
+        _R(("filter", "dueBefore"), reads="Project.endDate"),
+        _R(("filter", "dueAfter"), reads="Project.endDate"),
+        _R(("filter", "search"), reads="Project.name"),
+        _R(("orderBy", "field"), "NAME", reads="Project.name"),
+        _R(("orderBy", "field"), "CREATED_AT", reads="Project.createdAt"),
+        _R(("orderBy", "field"), "START_DATE", reads="Project.startDate"),
+        _R(("orderBy", "field"), "END_DATE", reads="Project.endDate"),
+        _R(("orderBy", "field"), "HEALTH", reads="Project.health"),
+    ),
+    "Query.tasks": (
+        _R(("filter", "clientId"), reads="Project.client"),
+        _R(("filter", "projectId"), reads="Task.project"),
+        _R(("filter", "status"), reads="Task.status"),
+        _R(("filter", "assigneeId"), reads="Task.assignee"),
+        _R(("filter", "assigneeId"), reads="User.id"),
+        _R(("filter", "dueBefore"), reads="Task.dueDate"),
+        _R(("filter", "dueAfter"), reads="Task.dueDate"),
+        _R(("filter", "search"), reads="Task.title"),
+        _R(("orderBy", "field"), "DUE_DATE", reads="Task.dueDate"),
+        _R(("orderBy", "field"), "TITLE", reads="Task.title"),
+        _R(("orderBy", "field"), "STATUS", reads="Task.status"),
     ),
     "Mutation.createClient": _client_writes,
     "Mutation.updateClient": _client_writes,
@@ -730,40 +768,34 @@ _P, _PF = frozenset({PUBLIC}), frozenset({PUBLIC, FINANCE})
 SCOPES: dict[str, Scope] = {
     "clients:read": Scope(
         "clients: name, website, address, industry, dates (PUBLIC); their status needs internal:read",
-        {"Client": _P, "ClientStatus": _P, "Change": _P},
-        roots=frozenset({"node", "clients", "client", "changes", "recordByExternalId"}),
+        {"Client": _P, "ClientStatus": _P},
+        roots=frozenset({"node", "clients", "client"}),
         rows=frozenset({"client"}),
     ),
     "contacts:read": Scope(
         "contacts of the app's clients: name, e-mail, phone, title, primary (PUBLIC)",
-        {"Contact": _P, "Change": _P},
-        roots=frozenset({"node", "changes", "recordByExternalId"}),
+        {"Contact": _P},
+        roots=frozenset({"node", "contacts"}),
         rows=frozenset({"contact"}),
     ),
     "projects:read": Scope(
         "projects, the tasks marked visible to the client and their deliverables (PUBLIC)",
         {"Project": _P, "Task": _P, "Deliverable": _P},
-        roots=frozenset({"node"}),
+        roots=frozenset({"node", "projects", "tasks"}),
         rows=frozenset({"project", "task", "deliverable"}),
     ),
     "invoices:read": Scope(
         "invoices once sent (no drafts), their lines and payments (FINANCE and PUBLIC), and FINANCE"
         " on whatever else the app reads: payment terms, balances, budgets",
-        {"Invoice": _PF, "InvoiceLine": _PF, "Payment": _PF, "Change": _P},
+        {"Invoice": _PF, "InvoiceLine": _PF, "Payment": _PF},
         opens=frozenset({FINANCE}),
-        roots=frozenset({"node", "invoices", "invoice", "changes", "recordByExternalId"}),
+        roots=frozenset({"node", "invoices", "invoice"}),
         rows=frozenset({"invoice", "payment"}),
     ),
     "payments:write": Scope(
         "recordPayment, on an invoice the app can read (with invoices:read)",
         {"RecordPaymentPayload": _PF},
         mutations=frozenset({"recordPayment"}),
-    ),
-    "external_ids:write": Scope(
-        "setExternalId: the app's own ids for the clients, contacts, invoices and payments it can read"
-        " (reading them needs nothing more than reading the record)",
-        {"SetExternalIdPayload": _P},
-        mutations=frozenset({"setExternalId"}),
     ),
     "marketing:read": Scope(
         "the marketing export of the app's clients' contacts (not GraphQL: no type, no root)",

@@ -41,11 +41,13 @@ class SortKey:
     """An ordering column, and how its values travel inside a cursor."""
 
     expression: sa.SQLColumnExpression[Any]
-    kind: str = "str"  # "str", "int" or "datetime"
+    kind: str = "str"  # "str", "int", "datetime" or "date"
 
     def encode(self, value: Any) -> Any:
         if isinstance(value, dt.datetime):
             return value.astimezone(dt.UTC).isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
         return value
 
     def decode(self, value: Any) -> Any:
@@ -60,6 +62,13 @@ class SortKey:
             if not CURSOR_YEARS[0] <= moment.year <= CURSOR_YEARS[1]:
                 raise ValueError("a date-time out of range")
             return moment
+        if self.kind == "date":
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError("not a date")
+            day = dt.date.fromisoformat(value)
+            if not CURSOR_YEARS[0] <= day.year <= CURSOR_YEARS[1]:
+                raise ValueError("a date out of range")
+            return day
         if self.kind == "int":
             if type(value) is not int or abs(value) > MAX_CURSOR_INT:
                 raise ValueError("not an integer in range")

@@ -19,13 +19,12 @@ from schema.context import Info
 from schema.dashboard.roots import DashboardQuery
 from schema.engagement.roots import EngagementMutation
 from schema.partners.roots import PartnersMutation, PartnersQuery
-from schema.partners.sync_roots import SyncMutation, SyncQuery
 from schema.partners.webhook_roots import WebhooksMutation, WebhooksQuery
 from schema.people.roots import PeopleMutation, PeopleQuery
 from schema.portal.roots import PortalMutation, PortalQuery
 from schema.reports.roots import ReportsQuery
 from schema.surveys.roots import SurveysMutation
-from schema.work.roots import WorkMutation
+from schema.work.roots import WorkMutation, WorkQuery
 
 try:
     API_VERSION = _package_version("agency-os-api")
@@ -72,7 +71,7 @@ def roots() -> tuple[type, type]:
         ReportsQuery,
         PartnersQuery,
         WebhooksQuery,
-        SyncQuery,
+        WorkQuery,
     )
     mutations: tuple[type, ...] = (
         PeopleMutation,
@@ -84,6 +83,5 @@ def roots() -> tuple[type, type]:
         SurveysMutation,
         PartnersMutation,
         WebhooksMutation,
-        SyncMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

@@ -1,5 +1,5 @@
-"""DataLoaders of people: users (TEAM fields per the policy table), the caller's notifications, and who has
-portal access for a contact.
+"""DataLoaders of people: users (TEAM fields per the policy table), the caller's notifications, who has
+portal access for a contact, and each client's portal users.
 
 Each loader is one SQL statement per batch of keys, with the caller's row scope composed in;
 built on first use in a request (resolvers.batching.loader), as `loaders.people`."""
@@ -17,7 +17,7 @@ from models import (
     Role,
     User,
 )
-from resolvers.batching import DomainLoaders, aggregate, by_id, in_keys, loader
+from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader
 from resolvers.db import RequestDb
 
 
@@ -47,4 +47,16 @@ class PeopleLoaders(DomainLoaders):
             ),
             False,
             lambda count: bool(count),
+        )
+
+    @loader
+    def portal_users_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        """Each client's portal users (CLIENT users, revoked ones too: `isActive` says which), by name."""
+        return grouped(
+            db,
+            User,
+            col(User.client_id),
+            scopes.user_scope(p),
+            (sa.func.lower(col(User.full_name)), col(User.id)),
+            col(User.role) == Role.CLIENT,
         )

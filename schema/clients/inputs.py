@@ -28,6 +28,17 @@ class ClientFilterInput:
     )
 
 
+@strawberry.input(description="Narrow the contacts list. Filters combine with AND.")
+class ContactFilterInput:
+    search: str | None = strawberry.field(default=None, description="Part of the name or e-mail, any case.")
+    client_id: relay.GlobalID | None = strawberry.field(default=None, description="One client's contacts.")
+    unlinked: bool | None = strawberry.field(
+        default=None,
+        description="Only contacts that belong to no client (true: link one with linkContact) or only those that "
+        "do (false).",
+    )
+
+
 @strawberry.input
 class ClientOrder:
     field: ClientOrderField = ClientOrderField.NAME

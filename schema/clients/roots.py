@@ -1,4 +1,5 @@
-"""Roots of clients: the Clients list, one client, leads and their conversion, statuses, contacts.
+"""Roots of clients: the Clients list, one client, leads and their conversion, statuses, contacts (and the
+contacts list across clients).
 
 Each mutation is a business function in resolvers/clients/ and a declaration (schema.mutation_shape).
 """
@@ -12,7 +13,7 @@ from strawberry import relay
 
 from models import LeadStage as LeadStageModel
 from models.enums import ClientCategory, LeadStage
-from resolvers.clients import clients, consent, contacts, leads
+from resolvers.clients import clients, consent, contact_search, contacts, leads
 from resolvers.clients.clients import ClientFilter, ClientOrderField, list_clients
 from resolvers.pagination import SortDirection
 from schema.clients.inputs import (
@@ -20,6 +21,7 @@ from schema.clients.inputs import (
     ClientOrder,
     ClientPayload,
     ClientStatusPayload,
+    ContactFilterInput,
     ContactInput,
     ContactPayload,
     ConvertLeadPayload,
@@ -30,9 +32,9 @@ from schema.clients.inputs import (
     UpdateClientInput,
     UpdateContactInput,
 )
-from schema.clients.types import Client, ClientStatus, Lead
+from schema.clients.types import Client, ClientStatus, Contact, Lead
 from schema.context import Info
-from schema.ids import lookup_id, plain_row_id
+from schema.ids import decode_id, lookup_id, plain_row_id
 from schema.mutation_shape import CallArguments, given, mutation
 from schema.pagination import Connection
 
@@ -73,6 +75,30 @@ class ClientsQuery:
             after=after,
         )
         return Connection[Client].from_page(page)
+
+    @strawberry.field(
+        description="Contacts across clients, by name: search by name or e-mail, one client's, or the unlinked "
+        "ones (to link with linkContact); cursor-paginated (at most 100 a page). A portal user lists its own "
+        "client's contacts."
+    )
+    async def contacts(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: ContactFilterInput | None = None,
+    ) -> Connection[Contact] | None:
+        filters = contact_search.ContactFilter()
+        if filter is not None:
+            filters = contact_search.ContactFilter(
+                search=filter.search,
+                client_id=decode_id(filter.client_id, "Client", "filter.clientId"),
+                unlinked=filter.unlinked,
+            )
+        page = await contact_search.search_contacts(
+            info.context.db, info.context.principal, filters=filters, first=first, after=after
+        )
+        return Connection[Contact].from_page(page)
 
     @strawberry.field(description="One client by its global id; null when there is none the caller may see.")
     async def client(self, info: Info, id: relay.GlobalID) -> Client | None:

@@ -19,7 +19,6 @@ from models.enums import (
 )
 from schema.base import ModelNode
 from schema.context import Info
-from schema.partners.sync_types import external_id_field
 from schema.people.types import User, load_user
 
 if TYPE_CHECKING:
@@ -50,7 +49,6 @@ class Contact(ModelNode):
     is_primary: bool
     is_decision_maker: bool | None
     internal_notes: str | None = strawberry.field(description="For the team only; never shown to a portal user.")
-    external_id: str | None = external_id_field(models.ChangeEntity.CONTACT)
     marketing_consent: bool | None = strawberry.field(
         description="Whether the contact agreed to receive marketing e-mail (setContactMarketingConsent); "
         "only contacts who did are in the marketing export."
@@ -92,7 +90,6 @@ class Client(ModelNode):
     portal_booking_enabled: bool
     last_interaction_at: dt.datetime | None
     created_at: dt.datetime
-    external_id: str | None = external_id_field(models.ChangeEntity.CLIENT)
 
     @strawberry.field
     async def status(self, info: Info) -> ClientStatus | None:
@@ -110,6 +107,13 @@ class Client(ModelNode):
     @strawberry.field
     async def contacts(self, info: Info) -> list[Contact]:
         return await info.context.loaders.clients.contacts_by_client.load(self.id)
+
+    @strawberry.field(
+        description="Who signs in to this client's portal: its portal users, revoked ones too (isActive), by name. "
+        "Staff only."
+    )
+    async def portal_users(self, info: Info) -> list[User] | None:
+        return await info.context.loaders.people.portal_users_by_client.load(self.id)
 
     @strawberry.field(description="The client's projects, past and present; optionally only some statuses.")
     async def projects(

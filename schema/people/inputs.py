@@ -1,4 +1,4 @@
-"""Payloads of signing in and out and of marking notifications read."""
+"""Payloads of signing in and out and of marking notifications read; the directory's filter and order."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import datetime as dt
 
 import strawberry
 
+from models.enums import Role
+from resolvers.pagination import SortDirection
 from resolvers.people import sign_in
+from resolvers.people.directory import UserOrderField
 from schema.mutation_shape import payload
 from schema.people.types import Viewer
 
@@ -46,3 +49,20 @@ def payload_for(pair: sign_in.TokenPair) -> AuthPayload:
 @payload
 class MarkNotificationsReadPayload:
     marked: int = 0
+
+
+@strawberry.input(description="Narrow the staff directory. Filters combine with AND.")
+class UserFilterInput:
+    role: list[Role] | None = strawberry.field(
+        default=None, description="Any of these staff roles (CLIENT and PARTNER match no one: not in the directory)."
+    )
+    search: str | None = strawberry.field(default=None, description="Part of the name or e-mail, any case.")
+    active: bool | None = strawberry.field(
+        default=None, description="Only active (true) or deactivated (false) users; both when left out."
+    )
+
+
+@strawberry.input(description="How the staff directory is ordered; ties in id order.")
+class UserOrder:
+    field: UserOrderField = UserOrderField.NAME
+    direction: SortDirection = SortDirection.ASC

@@ -13,14 +13,22 @@ from strawberry.extensions import FieldExtension
 from auth import throttle
 from auth.principal import Principal
 from resolvers.errors import InputError
-from resolvers.people import notifications, sign_in
+from resolvers.pagination import SortDirection
+from resolvers.people import directory, notifications, sign_in
 from resolvers.people.users import get_user_unscoped
 from schema.context import Info
 from schema.errors import UserError
 from schema.mutation_shape import CallArguments, failed, mutation
 from schema.pagination import Connection
-from schema.people.inputs import AuthPayload, LogoutPayload, MarkNotificationsReadPayload, payload_for
-from schema.people.types import Notification, Viewer
+from schema.people.inputs import (
+    AuthPayload,
+    LogoutPayload,
+    MarkNotificationsReadPayload,
+    UserFilterInput,
+    UserOrder,
+    payload_for,
+)
+from schema.people.types import Notification, User, Viewer
 
 
 def _viewer(principal: Principal, user) -> Viewer:
@@ -58,8 +66,9 @@ class SignInThrottling(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         ctx = info.context
-        # The process's configured rules (AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT / _PER_ADDRESS).
-        limiter = throttle.SignInThrottle(throttle.DatabaseStorage(transaction=ctx.db.transaction))
+        limiter = throttle.SignInThrottle(
+            throttle.DatabaseStorage(transaction=ctx.db.transaction), throttle.DEFAULT_RULES
+        )
         try:
             if self.account is None:
                 attempt = await limiter.token(address=ctx.ip_address)
@@ -67,10 +76,7 @@ class SignInThrottling(FieldExtension):
                 account = sign_in.normalise_email(kwargs[self.account])
                 attempt = await limiter.login(account=account, address=ctx.ip_address)
         except throttle.Throttled as refused:
-            refusal = UserError(
-                field=None, code="TOO_MANY_ATTEMPTS", message=str(refused), retry_after=refused.retry_after
-            )
-            return failed(AuthPayload, refusal)
+            return failed(AuthPayload, UserError(field=None, code="TOO_MANY_ATTEMPTS", message=str(refused)))
         try:
             payload = await next_(source, info, **kwargs)
         except Exception:
@@ -116,6 +122,35 @@ class PeopleQuery:
             info.context.db, info.context.principal, unread_only=unread_only, first=first, after=after
         )
         return Connection[Notification].from_page(page)
+
+    @strawberry.field(
+        description="The staff directory (ADMIN, MANAGER, MEMBER; portal users are on each client's record): "
+        "filtered by role, searched by name or e-mail, cursor-paginated (at most 100 a page). Staff only."
+    )
+    async def users(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: UserFilterInput | None = None,
+        order_by: UserOrder | None = None,
+    ) -> Connection[User] | None:
+        order = order_by or UserOrder()
+        filters = (
+            directory.UserFilter()
+            if filter is None
+            else directory.UserFilter(roles=tuple(filter.role or ()), search=filter.search, active=filter.active)
+        )
+        page = await directory.list_users(
+            info.context.db,
+            info.context.principal,
+            filters=filters,
+            order_by=directory.UserOrderField(order.field),
+            direction=SortDirection(order.direction),
+            first=first,
+            after=after,
+        )
+        return Connection[User].from_page(page)
 
 
 @strawberry.type

@@ -37,6 +37,14 @@ class User(ModelNode):
     hourly_cost_rate: Decimal | None
     hourly_bill_rate: Decimal | None
     last_login_at: dt.datetime | None
+    is_active: bool | None = strawberry.field(
+        description="False once the user may no longer sign in (a revoked portal user, a departed team member)."
+    )
+
+    @strawberry.field(description="The contact a portal user signs in as; null for the team.")
+    async def contact(self, info: Info) -> Annotated[Contact, strawberry.lazy("schema.clients.types")] | None:
+        contact_id = self.contact_id  # type: ignore[attr-defined]
+        return None if contact_id is None else await info.context.loaders.clients.contact.load(contact_id)
 
 
 @strawberry.type(description="The caller: who this token acts for.")

@@ -1,4 +1,4 @@
-"""Inputs and payloads of projects, tasks and comments.
+"""Inputs and payloads of projects, tasks and comments, and the filters and orders of their lists.
 
 Update inputs leave every field UNSET unless the caller sends it: an omitted field is left alone,
 an explicit null clears it (where it may be empty at all).
@@ -17,6 +17,8 @@ from models.enums import (
     ProjectStatus,
     TaskStatus,
 )
+from resolvers.pagination import SortDirection
+from resolvers.work.lists import ProjectOrderField, TaskOrderField
 from schema.mutation_shape import payload
 from schema.work.types import Comment, Project, Task
 
@@ -94,3 +96,41 @@ class TaskPayload:
 @payload
 class CommentPayload:
     comment: Comment | None = None
+
+
+@strawberry.input(description="Narrow the Projects list. Filters combine with AND.")
+class ProjectFilterInput:
+    client_id: relay.GlobalID | None = strawberry.field(default=None, description="One client's projects.")
+    status: list[ProjectStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
+    health: list[ProjectHealth] | None = strawberry.field(
+        default=None, description="Any of these health values (staff only: health is internal)."
+    )
+    assignee_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Projects with a task (one the caller may see) assigned to this team member."
+    )
+    due_before: dt.date | None = strawberry.field(default=None, description="Ending on or before this date.")
+    due_after: dt.date | None = strawberry.field(default=None, description="Ending on or after this date.")
+    search: str | None = strawberry.field(default=None, description="Part of the project name, any case.")
+
+
+@strawberry.input(description="How the Projects list is ordered; ties in id order. Undated projects sort last.")
+class ProjectOrder:
+    field: ProjectOrderField = ProjectOrderField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(description="Narrow the Tasks list. Filters combine with AND.")
+class TaskFilterInput:
+    client_id: relay.GlobalID | None = strawberry.field(default=None, description="Tasks of one client's projects.")
+    project_id: relay.GlobalID | None = strawberry.field(default=None, description="One project's tasks.")
+    status: list[TaskStatus] | None = strawberry.field(default=None, description="Any of these statuses.")
+    assignee_id: relay.GlobalID | None = strawberry.field(default=None, description="Assigned to this team member.")
+    due_before: dt.date | None = strawberry.field(default=None, description="Due on or before this date.")
+    due_after: dt.date | None = strawberry.field(default=None, description="Due on or after this date.")
+    search: str | None = strawberry.field(default=None, description="Part of the task title, any case.")
+
+
+@strawberry.input(description="How the Tasks list is ordered; ties in id order. Tasks without a due date sort last.")
+class TaskOrder:
+    field: TaskOrderField = TaskOrderField.DUE_DATE
+    direction: SortDirection = SortDirection.ASC

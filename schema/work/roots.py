@@ -1,4 +1,4 @@
-"""Roots of delivery: projects, tasks and comments.
+"""Roots of delivery: the Projects and Tasks lists; projects, tasks and comments.
 
 Each mutation is a business function in resolvers/work/ and a declaration (schema.mutation_shape).
 """
@@ -8,19 +8,109 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from models import ProjectHealth as ProjectHealthModel
+from models import ProjectStatus as ProjectStatusModel
+from models import TaskStatus as TaskStatusModel
 from models.enums import CommentKind
-from resolvers.work import comments, projects
+from resolvers.pagination import SortDirection
+from resolvers.work import comments, lists, projects
 from schema.context import Info
+from schema.ids import decode_id
 from schema.mutation_shape import CallArguments, given, mutation
+from schema.pagination import Connection
 from schema.work.inputs import (
     CommentPayload,
     CreateProjectInput,
     CreateTaskInput,
+    ProjectFilterInput,
+    ProjectOrder,
     ProjectPayload,
+    TaskFilterInput,
+    TaskOrder,
     TaskPayload,
     UpdateProjectInput,
     UpdateTaskInput,
 )
+from schema.work.types import Project, Task
+
+
+def _project_filter(filter: ProjectFilterInput | None) -> lists.ProjectFilter:
+    if filter is None:
+        return lists.ProjectFilter()
+    return lists.ProjectFilter(
+        client_id=decode_id(filter.client_id, "Client", "filter.clientId"),
+        statuses=tuple(ProjectStatusModel(s) for s in filter.status or ()),
+        health=tuple(ProjectHealthModel(h) for h in filter.health or ()),
+        assignee_id=decode_id(filter.assignee_id, "User", "filter.assigneeId"),
+        due_before=filter.due_before,
+        due_after=filter.due_after,
+        search=filter.search,
+    )
+
+
+def _task_filter(filter: TaskFilterInput | None) -> lists.TaskFilter:
+    if filter is None:
+        return lists.TaskFilter()
+    return lists.TaskFilter(
+        client_id=decode_id(filter.client_id, "Client", "filter.clientId"),
+        project_id=decode_id(filter.project_id, "Project", "filter.projectId"),
+        statuses=tuple(TaskStatusModel(s) for s in filter.status or ()),
+        assignee_id=decode_id(filter.assignee_id, "User", "filter.assigneeId"),
+        due_before=filter.due_before,
+        due_after=filter.due_after,
+        search=filter.search,
+    )
+
+
+@strawberry.type
+class WorkQuery:
+    @strawberry.field(
+        description="The Projects list across clients: filtered, searched, ordered, cursor-paginated (at most 100 "
+        "a page). A portal user lists its own client's projects."
+    )
+    async def projects(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: ProjectFilterInput | None = None,
+        order_by: ProjectOrder | None = None,
+    ) -> Connection[Project] | None:
+        order = order_by or ProjectOrder()
+        page = await lists.list_projects(
+            info.context.db,
+            info.context.principal,
+            filters=_project_filter(filter),
+            order_by=lists.ProjectOrderField(order.field),
+            direction=SortDirection(order.direction),
+            first=first,
+            after=after,
+        )
+        return Connection[Project].from_page(page)
+
+    @strawberry.field(
+        description="The Tasks list across projects: filtered, searched, ordered, cursor-paginated (at most 100 a "
+        "page). A portal user lists the tasks of its own client's projects marked visible to it."
+    )
+    async def tasks(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: TaskFilterInput | None = None,
+        order_by: TaskOrder | None = None,
+    ) -> Connection[Task] | None:
+        order = order_by or TaskOrder()
+        page = await lists.list_tasks(
+            info.context.db,
+            info.context.principal,
+            filters=_task_filter(filter),
+            order_by=lists.TaskOrderField(order.field),
+            direction=SortDirection(order.direction),
+            first=first,
+            after=after,
+        )
+        return Connection[Task].from_page(page)
 
 
 @strawberry.type
