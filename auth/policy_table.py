@@ -107,7 +107,7 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields(
         "AuthTokens", OPEN, "accessToken", "accessTokenExpiresAt", "refreshToken", "refreshTokenExpiresAt", "tokenType"
     ),
-    **_fields("UserError", OPEN, "field", "code", "message"),
+    **_fields("UserError", OPEN, "field", "code", "message", "retryAfter"),
     **_fields("Query", PUBLIC, "portalHome"),
     # Notifications are each user's own (row scope): SELF.
     **_fields("Query", SELF, "notifications"),
@@ -499,6 +499,27 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("PartnerAppSecretPayload", PUBLIC, "app", "clientSecret", "errors"),
     **_fields("PartnerAppPayload", PUBLIC, "app", "errors"),
+    # Partner sync (resolvers/partners/sync.py, external_ids.py)
+    # The change feed is the team's and the integrations' (INTERNAL: a portal user is refused; a
+    # MEMBER gets empty pages, its rows being ADMIN's, MANAGER's and partners'); a partner reaches
+    # it through clients:read, contacts:read or invoices:read (SCOPES roots), and lists only the
+    # entities its scopes read. A change's own fields say what happened to which record; the record
+    # itself is read under its own type's classes and row scope.
+    **_fields("Query", INTERNAL, "changes"),
+    **_fields("ChangeConnection", PUBLIC, "edges", "nodes", "pageInfo"),
+    **_fields("ChangeEdge", PUBLIC, "cursor", "node"),
+    **_fields("Change", PUBLIC, "id", "event", "entity", "recordId", "occurredAt", "record"),
+    # External ids are the calling app's own data: each app reads only its own (row scope:
+    # partner_app_id), and anyone else reads null. They are PUBLIC on the record they sit on, so the
+    # record's read scope opens them (Client: clients:read, Contact: contacts:read, Invoice and
+    # Payment: invoices:read); not SELF, which would show a type the app cannot otherwise read. The
+    # lookup is a root of the same three scopes, and finds only records the app may read.
+    **_fields("Query", PUBLIC, "recordByExternalId"),
+    **_fields("Client", PUBLIC, "externalId"),
+    **_fields("Contact", PUBLIC, "externalId"),
+    **_fields("Invoice", PUBLIC, "externalId"),
+    **_fields("Payment", PUBLIC, "externalId"),
+    **_fields("SetExternalIdPayload", PUBLIC, "record", "externalId", "errors"),
     # Webhooks: the endpoint and delivery lists are staff only (TEAM: never a portal user's or a
     # partner's) and their rows the ADMIN's alone (resolvers.partners.webhooks.webhook_scope), so
     # their fields are PUBLIC, as the payloads of the ADMIN-only mutations are. The signing secret
@@ -604,6 +625,8 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "updatePartnerAppScopes": frozenset({Role.ADMIN}),
     "rotatePartnerAppSecret": frozenset({Role.ADMIN}),
     "revokePartnerApp": frozenset({Role.ADMIN}),
+    # Partner apps set their own external ids (scope external_ids:write); no staff role keeps any.
+    "setExternalId": frozenset(),
     "createWebhookEndpoint": frozenset({Role.ADMIN}),
     "updateWebhookEndpoint": frozenset({Role.ADMIN}),
     "rotateWebhookEndpointSecret": frozenset({Role.ADMIN}),
@@ -768,14 +791,14 @@ _P, _PF = frozenset({PUBLIC}), frozenset({PUBLIC, FINANCE})
 SCOPES: dict[str, Scope] = {
     "clients:read": Scope(
         "clients: name, website, address, industry, dates (PUBLIC); their status needs internal:read",
-        {"Client": _P, "ClientStatus": _P},
-        roots=frozenset({"node", "clients", "client"}),
+        {"Client": _P, "ClientStatus": _P, "Change": _P},
+        roots=frozenset({"node", "clients", "client", "changes", "recordByExternalId"}),
         rows=frozenset({"client"}),
     ),
     "contacts:read": Scope(
         "contacts of the app's clients: name, e-mail, phone, title, primary (PUBLIC)",
-        {"Contact": _P},
-        roots=frozenset({"node", "contacts"}),
+        {"Contact": _P, "Change": _P},
+        roots=frozenset({"node", "changes", "recordByExternalId", "contacts"}),
         rows=frozenset({"contact"}),
     ),
     "projects:read": Scope(
@@ -787,15 +810,21 @@ SCOPES: dict[str, Scope] = {
     "invoices:read": Scope(
         "invoices once sent (no drafts), their lines and payments (FINANCE and PUBLIC), and FINANCE"
         " on whatever else the app reads: payment terms, balances, budgets",
-        {"Invoice": _PF, "InvoiceLine": _PF, "Payment": _PF},
+        {"Invoice": _PF, "InvoiceLine": _PF, "Payment": _PF, "Change": _P},
         opens=frozenset({FINANCE}),
-        roots=frozenset({"node", "invoices", "invoice"}),
+        roots=frozenset({"node", "invoices", "invoice", "changes", "recordByExternalId"}),
         rows=frozenset({"invoice", "payment"}),
     ),
     "payments:write": Scope(
         "recordPayment, on an invoice the app can read (with invoices:read)",
         {"RecordPaymentPayload": _PF},
         mutations=frozenset({"recordPayment"}),
+    ),
+    "external_ids:write": Scope(
+        "setExternalId: the app's own ids for the clients, contacts, invoices and payments it can read"
+        " (reading them needs nothing more than reading the record)",
+        {"SetExternalIdPayload": _P},
+        mutations=frozenset({"setExternalId"}),
     ),
     "marketing:read": Scope(
         "the marketing export of the app's clients' contacts (not GraphQL: no type, no root)",

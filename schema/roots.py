@@ -19,6 +19,7 @@ from schema.context import Info
 from schema.dashboard.roots import DashboardQuery
 from schema.engagement.roots import EngagementMutation
 from schema.partners.roots import PartnersMutation, PartnersQuery
+from schema.partners.sync_roots import SyncMutation, SyncQuery
 from schema.partners.webhook_roots import WebhooksMutation, WebhooksQuery
 from schema.people.roots import PeopleMutation, PeopleQuery
 from schema.portal.roots import PortalMutation, PortalQuery
@@ -71,6 +72,7 @@ def roots() -> tuple[type, type]:
         ReportsQuery,
         PartnersQuery,
         WebhooksQuery,
+        SyncQuery,
         WorkQuery,
     )
     mutations: tuple[type, ...] = (
@@ -83,5 +85,6 @@ def roots() -> tuple[type, type]:
         SurveysMutation,
         PartnersMutation,
         WebhooksMutation,
+        SyncMutation,
     )
     return merge_types("Query", queries), merge_types("Mutation", mutations)

@@ -19,6 +19,7 @@ from models.enums import (
 )
 from schema.base import ModelNode
 from schema.context import Info
+from schema.partners.sync_types import external_id_field
 from schema.people.types import User, load_user
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Contact(ModelNode):
     is_primary: bool
     is_decision_maker: bool | None
     internal_notes: str | None = strawberry.field(description="For the team only; never shown to a portal user.")
+    external_id: str | None = external_id_field(models.ChangeEntity.CONTACT)
     marketing_consent: bool | None = strawberry.field(
         description="Whether the contact agreed to receive marketing e-mail (setContactMarketingConsent); "
         "only contacts who did are in the marketing export."
@@ -90,6 +92,7 @@ class Client(ModelNode):
     portal_booking_enabled: bool
     last_interaction_at: dt.datetime | None
     created_at: dt.datetime
+    external_id: str | None = external_id_field(models.ChangeEntity.CLIENT)
 
     @strawberry.field
     async def status(self, info: Info) -> ClientStatus | None:

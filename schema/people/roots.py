@@ -66,9 +66,8 @@ class SignInThrottling(FieldExtension):
 
     async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         ctx = info.context
-        limiter = throttle.SignInThrottle(
-            throttle.DatabaseStorage(transaction=ctx.db.transaction), throttle.DEFAULT_RULES
-        )
+        # The process's configured rules (AGENCY_SIGN_IN_LIMIT_PER_ACCOUNT / _PER_ADDRESS).
+        limiter = throttle.SignInThrottle(throttle.DatabaseStorage(transaction=ctx.db.transaction))
         try:
             if self.account is None:
                 attempt = await limiter.token(address=ctx.ip_address)
@@ -76,7 +75,10 @@ class SignInThrottling(FieldExtension):
                 account = sign_in.normalise_email(kwargs[self.account])
                 attempt = await limiter.login(account=account, address=ctx.ip_address)
         except throttle.Throttled as refused:
-            return failed(AuthPayload, UserError(field=None, code="TOO_MANY_ATTEMPTS", message=str(refused)))
+            refusal = UserError(
+                field=None, code="TOO_MANY_ATTEMPTS", message=str(refused), retry_after=refused.retry_after
+            )
+            return failed(AuthPayload, refusal)
         try:
             payload = await next_(source, info, **kwargs)
         except Exception:
