@@ -192,6 +192,10 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("Task", INTERNAL, "estimateHours", "visibleToClient"),
     **_fields("Deliverable", PUBLIC, "id", "title", "url", "kind", "isComplete", "createdAt"),
+    # An uploaded file's metadata and its download address are PUBLIC like the deliverable: a
+    # portal user downloads the deliverables of its visible tasks (the address is the caller's
+    # own, short-lived, and the download re-checks the row scope).
+    **_fields("Deliverable", PUBLIC, "completedAt", "fileName", "fileSize", "contentType", "downloadUrl"),
     **_fields("Comment", PUBLIC, "id", "kind", "body", "createdAt", "author", "task", "project"),
     # Money
     **_fields(
@@ -444,6 +448,8 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("ProjectPayload", PUBLIC, "project", "errors"),
     **_fields("TaskPayload", PUBLIC, "task", "errors"),
     **_fields("CommentPayload", PUBLIC, "comment", "errors"),
+    **_fields("DeliverablePayload", PUBLIC, "deliverable", "errors"),
+    **_fields("RemoveDeliverablePayload", PUBLIC, "removedId", "errors"),
     **_fields("MeetingPayload", PUBLIC, "meeting", "errors"),
     **_fields("InteractionPayload", PUBLIC, "interaction", "errors"),
     **_fields("OpportunityPayload", PUBLIC, "opportunity", "errors"),
@@ -605,6 +611,12 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "updateProject": STAFF,
     "createTask": STAFF,
     "updateTask": STAFF,
+    # Deliverables are part of a task: the staff who may edit tasks.
+    "addDeliverable": STAFF,
+    "updateDeliverable": STAFF,
+    "completeDeliverable": STAFF,
+    "reopenDeliverable": STAFF,
+    "removeDeliverable": STAFF,
     "addComment": EVERYONE,
     "bookMeeting": EVERYONE,
     "updateMeeting": STAFF,

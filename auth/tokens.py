@@ -7,6 +7,9 @@ Two kinds of access token, signed with the same key and never taken for one anot
 - a partner app's (RFC 9068, issued at POST /oauth/token): header `typ: at+jwt`, claims `sub` and
   `client_id` (both the app's OAuth client id), `scope`, and `gen`, the app's token generation
   (models.partners.PartnerApp). It has no `role`, and a user token has no `client_id` or `gen`.
+
+A third kind is no access token at all: a file token (`typ: file+jwt`, audience `<audience>:files`)
+lets one user download one file for a few minutes (`file_token`); the bearer check refuses it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from models.enums import Role
 ALGORITHM = "HS256"
 USER_TOKEN_TYPE = "JWT"
 PARTNER_TOKEN_TYPE = "at+jwt"  # RFC 9068 section 2.1
+FILE_TOKEN_TYPE = "file+jwt"
 
 
 class InvalidToken(Exception):
@@ -201,6 +205,38 @@ class TokenService:
         }
         header = {"alg": ALGORITHM, "typ": PARTNER_TOKEN_TYPE}
         return jwt.encode(header, claims, self._key, algorithms=[ALGORITHM]), expires
+
+    def issue_file(self, *, user_id: int, file: str, ttl: dt.timedelta, now: dt.datetime | None = None) -> str:
+        """A token that lets user `user_id` download `file` (e.g. "deliverable:12") until it expires."""
+        now = now or dt.datetime.now(dt.UTC)
+        claims = {
+            "iss": self.issuer,
+            "aud": f"{self.audience}:files",
+            "sub": str(user_id),
+            "file": file,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+        }
+        return jwt.encode({"alg": ALGORITHM, "typ": FILE_TOKEN_TYPE}, claims, self._key, algorithms=[ALGORITHM])
+
+    def verify_file(self, token: str, *, file: str) -> int:
+        """The user id a file token for `file` was issued to; InvalidToken when it is expired,
+        tampered with, for another file, or not a file token."""
+        registry = JWTClaimsRegistry(
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": f"{self.audience}:files"},
+            exp={"essential": True},
+            sub={"essential": True},
+            file={"essential": True, "value": file},
+        )
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            if decoded.header.get("typ") != FILE_TOKEN_TYPE:
+                raise InvalidToken("not a file token")
+            registry.validate(decoded.claims)
+            return int(decoded.claims["sub"])
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise InvalidToken("the file token is not valid") from error
 
     def verify_partner_access(self, token: str) -> PartnerClaims:
         """A partner app's access token; anything else (a user's included) is InvalidToken."""

@@ -25,6 +25,7 @@ from schema.people.roots import PeopleMutation, PeopleQuery
 from schema.portal.roots import PortalMutation, PortalQuery
 from schema.reports.roots import ReportsQuery
 from schema.surveys.roots import SurveysMutation
+from schema.work.deliverables import DeliverablesMutation
 from schema.work.roots import WorkMutation, WorkQuery
 
 try:
@@ -80,6 +81,7 @@ def roots() -> tuple[type, type]:
         PortalMutation,
         ClientsMutation,
         WorkMutation,
+        DeliverablesMutation,
         EngagementMutation,
         BillingMutation,
         SurveysMutation,

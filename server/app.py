@@ -46,12 +46,14 @@ from resolvers.errors import DatabaseUnavailable
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal.access import record_view_as_use
+from resolvers.work import file_store
 from schema.build import MAX_TOKENS, AgencySchema, build_schema
 from schema.context import Context, Services
 from schema.limits import configure as configure_limits
 from schema.limits import documents
 from schema.views import sdl_for
 from server.exports import MarketingExport
+from server.files import DeliverableDownload
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.invoice_pdf import InvoicePdf
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
@@ -148,6 +150,11 @@ def _operation_count(query: str) -> int:
     except GraphQLError:
         return 0
     return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
+
+
+#: A multipart request (a file upload) must carry one of these headers, with any value: a browser
+#: sends none cross-site without a CORS preflight, so a plain HTML form on another site cannot post.
+PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight", "x-apollo-operation-name")
 
 
 class AgencyGraphQL(GraphQL[Context, None]):
@@ -253,6 +260,12 @@ class AgencyGraphQL(GraphQL[Context, None]):
         """A JSON body must be an object (an array is a batch, refused by Strawberry as before):
         `null`, a number or a string is a 400 here, not an AttributeError in Strawberry."""
         content_type, _ = parse_content_type(request.content_type or "")
+        if content_type == "multipart/form-data" and not any(request.headers.get(h) for h in PREFLIGHT_HEADERS):
+            raise RequestError(
+                400,
+                "A multipart request must carry the header `GraphQL-Preflight: 1` (CSRF protection).",
+                "PREFLIGHT_REQUIRED",
+            )
         if request.method == "POST" and "application/json" in content_type:
             body = await request.get_body()  # Starlette keeps it: Strawberry's read below is free
             if body.removeprefix(codecs.BOM_UTF8).lstrip(_JSON_WHITESPACE)[:1] not in (b"{", b"["):
@@ -340,7 +353,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         portal_accept_url=settings.portal_accept_url or "http://127.0.0.1:8000/portal/accept",
         debug=settings.debug,
     )
-    graphql = AgencyGraphQL(services=services, session_factory=make_session_factory(engine))
+    graphql = AgencyGraphQL(
+        services=services, session_factory=make_session_factory(engine), multipart_uploads_enabled=True
+    )
+    file_store.configure(
+        store=file_store.LocalFileStore(settings.files_path), max_upload_bytes=settings.max_upload_bytes
+    )
 
     async def own_schema(request: Request) -> Response:
         """The caller's own SDL (same Bearer token as /graphql): what codegen and IDE plugins point at.
@@ -377,6 +395,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     marketing_export = MarketingExport(
         identify=graphql.identify, refuse_token=token_refused, session_factory=session_factory
     )
+    deliverable_download = DeliverableDownload(tokens=services.tokens, session_factory=session_factory)
     invoice_pdf = InvoicePdf(
         identify=graphql.identify,
         refuse_token=token_refused,
@@ -434,11 +453,17 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 Cors,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
+                allow_headers=["Authorization", "Content-Type", "GraphQL-Preflight"],
                 max_age=600,
             )
         )
-    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes))
+    middleware.append(
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            multipart_max_bytes=settings.max_upload_bytes + settings.max_body_bytes,
+        )
+    )
 
     app = Starlette(
         debug=settings.debug,
@@ -448,6 +473,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
             Route("/exports/marketing-contacts.csv", marketing_export.respond, methods=["GET"]),
             Route("/invoices/{id}/pdf", invoice_pdf.respond, methods=["GET"]),
+            Route("/files/deliverables/{id}", deliverable_download.respond, methods=["GET"]),
             Route("/portal/accept", PortalAcceptPage(session_factory).respond, methods=["GET", "POST"]),
             Route("/", home, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),

@@ -112,32 +112,37 @@ class BodyLimit:
     it: a declared Content-Length is checked first; otherwise (chunked) the body is read chunk by
     chunk and the request refused as soon as it passes the limit, never buffered whole. A body
     within the limit is handed on unchanged. The refusal closes the connection (the rest of
-    the body is never read)."""
+    the body is never read). A multipart/form-data body (a file upload) may be as large as
+    `multipart_max_bytes` (the upload limit plus room for the rest of the request)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, multipart_max_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.multipart_max_bytes = max(max_bytes, multipart_max_bytes)
 
-    def _too_large(self) -> Response:
+    def _too_large(self, limit: int) -> Response:
         return json_error(
             413,
-            f"The request body is larger than {self.max_bytes} bytes.",
+            f"The request body is larger than {limit} bytes.",
             "PAYLOAD_TOO_LARGE",
             headers={"Connection": "close"},
-            maxBytes=self.max_bytes,
+            maxBytes=limit,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        headers = Headers(scope=scope)
+        multipart = headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+        limit = self.multipart_max_bytes if multipart else self.max_bytes
+        declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
                 await json_error(400, "The Content-Length header is not a number.", "BAD_REQUEST")(scope, receive, send)
                 return
-            if int(declared) > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+            if int(declared) > limit:
+                await self._too_large(limit)(scope, receive, send)
                 return
 
         chunks: list[bytes] = []
@@ -150,8 +155,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large()(scope, receive, send)
+            if size > limit:
+                await self._too_large(limit)(scope, receive, send)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):

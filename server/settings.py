@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+from pathlib import Path
 from typing import Annotated
 
 from limits import parse as parse_limit
@@ -79,6 +80,17 @@ class Settings(BaseSettings):
         gt=0,
         description="largest request body accepted; a larger one is refused with 413 before it is read",
     )
+    files_dir: Path | None = Field(
+        default=None,
+        alias="AGENCY_FILES_DIR",
+        description="folder for uploaded files (made on first use); default: files/ by the SQLite file, or ./files",
+    )
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        alias="AGENCY_MAX_UPLOAD_BYTES",
+        gt=0,
+        description="largest file one upload may carry; a multipart body may be this much over AGENCY_MAX_BODY_BYTES",
+    )
     max_query_cost: int = Field(
         default=DEFAULT_MAX_COST,
         alias="AGENCY_MAX_QUERY_COST",
@@ -150,6 +162,16 @@ class Settings(BaseSettings):
     @property
     def refresh_ttl(self) -> dt.timedelta:
         return dt.timedelta(days=self.refresh_token_days)
+
+    @property
+    def files_path(self) -> Path:
+        """AGENCY_FILES_DIR, or files/ beside the SQLite database file, or ./files."""
+        if self.files_dir is not None:
+            return self.files_dir
+        prefix, _, path = self.database_url.partition(":///")
+        if prefix.startswith("sqlite") and path and not path.startswith(":memory:"):
+            return Path(path).parent / "files"
+        return Path("files")
 
     def signing_key(self) -> str:
         """The configured key, or (with a warning) a random one that lasts as long as the process."""

@@ -16,15 +16,35 @@ from schema.clients.types import Client
 from schema.context import Info
 from schema.people.types import User
 
+#: How long a download URL works.
+DOWNLOAD_TTL = dt.timedelta(minutes=5)
 
-@strawberry.type
+
+@strawberry.type(description="A link or an uploaded file on a task.")
 class Deliverable:
     id: strawberry.ID
     title: str
-    url: str
+    url: str = strawberry.field(description="The link (kind LINK); empty for an uploaded file (use downloadUrl).")
     kind: DeliverableKind
     is_complete: bool
     created_at: dt.datetime
+    completed_at: dt.datetime | None = strawberry.field(description="When it was marked complete; null while open.")
+    file_name: str | None = strawberry.field(description="An uploaded file's name (sanitised); null for a link.")
+    file_size: int | None = strawberry.field(description="An uploaded file's size in bytes; null for a link.")
+    content_type: str | None = strawberry.field(description="An uploaded file's checked content type.")
+
+    @strawberry.field(
+        description="An uploaded file's download address (a path on this server), for the caller only and for "
+        "five minutes: GET it, no Authorization header needed. Null for a link, and for a partner app."
+    )
+    def download_url(self, info: Info) -> str | None:
+        user_id = info.context.principal.user_id
+        if self.file_key is None or user_id is None:  # type: ignore[attr-defined]
+            return None
+        token = info.context.services.tokens.issue_file(
+            user_id=user_id, file=f"deliverable:{self.id}", ttl=DOWNLOAD_TTL
+        )
+        return f"/files/deliverables/{self.id}?token={token}"
 
 
 @strawberry.type(description="A REPLY (the client sees it) or a NOTE (internal) on a task or a project.")
