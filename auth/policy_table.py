@@ -453,6 +453,16 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("MeetingPayload", PUBLIC, "meeting", "errors"),
     **_fields("InteractionPayload", PUBLIC, "interaction", "errors"),
     **_fields("OpportunityPayload", PUBLIC, "opportunity", "errors"),
+    # Client record. The project an opportunity became is INTERNAL like every Opportunity field. A
+    # contact's roles and reporting lines are PUBLIC like its title: a portal user reads its own
+    # client's, a partner with contacts:read reads them (rows under the contact scope). A warning
+    # tells the caller of a mutation it could call what it should know; the projects it lists are
+    # read under Project's own classes and row scope.
+    **_fields("Opportunity", INTERNAL, "project"),
+    **_fields("ConvertOpportunityPayload", PUBLIC, "opportunity", "project", "errors"),
+    **_fields("Contact", PUBLIC, "roles", "reportsTo", "directReports"),
+    **_fields("SetClientStatusPayload", PUBLIC, "client", "warnings", "errors"),
+    **_fields("Warning", PUBLIC, "code", "message", "projects"),
     # Billing workflows
     # Time is delivery work: a MEMBER sees hours, who and when, but no money. What the agency pays
     # (cost rates, cost amounts, what an expense cost) is COST; what the client is billed is FINANCE.
@@ -623,6 +633,8 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "logInteraction": STAFF,
     "createOpportunity": STAFF,
     "updateOpportunity": STAFF,
+    # Updates an opportunity and creates a project: the roles that may do both.
+    "convertOpportunity": STAFF,
     # Billing workflows
     "logTime": STAFF,
     "logExpense": STAFF,
@@ -752,6 +764,7 @@ ARGUMENT_RULES: dict[str, tuple[ArgumentRule, ...]] = {
         _R(("input", "budget"), writes="Project.budget"),
         _R(("input", "health"), writes="Project.health"),
     ),
+    "Mutation.convertOpportunity": (_R(("input", "budget"), writes="Project.budget"),),
     "Mutation.addComment": (
         _R(("kind",), "NOTE", roles=STAFF, why="portal users add replies only; notes are internal to the team"),
     ),

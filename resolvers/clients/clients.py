@@ -1,5 +1,17 @@
 """Clients: the scoped, filtered, keyset-paginated Clients list; creating and editing clients;
-statuses."""
+statuses.
+
+Decisions on the client record:
+- Duplicate names: a name another client already carries (compared trimmed and case-insensitively,
+  churned clients included) is refused with DUPLICATE_NAME on input.name, nothing written, unless
+  the input says confirmDuplicateName: true (createClient, updateClient when the name changes, and
+  convertLead for the lead's company name). It is an error entry, not a warning beside a created
+  client: the caller has to decide before anything is written. Two concurrent creations may both
+  pass the check; the names are the team's to tidy, not a constraint the database keeps.
+- Churn with active projects: setting a CHURNED-category status while the client has ACTIVE
+  projects succeeds, and the payload's `warnings` carries CLIENT_HAS_ACTIVE_PROJECTS with those
+  projects (under the caller's project scope); the projects are left as they are.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth.principal import Principal
-from auth.scopes import client_scope
-from models import ActivityKind, Client, ClientCategory, ClientStatus, ClientTier, Contact
+from auth.scopes import client_scope, project_scope
+from models import ActivityKind, Client, ClientCategory, ClientStatus, ClientTier, Contact, Project, ProjectStatus
 from models.base import utcnow
 from models.clients import STATUS_ACTIVE
 from resolvers.activity import record_activity
-from resolvers.clients.contacts import clean_contact, locked_client
+from resolvers.clients.contacts import checked_reports_to, clean_contact, clean_roles, locked_client, set_roles
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound, Refused
 from resolvers.lookup import staff_user_id
@@ -124,6 +136,36 @@ _LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something the caller should know about a mutation that succeeded (GraphQL `Warning`)."""
+
+    code: str
+    message: str
+    projects: tuple[Project, ...] = ()
+
+
+async def refuse_duplicate_name(
+    session: AsyncSession, principal: Principal, name: str, field: str, *, confirmed: bool, except_id: int | None = None
+) -> None:
+    """DUPLICATE_NAME unless confirmed, when other clients already carry this name (trimmed, any case)."""
+    if confirmed:
+        return
+    statement = sa.select(sa.func.count()).where(
+        sa.func.lower(sa.func.trim(col(Client.name))) == name.strip().lower(), client_scope(principal)
+    )
+    if except_id is not None:
+        statement = statement.where(col(Client.id) != except_id)
+    carried = await session.scalar(statement) or 0
+    if carried:
+        which = "another client carries" if carried == 1 else f"{carried} clients carry"
+        raise InputError(
+            field,
+            "DUPLICATE_NAME",
+            f"{which.capitalize()} this name; send confirmDuplicateName: true to use it anyway.",
+        )
+
+
 async def _clean_client(
     session: AsyncSession, principal: Principal, data: dict[str, Any], *, partial: bool
 ) -> dict[str, Any]:
@@ -161,12 +203,27 @@ async def create_client(
     """Direct creation, as in the guide: company details, a primary contact, status Active."""
     values = await _clean_client(session, principal, data, partial=False)
     contact_values = clean_contact("input.primaryContact", contact)
+    roles = clean_roles("input.primaryContact.roles", contact.get("roles"))
+    await refuse_duplicate_name(
+        session, principal, values["name"], "input.name", confirmed=bool(data.get("confirm_duplicate_name"))
+    )
     client = Client(status_id=STATUS_ACTIVE, became_client_on=utcnow().date(), **values)
     session.add(client)
     await session.flush()
+    # A new client has no other contact to report to: any reportsToId names another client's.
+    await checked_reports_to(
+        session,
+        principal,
+        contact_id=None,
+        client_id=client.id,
+        reports_to_id=contact.get("reports_to_id"),
+        field="input.primaryContact.reportsToId",
+    )
     primary = Contact(client_id=client.id, is_primary=True, **contact_values)
     session.add(primary)
     await session.flush()
+    assert primary.id is not None
+    await set_roles(session, primary.id, roles, replace=False)
     record_activity(
         session,
         principal,
@@ -184,8 +241,15 @@ async def update_client(
 ) -> Client:
     if not changes:
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
+    confirmed = bool(changes.pop("confirm_duplicate_name", False))
+    if not changes:
+        raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
     values = await _clean_client(session, principal, changes, partial=True)
     client = await locked_client(session, principal, client_id, field="input.clientId")
+    if "name" in values and values["name"].strip().lower() != client.name.strip().lower():
+        await refuse_duplicate_name(
+            session, principal, values["name"], "input.name", confirmed=confirmed, except_id=client.id
+        )
     changed = [_LABELS[k] for k, v in values.items() if getattr(client, k) != v]
     for key, value in values.items():
         setattr(client, key, value)
@@ -210,7 +274,9 @@ async def _status(session: AsyncSession, status_id: int, field: str) -> ClientSt
     return status
 
 
-async def set_client_status(session: AsyncSession, principal: Principal, *, client_id: int, status_id: int) -> Client:
+async def set_client_status(
+    session: AsyncSession, principal: Principal, *, client_id: int, status_id: int
+) -> tuple[Client, list[Notice]]:
     client = await locked_client(session, principal, client_id)
     new = await _status(session, status_id, "statusId")
     assert new.id is not None
@@ -230,7 +296,29 @@ async def set_client_status(session: AsyncSession, principal: Principal, *, clie
         subject_id=client.id,
     )
     await session.flush()
-    return client
+    notices: list[Notice] = []
+    if new.category is ClientCategory.CHURNED:
+        active = tuple(
+            await session.scalars(
+                sa.select(Project)
+                .where(
+                    col(Project.client_id) == client.id,
+                    col(Project.status) == ProjectStatus.ACTIVE,
+                    project_scope(principal),
+                )
+                .order_by(col(Project.name), col(Project.id))
+            )
+        )
+        if active:
+            notices.append(
+                Notice(
+                    "CLIENT_HAS_ACTIVE_PROJECTS",
+                    f"{client.name} is now {new.name} but still has {len(active)} active "
+                    f"project{'s' if len(active) != 1 else ''}; complete, pause or cancel them.",
+                    active,
+                )
+            )
+    return client, notices
 
 
 async def reactivate_client(session: AsyncSession, principal: Principal, *, client_id: int) -> Client:

@@ -9,6 +9,15 @@ Decisions: the first contact of a client with no primary becomes its primary; tw
 of one client may not share an e-mail (DUPLICATE_EMAIL: portal sign-in would be ambiguous);
 a contact of another client is never moved by linkContact (CONTACT_HAS_CLIENT); a contact's
 edit is logged CLIENT_UPDATED (there is no contact-specific kind).
+
+Roles and reports-to: a contact holds any set of roles (models.enums.ContactRole; the
+contact_role table), given whole on create and replaced whole on update (null or [] clears
+them). The client's BILLING contact is the one invoice and overdue reminders go to (the primary
+when none is). `reportsTo` names another contact of the same client (REPORTS_TO_OTHER_CLIENT
+otherwise, and a contact without a client reports to nobody) and never closes a loop: a contact
+reporting to itself or to one of its own reports answers REPORTS_TO_CYCLE. Both checks run under
+the client's lock, over the client's contacts in one statement, so two concurrent edits cannot
+build a loop between them.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth.principal import Principal
-from models import ActivityKind, Client, Contact
+from models import ActivityKind, Client, Contact, ContactRole, ContactRoleAssignment
 from models.base import utcnow
 from resolvers.activity import record_activity
 from resolvers.clients.consent import consent_values
@@ -68,6 +77,70 @@ def clean_contact(prefix: str, data: dict[str, Any], *, partial: bool = False) -
             )
         )
     return out
+
+
+def clean_roles(field: str, roles: list[ContactRole] | None) -> list[ContactRole]:
+    """The roles as a set, in the enum's order (a role given twice is held once)."""
+    given = set(roles or ())
+    return [role for role in ContactRole if role in given]
+
+
+async def set_roles(session: AsyncSession, contact_id: int, roles: list[ContactRole], *, replace: bool) -> None:
+    if replace:
+        await session.execute(
+            sa.delete(ContactRoleAssignment).where(col(ContactRoleAssignment.contact_id) == contact_id)
+        )
+    if roles:
+        session.add_all([ContactRoleAssignment(contact_id=contact_id, role=role) for role in roles])
+    await session.flush()
+
+
+async def roles_of(session: AsyncSession, contact_id: int) -> list[ContactRole]:
+    held = set(
+        await session.scalars(
+            sa.select(col(ContactRoleAssignment.role)).where(col(ContactRoleAssignment.contact_id) == contact_id)
+        )
+    )
+    return [role for role in ContactRole if role in held]
+
+
+async def checked_reports_to(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    contact_id: int | None,
+    client_id: int | None,
+    reports_to_id: int | None,
+    field: str,
+) -> int | None:
+    """The contact `contact_id` (None: a new one) of `client_id` may report to `reports_to_id`.
+    The caller holds the client's lock."""
+    if reports_to_id is None:
+        return None
+    manager = await visible_row(session, principal, Contact, reports_to_id, what="contact", field=field)
+    if client_id is None or manager.client_id != client_id:
+        raise InputError(field, "REPORTS_TO_OTHER_CLIENT", "A contact reports to another contact of its own client.")
+    if contact_id is None:
+        return reports_to_id
+    # Walk up from the new manager over the client's reporting lines: reaching the contact is a loop.
+    lines = {
+        row.id: row.reports_to_id
+        for row in await session.execute(
+            sa.select(col(Contact.id), col(Contact.reports_to_id)).where(col(Contact.client_id) == client_id)
+        )
+    }
+    seen: set[int] = set()
+    current: int | None = reports_to_id
+    while current is not None and current not in seen:
+        if current == contact_id:
+            raise InputError(
+                field,
+                "REPORTS_TO_CYCLE",
+                "That would make a reporting loop: the contact cannot report to itself or to one of its own reports.",
+            )
+        seen.add(current)
+        current = lines.get(current)
+    return reports_to_id
 
 
 async def locked_client(session: AsyncSession, principal: Principal, client_id: int, field: str = "clientId") -> Client:
@@ -125,14 +198,24 @@ async def add_contact(
 ) -> Contact:
     """A new contact on a client. The first contact of a client with no primary becomes the primary."""
     values = clean_contact("input", data)
+    roles = clean_roles("input.roles", data.get("roles"))
     client = await locked_client(session, principal, client_id)
     assert client.id is not None
     await _refuse_duplicate_email(session, client.id, values["email"], "input.email")
+    reports_to_id = await checked_reports_to(
+        session,
+        principal,
+        contact_id=None,
+        client_id=client.id,
+        reports_to_id=data.get("reports_to_id"),
+        field="input.reportsToId",
+    )
     primary = make_primary or not await _has_primary(session, client.id)
-    contact = Contact(client_id=client.id, is_primary=False, **values)
+    contact = Contact(client_id=client.id, is_primary=False, reports_to_id=reports_to_id, **values)
     session.add(contact)
     await session.flush()
     assert contact.id is not None
+    await set_roles(session, contact.id, roles, replace=False)
     if primary:
         await switch_primary(session, client.id, contact.id)
     record_activity(
@@ -226,9 +309,29 @@ async def update_contact(
         raise InputError("input", "NOTHING_TO_UPDATE", "Give at least one field to change.")
     values = clean_contact("input", changes, partial=True)
     contact = await _contact(session, principal, contact_id, field="input.contactId")
+    assert contact.id is not None
+    if contact.client_id is not None and ("reports_to_id" in changes or "roles" in changes):
+        # Reporting lines are checked under the client's lock (see the module's docstring).
+        await locked_client(session, principal, contact.client_id, field="input.contactId")
     if contact.client_id is not None and "email" in values:
         await _refuse_duplicate_email(session, contact.client_id, values["email"], "input.email", except_id=contact.id)
     changed = [_CAMEL[k] for k, v in values.items() if getattr(contact, k) != v]
+    if "reports_to_id" in changes:
+        values["reports_to_id"] = await checked_reports_to(
+            session,
+            principal,
+            contact_id=contact.id,
+            client_id=contact.client_id,
+            reports_to_id=changes["reports_to_id"],
+            field="input.reportsToId",
+        )
+        if values["reports_to_id"] != contact.reports_to_id:
+            changed.append("reportsTo")
+    if "roles" in changes:
+        roles = clean_roles("input.roles", changes["roles"])
+        if roles != await roles_of(session, contact.id):
+            changed.append("roles")
+        await set_roles(session, contact.id, roles, replace=True)
     for key, value in values.items():
         setattr(contact, key, value)
     record_activity(

@@ -34,6 +34,7 @@ from models import ActivityKind, Client, Contact, Lead, LeadStage, Role, User
 from models.base import utcnow
 from models.clients import STATUS_ACTIVE
 from resolvers.activity import record_activity
+from resolvers.clients.clients import refuse_duplicate_name
 from resolvers.clients.contacts import clean_contact
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound
@@ -132,8 +133,11 @@ async def update_lead_stage(session: AsyncSession, principal: Principal, *, lead
     return lead
 
 
-async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: int) -> tuple[Client, Contact, Lead]:
-    """A Won lead becomes a client with its primary contact, in this one transaction."""
+async def convert_lead(
+    session: AsyncSession, principal: Principal, *, lead_id: int, confirm_duplicate_name: bool = False
+) -> tuple[Client, Contact, Lead]:
+    """A Won lead becomes a client with its primary contact, in this one transaction. A company
+    name another client carries answers DUPLICATE_NAME unless confirmed (resolvers.clients.clients)."""
     lead = await _lead(session, principal, lead_id)
     if lead.converted_client_id is not None:
         raise InputError("leadId", "ALREADY_CONVERTED", "This lead was already converted into a client.")
@@ -160,8 +164,10 @@ async def convert_lead(session: AsyncSession, principal: Principal, *, lead_id: 
     )
     now = utcnow()
     owner = await session.get(User, lead.owner_id) if lead.owner_id else None
+    name = required_text("leadId", lead.company_name, 200)
+    await refuse_duplicate_name(session, principal, name, "leadId", confirmed=confirm_duplicate_name)
     client = Client(
-        name=required_text("leadId", lead.company_name, 200),
+        name=name,
         website=lead.website,
         industry=lead.industry,
         status_id=STATUS_ACTIVE,

@@ -5,6 +5,9 @@ built on first use in a request (resolvers.batching.loader), as `loaders.clients
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
@@ -15,9 +18,11 @@ from models import (
     Client,
     ClientStatus,
     Contact,
+    ContactRole,
+    ContactRoleAssignment,
     Lead,
 )
-from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader
+from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys, loader, with_keys
 from resolvers.db import RequestDb
 
 
@@ -58,3 +63,27 @@ class ClientLoaders(DomainLoaders):
     @loader
     def lead(db: RequestDb, p: Principal) -> DataLoader:
         return by_id(db, Lead, scopes.lead_scope(p))
+
+    @loader
+    def roles_by_contact(db: RequestDb, p: Principal) -> DataLoader:
+        """Each contact's roles, in the enum's order; one statement per batch, under the contact scope."""
+        statement = (
+            sa.select(col(ContactRoleAssignment.contact_id), col(ContactRoleAssignment.role))
+            .join(Contact, col(Contact.id) == col(ContactRoleAssignment.contact_id))
+            .where(in_keys(col(ContactRoleAssignment.contact_id)), scopes.contact_scope(p))
+        )
+        order = {role: i for i, role in enumerate(ContactRole)}
+
+        async def load(keys: Sequence[int]) -> list[list[ContactRole]]:
+            found: dict[int, list[ContactRole]] = defaultdict(list)
+            for contact_id, role in await db.rows(with_keys(statement, keys)):
+                found[contact_id].append(role)
+            return [sorted(found.get(key, ()), key=order.__getitem__) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    @loader
+    def direct_reports_by_contact(db: RequestDb, p: Principal) -> DataLoader:
+        return grouped(
+            db, Contact, col(Contact.reports_to_id), scopes.contact_scope(p), (col(Contact.full_name), col(Contact.id))
+        )

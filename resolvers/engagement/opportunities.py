@@ -1,4 +1,15 @@
-"""Opportunities: upsell and new work with an existing client."""
+"""Opportunities: upsell and new work with an existing client.
+
+convertOpportunity turns an opportunity into a project of its client in one transaction, through
+the same business function as createProject (resolvers.work.projects.create_project: the same
+checks, activity and notifications), and marks it WON with the project it became. Decisions:
+- any opportunity not LOST and not yet converted converts, a WON one included (won by hand
+  before the project was set up); LOST answers OPPORTUNITY_CLOSED, a converted one
+  ALREADY_CONVERTED (the unique index on opportunity.project_id backs the check);
+- the project's name defaults to the opportunity's title and its budget to the opportunity's
+  value, but only for a caller who may set a budget (auth.policy decide_write Project.budget):
+  a MEMBER's conversion leaves the budget empty for a leader to set, as createProject would.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +18,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.policy import decide_write
 from auth.principal import Principal
 from models import (
     ActivityKind,
     Opportunity,
     OpportunityKind,
     OpportunityStage,
+    Project,
 )
 from models.base import utcnow
 from resolvers.activity import record_activity
@@ -20,6 +33,7 @@ from resolvers.clients.contacts import locked_client
 from resolvers.errors import InputError
 from resolvers.lookup import staff_user_id, visible_row
 from resolvers.validation import amount, required_text
+from resolvers.work.projects import create_project
 
 CLOSED_STAGES = frozenset({OpportunityStage.WON, OpportunityStage.LOST})
 
@@ -96,3 +110,44 @@ async def update_opportunity(
     )
     await session.flush()
     return opportunity
+
+
+async def convert_opportunity(
+    session: AsyncSession, principal: Principal, *, opportunity_id: int, data: dict[str, Any]
+) -> tuple[Opportunity, Project]:
+    """An open opportunity becomes a project of its client; the opportunity is WON and records it."""
+    opportunity = await visible_row(
+        session, principal, Opportunity, opportunity_id, what="opportunity", field="input.opportunityId", lock=True
+    )
+    if opportunity.project_id is not None:
+        raise InputError(
+            "input.opportunityId", "ALREADY_CONVERTED", "This opportunity was already converted into a project."
+        )
+    if opportunity.stage is OpportunityStage.LOST:
+        raise InputError(
+            "input.opportunityId",
+            "OPPORTUNITY_CLOSED",
+            "The opportunity is LOST; a lost opportunity does not become a project.",
+        )
+    project_data = dict(data)
+    if project_data.get("name") is None:
+        project_data["name"] = opportunity.title
+    if project_data.get("budget") is None and decide_write("Project", "budget", principal.policy_key).allowed:
+        project_data["budget"] = opportunity.value
+    project, _tasks = await create_project(
+        session, principal, client_id=opportunity.client_id, data=project_data, tasks=[]
+    )
+    opportunity.project_id = project.id
+    opportunity.stage = OpportunityStage.WON
+    opportunity.updated_at = utcnow()
+    record_activity(
+        session,
+        principal,
+        ActivityKind.OPPORTUNITY_CHANGED,
+        f"Opportunity {opportunity.title}: won, became project {project.name}",
+        client_id=opportunity.client_id,
+        subject_type="Opportunity",
+        subject_id=opportunity.id,
+    )
+    await session.flush()
+    return opportunity, project

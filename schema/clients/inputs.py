@@ -7,15 +7,21 @@ an explicit null clears it (where it may be empty at all).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import UNSET, relay
 
-from models.enums import ClientCategory, ClientTier, LeadStage
+from models.enums import ClientCategory, ClientTier, ContactRole, LeadStage
 from resolvers.clients.clients import ClientOrderField
 from resolvers.pagination import SortDirection
 from schema.clients.types import Client, ClientStatus, Contact, Lead
 from schema.mutation_shape import payload
+
+if TYPE_CHECKING:
+    from schema.work.types import Project
+
+_Project = Annotated["Project", strawberry.lazy("schema.work.types")]
 
 
 @strawberry.input(description="Narrow the Clients list. Filters combine with AND.")
@@ -76,6 +82,12 @@ class ContactInput:
     marketing_consent_source: str | None = strawberry.field(
         default=None, description="Where they agreed (a sign-up form, a call); required with marketingConsent."
     )
+    roles: list[ContactRole] | None = strawberry.field(
+        default=None, description="What they do for their client (several allowed); BILLING receives invoices."
+    )
+    reports_to_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Another contact of the same client whom they report to."
+    )
 
 
 @strawberry.input(description="A new client, created directly with its primary contact; its status is Active.")
@@ -94,6 +106,9 @@ class CreateClientInput:
     internal_notes: str | None = None
     show_costs_in_portal: bool | None = strawberry.field(default=None, description="ADMIN and MANAGER only.")
     portal_booking_enabled: bool | None = None
+    confirm_duplicate_name: bool = strawberry.field(
+        default=False, description="Create it even though another client carries the name (else DUPLICATE_NAME)."
+    )
 
 
 @strawberry.input(description="Change a client's details; the status changes through setClientStatus.")
@@ -110,6 +125,9 @@ class UpdateClientInput:
     internal_notes: str | None = UNSET
     show_costs_in_portal: bool | None = strawberry.field(default=UNSET, description="ADMIN and MANAGER only.")
     portal_booking_enabled: bool | None = UNSET
+    confirm_duplicate_name: bool = strawberry.field(
+        default=False, description="Rename it even though another client carries the name (else DUPLICATE_NAME)."
+    )
 
 
 @strawberry.input(description="Change a contact's details; the primary contact changes through setPrimaryContact.")
@@ -121,6 +139,12 @@ class UpdateContactInput:
     title: str | None = UNSET
     is_decision_maker: bool | None = UNSET
     internal_notes: str | None = UNSET
+    roles: list[ContactRole] | None = strawberry.field(
+        default=UNSET, description="The whole new set of roles; null or [] clears them."
+    )
+    reports_to_id: relay.GlobalID | None = strawberry.field(
+        default=UNSET, description="Another contact of the same client; null: reports to nobody."
+    )
 
 
 @strawberry.input(
@@ -149,6 +173,24 @@ class ConvertLeadPayload:
 @payload
 class ClientPayload:
     client: Client | None = None
+
+
+@strawberry.type(
+    description="Something to know about a mutation that succeeded: a code to branch on, a sentence, and the "
+    "records it concerns (CLIENT_HAS_ACTIVE_PROJECTS: the client's active projects)."
+)
+class Warning:
+    code: str
+    message: str
+    projects: list[_Project]
+
+
+@payload
+class SetClientStatusPayload:
+    client: Client | None = None
+    warnings: list[Warning] = strawberry.field(
+        default_factory=list, description="Empty unless the change succeeded with something to know."
+    )
 
 
 @payload

@@ -28,9 +28,11 @@ from schema.clients.inputs import (
     CreateClientInput,
     CreateLeadInput,
     LeadPayload,
+    SetClientStatusPayload,
     SetContactMarketingConsentInput,
     UpdateClientInput,
     UpdateContactInput,
+    Warning,
 )
 from schema.clients.types import Client, ClientStatus, Contact, Lead
 from schema.context import Info
@@ -160,13 +162,13 @@ class ClientsMutation:
         description="Convert a Won lead into an Active client with its primary contact, in one transaction. "
         "A second conversion is refused (ALREADY_CONVERTED).",
     )
-    def convert_lead(self, info: Info, lead_id: relay.GlobalID) -> CallArguments:
-        return dict(lead_id=lead_id)
+    def convert_lead(self, info: Info, lead_id: relay.GlobalID, confirm_duplicate_name: bool = False) -> CallArguments:
+        return dict(lead_id=lead_id, confirm_duplicate_name=confirm_duplicate_name)
 
     @mutation(
         clients.create_client,
         ClientPayload,
-        ids={"account_manager_id": "User"},
+        ids={"account_manager_id": "User", "reports_to_id": "Contact"},
         result=lambda _info, created: ClientPayload(client=created[0]),
         description="Create a client directly, with its primary contact; its status is Active.",
     )
@@ -184,9 +186,15 @@ class ClientsMutation:
 
     @mutation(
         clients.set_client_status,
-        ClientPayload,
+        SetClientStatusPayload,
         ids={"client_id": "Client"},
-        description="Set a built-in or custom status. Back to an Active-category status is a reactivation.",
+        result=lambda _info, done: SetClientStatusPayload(
+            client=done[0],
+            warnings=[Warning(code=n.code, message=n.message, projects=list(n.projects)) for n in done[1]],  # type: ignore[misc]
+        ),
+        description="Set a built-in or custom status. Back to an Active-category status is a reactivation. "
+        "A Churned-category status while the client has active projects succeeds with the warning "
+        "CLIENT_HAS_ACTIVE_PROJECTS listing them.",
     )
     def set_client_status(self, info: Info, client_id: relay.GlobalID, status_id: strawberry.ID) -> CallArguments:
         return dict(client_id=client_id, status_id=plain_row_id(status_id, "statusId", "Status"))
@@ -221,7 +229,7 @@ class ClientsMutation:
     @mutation(
         contacts.add_contact,
         ContactPayload,
-        ids={"client_id": "Client"},
+        ids={"client_id": "Client", "reports_to_id": "Contact"},
         description="A new contact on a client; the first one of a client without a primary becomes primary.",
     )
     def add_contact(
@@ -247,7 +255,7 @@ class ClientsMutation:
     def set_primary_contact(self, info: Info, contact_id: relay.GlobalID) -> CallArguments:
         return dict(contact_id=contact_id)
 
-    @mutation(contacts.update_contact, ContactPayload, ids={"contact_id": "Contact"})
+    @mutation(contacts.update_contact, ContactPayload, ids={"contact_id": "Contact", "reports_to_id": "Contact"})
     def update_contact(self, info: Info, input: UpdateContactInput) -> CallArguments:
         return dict(contact_id=input.contact_id, changes=given(input, skip=("contact_id",)))
 

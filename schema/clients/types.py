@@ -14,6 +14,7 @@ from models import ProjectStatus as ProjectStatusModel
 from models.enums import (
     ClientCategory,
     ClientTier,
+    ContactRole,
     LeadStage,
     ProjectStatus,
 )
@@ -61,6 +62,22 @@ class Contact(ModelNode):
     marketing_consent_source: str | None = strawberry.field(
         description="Where the consent was given (a sign-up form, a call, an event); null while there is none."
     )
+
+    @strawberry.field(
+        description="What they do for their client, in a fixed order; the BILLING contact receives invoices and "
+        "payment reminders."
+    )
+    async def roles(self, info: Info) -> list[ContactRole]:
+        return await info.context.loaders.clients.roles_by_contact.load(self.id)
+
+    @strawberry.field(description="The contact of the same client they report to; null when none is recorded.")
+    async def reports_to(self, info: Info) -> Contact | None:
+        reports_to_id = self.reports_to_id  # type: ignore[attr-defined]
+        return None if reports_to_id is None else await info.context.loaders.clients.contact.load(reports_to_id)
+
+    @strawberry.field(description="The contacts who report to this one, by name.")
+    async def direct_reports(self, info: Info) -> list[Contact]:
+        return await info.context.loaders.clients.direct_reports_by_contact.load(self.id)
 
     @strawberry.field(description="Whether an active portal user signs in as this contact.")
     async def has_portal_access(self, info: Info) -> bool | None:

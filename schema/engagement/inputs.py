@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import UNSET, relay
@@ -19,6 +20,11 @@ from models.enums import (
 )
 from schema.engagement.types import Interaction, Meeting, Opportunity
 from schema.mutation_shape import payload
+
+if TYPE_CHECKING:
+    from schema.work.types import Project
+
+_Project = Annotated["Project", strawberry.lazy("schema.work.types")]
 
 
 @strawberry.input(description="A meeting. A portal user books for its own client and leaves clientId and staffId out.")
@@ -67,6 +73,21 @@ class UpdateOpportunityInput:
     owner_id: relay.GlobalID | None = UNSET
 
 
+@strawberry.input(
+    description="Turn an opportunity into a project of its client: the opportunity becomes WON and records it."
+)
+class ConvertOpportunityInput:
+    opportunity_id: relay.GlobalID
+    name: str | None = strawberry.field(default=None, description="The opportunity's title unless given.")
+    description: str | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = strawberry.field(default=None, description="On or after the start date.")
+    budget: Decimal | None = strawberry.field(
+        default=None,
+        description="ADMIN and MANAGER only; the opportunity's value unless given (a MEMBER's project has none).",
+    )
+
+
 @payload
 class MeetingPayload:
     meeting: Meeting | None = None
@@ -80,3 +101,9 @@ class InteractionPayload:
 @payload
 class OpportunityPayload:
     opportunity: Opportunity | None = None
+
+
+@payload
+class ConvertOpportunityPayload:
+    opportunity: Opportunity | None = None
+    project: _Project | None = None

@@ -15,6 +15,8 @@ from resolvers.engagement import interactions, meetings, opportunities
 from schema.context import Info
 from schema.engagement.inputs import (
     BookMeetingInput,
+    ConvertOpportunityInput,
+    ConvertOpportunityPayload,
     CreateOpportunityInput,
     InteractionPayload,
     MeetingPayload,
@@ -81,3 +83,14 @@ class EngagementMutation:
     )
     def update_opportunity(self, info: Info, input: UpdateOpportunityInput) -> CallArguments:
         return dict(opportunity_id=input.opportunity_id, changes=given(input, skip=("opportunity_id",)))
+
+    @mutation(
+        opportunities.convert_opportunity,
+        ConvertOpportunityPayload,
+        ids={"opportunity_id": "Opportunity"},
+        description="Turn an opportunity into a project of its client, in one transaction: the project is created "
+        "as by createProject and the opportunity becomes WON and records it. A LOST opportunity answers "
+        "OPPORTUNITY_CLOSED, a converted one ALREADY_CONVERTED.",
+    )
+    def convert_opportunity(self, info: Info, input: ConvertOpportunityInput) -> CallArguments:
+        return dict(opportunity_id=input.opportunity_id, data=given(input, skip=("opportunity_id",)))

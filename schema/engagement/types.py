@@ -22,12 +22,16 @@ from schema.people.types import User, load_user
 
 if TYPE_CHECKING:
     from schema.clients.types import Client, Contact
+    from schema.work.types import Project
 
 
 _Client = Annotated["Client", strawberry.lazy("schema.clients.types")]
 
 
 _Contact = Annotated["Contact", strawberry.lazy("schema.clients.types")]
+
+
+_Project = Annotated["Project", strawberry.lazy("schema.work.types")]
 
 
 @strawberry.type(description="An upsell or cross-sell on an existing client. Staff only: a client never sees one.")
@@ -51,6 +55,11 @@ class Opportunity(ModelNode):
     @strawberry.field
     async def client(self, info: Info) -> _Client | None:
         return await info.context.loaders.clients.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The project this opportunity became (convertOpportunity); null until then.")
+    async def project(self, info: Info) -> _Project | None:
+        project_id = self.project_id  # type: ignore[attr-defined]
+        return None if project_id is None else await info.context.loaders.work.project.load(project_id)
 
 
 @strawberry.type(
