@@ -75,6 +75,10 @@ def selection(view: GraphQLSchema, key: PolicyKey, type_name: str) -> str | None
     return text
 
 
+class RenderFailed(Exception):
+    """A payload could not be rendered; nothing is fanned out from the batch (it is tried again)."""
+
+
 class NodeRenderer:
     """resolvers.partners.webhooks.Render, by executing the schema (see the module docstring)."""
 
@@ -130,6 +134,12 @@ class NodeRenderer:
                 )
             finally:
                 await db.close()
+            failures = [error for error in result.errors or () if error.original_error is not None]
+            if failures:
+                # A resolver failed (the database went away, a bug): no payload is made, so the
+                # dispatcher's transaction rolls back and the batch is tried again on the next
+                # pass, rather than the events being passed over.
+                raise RenderFailed(failures[0].message) from failures[0].original_error
             if result.errors:
                 # Never expected (the selection is the app's own view): the data still holds what
                 # the policy let through, every refused field null.

@@ -611,3 +611,48 @@ def test_the_retry_schedule_setting_is_seconds_separated_by_commas():
     assert Settings(AGENCY_SECRET_KEY=TEST_SECRET).webhook_retry_schedule == (10, 60, 300, 1800, 7200, 21600)
     with pytest.raises(ValueError):
         Settings.model_validate({"AGENCY_SECRET_KEY": TEST_SECRET, "AGENCY_WEBHOOK_RETRY_SCHEDULE": "10,-1"})
+
+
+async def test_agency_webhooks_deliver_runs_one_pass(api, db, factory, database_url, monkeypatch, capsys):
+    from server.cli import main
+
+    token = await _admin(api, factory)
+    acme = await factory.client("Acme")
+    app = await register(db, scopes=["clients:read"])
+    await _endpoint(api, token, app.client_id, ["client.updated"], url=f"http://127.0.0.1:{_free_port()}/h")
+    async with db() as session, session.begin():
+        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await settle(db)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("AGENCY_WEBHOOK_ALLOW_INSECURE", "1")
+    try:
+        assert await asyncio.to_thread(main, ["webhooks", "deliver"]) == 0
+    finally:
+        webhooks.configure(retry_schedule=(0, 0), allow_insecure=True)
+    assert "1 new deliveries, 1 attempts" in capsys.readouterr().out
+    [delivery] = await rows(db, WebhookDelivery)
+    # Nobody listens: the first attempt failed and the next waits the schedule's first 10 seconds.
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 1 and delivery.last_error
+
+
+async def test_a_failed_render_passes_over_nothing(api, db, factory):
+    from schema.partners.webhook_render import RenderFailed
+
+    token = await _admin(api, factory)
+    acme = await factory.client("Acme")
+    app = await register(db, scopes=["clients:read"])
+    await _endpoint(api, token, app.client_id, ["client.updated"])
+    async with db() as session, session.begin():
+        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await settle(db)
+
+    async def broken(principal, items):
+        raise RenderFailed("the database went away")
+
+    with pytest.raises(RenderFailed):
+        await webhooks.fan_out(db, broken)
+    assert await count(db, WebhookDelivery) == 0
+    receiver = Receiver()
+    async with receiver.client() as client:
+        assert await _pump(api, db, client) == (1, 1)
+    assert [r.headers["webhook-id"][:4] for r in receiver.requests] == ["msg_"]
