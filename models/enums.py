@@ -26,8 +26,9 @@ class ClientCategory(str, Enum):
 class ContactRole(str, Enum):
     """What a contact does for its client, beyond its free-text title; a contact may hold several.
 
-    BILLING: receives invoices and payment reminders (the overdue reminders pick the client's
-    BILLING contact, falling back to the primary); TECHNICAL: integrations, access, hosting;
+    BILLING: whom invoices and overdue reminders are meant for (reminders, when they are built,
+    pick the client's BILLING contact, falling back to the primary; nothing sends them yet);
+    TECHNICAL: integrations, access, hosting;
     EXECUTIVE_SPONSOR: owns the relationship on the client's side; DAY_TO_DAY: the working
     contact for the delivery team; LEGAL: contracts and data protection; MARKETING: campaigns
     and brand. Whether a contact decides is `is_decision_maker`, an internal sales judgement kept

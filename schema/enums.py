@@ -18,7 +18,7 @@ DESCRIPTIONS: dict[type[Enum], str] = {
     enums.ClientCategory: "Lifecycle category every status belongs to.",
     enums.CommentKind: "REPLY: the client sees it. NOTE: internal, never shown to a client.",
     enums.OpportunityStage: "WON and LOST are final.",
-    enums.ContactRole: "What a contact does for its client; the BILLING contact receives invoices and reminders.",
+    enums.ContactRole: "What a contact does for its client; BILLING: whom overdue-invoice reminders are meant for.",
 }
 
 for _enum in vars(enums).values():

@@ -12,8 +12,9 @@ edit is logged CLIENT_UPDATED (there is no contact-specific kind).
 
 Roles and reports-to: a contact holds any set of roles (models.enums.ContactRole; the
 contact_role table), given whole on create and replaced whole on update (null or [] clears
-them). The client's BILLING contact is the one invoice and overdue reminders go to (the primary
-when none is). `reportsTo` names another contact of the same client (REPORTS_TO_OTHER_CLIENT
+them); a change of roles alone still records the contact as updated in the change log. The
+client's BILLING contact is whom overdue reminders are to pick (the primary when none is); nothing
+sends them yet. `reportsTo` names another contact of the same client (REPORTS_TO_OTHER_CLIENT
 otherwise, and a contact without a client reports to nobody) and never closes a loop: a contact
 reporting to itself or to one of its own reports answers REPORTS_TO_CYCLE. Both checks run under
 the client's lock, over the client's contacts in one statement, so two concurrent edits cannot
@@ -327,10 +328,20 @@ async def update_contact(
         )
         if values["reports_to_id"] != contact.reports_to_id:
             changed.append("reportsTo")
+    columns_change = any(getattr(contact, k) != v for k, v in values.items())
     if "roles" in changes:
         roles = clean_roles("input.roles", changes["roles"])
         if roles != await roles_of(session, contact.id):
             changed.append("roles")
+            if not columns_change:
+                # Roles live in their own table: touch the contact row so the change log (and with it
+                # partner sync and webhooks) records the contact as updated, as for any other edit.
+                await session.execute(
+                    sa.update(Contact)
+                    .where(col(Contact.id) == contact.id)
+                    .values(reports_to_id=col(Contact.reports_to_id))
+                    .execution_options(synchronize_session=False)
+                )
         await set_roles(session, contact.id, roles, replace=True)
     for key, value in values.items():
         setattr(contact, key, value)

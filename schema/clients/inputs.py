@@ -83,7 +83,7 @@ class ContactInput:
         default=None, description="Where they agreed (a sign-up form, a call); required with marketingConsent."
     )
     roles: list[ContactRole] | None = strawberry.field(
-        default=None, description="What they do for their client (several allowed); BILLING receives invoices."
+        default=None, description="What they do for their client (several allowed)."
     )
     reports_to_id: relay.GlobalID | None = strawberry.field(
         default=None, description="Another contact of the same client whom they report to."

@@ -64,8 +64,8 @@ class Contact(ModelNode):
     )
 
     @strawberry.field(
-        description="What they do for their client, in a fixed order; the BILLING contact receives invoices and "
-        "payment reminders."
+        description="What they do for their client, in a fixed order (BILLING: whom overdue-invoice reminders "
+        "are meant for)."
     )
     async def roles(self, info: Info) -> list[ContactRole]:
         return await info.context.loaders.clients.roles_by_contact.load(self.id)

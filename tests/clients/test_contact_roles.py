@@ -8,7 +8,7 @@ from __future__ import annotations
 from models import Contact, ContactRole, ContactRoleAssignment, Role
 from tests.factories import PASSWORD
 from tests.partners.support import access_token, register
-from tests.utils import SIDE_TABLES, codes, counts, get, gid, mutate, raw_id, refused_by_policy, staff
+from tests.utils import SIDE_TABLES, codes, count, counts, get, gid, mutate, raw_id, refused_by_policy, staff
 
 ADD = """mutation($client: ID!, $input: ContactInput!) { addContact(clientId: $client, input: $input) {
   contact { id fullName roles reportsTo { fullName } directReports { fullName } }
@@ -261,3 +261,26 @@ async def test_a_contacts_list_with_roles_and_reports_to_takes_constant_statemen
         return statements.count
 
     assert await statements_for(small) == await statements_for(large)
+
+
+async def test_a_change_of_roles_alone_is_in_the_change_log(api, factory, db):
+    from models import ChangeEvent
+
+    _, token = await staff(api, factory, Role.MANAGER)
+    client = await factory.client()
+    person = await factory.contact(client)
+
+    async def updates() -> int:
+        return await count(db, ChangeEvent, ChangeEvent.entity_id == person.id, ChangeEvent.event == "contact.updated")
+
+    before = await updates()
+    payload = await mutate(
+        api, UPDATE, {"input": {"contactId": gid("Contact", person), "roles": ["BILLING"]}}, token, "updateContact"
+    )
+    assert payload["errors"] == []
+    assert await updates() == before + 1
+    # The same roles again change nothing.
+    await mutate(
+        api, UPDATE, {"input": {"contactId": gid("Contact", person), "roles": ["BILLING"]}}, token, "updateContact"
+    )
+    assert await updates() == before + 1
