@@ -348,3 +348,18 @@ async def test_completing_on_a_hidden_task_tells_no_client(api, factory, db, fil
     done = await mutate(api, COMPLETE, {"id": made["id"]}, token, "completeDeliverable")
     assert done["errors"] == []
     assert await count(db, Notification) == 0 and await count(db, OutboxEmail) == 0
+
+
+async def test_a_partner_sees_the_metadata_of_its_clients_files_but_gets_no_download_url(api, factory, db, files_dir):
+    from tests.partners.support import access_token, register
+
+    client, _, task = await _setup(factory)
+    other = await factory.client("Other")
+    _, token = await staff(api, factory)
+    added = (await upload(api, token, gid("Task", task), PDF)).json()["data"]["addDeliverable"]["deliverable"]
+    assert added["downloadUrl"]
+    ours = await access_token(api.client, await register(db, scopes=["projects:read"], clients=[client]))
+    seen = (await api.data(TASK, {"id": gid("Task", task)}, ours))["node"]["deliverables"]
+    assert [(d["fileName"], d["downloadUrl"]) for d in seen] == [("report.pdf", None)]
+    theirs = await access_token(api.client, await register(db, scopes=["projects:read"], clients=[other]))
+    assert (await api.post(TASK, {"id": gid("Task", task)}, theirs))["data"]["node"] is None
