@@ -178,6 +178,12 @@ def _update_opportunity(w: World, v: Any) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _convert_opportunity(w: World, v: Any) -> tuple[str, dict[str, Any]]:
+    return _m("$i: ConvertOpportunityInput!", "convertOpportunity(input: $i)"), {
+        "i": {"opportunityId": gid("Opportunity", w.opportunity), "budget": v}
+    }
+
+
 # (name, build, field at fault, code for a value that is no number)
 DECIMAL_INPUTS: list[tuple[str, Build, str, str]] = [
     ("LogTimeInput.hours", _log_time, "input.hours", "INVALID_NUMBER"),
@@ -215,6 +221,7 @@ DECIMAL_INPUTS: list[tuple[str, Build, str, str]] = [
     ("CreateLeadInput.estimatedValue", _create_lead, "input.estimatedValue", "INVALID_AMOUNT"),
     ("CreateOpportunityInput.value", _create_opportunity, "input.value", "INVALID_AMOUNT"),
     ("UpdateOpportunityInput.value", _update_opportunity, "input.value", "INVALID_AMOUNT"),
+    ("ConvertOpportunityInput.budget", _convert_opportunity, "input.budget", "INVALID_AMOUNT"),
 ]
 NOT_NUMBERS = ["NaN", "sNaN", "Infinity", "-Infinity", "nan", "inf"]
 HUGE = ["9" * 60, "1e308", "1E+999999999", "123456789012345678901234567890.5", 1e300]
