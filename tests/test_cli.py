@@ -210,7 +210,9 @@ def test_create_user_names_the_real_cause_when_the_contact_already_has_a_portal_
 
         engine = make_engine(url)
         async with engine.begin() as conn:
-            client_id = (await conn.execute(sa.insert(Client).values(name="Acme", status_id=1))).inserted_primary_key[0]
+            inserted = await conn.execute(sa.insert(Client).values(name="Acme", status_id=1))
+            assert inserted.inserted_primary_key is not None
+            client_id = inserted.inserted_primary_key[0]
             await conn.execute(
                 sa.insert(Contact).values(
                     client_id=client_id, full_name="Ada", email="ada@acme.example", is_primary=True
