@@ -200,6 +200,16 @@ class _Writer:
         else:
             self.pdf.cell(width, 6, self.clean(value), align=align)
 
+    def fit(self, value: str, width: float, *, size: float = 10) -> str:
+        """`value`, cut with an ellipsis to fit a cell `width` wide (2 mm kept clear)."""
+        self.pdf.set_font(self.family, size=size)
+        text = self.clean(value)
+        if self.pdf.get_string_width(text) <= width - 2:
+            return text
+        while text and self.pdf.get_string_width(text + "...") > width - 2:
+            text = text[:-1]
+        return text.rstrip() + "..."
+
     def block(self, value: str, *, size: float = 10) -> None:
         self.pdf.set_font(self.family, size=size)
         self.pdf.multi_cell(0, 5, self.clean(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -226,7 +236,7 @@ def render(document: InvoiceDocument) -> bytes:
         w.text(title, width=width, newline=False, align="L" if title == "Description" else "R")
     w.pdf.ln(7)
     for description, quantity, unit_price, tax, line_amount in document.lines:
-        w.text(description[:60], width=widths[0], newline=False)
+        w.text(w.fit(description, widths[0]), width=widths[0], newline=False)
         w.text(f"{quantity:,.2f}", width=widths[1], newline=False, align="R")
         w.text(f"{unit_price:,.2f}", width=widths[2], newline=False, align="R")
         w.text(f"{tax:,.2f}", width=widths[3], newline=False, align="R")
