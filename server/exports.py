@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from enum import Enum
 from typing import Any
 
@@ -54,8 +54,8 @@ from models.enums import ClientCategory, ClientTier
 from resolvers.db import RequestDb
 from resolvers.errors import DatabaseUnavailable
 from schema.ids import row_id
+from server.bearer import Identify, RefuseToken, signed_in_caller
 from server.middleware import json_error
-from server.principal import TokenRefused
 
 log = logging.getLogger("agency.exports")
 
@@ -219,8 +219,8 @@ class MarketingExport:
     def __init__(
         self,
         *,
-        identify: Callable[[Request, RequestDb], Awaitable[Principal]],
-        refuse_token: Callable[[TokenRefused], Response],
+        identify: Identify,
+        refuse_token: RefuseToken,
         session_factory: async_sessionmaker[AsyncSession],
     ) -> None:
         self.identify = identify
@@ -228,20 +228,15 @@ class MarketingExport:
         self.session_factory = session_factory
 
     async def respond(self, request: Request) -> Response:
-        db = RequestDb(self.session_factory)
-        try:
-            principal = await self.identify(request, db)
-        except TokenRefused as error:
-            return self.refuse_token(error)
-        finally:
-            await db.close()
-        if principal.role is None:
-            return json_error(
-                401,
-                "The marketing export needs an access token (Authorization: Bearer ...).",
-                "UNAUTHENTICATED",
-                headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"},
-            )
+        principal = await signed_in_caller(
+            request,
+            identify=self.identify,
+            refuse_token=self.refuse_token,
+            session_factory=self.session_factory,
+            what="The marketing export",
+        )
+        if isinstance(principal, Response):
+            return principal
         decision = decide_export(EXPORT, principal.policy_key)
         if not decision.allowed:
             log.info("marketing export refused: %s", decision.reason)

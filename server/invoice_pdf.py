@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -47,11 +47,10 @@ from auth.scopes import invoice_scope, payment_scope
 from models import Client, Invoice, InvoiceLine, InvoiceStatus, Payment
 from models.base import money
 from models.db import close_session, is_unavailable
-from resolvers.db import RequestDb
 from resolvers.errors import DatabaseUnavailable
 from schema.ids import row_id
+from server.bearer import Identify, RefuseToken, signed_in_caller
 from server.middleware import json_error
-from server.principal import TokenRefused
 
 #: What the document prints: the caller must be allowed every one of these.
 PRINTED_FIELDS = (
@@ -261,8 +260,8 @@ class InvoicePdf:
     def __init__(
         self,
         *,
-        identify: Callable[[Request, RequestDb], Awaitable[Principal]],
-        refuse_token: Callable[[TokenRefused], Response],
+        identify: Identify,
+        refuse_token: RefuseToken,
         session_factory: async_sessionmaker[AsyncSession],
         agency: str,
         currency: str,
@@ -274,20 +273,15 @@ class InvoicePdf:
         self.currency = currency
 
     async def respond(self, request: Request) -> Response:
-        db = RequestDb(self.session_factory)
-        try:
-            principal = await self.identify(request, db)
-        except TokenRefused as error:
-            return self.refuse_token(error)
-        finally:
-            await db.close()
-        if principal.role is None:
-            return json_error(
-                401,
-                "An invoice PDF needs an access token (Authorization: Bearer ...).",
-                "UNAUTHENTICATED",
-                headers={"WWW-Authenticate": "Bearer", "Cache-Control": "no-store"},
-            )
+        principal = await signed_in_caller(
+            request,
+            identify=self.identify,
+            refuse_token=self.refuse_token,
+            session_factory=self.session_factory,
+            what="An invoice PDF",
+        )
+        if isinstance(principal, Response):
+            return principal
         if not may_print(principal.policy_key):
             return json_error(403, "You may not read invoices.", "FORBIDDEN")
         invoice_id = _invoice_id(request.path_params["id"])
