@@ -15,14 +15,18 @@ response is sent (tests/test_memory.py)."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, QueryableAttribute
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from strawberry.dataloader import DataLoader
 
 from auth.principal import Principal
@@ -67,25 +71,75 @@ class loader(Generic[T]):
         return built
 
 
-# The batch's keys: one expanding parameter, so a statement is built once per loader (not per
-# batch) and each batch only sets the values (`with_keys`).
-_KEYS: BindParameter[Any] = sa.bindparam("batch_keys", expanding=True)
+class _BatchKeys(sa.types.TypeDecorator[list[int]]):
+    """The batch's keys as one parameter: an integer array on PostgreSQL, a JSON array elsewhere
+    (SQLite reads it with `json_each`). Every key a loader batches is an integer id."""
+
+    impl = sa.types.String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.ARRAY(sa.BigInteger()))
+        return dialect.type_descriptor(sa.types.String())
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        keys = [int(key) for key in value]
+        return keys if dialect.name == "postgresql" else json.dumps(keys)
+
+
+_KEYS: BindParameter[Any] = sa.bindparam("batch_keys", type_=_BatchKeys())
+
+
+class _InKeys(ColumnElement[bool]):
+    """`column` among the batch's keys, written so that the SQL text is the same whatever the
+    batch's size: `column = ANY($1)` on PostgreSQL, `column IN (SELECT value FROM json_each(?))`
+    on SQLite. (`column IN (...)` with an expanding parameter is a new statement text for every
+    batch size, and each text is a prepared statement the driver caches per pooled connection:
+    asyncpg keeps its types and record layout, 100 per connection, which under load was the
+    server's memory still growing after the warm-up.)"""
+
+    __visit_name__ = "agency_in_keys"
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands (no `= 1` where booleans are integers)
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own declaration is a plain list)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("keys", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.keys = _KEYS
+
+
+@compiles(_InKeys)
+def _in_keys_sql(element: _InKeys, compiler: Any, **kw: Any) -> str:
+    column, keys = compiler.process(element.column, **kw), compiler.process(element.keys, **kw)
+    return f"{column} IN (SELECT value FROM json_each({keys}))"
+
+
+@compiles(_InKeys, "postgresql")
+def _in_keys_postgresql(element: _InKeys, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.keys, **kw)})"
+
+
 _in_keys: dict[int, tuple[QueryableAttribute[Any], ColumnElement[bool]]] = {}
 
 
 def in_keys(column: Mapped[Any]) -> ColumnElement[bool]:
-    """`column IN (the batch's keys)`, for a statement run with `with_keys`.
+    """`column` among the batch's keys (`_InKeys`), for a statement run with `with_keys`: one
+    statement text per loader, whatever the batch's size.
 
-    Made once per mapped column for the life of the process: `in_()` copies its parameter, and
-    each copy is a small reference cycle in SQLAlchemy (the parameter remembers itself among its
-    clones), which per batch was the cyclic garbage of every request. Only mapped columns (the
-    model's class attributes, which live as long as the process) are accepted, so this holds one
-    entry per column and never grows with requests."""
+    Made once per mapped column for the life of the process, so that no request builds (and
+    leaves for the cyclic collector) clause objects of its own. Only mapped columns (the model's
+    class attributes, which live as long as the process) are accepted, so this holds one entry
+    per column and never grows with requests."""
     if not isinstance(column, QueryableAttribute):
         raise TypeError(f"{column!r} is not a mapped column")
     found = _in_keys.get(id(column))
     if found is None or found[0] is not column:
-        found = _in_keys[id(column)] = (column, column.in_(_KEYS))
+        found = _in_keys[id(column)] = (column, _InKeys(column.expression))
     return found[1]
 
 
