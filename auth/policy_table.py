@@ -529,8 +529,10 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     # partner_app_id), and anyone else reads null. They are PUBLIC on the record they sit on, so the
     # record's read scope opens them (Client: clients:read, Contact: contacts:read, Invoice and
     # Payment: invoices:read); not SELF, which would show a type the app cannot otherwise read. The
-    # lookup is a root of the same three scopes, and finds only records the app may read.
-    **_fields("Query", PUBLIC, "recordByExternalId"),
+    # lookup is a root of the same three scopes, and finds only records the app may read; it is
+    # INTERNAL (like `changes`) so that a portal user's schema does not carry it: only an app has
+    # external ids, and staff find nothing with it.
+    **_fields("Query", INTERNAL, "recordByExternalId"),
     **_fields("Client", PUBLIC, "externalId"),
     **_fields("Contact", PUBLIC, "externalId"),
     **_fields("Invoice", PUBLIC, "externalId"),

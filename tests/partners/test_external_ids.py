@@ -99,7 +99,16 @@ async def test_each_app_has_its_own_ids_and_nobody_else_reads_them(api, db, fact
     assert await _find(api, manager, "CLIENT", "shared-name") is None
     _, own = await portal(api, factory, a)
     assert (await api.data(query, {"id": gid("Client", a)}, own))["node"] == {"externalId": None}
-    assert await _find(api, own, "CLIENT", "shared-name") is None
+    # The lookup is not in a portal user's schema at all: refused, nothing found, and not listed.
+    body = await api.post(FIND, {"entity": "CLIENT", "externalId": "shared-name"}, own)
+    assert body["data"] is None or body["data"].get("recordByExternalId") is None, body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+    roots = await api.data('{ __type(name: "Query") { fields { name } } }', token=own)
+    assert "recordByExternalId" not in {f["name"] for f in roots["__type"]["fields"]}
+    assert "recordByExternalId" in {
+        f["name"]
+        for f in (await api.data('{ __type(name: "Query") { fields { name } } }', token=manager))["__type"]["fields"]
+    }
 
 
 async def test_a_taken_external_id_is_refused_and_writes_nothing(api, db, factory):
