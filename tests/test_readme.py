@@ -34,7 +34,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +72,7 @@ class Example:
     expect: str | None  # the error or warning code the README says comes back
     root: str  # its first root field
     commands: list[list[str]] = field(default_factory=list)  # `agency ...` the comment above says to run first
+    variables: dict[str, Any] | None = None  # a shell example's JSON body carries them
 
     def __str__(self) -> str:
         return f"README.md:{self.line} ({self.root}, as {self.caller or 'anonymous'})"
@@ -156,6 +157,51 @@ def _block_examples(
     return examples
 
 
+def _shell_examples(lines: list[str], start: int, enum_values: frozenset[str]) -> list[Example]:
+    """The GraphQL a ```sh block sends with the partner app's token: `gql '{JSON}'` (the quick start's
+    function), `P='{JSON}'` then `gql "$P"` or `gql "${P/old/new}"`, and `curl ... -d '{JSON}'` to
+    /graphql with `Bearer $TOKEN`. The answer shown in the comment lines below one (or at the end
+    of its line) names the code it expects."""
+    examples = []
+    saved: dict[str, str] = {}
+    for index, line in enumerate(lines):
+        code, _, comment = line.strip().partition("   #")
+        code = code.strip()
+        if assigned := re.fullmatch(r"(\w+)='(.*)'", code):
+            saved[assigned.group(1)] = assigned.group(2)
+            continue
+        body = None
+        if sent := re.fullmatch(r"gql '(.*)'", code):
+            body = sent.group(1)
+        elif sent := re.fullmatch(r'gql "\$(\w+)"', code):
+            body = saved[sent.group(1)]
+        elif sent := re.fullmatch(r'gql "\$\{(\w+)/([^/]*)/([^}]*)\}"', code):
+            body = saved[sent.group(1)].replace(sent.group(2), sent.group(3), 1)
+        elif (sent := re.fullmatch(r"-d '(\{\"query\".*)'", code)) and "Bearer $TOKEN" in lines[index - 1]:
+            body = sent.group(1)
+        if body is None:
+            continue
+        shown = [comment]
+        for below in lines[index + 1 :]:
+            if not below.startswith("#"):
+                break
+            shown.append(below)
+        request = json.loads(body)
+        operations = _operations(request["query"])
+        assert operations is not None and len(operations) == 1, f"README.md:{start + index}: not one operation"
+        examples.append(
+            Example(
+                line=start + index,
+                source=request["query"],
+                caller=PARTNER,
+                expect=_expected_code(" ".join(shown), enum_values),
+                root=_root_field(operations[0]),
+                variables=request.get("variables"),
+            )
+        )
+    return examples
+
+
 def _paragraphs(lines: list[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
     """Prose lines grouped into paragraphs: split at blank lines, headings and list items."""
     paragraph: list[tuple[int, str]] = []
@@ -201,7 +247,8 @@ def _inline_examples(prose: list[tuple[int, str]], enum_values: frozenset[str]) 
 
 
 def readme_examples(text: str | None = None) -> list[Example]:
-    """Every GraphQL example of the README, in document order."""
+    """Every GraphQL example of the README, in document order: ```graphql blocks, inline spans, and
+    what the shell examples send with the partner app's token."""
     lines = (README.read_text() if text is None else text).splitlines()
     enum_values = _enum_values()
     examples: list[Example] = []
@@ -223,6 +270,8 @@ def readme_examples(text: str | None = None) -> list[Example]:
             lead = list(_paragraphs(prose))
             said = list(AS_CALLER.finditer(" ".join(line for _, line in lead[-1]))) if lead else []
             examples.extend(_block_examples(body, index + 2, _named(said[-1]) if said else None, enum_values))
+        elif language == "sh":
+            examples.extend(_shell_examples(lines[index + 1 : end], index + 2, enum_values))
         prose = []
         index = end + 1
     examples.extend(_inline_examples(prose, enum_values))
@@ -248,7 +297,8 @@ class Reader:
         response = self.http.post(
             self.server.graphql_url, json={"query": query, "variables": variables or {}}, headers=headers
         )
-        assert response.status_code == 200, f"{response.status_code}: {response.text}"
+        if response.status_code != 200:  # a failure to report with the others, not to stop at
+            return {"errors": [{"message": response.text, "extensions": {"code": f"HTTP {response.status_code}"}}]}
         body: dict[str, Any] = response.json()
         return body
 
@@ -314,7 +364,7 @@ class Reader:
         for command in example.commands:
             self.cli(*command)
         token = self.caller_token(example.caller) if example.caller else None
-        body = self.post(self.fill(example), token)
+        body = self.post(self.fill(example), token, example.variables)
         self.remember(example, body)
         return body
 
@@ -372,6 +422,196 @@ def quick_start_partner_command() -> list[str]:
     return shlex.split(line)
 
 
+# --------------------------------------------------------------------------- what the README says
+
+
+Check = Callable[["Reader", Example, dict[str, Any]], list[str]]
+
+
+def _data(body: dict[str, Any], *path: str | int) -> Any:
+    value: Any = body.get("data")
+    for key in path:
+        value = value[key] if value is not None else None
+    return value
+
+
+def contains(*fragments: str) -> Check:
+    """The answer holds each fragment (as `json.dumps` writes it)."""
+
+    def check(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+        text = json.dumps(body)
+        return [f"the README says the answer holds {f}" for f in fragments if f not in text]
+
+    return check
+
+
+def refused(caller: str, *fields: str) -> Check:
+    """The README's claim that *caller* gets each of *fields* (`Type.field`, as `extensions.field`
+    names it) back null with one FORBIDDEN error naming it: the example is run again as *caller*."""
+
+    def check(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+        again = reader.post(reader.fill(example), reader.caller_token(caller))
+        forbidden = [e for e in again.get("errors") or [] if (e.get("extensions") or {}).get("code") == "FORBIDDEN"]
+        problems = []
+        for name in fields:
+            naming = [e for e in forbidden if e["extensions"].get("field") == name]
+            if len(naming) != 1:
+                problems.append(f"as {caller}, {len(naming)} FORBIDDEN errors name {name}; the README says one")
+            elif _data(again, *naming[0]["path"]) is not None:
+                problems.append(f"as {caller}, {name} answered data; the README says null")
+        return problems + ([f"  -> {json.dumps(again)[:800]}"] if problems else [])
+
+    return check
+
+
+def _portal_sees_northwind_alone(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """Try it: "Sign in as olivia@northwind.example and the same query lists Northwind Coffee alone;
+    its status and account value come back null, each with one FORBIDDEN error naming the field.
+    Without a token it answers no data and an UNAUTHENTICATED error." """
+    problems = refused("olivia@northwind.example", "Client.status", "Client.accountValue")(reader, example, body)
+    olivia = reader.post(example.source, reader.token("olivia@northwind.example"))
+    nodes = [e["node"] for e in _data(olivia, "clients", "edges") or []]
+    if [n["name"] for n in nodes] != ["Northwind Coffee"] or any(n["status"] or n["accountValue"] for n in nodes):
+        problems.append(f"as olivia@northwind.example: {json.dumps(olivia)[:800]}")
+    anonymous = reader.post(example.source)
+    codes = [(e.get("extensions") or {}).get("code") for e in anonymous.get("errors") or []]
+    if _data(anonymous, "clients") is not None or codes != ["UNAUTHENTICATED"]:
+        problems.append(f"without a token: {json.dumps(anonymous)[:800]}")
+    return problems
+
+
+def _worst_first(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "Active projects in trouble, worst first." """
+    rank = {"OFF_TRACK": 0, "AT_RISK": 1}
+    healths = [e["node"]["health"] for e in _data(body, "projects", "edges") or []]
+    ok = healths and all(h in rank for h in healths) and healths == sorted(healths, key=rank.__getitem__)
+    return [] if ok else [f"not active projects in trouble, worst first: {healths}"]
+
+
+def _open_tasks_by_due_date(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "Open tasks by due date (undated last)." """
+    nodes = [e["node"] for e in _data(body, "tasks", "edges") or []]
+    dates = [n["dueDate"] or "9999-12-31" for n in nodes]
+    ok = nodes and dates == sorted(dates) and {n["status"] for n in nodes} <= {"TODO", "IN_PROGRESS"}
+    return [] if ok else [f"not open tasks by due date: {nodes}"]
+
+
+def _view_as_is_the_portal_read_only(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "Every query answers exactly as for the portal user; every mutation is refused." """
+    token = _data(body, "viewAs", "accessToken")
+    home = "{ portalHome { client { name } openTasks { title dueDate } openInvoices { number amountDue } } }"
+    viewed, own = reader.post(home, token), reader.post(home, reader.token("olivia@northwind.example"))
+    problems = [] if viewed == own and "errors" not in own else [f"View as {viewed}, as Olivia {own}"]
+    write = reader.post("mutation { markNotificationsRead { marked } }", token)
+    codes = [(e.get("extensions") or {}).get("code") for e in write.get("errors") or []]
+    if _data(write, "markNotificationsRead") is not None or "FORBIDDEN" not in codes:
+        problems.append(f"a mutation with the View as token was not refused: {write}")
+    return problems
+
+
+def _dashboard_for_others(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "A portal user is refused it (FORBIDDEN, no zeros); a MEMBER gets every figure except
+    money (the FINANCE fields, overdue payments and upsell readiness among them, null + FORBIDDEN)." """
+    problems = refused("olivia@northwind.example", "Query.clientsDashboard")(reader, example, body)
+    money = (
+        "FinancialSnapshot.totalOutstanding",
+        "HealthIndicators.overduePayments",
+        "HealthIndicators.readyForUpsell",
+    )
+    problems += refused("dev.member@agency.example", *money)(reader, example, body)
+    member = reader.post(example.source, reader.token("dev.member@agency.example"))
+    if not _data(member, "clientsDashboard", "breakdown", "total"):
+        problems.append(f"as a MEMBER, no breakdown: {json.dumps(member)[:800]}")
+    return problems
+
+
+def _same_payment_again(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "The same key with the same input answers the first payment and writes nothing." """
+    payment = _data(body, "recordPayment", "payment")
+    if example.expect or not payment:
+        return [] if example.expect else ["no payment"]
+    first = reader.filled.setdefault("idempotent payment", payment["id"])
+    return [] if payment["id"] == first else [f"a second payment {payment['id']}, the README says the first, {first}"]
+
+
+def _revoked(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    return [] if _data(body, "revokePartnerApp", "app", "revokedAt") else ["the app is not revoked"]
+
+
+def _signed_in(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    return [] if _data(body, "acceptInvitation", "tokens", "accessToken") else ["no tokens: not signed in"]
+
+
+# (root field, a piece of the operation's source, what the README says of its answer)
+SAYS: list[tuple[str, str, Check]] = [
+    ("clients", "clients(first: 5, orderBy: {field: NAME})", _portal_sees_northwind_alone),
+    # the README's revokePortalAccess takes this user: the one just invited
+    ("grantPortalAccess", "", contains('"user": {"id": "VXNlcjo5"}')),
+    ("acceptInvitation", "", _signed_in),
+    ("viewAs", "", _view_as_is_the_portal_read_only),
+    ("portalHome", "", contains('"client": {"name": "Northwind Coffee"}')),
+    # "A Won lead becomes an Active client with its primary contact"
+    ("convertLead", "", contains('"status": {"name": "Active"}', '"primaryContact": {"fullName": ')),
+    ("deleteClient", "", contains('"code": "USE_CHURNED"')),
+    # "The first returns the project "Loyalty app phase 2: gift cards" (budget 45000.00, ACTIVE)" and
+    # "the opportunity is WON"
+    (
+        "convertOpportunity",
+        "startDate",
+        contains(
+            '"opportunity": {"stage": "WON"',
+            '"name": "Loyalty app phase 2: gift cards", "budget": "45000.00", "status": "ACTIVE"',
+        ),
+    ),
+    ("updateContact", "roles: [DAY_TO_DAY, TECHNICAL]", contains('"reportsTo": {"fullName": "Olivia Chen"}')),
+    ("createClient", "northwind coffee", contains('"client": null')),
+    # "the churn warning on Crescent Financial Advisors lists "Advisor Website Rebuild""
+    (
+        "setClientStatus",
+        "",
+        contains('"status": {"name": "Churned"}', "Crescent Financial Advisors", '"name": "Advisor Website Rebuild"'),
+    ),
+    # "roles, reportsTo ... a portal user reads them on its own client's contacts"
+    ("client", "reportsTo", contains('"fullName": "Priya Nair", "roles": ["TECHNICAL", "DAY_TO_DAY"]')),
+    # "users is the team's (TEAM): a portal user or a partner gets null + FORBIDDEN"
+    ("users", "", refused("olivia@northwind.example", "Query.users")),
+    ("users", "", refused(PARTNER, "Query.users")),
+    # "A client's portal users, revoked ones too" (Marcus, revoked above)
+    (
+        "clients",
+        "portalUsers",
+        contains('"fullName": "Marcus Reed", "email": "marcus.reed@northwind.example", "isActive": false'),
+    ),
+    ("contacts", "", contains('"fullName": "Olivia Chen"')),
+    ("projects", "", _worst_first),
+    # "a portal user's projects(filter: {health: [AT_RISK]}) is null + FORBIDDEN"
+    ("projects", "", refused("olivia@northwind.example", "Query.projects")),
+    ("tasks", "", _open_tasks_by_due_date),
+    # "includeUnbilled pulls the client's unbilled billable time (one TIME line per project and bill rate)":
+    # the 2.5 hours just logged at Maria's bill rate among them
+    ("createInvoice", "", contains('"kind": "TIME"', '"quantity": "2.50", "unitPrice": "165.00"')),
+    ("sendInvoice", "", contains('"number": 1025, "status": "SENT"')),
+    ("recordPayment", "method: CARD", contains('"status": "SENT"', '"paidOn": null')),  # part of it: still due
+    ("clientsDashboard", "", _dashboard_for_others),
+    ("updatePartnerAppScopes", "", contains('"scopes": ["invoices:read"]')),
+    ("revokePartnerApp", "", _revoked),
+    # "`SW52b2ljZToyMA==` its sent invoice #1020"
+    ("invoices", "status: [SENT]", contains('{"id": "SW52b2ljZToyMA==", "number": 1020}')),
+    # the partner quick start, as the quick start's app
+    ("setExternalId", "xero-contact-8f2a", contains('"name": "Northwind Coffee", "externalId": "xero-contact-8f2a"')),
+    ("recordByExternalId", "", contains('"number": 1020')),
+    ("setExternalId", "externalId: null", contains('"externalId": null')),
+    ("recordPayment", "$input", _same_payment_again),
+    ("webhookDeliveries", "", contains('"eventType": "client.updated"')),
+    ("updateWebhookEndpoint", "", contains('"active": false')),
+    (
+        "setContactMarketingConsent",
+        "",
+        contains('"marketingConsent": true', '"marketingConsentSource": "Newsletter sign-up form"'),
+    ),
+]
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -418,17 +658,56 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
 
 def test_the_readme_holds_its_examples_and_names_each_caller():
     examples = readme_examples()
-    assert len(examples) >= 45, [str(e) for e in examples]
+    assert len(examples) >= 55, [str(e) for e in examples]
     roots = {e.root for e in examples}
     assert {"login", "clients", "convertLead", "sendInvoice", "recordPayment", "notifications", "portalHome"} <= roots
     unnamed = [str(e) for e in examples if e.caller is None and e.root not in ANONYMOUS_OPERATIONS]
     assert not unnamed, f"these README examples do not say who runs them: {unnamed}"
+    unused = [
+        (root, piece) for root, piece, _ in SAYS if not any(e.root == root and piece in e.source for e in examples)
+    ]
+    assert not unused, f"what the test checks of these README examples finds no example any more: {unused}"
+
+
+def run_examples(reader: Reader, examples: list[Example]) -> list[str]:
+    """Run *examples* in order; one message per example that does not answer what the README says."""
+    failures = []
+    for example in examples:
+        body = reader.run(example)
+        problems = problems_with(example, body)
+        if not problems:
+            for root, piece, check in SAYS:
+                if root == example.root and piece in example.source:
+                    problems += check(reader, example, body)
+        if problems:
+            failures.append(
+                f"{example}: " + "\n  ".join(problems) + f"\n  {example.source}\n  -> {json.dumps(body)[:1500]}"
+            )
+    return failures
 
 
 def test_every_readme_example_runs_in_order_as_its_caller(reader: Reader):
-    failures = []
-    for example in readme_examples():
-        body = reader.run(example)
-        for problem in problems_with(example, body):
-            failures.append(f"{example}: {problem}\n  {example.source}\n  -> {json.dumps(body)[:1500]}")
+    failures = run_examples(reader, readme_examples())
     assert not failures, "\n\n".join(failures)
+
+
+BROKEN = """Run these as maria.manager@agency.example:
+
+```graphql
+query { client(id: "Q2xpZW50OjE=") { nam } }
+mutation { grantPortalAccess(contactId: "Q29udGFjdDox") { user { id } errors { code message } } }
+mutation { deleteClient(clientId: "Q2xpZW50OjE=") { errors { code } } }   # USE_CHURNED
+mutation { deleteClient(clientId: "Q2xpZW50OjE=") { errors { code } } }   # NOT_FOUND
+query { client(id: "Q2xpZW50OjE=") { name } }
+```
+"""
+
+
+def test_a_broken_example_fails_naming_its_readme_line_and_the_answer(reader: Reader):
+    """A renamed field, a spent id (Olivia has portal access already) and a code the README gets
+    wrong each fail, with their line and the response; the examples that hold do not."""
+    failures = run_examples(reader, readme_examples(BROKEN))
+    assert [f.split(" ", 1)[0] for f in failures] == ["README.md:4", "README.md:5", "README.md:7"], failures
+    assert "GRAPHQL_VALIDATION_FAILED" in failures[0] and "nam" in failures[0]
+    assert "grantPortalAccess" in failures[1] and '"errors": [{"code": ' in failures[1]
+    assert "no NOT_FOUND came back" in failures[2] and "USE_CHURNED" in failures[2]
