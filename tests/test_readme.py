@@ -35,7 +35,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -202,6 +202,26 @@ def _shell_examples(lines: list[str], start: int, enum_values: frozenset[str]) -
     return examples
 
 
+def _python_examples(lines: list[str], start: int) -> list[Example]:
+    """The partner sync loop's `QUERY = \"\"\"...\"\"\"`, sent as its first page is (`after`: null)."""
+    text = "\n".join(lines)
+    examples = []
+    for query in re.finditer(r'^QUERY = """(.*?)"""', text, flags=re.S | re.M):
+        operations = _operations(query.group(1))
+        assert operations is not None and len(operations) == 1, f"README.md:{start}: QUERY is not one operation"
+        examples.append(
+            Example(
+                line=start + text[: query.start()].count("\n"),
+                source=query.group(1),
+                caller=PARTNER,
+                expect=None,
+                root=_root_field(operations[0]),
+                variables={"after": None},
+            )
+        )
+    return examples
+
+
 def _paragraphs(lines: list[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
     """Prose lines grouped into paragraphs: split at blank lines, headings and list items."""
     paragraph: list[tuple[int, str]] = []
@@ -272,6 +292,8 @@ def readme_examples(text: str | None = None) -> list[Example]:
             examples.extend(_block_examples(body, index + 2, _named(said[-1]) if said else None, enum_values))
         elif language == "sh":
             examples.extend(_shell_examples(lines[index + 1 : end], index + 2, enum_values))
+        elif language == "python":
+            examples.extend(_python_examples(lines[index + 1 : end], index + 2))
         prose = []
         index = end + 1
     examples.extend(_inline_examples(prose, enum_values))
@@ -534,6 +556,31 @@ def _same_payment_again(reader: Reader, example: Example, body: dict[str, Any]) 
     return [] if payment["id"] == first else [f"a second payment {payment['id']}, the README says the first, {first}"]
 
 
+def _member_reads_the_directory_without_rates(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "A MEMBER gets the list, with rates null + FORBIDDEN as everywhere." (the example, asking for rates too)"""
+    with_rates = replace(example, source=example.source.replace("jobTitle", "jobTitle hourlyCostRate hourlyBillRate"))
+    problems = refused("dev.member@agency.example", "User.hourlyCostRate", "User.hourlyBillRate")(
+        reader, with_rates, body
+    )
+    member = reader.post(with_rates.source, reader.token("dev.member@agency.example"))
+    names = [e["node"]["fullName"] for e in _data(member, "users", "edges") or []]
+    return problems + ([] if names == ["Dana Whitfield"] else [f"as a MEMBER, the directory lists {names}"])
+
+
+def _portal_user_notified(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "A portal user sees an invoice once it is sent, and is notified." """
+    number = _data(body, "sendInvoice", "invoice", "number")
+    olivia = reader.token("olivia@northwind.example")
+    seen = reader.post("{ invoices(filter: {status: [SENT]}) { edges { node { number } } } }", olivia)
+    told = reader.post("{ notifications(unreadOnly: true) { edges { node { kind message } } } }", olivia)
+    problems = []
+    if number not in [e["node"]["number"] for e in _data(seen, "invoices", "edges") or []]:
+        problems.append(f"Olivia does not see invoice {number}: {seen}")
+    if f"#{number}" not in json.dumps(_data(told, "notifications")):
+        problems.append(f"Olivia was not notified of invoice {number}: {told}")
+    return problems
+
+
 def _revoked(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
     return [] if _data(body, "revokePartnerApp", "app", "revokedAt") else ["the app is not revoked"]
 
@@ -576,6 +623,9 @@ SAYS: list[tuple[str, str, Check]] = [
     # "users is the team's (TEAM): a portal user or a partner gets null + FORBIDDEN"
     ("users", "", refused("olivia@northwind.example", "Query.users")),
     ("users", "", refused(PARTNER, "Query.users")),
+    ("users", "", _member_reads_the_directory_without_rates),
+    # "Client.portalUsers is TEAM too"
+    ("clients", "portalUsers", refused("olivia@northwind.example", "Client.portalUsers")),
     # "A client's portal users, revoked ones too" (Marcus, revoked above)
     (
         "clients",
@@ -591,6 +641,7 @@ SAYS: list[tuple[str, str, Check]] = [
     # the 2.5 hours just logged at Maria's bill rate among them
     ("createInvoice", "", contains('"kind": "TIME"', '"quantity": "2.50", "unitPrice": "165.00"')),
     ("sendInvoice", "", contains('"number": 1025, "status": "SENT"')),
+    ("sendInvoice", "", _portal_user_notified),
     ("recordPayment", "method: CARD", contains('"status": "SENT"', '"paidOn": null')),  # part of it: still due
     ("clientsDashboard", "", _dashboard_for_others),
     ("updatePartnerAppScopes", "", contains('"scopes": ["invoices:read"]')),
