@@ -585,8 +585,39 @@ def _revoked(reader: Reader, example: Example, body: dict[str, Any]) -> list[str
     return [] if _data(body, "revokePartnerApp", "app", "revokedAt") else ["the app is not revoked"]
 
 
+INVITED = "the invited user's token"
+
+
 def _signed_in(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
-    return [] if _data(body, "acceptInvitation", "tokens", "accessToken") else ["no tokens: not signed in"]
+    token = _data(body, "acceptInvitation", "tokens", "accessToken")
+    if not token:
+        return ["no tokens: not signed in"]
+    reader.filled[INVITED] = token
+    me = reader.post("{ me { email role } }", token)
+    return [] if _data(me, "me", "role") == "CLIENT" else [f"the invited user is not a portal user: {me}"]
+
+
+def _revoked_tokens_stop(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "A revoked user's tokens stop working at once." (the token the invitation's acceptance gave)"""
+    response = reader.http.post(
+        reader.server.graphql_url,
+        json={"query": "{ me { email } }"},
+        headers={"Authorization": f"Bearer {reader.filled[INVITED]}"},
+    )
+    return [] if response.status_code == 401 else [f"the revoked user's token still works: {response.text}"]
+
+
+def _report_for_portal_users(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+    """ "A portal user gets its own client's (another client's id answers null), with profitability only
+    where its client shows costs (Northwind does), and never the team's hours." """
+    problems = refused("olivia@northwind.example", "ClientReport.utilization")(reader, example, body)
+    own = reader.post(example.source, reader.token("olivia@northwind.example"))
+    if _data(own, "clientReport", "profitability", "profit") is None:
+        problems.append(f"Olivia gets no profitability: {json.dumps(own)[:800]}")
+    other = reader.post(example.source, reader.token("ben@bluebird.example"))
+    if other != {"data": {"clientReport": None}}:
+        problems.append(f"another client's portal user gets {json.dumps(other)[:800]}")
+    return problems
 
 
 # (root field, a piece of the operation's source, what the README says of its answer)
@@ -595,6 +626,7 @@ SAYS: list[tuple[str, str, Check]] = [
     # the README's revokePortalAccess takes this user: the one just invited
     ("grantPortalAccess", "", contains('"user": {"id": "VXNlcjo5"}')),
     ("acceptInvitation", "", _signed_in),
+    ("revokePortalAccess", "", _revoked_tokens_stop),
     ("viewAs", "", _view_as_is_the_portal_read_only),
     ("portalHome", "", contains('"client": {"name": "Northwind Coffee"}')),
     # "A Won lead becomes an Active client with its primary contact"
@@ -644,6 +676,7 @@ SAYS: list[tuple[str, str, Check]] = [
     ("sendInvoice", "", _portal_user_notified),
     ("recordPayment", "method: CARD", contains('"status": "SENT"', '"paidOn": null')),  # part of it: still due
     ("clientsDashboard", "", _dashboard_for_others),
+    ("clientReport", "", _report_for_portal_users),
     ("updatePartnerAppScopes", "", contains('"scopes": ["invoices:read"]')),
     ("revokePartnerApp", "", _revoked),
     # "`SW52b2ljZToyMA==` its sent invoice #1020"
