@@ -1,26 +1,32 @@
-"""The README runs as written (issue 13): every GraphQL example in README.md, each ```graphql
-block and each inline `...` span that parses as a GraphQL operation, runs in document order on
-a fresh `agency serve --demo` as the caller the README names, and answers what it says.
+"""The README runs as written (issue 13): every GraphQL example in README.md runs in document
+order on a fresh `agency serve --demo` as the caller the README names, and answers what it says.
 
+- **The examples**: each ```graphql block (split into its operations), each inline `...` span
+  that parses as a GraphQL operation, and what the shell and Python examples send with the
+  partner app's token (`gql '{JSON}'`, `gql "$P"`, `curl ... -d '{JSON}'` with `Bearer $TOKEN`,
+  the sync loop's `QUERY`). Not run: the deliverables upload script (multipart through curl and
+  jq; tests/work covers uploads) and the console commands (tests/test_cli.py).
 - **The caller**: a `# As EMAIL` comment in a block sets it for the operations below it in that
   block; otherwise the prose right before the block ("..., as EMAIL:") or, for an inline span, the
-  nearest "as EMAIL" in its paragraph (before the span, else after it). `login` and
-  `acceptInvitation` are run anonymously, as a reader would run them. An example that names no
-  caller fails the test: the README must say who runs it. Each caller signs in once with the
-  README's `login` mutation and the demo password.
+  nearest "as EMAIL" (or "as the partner app") in its paragraph, before the span, else after it.
+  `login` and `acceptInvitation` run anonymously. An example that names no caller fails the
+  test: the README must say who runs it. Each user signs in once with the README's `login`
+  mutation and the demo password; the partner app is the quick start's, registered with its
+  `agency partner create` command and given a token by POST /oauth/token.
 - **The answer**: no top-level `errors` and every payload's `errors` empty, unless the comment
-  on the operation (the comment lines right above it, or at the end of its lines) names a code
-  (`USE_CHURNED`, `DUPLICATE_NAME`, ...): then that code comes back (an error or a warning) and
-  no other error does. Where the README states a concrete answer in prose, `PROSE` below holds it
-  and the response must contain it; `CLAIMS` checks the null + FORBIDDEN statements the README
-  makes about an example for another role.
-- **Placeholders** a reader fills in from an earlier answer (a partner app's `agp_...` client id,
-  the invitation token from the outbox e-mail) are filled the same way: the client id from
-  `createPartnerApp`'s answer, the token from the e-mail `agency send-outbox` sends.
+  on the operation (the comment lines right above it or below a shell line, or at the end of its
+  lines) names a code (`USE_CHURNED`, `DUPLICATE_NAME`, ...): then that code comes back (an error
+  or a warning) and no other error does. `SAYS` holds what the README's prose says of an answer
+  (the converted opportunity's project, the churn warning's project, ...) and its claims for other
+  callers (null + FORBIDDEN for a portal user, a MEMBER, a partner; View as is read-only), checked
+  right after the example runs.
+- **What a reader fills in**: a partner app's `agp_...` client id (from `createPartnerApp`'s answer,
+  or the quick start's app), the invitation token (from the e-mail `agency send-outbox` sends), and
+  a comment's "run `agency ...`" is run before the operation below it.
 
 A failure names the README line of the operation and shows the response. The server is one
-`agency serve --demo` per run: a SQLite file, or a database of its own on PostgreSQL when
-TEST_DATABASE_URL is set (created fresh and dropped afterwards).
+`agency serve --demo` for the file: a new SQLite file, or on PostgreSQL (TEST_DATABASE_URL) a
+database of its own beside the suite's, created fresh and dropped afterwards.
 """
 
 from __future__ import annotations
