@@ -4,8 +4,9 @@ order on a fresh `agency serve --demo` as the caller the README names, and answe
 - **The examples**: each ```graphql block (split into its operations), each inline `...` span
   that parses as a GraphQL operation, and what the shell and Python examples send with the
   partner app's token (`gql '{JSON}'`, `gql "$P"`, `curl ... -d '{JSON}'` with `Bearer $TOKEN`,
-  the sync loop's `QUERY`). Not run: the deliverables upload script (multipart through curl and
-  jq; tests/work covers uploads) and the console commands (tests/test_cli.py).
+  the sync loop's `QUERY`); and the deliverables upload script, its curl commands sent by httpx and
+  its two jq filters read by the test. Not run: the console commands (tests/test_cli.py) and the
+  marketing export's curl (tests/partners/test_marketing_export.py).
 - **The caller**: a `# As EMAIL` comment in a block sets it for the operations below it in that
   block; otherwise the prose right before the block ("..., as EMAIL:") or, for an inline span, the
   nearest "as EMAIL" (or "as the partner app") in its paragraph, before the span, else after it.
@@ -702,6 +703,123 @@ SAYS: list[tuple[str, str, Check]] = [
 ]
 
 
+# --------------------------------------------------------------------------- the deliverables script
+
+
+def deliverables_script() -> tuple[int, list[str]]:
+    """The README's upload-and-download script (the ```sh block that uploads with addDeliverable): its
+    first line's number and its commands, continuation lines joined."""
+    lines = README.read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line.strip() == "```sh" and "addDeliverable" in "\n".join(lines[index : index + 30]):
+            end = next(i for i in range(index + 1, len(lines)) if lines[i].strip() == "```")
+            text = "\n".join(lines[index + 1 : end]).replace("\\\n", " ")
+            return index + 2, [c for c in text.splitlines() if c.strip() and not c.startswith("#")]
+    raise AssertionError("the README has no deliverables upload script")
+
+
+def _jq(document: Any, arguments: list[str]) -> str:
+    """The two jq filters the script uses, `-r .a.b[0].c` and
+    `-r --arg v X '.a.list[] | select(.k == $v) | .f'`; another one fails the test."""
+    assert arguments[0] == "-r", arguments
+    named = dict(zip(arguments[2:-1:3], arguments[3:-1:3], strict=True)) if arguments[1] == "--arg" else {}
+
+    def path(value: Any, expression: str) -> Any:
+        for key, index in re.findall(r"\.(\w+)(?:\[(\d+)\])?", expression):
+            value = value.get(key) if isinstance(value, dict) else None
+            if index and isinstance(value, list):
+                value = value[int(index)] if int(index) < len(value) else None
+        return value
+
+    expression = arguments[-1]
+    if picked := re.fullmatch(r"(\S+)\[\] \| select\(\.(\w+) == \$(\w+)\) \| (\S+)", expression):
+        items = path(document, picked.group(1)) or []
+        found = [path(item, picked.group(4)) for item in items if item.get(picked.group(2)) == named[picked.group(3)]]
+        return str(found[0]) if found else ""
+    assert re.fullmatch(r"(\.\w+(\[\d+\])?)+", expression), f"a jq filter the test does not know: {expression}"
+    value = path(document, expression)
+    return "null" if value is None else str(value)
+
+
+def run_script(reader: Reader, commands: list[str]) -> list[str]:
+    """Run the script's commands as bash would, with httpx for curl; what went wrong, by command."""
+    variables: dict[str, str] = {}
+    files: dict[str, bytes] = {}
+    problems: list[str] = []
+
+    def expand(text: str) -> str:
+        return re.sub(r"\$\{?([A-Z]+)\}?", lambda m: variables.get(m.group(1), m.group(0)), text)
+
+    def curl(arguments: list[str]) -> httpx.Response:
+        headers: dict[str, str] = {}
+        form: dict[str, str] = {}
+        data: str | None = None
+        url, output = "", None
+        words = iter(arguments)
+        for word in words:
+            if word == "-H":
+                name, _, value = expand(next(words)).partition(":")
+                headers[name.strip()] = value.strip()
+            elif word == "-d":
+                data = expand(next(words))
+            elif word == "-F":
+                name, _, value = next(words).partition("=")
+                form[name] = expand(value)
+            elif word == "-o":
+                output = next(words)
+            elif word != "-s":
+                url = expand(word)
+        if form:
+            uploads = {}
+            for name, value in list(form.items()):
+                if value.startswith("@"):
+                    file, _, kind = value[1:].partition(";type=")
+                    uploads[name] = (file, files[file], kind)
+                    del form[name]
+            response = reader.http.post(url, data=form, files=uploads, headers=headers)
+        elif data is not None:
+            response = reader.http.post(url, content=data.encode(), headers=headers)
+        else:
+            response = reader.http.get(url, headers=headers)
+        if output:
+            files[output] = response.content
+        return response
+
+    for command in commands:
+        command = command.replace("http://127.0.0.1:8000", reader.server.url)  # the README's address: this server's
+        assigned = re.fullmatch(r"([A-Z]+)=(.*)", command)
+        target, command = (assigned.group(1), assigned.group(2)) if assigned else (None, command)
+        if command.startswith("login() {"):
+            continue  # signs in with the demo password: Reader.token does the same
+        if signed_in := re.fullmatch(r"\$\(login (\S+)\)", command):
+            variables[str(target)] = reader.token(signed_in.group(1))
+        elif printed := re.fullmatch(r"printf '(.*)' > (\S+)", command):
+            files[printed.group(2)] = printed.group(1).replace("%%", "%").replace("\\n", "\n").encode()
+        elif target and not command.startswith("$("):
+            variables[target] = expand(command)
+        else:
+            steps = command.removeprefix("$(").removesuffix(")").split(" && ")
+            sent, _, jq = steps[0].partition(" | jq ")
+            words = shlex.split(sent)
+            assert words[0] == "curl", f"a command the test does not know: {command}"
+            response = curl(words[1:])
+            if "/graphql" in sent:
+                body = response.json()
+                if response.status_code != 200 or body.get("errors") or _codes(body.get("data"), "errors"):
+                    problems.append(f"{command[:160]}\n  -> {response.status_code} {response.text[:800]}")
+                if target:
+                    variables[target] = _jq(body, [expand(word) for word in shlex.split(jq)])
+                    if variables[target] in ("", "null"):
+                        problems.append(f"{target} is empty after {command[:160]}\n  -> {response.text[:800]}")
+            elif response.status_code != 200:
+                problems.append(f"{command[:160]}\n  -> {response.status_code} {response.text[:300]}")
+            for step in steps[1:]:
+                if compared := re.fullmatch(r"cmp (\S+) (\S+)", step):
+                    if files.get(compared.group(1)) != files.get(compared.group(2)):
+                        problems.append(f"{step}: the files differ")
+    return problems
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -801,3 +919,11 @@ def test_a_broken_example_fails_naming_its_readme_line_and_the_answer(reader: Re
     assert "GRAPHQL_VALIDATION_FAILED" in failures[0] and "nam" in failures[0]
     assert "grantPortalAccess" in failures[1] and '"errors": [{"code": ' in failures[1]
     assert "no NOT_FOUND came back" in failures[2] and "USE_CHURNED" in failures[2]
+
+
+def test_the_deliverables_script_uploads_completes_and_downloads(reader: Reader):
+    """The README's shell script (curl and jq, run here by the test): a MEMBER uploads a PDF as a
+    deliverable of Olivia's first open task and completes it, Olivia downloads the same bytes."""
+    line, commands = deliverables_script()
+    problems = run_script(reader, commands)
+    assert not problems, f"README.md:{line}, the deliverables script:\n" + "\n".join(problems)
