@@ -521,6 +521,16 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     # it through clients:read, contacts:read or invoices:read (SCOPES roots), and lists only the
     # entities its scopes read. A change's own fields say what happened to which record; the record
     # itself is read under its own type's classes and row scope.
+    # Live updates (schema/live): a subscription has its payload's class, and every event's row is
+    # re-read under the subscriber's row scope before it is sent. invoiceChanged is FINANCE (a
+    # MEMBER touches no money); clientChanged and activityAdded are the team's. No partner scope
+    # names the Subscription root: apps sync with `changes` and webhooks.
+    **_fields("Subscription", SELF, "notificationAdded"),
+    **_fields("Subscription", PUBLIC, "commentAdded", "taskChanged", "deliverableChanged"),
+    **_fields("Subscription", FINANCE, "invoiceChanged"),
+    **_fields("Subscription", INTERNAL, "clientChanged", "activityAdded"),
+    **_fields("TaskChange", PUBLIC, "change", "taskId", "task"),
+    **_fields("DeliverableChange", PUBLIC, "change", "deliverableId", "deliverable"),
     **_fields("Query", INTERNAL, "changes"),
     **_fields("ChangeConnection", PUBLIC, "edges", "nodes", "pageInfo"),
     **_fields("ChangeEdge", PUBLIC, "cursor", "node"),

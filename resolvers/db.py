@@ -43,6 +43,10 @@ class RequestDb:
         self._lock = asyncio.Lock()
         self._closed = False
 
+    def sibling(self) -> RequestDb:
+        """A fresh handle on the same database (a subscription reads each event in its own)."""
+        return RequestDb(self._factory)
+
     async def _read_session(self) -> AsyncSession:
         if self._session is None:
             session = self._factory()

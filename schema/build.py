@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Iterable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -12,7 +14,9 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
 from resolvers.errors import DatabaseUnavailable, InputError, NotFound, Refused
 from schema.enforcement import FieldPolicyExecutionContext, policy_key_of
@@ -31,6 +35,30 @@ class AgencySchema(strawberry.Schema):
     schema holds, and anything unexpected is masked (outside debug) and logged once with the
     request id. Masking lives here rather than in MaskErrors because it needs the request id and
     the codes in the same pass."""
+
+    async def stream(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Over a WebSocket (server.live) only subscriptions run: queries and mutations go over
+        HTTP, with its limits, CSRF rules and one transaction per request."""
+        if getattr(context_value, "transport", "http") == "websocket":
+            allowed_operation_types = (OperationType.SUBSCRIPTION,)
+        return await super().stream(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+            allowed_operation_types=allowed_operation_types,
+        )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         context = getattr(execution_context, "context", None)
@@ -94,10 +122,11 @@ def _is_input_coercion_error(error: GraphQLError) -> bool:
 @functools.cache
 def build_schema() -> AgencySchema:
     """The schema, built once per process (Strawberry's relay fields can be bound to one schema only)."""
-    query, mutation = roots()
+    query, mutation, subscription = roots()
     return AgencySchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         # Date and DateTime inputs within the days this API takes (schema/scalars.py).
         config=StrawberryConfig(relay_max_results=100, scalar_map=SCALARS),
         execution_context_class=FieldPolicyExecutionContext,

@@ -36,6 +36,21 @@ class Context:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     ip_address: str | None = None
     user_agent: str | None = None
+    # A WebSocket (server.live): its connection_init payload, and the Authorization it carried,
+    # which the socket's re-checks verify again.
+    transport: str = "http"
+    connection_params: dict | None = None
+    authorization: str | None = None
 
 
 Info = _Info[Context, None]
+
+
+@dataclass(frozen=True, slots=True)
+class EventPayload:
+    """One subscription event on its way to execution: the value the subscription field answers
+    and the context its selection runs with (a database handle and loaders of its own, so no
+    event reads what an earlier one cached). schema.enforcement unwraps it for each event."""
+
+    value: object
+    context: Context

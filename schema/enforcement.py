@@ -56,6 +56,7 @@ from strawberry.types.field import StrawberryField
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey
 from schema.base import ModelNode
+from schema.context import EventPayload
 from schema.views import view_for
 
 if TYPE_CHECKING:
@@ -365,10 +366,35 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> GraphQLResolveInfo[object]:
         """Introspection reads the caller's own view of the schema (schema.views): `__schema`,
         `__type` and everything below them see only what this policy key may use."""
+        if self.denied and parent_type is self.schema.subscription_type:
+            # A subscription's root field is resolved outside execute_field (graphql-core calls its
+            # source-stream resolver directly): a refused one must never open a stream.
+            decision = self.denied.get(parent_type.name, {}).get(field_nodes[0].name.value)
+            if decision is not None:
+                coordinate = f"{parent_type.name}.{field_nodes[0].name.value}"
+                raise GraphQLError(
+                    decision.message or f"You may not read {coordinate}.",
+                    nodes=field_nodes,
+                    path=path.as_list(),
+                    extensions={"code": decision.code, "field": coordinate},
+                )
         info = super().build_resolve_info(field_def, field_nodes, parent_type, path)
         if field_def is SchemaMetaFieldDef or field_def is TypeMetaFieldDef or parent_type.name.startswith("__"):
             return info._replace(schema=view_for(self.schema, self.policy_key))
         return info
+
+    def build_per_event_executor(self, payload: Any) -> FieldPolicyExecutionContext:
+        """A subscription event's executor: the same decisions (made once for the operation), its
+        own errors, and the event's own context when the stream sent one (schema.context.EventPayload:
+        a database handle and loaders of the event's own)."""
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, FieldPolicyExecutionContext)
+        if isinstance(payload, EventPayload):
+            executor.root_value = payload.value
+            executor.context_value = payload.context
+        executor.reported = set()
+        executor.async_helpers = _async_helpers(executor)
+        return executor
 
     def execute_field(
         self,

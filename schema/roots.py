@@ -18,6 +18,7 @@ from schema.clients.roots import ClientsMutation, ClientsQuery
 from schema.context import Info
 from schema.dashboard.roots import DashboardQuery
 from schema.engagement.roots import EngagementMutation
+from schema.live.roots import LiveSubscription
 from schema.partners.roots import PartnersMutation, PartnersQuery
 from schema.partners.sync_roots import SyncMutation, SyncQuery
 from schema.partners.webhook_roots import WebhooksMutation, WebhooksQuery
@@ -61,8 +62,8 @@ class NodeQuery:
         return API_VERSION
 
 
-def roots() -> tuple[type, type]:
-    """Query and Mutation: the schema's own fields, then one root class per domain, in this order."""
+def roots() -> tuple[type, type, type]:
+    """Query, Mutation and Subscription: the schema's own fields, then one root class per domain, in this order."""
     queries: tuple[type, ...] = (
         NodeQuery,
         PeopleQuery,
@@ -89,4 +90,5 @@ def roots() -> tuple[type, type]:
         WebhooksMutation,
         SyncMutation,
     )
-    return merge_types("Query", queries), merge_types("Mutation", mutations)
+    subscriptions: tuple[type, ...] = (LiveSubscription,)
+    return merge_types("Query", queries), merge_types("Mutation", mutations), merge_types("Subscription", subscriptions)

@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -36,13 +36,15 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET
 
-from auth.principal import Principal
+from auth.principal import ANONYMOUS, Principal
 from auth.throttle import ThrottleRules
 from auth.throttle import configure as configure_throttle
 from auth.tokens import TokenService
 from models.db import database_ready, make_engine, make_session_factory
 from resolvers.db import RequestDb
 from resolvers.errors import DatabaseUnavailable
+from resolvers.live import events as live_events
+from resolvers.live.hub import PostgresListener, local_hub
 from resolvers.loaders import Loaders
 from resolvers.outbox import LogSender, drain_outbox
 from resolvers.portal.access import record_view_as_use
@@ -56,6 +58,13 @@ from server.exports import MarketingExport
 from server.files import DeliverableDownload
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.invoice_pdf import InvoicePdf
+from server.live import (
+    CONNECTION_INIT_TIMEOUT,
+    MAX_SUBSCRIPTIONS,
+    AgencyTransportWS,
+    TextWebSocketAdapter,
+    authenticate,
+)
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
 from server.oauth import TokenEndpoint
 from server.portal_page import PortalAcceptPage
@@ -165,13 +174,19 @@ class AgencyGraphQL(GraphQL[Context, None]):
     like every other error, `{"errors": [{"message", "extensions": {"code"}}]}`, with
     Strawberry's status (400), not Strawberry's plain text.
 
-    The /graphql route is HTTP only (a Starlette Route), so no WebSocket reaches the hooks below;
-    they keep Strawberry's signatures, which name one."""
+    A WebSocket on /graphql speaks graphql-transport-ws only and runs subscriptions only
+    (server.live): its caller is the token of its connection_init, not of the handshake."""
 
     schema: AgencySchema  # what __init__ hands Strawberry (it stores it as a BaseSchema)
 
     def __init__(self, *, services: Services, session_factory: Any, **kwargs: Any) -> None:
-        super().__init__(build_schema(), subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,), **kwargs)
+        super().__init__(
+            build_schema(),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
+            **kwargs,
+        )
         self.services = services
         self.session_factory = session_factory
         self._ide_html = graphiql_html()
@@ -196,9 +211,30 @@ class AgencyGraphQL(GraphQL[Context, None]):
                 record_view_as_use(session, principal, request.method if isinstance(request, Request) else None)
         return principal
 
+    graphql_transport_ws_handler_class = AgencyTransportWS
+    websocket_adapter_class = TextWebSocketAdapter  # type: ignore[assignment]
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """A socket's connection_init: its caller from the payload's Bearer token (else 4403)."""
+        await authenticate(context)
+        if context.principal.read_only:
+            async with context.db.transaction() as session:
+                record_view_as_use(session, context.principal, None)
+
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         db = RequestDb(self.session_factory)
         request.scope["state"]["request_dbs"].append(db)
+        if isinstance(request, WebSocket):
+            client = request.client
+            return Context(
+                principal=ANONYMOUS,
+                db=db,
+                loaders=Loaders(db, ANONYMOUS),
+                services=self.services,
+                ip_address=client.host if client else None,
+                user_agent=request.headers.get("user-agent"),
+                transport="websocket",
+            )
         principal = await self.identify(request, db)
         client = request.client
         return Context(
@@ -354,8 +390,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         debug=settings.debug,
     )
     graphql = AgencyGraphQL(
-        services=services, session_factory=make_session_factory(engine), multipart_uploads_enabled=True
+        services=services,
+        session_factory=make_session_factory(engine),
+        multipart_uploads_enabled=True,
+        # A page on another origin may open a socket only where CORS lets it read responses.
+        allowed_origins=list(settings.cors_origins),
     )
+    live_events.install()
     file_store.configure(
         store=file_store.LocalFileStore(settings.files_path), max_upload_bytes=settings.max_upload_bytes
     )
@@ -379,9 +420,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        """Readiness: the database answers a query. 503 with Retry-After while it does not, so a
-        load balancer sends traffic elsewhere until it is back."""
-        if await database_ready(engine):
+        """Readiness: the database answers a query, and on PostgreSQL this worker's live-event
+        listener is listening. 503 with Retry-After while not, so a load balancer sends traffic
+        elsewhere until both are back."""
+        if await database_ready(engine) and local_hub().ready:
             return JSONResponse({"ready": True})
         away = DatabaseUnavailable()
         return JSONResponse(
@@ -421,6 +463,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
         outbox = asyncio.create_task(send_outbox_forever()) if settings.outbox_interval_seconds > 0 else None
+        listener = (
+            PostgresListener(engine.url.render_as_string(hide_password=False), local_hub())
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+        if listener is not None:
+            listener.start()
         webhook_worker = (
             asyncio.create_task(deliver_webhooks_forever(settings, session_factory, graphql.schema, services))
             if settings.webhook_interval_seconds > 0
@@ -429,6 +478,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         try:
             yield {"engine": engine}
         finally:
+            if listener is not None:
+                await listener.stop()
             if outbox is not None:
                 outbox.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -469,6 +520,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         debug=settings.debug,
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/graphql/schema.graphql", own_schema, methods=["GET"]),
             Route("/oauth/token", token_endpoint.respond, methods=["POST"]),
             Route("/exports/marketing-contacts.csv", marketing_export.respond, methods=["GET"]),

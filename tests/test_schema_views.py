@@ -126,7 +126,11 @@ def expected_view(key: PolicyKey) -> Expected:
         allowed[name] = {f for f in named.fields if decide(name, f, key).allowed}
     hidden_args, hidden_inputs, hidden_values = _hidden_by_argument_rules(schema, key, allowed)
 
-    roots = [r.name for r in (schema.query_type, schema.mutation_type) if r is not None and allowed[r.name]]
+    roots = [
+        r.name
+        for r in (schema.query_type, schema.mutation_type, schema.subscription_type)
+        if r is not None and allowed[r.name]
+    ]
     removed: set[str] = set()
     while True:
         seen: set[str] = set()
