@@ -401,7 +401,12 @@ class Reader:
         """`agency ARGUMENTS` on the server's database, as the README runs it beside the server."""
         env = dict(os.environ, DATABASE_URL=self.database_url, PYTHONPATH=str(ROOT))
         done = subprocess.run(
-            [sys.executable, "-m", "server.cli", *arguments], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "server.cli", *arguments],
+            cwd=self.server.log_path.parent,  # the server's directory: no .env from the checkout
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, f"agency {' '.join(arguments)}: {done.stdout}\n{done.stderr}"
         return done.stdout + done.stderr
