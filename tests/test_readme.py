@@ -593,6 +593,17 @@ def _portal_user_notified(reader: Reader, example: Example, body: dict[str, Any]
     return problems
 
 
+def _answers_as(caller: str, expected: Any, *path: str | int) -> Check:
+    """The README's claim that the example, run as *caller*, answers *expected* at *path*, with no errors."""
+
+    def check(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
+        again = reader.post(reader.fill(example), reader.caller_token(caller), example.variables)
+        ok = "errors" not in again and _data(again, *path) == expected
+        return [] if ok else [f"as {caller}, {'.'.join(map(str, path))} is not {expected}: {json.dumps(again)[:800]}"]
+
+    return check
+
+
 def _revoked(reader: Reader, example: Example, body: dict[str, Any]) -> list[str]:
     return [] if _data(body, "revokePartnerApp", "app", "revokedAt") else ["the app is not revoked"]
 
@@ -691,6 +702,12 @@ SAYS: list[tuple[str, str, Check]] = [
     ("clientReport", "", _report_for_portal_users),
     ("updatePartnerAppScopes", "", contains('"scopes": ["invoices:read"]')),
     ("revokePartnerApp", "", _revoked),
+    # "the team's partnerApps is empty, a portal user's is refused"
+    ("partnerApps", "", _answers_as("maria.manager@agency.example", [], "partnerApps")),
+    ("partnerApps", "", refused("olivia@northwind.example", "Query.partnerApps")),
+    # "ADMIN and MANAGER see every change, a MEMBER gets empty pages, a portal user is refused (FORBIDDEN)"
+    ("changes", "first: 3", _answers_as("dev.member@agency.example", [], "changes", "edges")),
+    ("changes", "first: 3", refused("olivia@northwind.example", "Query.changes")),
     # "`SW52b2ljZToyMA==` its sent invoice #1020"
     ("invoices", "status: [SENT]", contains('{"id": "SW52b2ljZToyMA==", "number": 1020}')),
     # the partner quick start, as the quick start's app
