@@ -15,7 +15,7 @@ from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StreamResult
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from resolvers.errors import DatabaseUnavailable, InputError, NotFound, Refused
@@ -47,9 +47,13 @@ class AgencySchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
     ) -> StreamResult:
         """Over a WebSocket (server.live) only subscriptions run: queries and mutations go over
-        HTTP, with its limits, CSRF rules and one transaction per request."""
+        HTTP, with its limits, CSRF rules and one transaction per request. Over HTTP (a streaming
+        Accept header) no subscription runs: they need the socket's per-event database handles
+        and re-checks of the caller."""
         if getattr(context_value, "transport", "http") == "websocket":
             allowed_operation_types = (OperationType.SUBSCRIPTION,)
+        else:
+            allowed_operation_types = _without_subscriptions(allowed_operation_types)
         return await super().stream(
             query,
             variable_values=variable_values,
@@ -58,6 +62,28 @@ class AgencySchema(strawberry.Schema):
             operation_name=operation_name,
             operation_extensions=operation_extensions,
             allowed_operation_types=allowed_operation_types,
+        )
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Queries and mutations; a subscription sent over HTTP is refused (400): it needs the
+        WebSocket on the same path."""
+        return await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=_without_subscriptions(allowed_operation_types),
+            operation_extensions=operation_extensions,
         )
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
@@ -108,6 +134,12 @@ _COERCION = re.compile(
     r"(Variable '\$\w+'|Argument '\w+') has invalid (default )?value"
     r"|Too many errors processing variables|Variable values are nested too deeply"
 )
+
+
+def _without_subscriptions(allowed: Iterable[OperationType] | None) -> tuple[OperationType, ...]:
+    return tuple(
+        t for t in (allowed or (OperationType.QUERY, OperationType.MUTATION)) if t is not OperationType.SUBSCRIPTION
+    )
 
 
 def _is_input_coercion_error(error: GraphQLError) -> bool:

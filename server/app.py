@@ -31,9 +31,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from auth.principal import ANONYMOUS, Principal
@@ -270,7 +271,11 @@ class AgencyGraphQL(GraphQL[Context, None]):
                 )
             )
             headers = error.headers if isinstance(error, RequestError) else None
-            return json_error(error.status_code, error.reason, code, headers=headers)
+            reason = error.reason
+            cause = error.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.SUBSCRIPTION:
+                reason = "Subscriptions run over a WebSocket on this path (graphql-transport-ws), not over HTTP."
+            return json_error(error.status_code, reason, code, headers=headers)
 
     def parse_json(self, data: str | bytes) -> Any:
         """JSON as RFC 8259 has it, or a 400 (never an exception Strawberry does not expect, which

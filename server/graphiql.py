@@ -88,6 +88,9 @@ def _boot_script(graphql_path: str) -> str:
     return f"""
     (function () {{
       var url = {_js(graphql_path)};
+      // Subscriptions go over a WebSocket to the same path (graphql-transport-ws); GraphiQL sends
+      // the Headers tab as the connection_init payload, so the same Authorization signs it in.
+      var wsUrl = (window.location.protocol === "https:" ? "wss://" : "ws://") + window.location.host + url;
       var root = ReactDOM.createRoot(document.getElementById("graphiql"));
       var appliedHeaders = null;
       var timer = null;
@@ -105,10 +108,28 @@ def _boot_script(graphql_path: str) -> str:
           }}
         }}, 500);
       }}
+      // GraphiQL's fetcher sends a subscription over the socket only when it is handed the parsed
+      // document and the operation's exact name (an anonymous one went over HTTP, which answers
+      // 400): hand it both.
+      function fetcherFor(base) {{
+        return function (params, options) {{
+          var ast = null;
+          try {{ ast = GraphiQL.GraphQL.parse(params.query); }} catch (e) {{ return base(params, options); }}
+          var operations = ast.definitions.filter(function (d) {{ return d.kind === "OperationDefinition"; }});
+          var chosen = operations.length === 1 ? operations[0] : operations.filter(function (d) {{
+            return d.name && d.name.value === params.operationName;
+          }})[0];
+          if (chosen && chosen.operation === "subscription") {{
+            params = Object.assign({{}}, params, {{ operationName: chosen.name ? chosen.name.value : undefined }});
+            options = Object.assign({{}}, options, {{ documentAST: ast }});
+          }}
+          return base(params, options);
+        }};
+      }}
       function render() {{
         root.render(
           React.createElement(GraphiQL, {{
-            fetcher: GraphiQL.createFetcher({{ url: url }}),
+            fetcher: fetcherFor(GraphiQL.createFetcher({{ url: url, subscriptionUrl: wsUrl }})),
             defaultQuery: {_js(DEFAULT_QUERY)},
             isHeadersEditorEnabled: true,
             shouldPersistHeaders: true,

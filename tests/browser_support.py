@@ -271,6 +271,14 @@ class GraphiQLPage:
 
         return self.until(answered, f"no answer to {operation!r} in the response pane")
 
+    def start(self, operation: str) -> None:
+        """Put *operation* in the query editor and press the run button, without waiting for an
+        answer (a subscription answers when its first event arrives)."""
+        from selenium.webdriver.common.by import By
+
+        self.set_editor(self.QUERY_EDITOR, operation)
+        self.driver.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+
     def sign_in(self, email: str, password: str) -> str:
         """The README's steps: run the login mutation in the editor, read the access token from
         the response pane, put it in the Headers tab. Returns the token."""

@@ -115,3 +115,59 @@ def test_autocompletion_offers_a_field_of_the_callers_schema(page: GraphiQLPage,
 
     offered = page.completions(caller.field)  # waits until the list is open and offers it
     assert caller.field in offered, offered
+
+
+def test_a_portal_user_sees_a_staff_reply_arrive_and_never_a_note(
+    page: GraphiQLPage, server: LiveServer, request: pytest.FixtureRequest
+):
+    """Issue 14's done-when: GraphiQL open as the portal user, subscribed to comments on one of
+    its tasks; staff add a NOTE, then a REPLY, over HTTP. The REPLY appears in the response pane
+    without a refresh; the NOTE never does."""
+    import json
+    import time
+
+    import httpx
+
+    signed_in(page, PORTAL)
+    olivia = page.run("{ portalHome { openTasks { id title } } }", lambda b: "portalHome" in (b.get("data") or {}))
+    task = olivia["data"]["portalHome"]["openTasks"][0]
+
+    page.start("subscription { commentAdded(taskId: %s) { kind body task { title } } }" % json.dumps(task["id"]))  # noqa: UP031
+    time.sleep(1.0)  # the socket is open and subscribed
+
+    login = "mutation { login(email: %s, password: %s) { tokens { accessToken } } }"
+    staff = httpx.post(
+        server.graphql_url, json={"query": login % (json.dumps("maria.manager@agency.example"), json.dumps(PASSWORD))}
+    ).json()["data"]["login"]["tokens"]["accessToken"]
+    add = (
+        "mutation($t: ID!, $k: CommentKind!, $b: String!) "
+        "{ addComment(taskId: $t, kind: $k, body: $b) { errors { code } } }"
+    )
+    for kind, body in (("NOTE", "Internal: margin is thin"), ("REPLY", "The beta feedback is summarised")):
+        answer = httpx.post(
+            server.graphql_url,
+            json={"query": add, "variables": {"t": task["id"], "k": kind, "b": body}},
+            headers={"Authorization": f"Bearer {staff}"},
+        ).json()
+        assert answer == {"data": {"addComment": {"errors": []}}}, answer
+
+    def the_reply() -> dict | None:
+        try:
+            shown = json.loads(page.editor_value(page.RESPONSE))
+        except ValueError:
+            return None
+        return shown if (shown.get("data") or {}).get("commentAdded") else None
+
+    shown = page.until(the_reply, "the REPLY never appeared in the response pane")
+    page.screenshot(request.node.name + "-reply")
+    assert shown == {
+        "data": {
+            "commentAdded": {
+                "kind": "REPLY",
+                "body": "The beta feedback is summarised",
+                "task": {"title": task["title"]},
+            }
+        }
+    }, shown
+    time.sleep(1.0)
+    assert "margin is thin" not in page.editor_value(page.RESPONSE)

@@ -154,7 +154,9 @@ class LiveSubscription:
             yield cast(Any, payload)
 
     @strawberry.subscription(description="Deliverables of a task added, changed (completed, reopened) or removed.")
-    async def deliverable_changed(self, info: Info, task_id: relay.GlobalID) -> AsyncGenerator[DeliverableChange | None, None]:
+    async def deliverable_changed(
+        self, info: Info, task_id: relay.GlobalID
+    ) -> AsyncGenerator[DeliverableChange | None, None]:
         row_id = lookup_id(task_id, "Task")
         about = (models.Task, row_id, "taskId", "task")
         async for payload in _events(info, {Topic.DELIVERABLE}, _key_is("task_id", row_id), _deliverable_change, about):
