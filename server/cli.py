@@ -83,9 +83,12 @@ def served_url(host: str, port: int, path: str = "/portal/accept") -> str:
 
 
 def worker_app() -> Starlette:
-    """The app of one worker process of `agency serve --workers N` (settings from the environment)."""
+    """The app of one worker process of `agency serve --workers N` (settings from the environment).
+    A worker is a fresh interpreter (spawned): it configures logging as `main` does, else the
+    application's INFO lines (the sockets' opens, subscriptions and closes) would be dropped."""
     from server.app import create_app
 
+    configure_logging()
     return create_app(_settings())
 
 
@@ -405,11 +408,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic says "Context impl ..." and "Will assume transactional DDL" at INFO before every
     # command: only its warnings are worth a line.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_logging()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

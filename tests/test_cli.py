@@ -178,8 +178,15 @@ async def test_workers_share_one_signing_key_and_one_database(database_url):
                 assert response.status_code == 200, response.text
                 emails.add(response.json()["data"]["me"]["email"])
             assert emails == {PORTAL_EMAIL}
+            async with httpx.AsyncClient(timeout=30) as http:
+                refused = await http.post(
+                    server.graphql_url, json={"query": "{ me { email } }"}, headers={"Authorization": "Bearer nope"}
+                )
+            assert refused.status_code == 401
             log = server.log_path.read_text()
             assert len(set(re.findall(r"Started server process \[(\d+)\]", log))) >= 2, server.log_tail()
+            # A worker logs the application's INFO lines too (it configures logging itself).
+            assert "agency.http: access token refused" in log, server.log_tail()
     finally:
         await run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.dispose()
