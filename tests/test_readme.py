@@ -41,6 +41,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -645,6 +646,12 @@ def _report_for_portal_users(reader: Reader, example: Example, body: dict[str, A
 
 # (root field, a piece of the operation's source, what the README says of its answer)
 SAYS: list[tuple[str, str, Check]] = [
+    # "REPLYs on her task ... as they are posted": the staff REPLY below it, with its author
+    (
+        "commentAdded",
+        "",
+        contains('"kind": "REPLY"', '"body": "The beta feedback is summarised in the brief"', '"fullName": "Maria'),
+    ),
     ("clients", "clients(first: 5, orderBy: {field: NAME})", _portal_sees_northwind_alone),
     # the README's revokePortalAccess takes this user: the one just invited
     ("grantPortalAccess", "", contains('"user": {"id": "VXNlcjo5"}')),
@@ -899,10 +906,65 @@ def test_the_readme_holds_its_examples_and_names_each_caller():
     assert not unused, f"what the test checks of these README examples finds no example any more: {unused}"
 
 
+def _is_subscription(example: Example) -> bool:
+    operations = _operations(example.source)
+    return bool(operations) and operations[0].operation.value == "subscription"  # type: ignore[index]
+
+
+class Subscribed:
+    """A README subscription, open over the WebSocket as its caller (graphql-transport-ws, the
+    token in connection_init): it must answer with an event once the examples after it have run."""
+
+    def __init__(self, reader: Reader, example: Example) -> None:
+        from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
+
+        self.example = example
+        self._stack = contextlib.ExitStack()
+        self.socket = self._stack.enter_context(
+            connect(
+                reader.server.url.replace("http", "ws", 1) + "/graphql",
+                subprotocols=[Subprotocol("graphql-transport-ws")],
+            )
+        )
+        token = reader.caller_token(example.caller) if example.caller else None
+        self.socket.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        ack = json.loads(self.socket.recv(timeout=10))
+        assert ack.get("type") == "connection_ack", f"{example}: the socket was not acknowledged: {ack}"
+        query = reader.fill(example)
+        self.socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        time.sleep(0.5)  # the server opens the subscription's inbox as it starts the operation
+        self.waited = 0
+
+    def event(self, timeout: float) -> dict[str, Any] | None:
+        """The first message for the subscription (an event's payload, or its error), or None."""
+        try:
+            message = json.loads(self.socket.recv(timeout=timeout))
+        except TimeoutError:
+            return None
+        if message.get("type") == "next":
+            return dict(message.get("payload") or {})
+        return {"errors": message.get("payload") or [{"message": str(message)}]}
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+
+def _failure(example: Example, problems: list[str], body: dict[str, Any]) -> str:
+    return f"{example}: " + "\n  ".join(problems) + f"\n  {example.source}\n  -> {json.dumps(body)[:1500]}"
+
+
 def run_examples(reader: Reader, examples: list[Example]) -> list[str]:
-    """Run *examples* in order; one message per example that does not answer what the README says."""
+    """Run *examples* in order; one message per example that does not answer what the README says.
+    A subscription is opened over the WebSocket and answers with the first event the next
+    examples (up to three) cause."""
     failures = []
+    open_subscriptions: list[Subscribed] = []
     for example in examples:
+        if _is_subscription(example):
+            open_subscriptions.append(Subscribed(reader, example))
+            continue
         body = reader.run(example)
         problems = problems_with(example, body)
         if not problems:
@@ -910,9 +972,28 @@ def run_examples(reader: Reader, examples: list[Example]) -> list[str]:
                 if root == example.root and piece in example.source:
                     problems += check(reader, example, body)
         if problems:
-            failures.append(
-                f"{example}: " + "\n  ".join(problems) + f"\n  {example.source}\n  -> {json.dumps(body)[:1500]}"
-            )
+            failures.append(_failure(example, problems, body))
+        still_open = []
+        for subscribed in open_subscriptions:
+            event = subscribed.event(timeout=3.0)
+            if event is None and subscribed.waited < 2:
+                subscribed.waited += 1
+                still_open.append(subscribed)
+                continue
+            subscribed.close()
+            if event is None:
+                failures.append(_failure(subscribed.example, ["no event arrived"], {}))
+            else:
+                found = problems_with(subscribed.example, event)
+                for root, piece, check in SAYS if not found else ():
+                    if root == subscribed.example.root and piece in subscribed.example.source:
+                        found += check(reader, subscribed.example, event)
+                if found:
+                    failures.append(_failure(subscribed.example, found, event))
+        open_subscriptions = still_open
+    for subscribed in open_subscriptions:
+        subscribed.close()
+        failures.append(_failure(subscribed.example, ["no example after it caused an event"], {}))
     return failures
 
 
