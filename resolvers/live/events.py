@@ -82,7 +82,9 @@ class LiveEvent:
 # offers: comments, activity and notifications are only ever added.
 _WATCHED: dict[type, tuple[Topic, tuple[str, ...], frozenset[Change]]] = {
     models.Comment: (Topic.COMMENT, ("task_id", "project_id"), frozenset({Change.CREATED})),
-    models.Task: (Topic.TASK, ("project_id",), frozenset(Change)),
+    # visible_to_client: a deleted task cannot be re-read, and its deletion is news to a portal
+    # user only if the task was visible to it.
+    models.Task: (Topic.TASK, ("project_id", "visible_to_client"), frozenset(Change)),
     models.Deliverable: (Topic.DELIVERABLE, ("task_id",), frozenset(Change)),
     models.Invoice: (Topic.INVOICE, ("client_id",), frozenset({Change.CREATED, Change.UPDATED})),
     models.Client: (Topic.CLIENT, (), frozenset({Change.CREATED, Change.UPDATED})),
@@ -98,7 +100,7 @@ def _note(session: Session, instance: Any, change: Change) -> None:
     topic, key_names, changes = watched
     if change not in changes or instance.id is None:
         return
-    keys = {name: getattr(instance, name) for name in key_names}
+    keys = {name: _as_key(getattr(instance, name)) for name in key_names}
     if topic is Topic.CLIENT:
         keys = {"client_id": instance.id}
     pending: dict[tuple[Topic, int], LiveEvent] = session.info.setdefault(_PENDING, {})
@@ -107,6 +109,10 @@ def _note(session: Session, instance: Any, change: Change) -> None:
     if found is not None and change is not Change.DELETED:
         change = found.change
     pending[(topic, instance.id)] = LiveEvent(topic, change, instance.id, keys)
+
+
+def _as_key(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -166,8 +172,11 @@ def parse_payload(payload: str) -> list[LiveEvent]:
     """A notification's events; anything malformed is dropped with a warning (never raised into
     the listener)."""
     try:
-        return [LiveEvent.from_json(value) for value in json.loads(payload)]
-    except (ValueError, KeyError, TypeError):
+        values = json.loads(payload)
+        if not isinstance(values, list):
+            raise TypeError("not a list of events")
+        return [LiveEvent.from_json(value) for value in values]
+    except (ValueError, KeyError, TypeError, AttributeError):  # AttributeError: an item not an object
         log.warning("dropped a malformed live notification (%d bytes)", len(payload))
         return []
 

@@ -45,6 +45,8 @@ async def may_see_deletion(db: RequestDb, principal: Principal, event: LiveEvent
     """A deleted task or deliverable is news to whoever sees its project or task."""
     if event.change is not Change.DELETED or event.topic not in _PARENT:
         return False
+    if event.topic is Topic.TASK and not principal.is_staff and not event.key("visible_to_client"):
+        return False  # a task hidden from the client: not even its deletion
     key, model, scope = _PARENT[event.topic]
     parent_id = event.key(key)
     if parent_id is None:
