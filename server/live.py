@@ -52,6 +52,9 @@ CONNECTION_INIT_TIMEOUT = timedelta(seconds=10)
 """How long a new socket may wait before its connection_init (then 4408)."""
 
 
+NOT_A_SUBSCRIPTION = "This socket runs subscriptions only: send queries and mutations over HTTP (POST /graphql)."
+
+
 class _Sockets:
     open = 0
 
@@ -145,11 +148,19 @@ class AgencyTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             payload = message["payload"]
             query = payload.get("query")
             if isinstance(query, str):
-                log.info(
-                    "websocket subscribe %s: %s",
-                    str(message.get("id"))[:40],
-                    _operation_summary(query, payload.get("operationName")),
-                )
+                summary = _operation_summary(query, payload.get("operationName"))
+                log.info("websocket subscribe %s: %s", str(message.get("id"))[:40], summary)
+                if summary.startswith(("query ", "mutation ")) and message.get("id") not in self.operations:
+                    # Refused here, in words: the schema's own refusal would reach the caller as
+                    # an unexpected error (and be logged as one).
+                    await self.send_message(
+                        {
+                            "id": message["id"],
+                            "type": "error",
+                            "payload": [{"message": NOT_A_SUBSCRIPTION, "extensions": {"code": "BAD_REQUEST"}}],
+                        }
+                    )
+                    return
         await super().handle_subscribe(message)
 
     async def shutdown(self) -> None:
