@@ -34,6 +34,7 @@ from models.enums import (
     Role,
     TaskStatus,
 )
+from models.jobs import JobRun, JobSent
 from models.partners import PartnerApp, PartnerAppClient
 from models.people import LoginEvent, PortalInvitation, RefreshToken, User
 from models.surveys import SatisfactionSurvey
@@ -66,6 +67,8 @@ __all__ = [
     "InvoiceLine",
     "InvoiceLineKind",
     "InvoiceStatus",
+    "JobRun",
+    "JobSent",
     "Lead",
     "LeadStage",
     "LoginEvent",

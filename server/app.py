@@ -59,6 +59,7 @@ from server.exports import MarketingExport
 from server.files import DeliverableDownload
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
 from server.invoice_pdf import InvoicePdf
+from server.jobs import run_jobs_forever
 from server.live import (
     CONNECTION_INIT_TIMEOUT,
     MAX_SUBSCRIPTIONS,
@@ -480,11 +481,20 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             if settings.webhook_interval_seconds > 0
             else None
         )
+        jobs = (
+            asyncio.create_task(run_jobs_forever(settings, session_factory))
+            if settings.jobs_interval_seconds > 0
+            else None
+        )
         try:
             yield {"engine": engine}
         finally:
             if listener is not None:
                 await listener.stop()
+            if jobs is not None:
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             if outbox is not None:
                 outbox.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

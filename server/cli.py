@@ -1,4 +1,4 @@
-"""The `agency` command: serve, migrate, create-user, policy, send-outbox, schema, partner."""
+"""The `agency` command: serve, migrate, create-user, policy, send-outbox, run-jobs, schema, partner."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from models import Role
 from server.cli_args import client_id_arg
+from server.jobs import add_job_commands
 from server.partner_cli import add_partner_commands
 from server.webhooks import add_webhook_commands
 
@@ -405,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_partner_commands(sub)
     add_webhook_commands(sub)
+    add_job_commands(sub)
     return parser
 
 

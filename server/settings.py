@@ -61,6 +61,24 @@ class Settings(BaseSettings):
         description="how often the server fans the change log out to webhook endpoints and delivers what is due;"
         " 0: never",
     )
+    jobs_interval_seconds: float = Field(
+        default=900.0,
+        alias="AGENCY_JOBS_INTERVAL",
+        ge=0,
+        description="how often the server runs the scheduled jobs (reminders, surveys, digests, portal alerts);"
+        " 0: never (run them with `agency run-jobs`)",
+    )
+    reminder_days: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(1, 7, 14),
+        alias="AGENCY_REMINDER_DAYS",
+        description="comma-separated days after an invoice's due date on which its billing contact is reminded",
+    )
+    portal_url: str | None = Field(
+        default=None,
+        alias="AGENCY_PORTAL_URL",
+        description="the client portal's address, which survey requests link to; unset: /graphql on the"
+        " server AGENCY_PORTAL_ACCEPT_URL points at",
+    )
     webhook_retry_schedule: Annotated[tuple[float, ...], NoDecode] = Field(
         default=(10, 60, 300, 1800, 7200, 21600),
         alias="AGENCY_WEBHOOK_RETRY_SCHEDULE",
@@ -135,6 +153,20 @@ class Settings(BaseSettings):
         if any(seconds < 0 for seconds in value) or len(value) > 20:
             raise ValueError("at most 20 waits, none negative")
         return value
+
+    @field_validator("reminder_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _reminder_steps(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or len(value) > 20 or any(not 0 <= days <= 3650 for days in value) or len(set(value)) < len(value):
+            raise ValueError("1 to 20 different days, each from 0 to 3650")
+        return tuple(sorted(value))
 
     @field_validator("sign_in_limit_per_account", "sign_in_limit_per_address")
     @classmethod
