@@ -331,3 +331,25 @@ async def closed_with(socket: Any, within: float = EVENT_SECONDS) -> tuple[int |
             while True:
                 received.append(json.loads(await socket.recv()))
     return socket.close_code, received
+
+
+def partner_app(server: Server, scopes: list[str]) -> tuple[str, str]:
+    """A partner app registered by the owner over the API, and an access token for it from
+    POST /oauth/token (client credentials): (client_id, token)."""
+    created = data(
+        server,
+        "mutation($scopes: [String!]!) { createPartnerApp(input: {name: $n, scopes: $scopes}) "
+        "{ app { clientId } clientSecret errors { code } } }".replace(
+            "$n", json.dumps(f"Live test {secrets.token_hex(3)}")
+        ),
+        server.token(OWNER),
+        scopes=scopes,
+    )["createPartnerApp"]
+    assert created["errors"] == [], created
+    client_id, secret = created["app"]["clientId"], created["clientSecret"]
+    with httpx.Client(timeout=30) as http:
+        response = http.post(
+            f"{server.live.url}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+    assert response.status_code == 200, response.text
+    return client_id, response.json()["access_token"]

@@ -28,6 +28,7 @@ from tests.live.support import (
     graphql,
     init,
     live_server,
+    partner_app,
     raw_socket,
     receive,
     send,
@@ -110,3 +111,20 @@ async def test_revoking_portal_access_closes_that_users_socket_4403_and_no_other
         await send(socket, {"type": "connection_init", "payload": {"Authorization": f"Bearer {ben}"}})
         code, received = await closed_with(socket)
     assert (code, received) == (4403, [])
+
+
+async def test_revoking_a_partner_app_closes_its_socket_4403(server: Server):
+    client_id, token = partner_app(server, ["clients:read"])
+    async with raw_socket(server) as socket:
+        assert (await init(socket, token))["type"] == "connection_ack"
+        revoked = data(
+            server,
+            "mutation($c: String!) { revokePartnerApp(clientId: $c) { app { revokedAt } errors { code } } }",
+            server.token(OWNER),
+            c=client_id,
+        )["revokePartnerApp"]
+        assert revoked["errors"] == [] and revoked["app"]["revokedAt"], revoked
+        at = time.monotonic()
+        code, received = await closed_with(socket, within=RECHECK_SECONDS + MARGIN_SECONDS)
+    assert (code, received) == (4403, [])
+    assert time.monotonic() - at <= RECHECK_SECONDS + MARGIN_SECONDS

@@ -34,6 +34,7 @@ from tests.live.support import (
     data,
     init,
     live_server,
+    partner_app,
     raw_socket,
     receive,
     send,
@@ -464,3 +465,83 @@ async def test_a_refused_mutation_publishes_nothing_and_the_next_good_one_does(w
         await asyncio.sleep(QUIET_SECONDS)
         assert len(staff.events) == 1, staff.events
         assert clients.events == []
+
+
+# --------------------------------------------------------------------------- deliverables
+
+
+async def test_a_deliverable_added_completed_and_removed_reaches_the_portal_user_of_that_task_only(world: World):
+    server, a, b = world.server, world.a, world.b
+    manager = server.token(MANAGER)
+    document = """subscription($taskId: ID!) {
+      deliverableChanged(taskId: $taskId) { change deliverableId deliverable { title isComplete } }
+    }"""
+    async with (
+        subscribed(server, server.token(a.email), document, {"taskId": a.task_id}) as portal,
+        subscribed(server, server.token(b.email), document, {"taskId": b.task_id}) as other,
+    ):
+        title = marker("Rewards flow wireframes")
+        added = data(
+            server,
+            "mutation($t: ID!, $title: String!) { addDeliverable(input: {taskId: $t, title: $title, "
+            'url: "https://files.example/wireframes.pdf"}) { deliverable { id } errors { code } } }',
+            manager,
+            t=a.task_id,
+            title=title,
+        )["addDeliverable"]
+        assert added["errors"] == [], added
+        deliverable_id = added["deliverable"]["id"]
+        done = data(
+            server,
+            "mutation($id: ID!) { completeDeliverable(id: $id) { errors { code } } }",
+            manager,
+            id=deliverable_id,
+        )
+        assert done["completeDeliverable"]["errors"] == [], done
+        removed = data(
+            server,
+            "mutation($id: ID!) { removeDeliverable(id: $id) { removedId errors { code } } }",
+            manager,
+            id=deliverable_id,
+        )
+        assert removed["removeDeliverable"]["errors"] == [], removed
+
+        assert [e["deliverableChanged"] for e in await portal.next(count=3)] == [
+            {
+                "change": "CREATED",
+                "deliverableId": deliverable_id,
+                "deliverable": {"title": title, "isComplete": False},
+            },
+            {"change": "UPDATED", "deliverableId": deliverable_id, "deliverable": {"title": title, "isComplete": True}},
+            {"change": "DELETED", "deliverableId": deliverable_id, "deliverable": None},
+        ]
+        await asyncio.sleep(QUIET_SECONDS)
+        assert len(portal.events) == 3 and other.events == [], (portal.events, other.events)
+
+
+# --------------------------------------------------------------------------- partner apps
+
+
+async def test_a_partner_app_signs_in_but_hears_no_event(world: World):
+    """No partner scope names a Subscription root field that reads records (apps sync with
+    `changes` and webhooks): invoiceChanged and clientChanged are FORBIDDEN before any event even
+    with invoices:read and clients:read. notificationAdded is the caller's own (SELF, like
+    Query.notifications), and an app has no notifications: it opens and hears nothing."""
+    server, a = world.server, world.a
+    _, token = partner_app(server, ["clients:read", "invoices:read"])
+    async with (
+        subscribed(server, token, INVOICES, {"clientId": a.client_id}) as invoices,
+        subscribed(server, token, "subscription { clientChanged { name } }") as clients,
+        subscribed(server, token, NOTIFICATIONS) as notifications,
+        subscribed(server, server.token(a.email), NOTIFICATIONS) as portal,
+    ):
+        for refused in (invoices, clients):
+            await asyncio.wait_for(refused.ended.wait(), 10)
+            assert error_codes(refused.error) == ["FORBIDDEN"]
+        number = sent_invoice(world, a.client_id, marker("Partner must not hear"))
+        assert [e["notificationAdded"]["message"] for e in await portal.next()] == [
+            f"Invoice #{number} is ready in your portal"
+        ]
+        await asyncio.sleep(QUIET_SECONDS)
+        assert invoices.events == clients.events == notifications.events == []
+        assert notifications.error is None and not notifications.ended.is_set()
