@@ -216,6 +216,7 @@ class Operation:
     api_bytes: int = 0
     peer_bytes: int = 0
     row_count: str = ""
+    tasks: int = 0  # in the nested list's answer
 
 
 def operations() -> list[Operation]:
@@ -292,7 +293,7 @@ def _count(rows: list[tuple], nested: bool) -> str:
         return f"{len(rows) - 1} rows of {rows[0][1]}"
     projects = sum(len(c[4]) for c in rows)
     tasks = sum(len(p[4]) for c in rows for p in c[4])
-    return f"{len(rows)} clients, {projects} projects, {tasks:,} tasks"
+    return f"{len(rows)} client{'s' if len(rows) != 1 else ''}, {projects} projects, {tasks:,} tasks"
 
 
 def verify(http: httpx.Client, op: Operation, api: Target, pg: Target) -> None:
@@ -306,9 +307,11 @@ def verify(http: httpx.Client, op: Operation, api: Target, pg: Target) -> None:
         raise RuntimeError(f"{op.name}: both answers are empty; nothing would be compared")
     op.api_bytes, op.peer_bytes = len(api_body), len(peer_body)
     op.row_count = _count(api_rows, op.rows is nested_rows)
+    if op.rows is nested_rows:
+        op.tasks = sum(len(p[4]) for c in api_rows for p in c[4])
 
 
-def hidden_tasks(http: httpx.Client, staff_peer: Target, client_id: int, row_count: str) -> str:
+def hidden_tasks(http: httpx.Client, staff_peer: Target, client_id: int, visible: int) -> str:
     """The portal client's tasks as staff see them: the portal answers must have left some out
     (tasks not visible to the client), or the row-level security was not put to the test."""
     query = (
@@ -317,7 +320,6 @@ def hidden_tasks(http: httpx.Client, staff_peer: Target, client_id: int, row_cou
     )
     data = _check(_post(http, staff_peer, query), "PostGraphile as staff, the portal client's tasks")
     total = sum(p["tasksByProjectId"]["totalCount"] for p in data["clientByRowId"]["projectsByClientId"]["nodes"])
-    visible = int(row_count.rsplit(", ", 1)[1].split(" ")[0].replace(",", ""))
     if visible >= total:
         raise RuntimeError(f"the portal client has no hidden task ({visible} of {total}): pick another")
     return f" of its {total:,}"
@@ -486,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             for op in ops:
                 verify(http, op, *targets[op.caller])
                 if op.caller == "portal":
-                    op.row_count += hidden_tasks(http, targets["staff"][1], portal_client, op.row_count)
+                    op.row_count += hidden_tasks(http, targets["staff"][1], portal_client, op.tasks)
                 print(f"same rows: {op.name} ({op.row_count})", file=sys.stderr)
             interleaved(http, ops, targets, args.runs, args.warmup)
         for op in ops:
