@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from auth.tokens import TokenService
 from models import Role
-from tests.browser_support import LOGIN, ROOT, LiveServer, _free_port, _stop, _wait_healthy
+from tests.browser_support import LOGIN, ROOT, LiveServer, _free_port, _stop
 
 PASSWORD = "demo-password"
 OWNER = "owner@agency.example"
@@ -45,6 +45,7 @@ MEMBER = "dev.member@agency.example"
 CLIENT_A = "olivia@northwind.example"  # portal user of Northwind Coffee
 CLIENT_B = "ben@bluebird.example"  # portal user of Bluebird Health
 
+START_SECONDS = 90
 SUBPROTOCOL = "graphql-transport-ws"
 SETTLE_SECONDS = 0.6
 """A subscription opens its inbox shortly after `subscribe` arrives: wait this long before the
@@ -177,7 +178,7 @@ def _serve(workdir: pathlib.Path, database_url: str, workers: int, secret: str |
                     stdin=subprocess.DEVNULL,
                 )
             server = LiveServer(url=f"http://127.0.0.1:{port}", log_path=log_path)
-            if _wait_healthy(server, process) and _wait_ready(server, workers):
+            if _wait_ready(server, process, workers):
                 break
             _stop(process)
             if "address already in use" not in server.log_tail().lower():
@@ -190,17 +191,24 @@ def _serve(workdir: pathlib.Path, database_url: str, workers: int, secret: str |
             _stop(process)
 
 
-def _wait_ready(server: LiveServer, workers: int) -> bool:
-    """/readyz answers ready (on PostgreSQL: the answering worker listens); with several workers,
-    until each one's log says it started and the listener had time to connect."""
-    deadline = time.monotonic() + 30
+def _wait_ready(server: LiveServer, process: subprocess.Popen, workers: int) -> bool:
+    """/readyz answers ready (on PostgreSQL: the answering worker listens), and with several
+    workers each one's log says it started. False if the process ended (a taken port, say).
+    Longer than the browser tests' wait: the demo's load and several workers' start share a
+    busy machine."""
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
         started = server.log_tail(400).count("Application startup complete")
         with contextlib.suppress(httpx.HTTPError):
-            if started >= workers and httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200:
+            # Each request on a new connection, so with several workers any of them may answer.
+            if started >= workers and all(
+                httpx.get(f"{server.url}/readyz", timeout=2).status_code == 200 for _ in range(4 * workers)
+            ):
                 return True
         time.sleep(0.1)
-    raise RuntimeError(f"the demo server was not ready in 30 s:\n{server.log_tail()}")
+    raise RuntimeError(f"the demo server was not ready in {START_SECONDS} s:\n{server.log_tail()}")
 
 
 # --------------------------------------------------------------------------- HTTP
