@@ -21,15 +21,21 @@ SQL expression it is at runtime (`Mapped[Role]`, with `.in_()`, `.is_()`, `==` b
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, aliased
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import True_
 from sqlmodel import col
 
 from auth.policy import partner_access
 from auth.principal import Principal
 from models import (
     Activity,
+    ChangeEntity,
+    ChangeEvent,
     Client,
     Comment,
     CommentKind,
@@ -95,13 +101,6 @@ def _of_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElemen
     if _is_partner(principal):
         return _partner_clients(principal, client_id)
     return client_id.in_(_visible_client_ids(principal))
-
-
-def of_clients(principal: Principal, client_id: ClientIdColumn) -> ColumnElement[bool]:
-    """Rows below the clients the caller works with, by a client id column that is no followed
-    table's own: the change log's `client_id` of a contact or payment that no longer exists
-    (resolvers.partners.sync). The same rule every child scope here composes (_of_clients)."""
-    return _of_clients(principal, client_id)
 
 
 def contact_scope(principal: Principal) -> ColumnElement[bool]:
@@ -300,3 +299,80 @@ SCOPES = {
     LoginEvent: login_event_scope,
     SatisfactionSurvey: satisfaction_survey_scope,
 }
+
+
+# -- the change log (models.sync): what the sync feed lists and webhooks send ---------------------
+
+#: The table behind each entity the change log follows.
+CHANGE_RECORDS: dict[ChangeEntity, Any] = {
+    ChangeEntity.CLIENT: Client,
+    ChangeEntity.CONTACT: Contact,
+    ChangeEntity.INVOICE: Invoice,
+    ChangeEntity.PAYMENT: Payment,
+}
+#: The row-scope entity each one is (auth.policy_table.SCOPES `rows`: what a partner's scopes name).
+_CHANGE_ROW_ENTITIES: dict[ChangeEntity, str] = {
+    ChangeEntity.CLIENT: "client",
+    ChangeEntity.CONTACT: "contact",
+    ChangeEntity.INVOICE: "invoice",
+    ChangeEntity.PAYMENT: "payment",
+}
+#: The event that says a record is gone (clients and invoices are never deleted).
+_CHANGE_DELETED: dict[ChangeEntity, str] = {
+    ChangeEntity.CONTACT: "contact.deleted",
+    ChangeEntity.PAYMENT: "payment.deleted",
+}
+_CHANGE_LOG_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+def change_event_entities(principal: Principal) -> frozenset[ChangeEntity]:
+    """The entities whose change events the caller may read: all for ADMIN and MANAGER; for a
+    partner, those its scopes name rows of; none for anyone else."""
+    if principal.role in _CHANGE_LOG_ROLES:
+        return frozenset(ChangeEntity)
+    if _is_partner(principal):
+        rows = partner_access(principal.scopes).rows
+        return frozenset(entity for entity, name in _CHANGE_ROW_ENTITIES.items() if name in rows)
+    return frozenset()
+
+
+def _before_sending() -> ColumnElement[bool]:
+    """An invoice event that came before the invoice was sent (while it was a draft)."""
+    sent = aliased(ChangeEvent)
+    return sa.exists().where(
+        col(sent.entity) == ChangeEntity.INVOICE.value,
+        col(sent.entity_id) == col(ChangeEvent.entity_id),
+        col(sent.event) == "invoice.sent",
+        sa.tuple_(col(sent.txid), col(sent.id)) > sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.id)),
+    )
+
+
+def change_event_scope(principal: Principal, entities: Iterable[ChangeEntity] | None = None) -> ColumnElement[bool]:
+    """The change events the caller may see (of `entities` only, when given), for the sync feed
+    (resolvers.partners.sync) and webhooks (resolvers.partners.webhooks) alike.
+
+    An event is visible when its record is visible now, under that entity's own row scope above,
+    and the caller may read the entity (change_event_entities). A deletion (`contact.deleted`,
+    `payment.deleted`) has no record left: it is visible when the caller works with the client
+    the log recorded for it (every one for a caller who sees every such row). A caller who does
+    not see draft invoices never sees a draft's events: an invoice's events before its
+    `invoice.sent` are left out."""
+    readable = change_event_entities(principal)
+    if entities is not None:
+        readable &= frozenset(entities)
+    clauses = []
+    for entity in sorted(readable, key=lambda e: e.value):
+        model = CHANGE_RECORDS[entity]
+        scope = SCOPES[model](principal)
+        live: ColumnElement[bool] = col(ChangeEvent.entity_id).in_(sa.select(col(model.id)).where(scope))
+        if entity is ChangeEntity.INVOICE and principal.role not in _CHANGE_LOG_ROLES:
+            live = sa.and_(live, sa.not_(_before_sending()))
+        deleted = _CHANGE_DELETED.get(entity)
+        if deleted is not None:
+            gone = _TRUE if isinstance(scope, True_) else _of_clients(principal, col(ChangeEvent.client_id))
+            live = sa.or_(
+                sa.and_(col(ChangeEvent.event) != deleted, live),
+                sa.and_(col(ChangeEvent.event) == deleted, gone),
+            )
+        clauses.append(sa.and_(col(ChangeEvent.entity) == entity.value, live))
+    return sa.or_(*clauses) if clauses else _FALSE

@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth.principal import Principal
+from auth.scopes import CHANGE_RECORDS as RECORDS
 from models import ChangeEntity, PartnerExternalId, Role, utcnow
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound, Refused
 from resolvers.lookup import visible_row
-from resolvers.partners.sync import RECORDS
 from resolvers.validation import optional_text
 
 MAX_EXTERNAL_ID = 255  # the column's length

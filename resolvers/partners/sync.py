@@ -17,10 +17,10 @@ Decisions (the brief left them open):
   money, and not who runs an integration) gets empty pages, a partner without one of the three
   scopes is refused by the scope table (`roots`).
 - Rows: an event is listed when its record is visible to the caller now, under that entity's own
-  row scope (auth.scopes, composed into the one SQL statement). A deleted contact or payment
-  (`contact.deleted`, `payment.deleted`) is listed when the caller works with the client the log
-  recorded for it (auth.scopes.of_clients; every one for a caller who sees every such row). The
-  earlier events of a record that no longer exists are not listed: its deletion is.
+  row scope (auth.scopes.change_event_scope, composed into the one SQL statement; webhooks use the
+  same). A deleted contact or payment (`contact.deleted`, `payment.deleted`) is listed when the
+  caller works with the client the log recorded for it (every one for a caller who sees every such
+  row). The earlier events of a record that no longer exists are not listed: its deletion is.
 - Drafts: a caller who does not see draft invoices (a partner) never sees a draft's events, not
   even that it existed: an invoice's events before its `invoice.sent` are left out, and a draft
   (or a draft voided unsent) is outside the invoice row scope. From `invoice.sent` on, its events
@@ -44,16 +44,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.elements import True_
 from sqlmodel import col
 
-from auth.policy import partner_access
 from auth.principal import Principal
-from auth.scopes import SCOPES as ROW_SCOPES
-from auth.scopes import of_clients
-from models import ChangeEntity, ChangeEvent, Client, Contact, Invoice, Payment, Role
+from auth.scopes import change_event_entities, change_event_scope
+from models import ChangeEntity, ChangeEvent
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
 from resolvers.partners.change_log import START, Position, after, position_of, settled
@@ -63,27 +59,6 @@ MAX_PAGE = 500
 CURSOR_VERSION = "v1"
 MAX_CURSOR_LENGTH = 200
 _MAX_BIGINT = 2**63 - 1
-
-#: The table behind each entity the log follows.
-RECORDS: dict[ChangeEntity, Any] = {
-    ChangeEntity.CLIENT: Client,
-    ChangeEntity.CONTACT: Contact,
-    ChangeEntity.INVOICE: Invoice,
-    ChangeEntity.PAYMENT: Payment,
-}
-#: The row-scope entity each one is (auth.policy_table.SCOPES `rows`: what a partner's scopes name).
-ROW_ENTITIES: dict[ChangeEntity, str] = {
-    ChangeEntity.CLIENT: "client",
-    ChangeEntity.CONTACT: "contact",
-    ChangeEntity.INVOICE: "invoice",
-    ChangeEntity.PAYMENT: "payment",
-}
-#: The event that says a record is gone (clients and invoices are never deleted).
-DELETED: dict[ChangeEntity, str] = {
-    ChangeEntity.CONTACT: "contact.deleted",
-    ChangeEntity.PAYMENT: "payment.deleted",
-}
-_FEED_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
 
 
 # -- the cursor ----------------------------------------------------------------------------------
@@ -132,7 +107,7 @@ def page_size(first: int | None) -> int:
     return first
 
 
-# -- who sees which events -----------------------------------------------------------------------
+# -- settled events ------------------------------------------------------------------------------
 
 
 class _Settled(ColumnElement[bool]):
@@ -145,48 +120,6 @@ class _Settled(ColumnElement[bool]):
 @compiles(_Settled)
 def _compile_settled(element: _Settled, compiler: Any, **kw: Any) -> str:
     return str(compiler.process(settled(compiler.dialect.name), **kw))
-
-
-def readable_entities(principal: Principal) -> frozenset[ChangeEntity]:
-    """The entities whose changes the caller may list: all for ADMIN and MANAGER; for a partner,
-    those its scopes name rows of; none for anyone else."""
-    if principal.role in _FEED_ROLES:
-        return frozenset(ChangeEntity)
-    if principal.role is Role.PARTNER:
-        rows = partner_access(principal.scopes).rows
-        return frozenset(entity for entity, name in ROW_ENTITIES.items() if name in rows)
-    return frozenset()
-
-
-def _before_sending() -> ColumnElement[bool]:
-    """An invoice event that came before the invoice was sent (while it was a draft)."""
-    sent = aliased(ChangeEvent)
-    return sa.exists().where(
-        col(sent.entity) == ChangeEntity.INVOICE.value,
-        col(sent.entity_id) == col(ChangeEvent.entity_id),
-        col(sent.event) == "invoice.sent",
-        sa.tuple_(col(sent.txid), col(sent.id)) > sa.tuple_(col(ChangeEvent.txid), col(ChangeEvent.id)),
-    )
-
-
-def change_scope(principal: Principal, entities: Iterable[ChangeEntity]) -> ColumnElement[bool]:
-    """The events of these entities the caller may list (see the module docstring), as SQL."""
-    clauses = []
-    for entity in sorted(entities, key=lambda e: e.value):
-        model = RECORDS[entity]
-        scope = ROW_SCOPES[model](principal)
-        live: ColumnElement[bool] = col(ChangeEvent.entity_id).in_(sa.select(col(model.id)).where(scope))
-        if entity is ChangeEntity.INVOICE and principal.role not in _FEED_ROLES:
-            live = sa.and_(live, sa.not_(_before_sending()))
-        deleted = DELETED.get(entity)
-        if deleted is not None:
-            gone = sa.true() if isinstance(scope, True_) else of_clients(principal, col(ChangeEvent.client_id))
-            live = sa.or_(
-                sa.and_(col(ChangeEvent.event) != deleted, live),
-                sa.and_(col(ChangeEvent.event) == deleted, gone),
-            )
-        clauses.append(sa.and_(col(ChangeEvent.entity) == entity.value, live))
-    return sa.or_(*clauses) if clauses else sa.false()
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -213,21 +146,23 @@ async def read_changes(
     first, in one SQL statement (the records themselves are loaded by the schema, batched)."""
     size = page_size(first)
     position = START if after_cursor is None else decode_position(after_cursor)
-    wanted = readable_entities(principal)
+    wanted = change_event_entities(principal)
     if entities is not None:
         wanted &= frozenset(entities)
     events: list[ChangeEvent] = []
     if wanted and size:
         statement = (
             sa.select(ChangeEvent)
-            .where(after(position), _Settled(), change_scope(principal, wanted))
+            .where(after(position), _Settled(), change_event_scope(principal, wanted))
             .order_by(col(ChangeEvent.txid), col(ChangeEvent.id))
             .limit(size + 1)
         )
         events = list(await db.scalars(statement))
     elif wanted:  # first: 0 asks whether there is more, nothing else
         probe = (
-            sa.select(col(ChangeEvent.id)).where(after(position), _Settled(), change_scope(principal, wanted)).limit(1)
+            sa.select(col(ChangeEvent.id))
+            .where(after(position), _Settled(), change_event_scope(principal, wanted))
+            .limit(1)
         )
         return ChangePage([], [], encode_position(position), bool(await db.scalars(probe)), position != START)
     has_next = len(events) > size

@@ -13,9 +13,10 @@ Decisions the brief left open (also in the README's "Webhooks"):
   subscribes to and that its app may see *when the event is fanned out* (a new endpoint starts at
   the end of the log as its creating transaction sees it: no history). CLIENT events need
   clients:read, CONTACT contacts:read, INVOICE and PAYMENT invoices:read, within the app's client
-  limit, and never a draft invoice (the entities' own row-scope functions, auth.scopes, decide).
-  An event whose record the app cannot see then is skipped for good (an `invoice.created` of a
-  draft: the app hears of it at `invoice.sent`).
+  limit, and never a draft invoice: auth.scopes.change_event_scope decides, the one rule the sync
+  feed lists by too. An event whose record the app cannot see then is skipped for good (an
+  `invoice.created` of a draft: the app hears of it at `invoice.sent`, and an invoice's events
+  from before it was sent are skipped even when fanned out after it).
   A deletion (`contact.deleted`, `payment.deleted`) has no record left: it is sent when the app
   holds the entity's scope and the event's client is within its limit, with `data` = {id, type}.
 - **The payload** is rendered once, at fan-out (the record as it is then, normally seconds after
@@ -70,19 +71,14 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from standardwebhooks import Webhook
 
-from auth.policy import partner_access
 from auth.principal import Principal
-from auth.scopes import client_scope, contact_scope, invoice_scope, payment_scope
+from auth.scopes import change_event_scope
 from models import (
     ChangeEntity,
     ChangeEvent,
-    Client,
-    Contact,
     DeliveryStatus,
-    Invoice,
     PartnerApp,
     PartnerAppClient,
-    Payment,
     Role,
     WebhookAttempt,
     WebhookDelivery,
@@ -109,13 +105,6 @@ TYPE_NAMES = {
     ChangeEntity.CONTACT: "Contact",
     ChangeEntity.INVOICE: "Invoice",
     ChangeEntity.PAYMENT: "Payment",
-}
-# The row-scope entity (auth.policy_table.SCOPES `rows`) each followed entity is read as.
-_ROW_ENTITY = {
-    ChangeEntity.CLIENT: "client",
-    ChangeEntity.CONTACT: "contact",
-    ChangeEntity.INVOICE: "invoice",
-    ChangeEntity.PAYMENT: "payment",
 }
 
 SECRET_PREFIX = "whsec_"
@@ -534,44 +523,6 @@ def app_principal(app: PartnerApp, client_ids: Sequence[int]) -> Principal:
     )
 
 
-def _gone_visible(principal: Principal, entity: ChangeEntity) -> ColumnElement[bool]:
-    """A deletion event the app may hear of: its scopes reach the entity, and the event's client is
-    within its limit (the record is gone, so its row scope can only be read off the event)."""
-    if _ROW_ENTITY[entity] not in partner_access(principal.scopes).rows:
-        return sa.false()
-    if not principal.grants:
-        return sa.true()
-    return col(ChangeEvent.client_id).in_(sorted(principal.grants))
-
-
-def visible_events(principal: Principal) -> ColumnElement[bool]:
-    """Change events whose record the app may see now, by the entities' own row scopes."""
-    entity = col(ChangeEvent.entity)
-    record = col(ChangeEvent.entity_id)
-    gone = col(ChangeEvent.event).in_(sorted(GONE_EVENTS))
-    live = sa.not_(gone)
-    return sa.or_(
-        sa.and_(
-            entity == ChangeEntity.CLIENT.value, record.in_(sa.select(col(Client.id)).where(client_scope(principal)))
-        ),
-        sa.and_(
-            entity == ChangeEntity.CONTACT.value,
-            live,
-            record.in_(sa.select(col(Contact.id)).where(contact_scope(principal))),
-        ),
-        sa.and_(
-            entity == ChangeEntity.INVOICE.value, record.in_(sa.select(col(Invoice.id)).where(invoice_scope(principal)))
-        ),
-        sa.and_(
-            entity == ChangeEntity.PAYMENT.value,
-            live,
-            record.in_(sa.select(col(Payment.id)).where(payment_scope(principal))),
-        ),
-        sa.and_(entity == ChangeEntity.CONTACT.value, gone, _gone_visible(principal, ChangeEntity.CONTACT)),
-        sa.and_(entity == ChangeEntity.PAYMENT.value, gone, _gone_visible(principal, ChangeEntity.PAYMENT)),
-    )
-
-
 def _timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
@@ -610,7 +561,7 @@ async def fan_out_endpoint(
             visible = set(
                 await session.scalars(
                     sa.select(col(ChangeEvent.id)).where(
-                        col(ChangeEvent.id).in_([event.id for event in wanted]), visible_events(principal)
+                        col(ChangeEvent.id).in_([event.id for event in wanted]), change_event_scope(principal)
                     )
                 )
             )

@@ -253,6 +253,29 @@ async def test_no_scope_no_event_and_no_draft_invoice(api, db, factory):
     assert [b["type"] for b in receiver.verified(ledger_secret)] == ["invoice.sent"]
 
 
+async def test_a_drafts_history_is_not_sent_even_when_fanned_out_after_it_is_sent(api, db, factory):
+    """The feed's rule (auth.scopes.change_event_scope): an invoice's events from before it was
+    sent stay hidden from an app, however late the dispatcher reads them."""
+    token = await _admin(api, factory)
+    acme = await factory.client("Acme")
+    ledger = await register(db, scopes=["invoices:read"])
+    _, secret = await _endpoint(api, token, ledger.client_id, ["invoice.created", "invoice.updated", "invoice.sent"])
+    draft = await factory.invoice(acme, status=InvoiceStatus.DRAFT)
+    async with db() as session, session.begin():
+        await session.execute(sa.update(Invoice).where(Invoice.id == draft.id).values(notes="net 30"))
+    async with db() as session, session.begin():
+        await session.execute(sa.update(Invoice).where(Invoice.id == draft.id).values(status=InvoiceStatus.SENT))
+    async with db() as session, session.begin():
+        await session.execute(sa.update(Invoice).where(Invoice.id == draft.id).values(notes="net 45"))
+
+    receiver = Receiver()
+    async with receiver.client() as client:
+        await _pump(api, db, client)
+    bodies = receiver.verified(secret)
+    assert [b["type"] for b in bodies] == ["invoice.sent", "invoice.updated"]
+    assert {b["data"]["id"] for b in bodies} == {gid("Invoice", draft)}
+
+
 async def test_a_deleted_contact_is_announced_by_id_and_type(api, db, factory):
     token = await _admin(api, factory)
     acme = await factory.client("Acme")
