@@ -17,6 +17,9 @@ Decisions (also in the package docstring and the README):
   lock or no lock: a second run, rerun or concurrent, sends nothing twice.
 - A failed run rolls back whole and is logged FAILED with the error in a transaction of its own
   (when the database is away, only the server log says so); the next run tries again.
+- A run reads and writes in a constant number of statements whatever the number of clients
+  (bulk inserts of keys and e-mails, 500 to a statement), so on SQLite the writer lock it holds is
+  held briefly.
 - `now` is the moment a run looks at the data as of (`agency run-jobs --now` sets it for a test or
   a catch-up); the log's started and finished times are the clock's.
 """
@@ -142,13 +145,13 @@ async def record_and_queue(session: AsyncSession, job: str, run_id: int, outgoin
         )
         claimed.update(await session.scalars(statement))
     emails = [
-        OutboxEmail(to_email=to, subject=item.subject[:300], body=item.body)
+        dict(to_email=to, subject=item.subject[:300], body=item.body, attempts=0, created_at=now)
         for item in due
         if item.key in claimed
         for to in item.to
     ]
-    session.add_all(emails)
-    await session.flush()
+    for start in range(0, len(emails), _CHUNK):
+        await session.execute(sa.insert(OutboxEmail).values(emails[start : start + _CHUNK]))
     return len(emails)
 
 

@@ -25,6 +25,7 @@ from models.db import make_engine, make_session_factory
 from resolvers import jobs as jobs_package
 from resolvers.jobs import JOBS, JobConfig, run_jobs
 from resolvers.jobs import runner as job_runner
+from resolvers.outbox import drain_outbox
 from server.cli import main
 from server.jobs import JOB_NAMES, portal_url
 from server.settings import Settings
@@ -76,6 +77,17 @@ async def test_every_job_run_twice_in_a_row_sends_once(db, factory):
         (job, "DONE", 0) for job in EXPECTED
     ]
     assert all(r.finished_at is not None and r.finished_at >= r.started_at and r.as_of is not None for r in runs)
+
+    # The outbox sender delivers them like any other e-mail.
+    class Collect:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        async def send(self, email: OutboxEmail) -> None:
+            self.sent.append(email.to_email)
+
+    sender = Collect()
+    assert await drain_outbox(db, sender) == sum(EXPECTED.values()) == len(sender.sent)
 
 
 async def test_two_workers_running_the_jobs_at_once_send_once(db, factory, database_url):
@@ -197,3 +209,19 @@ def test_run_jobs_at_the_command_line_logs_each_run(tmp_path, monkeypatch, capsy
     with pytest.raises(SystemExit):
         main(["run-jobs", "--now", "yesterday"])
     assert "an ISO 8601 date or time" in capsys.readouterr().err
+
+
+async def test_a_run_costs_the_same_statements_whatever_the_number_of_clients(db, factory, engine, statements):
+    await scene(factory)
+    statements.reset()
+    await run_jobs(db, CONFIG, now=NOW)
+    few = statements.count
+    from tests.conftest import empty_database
+
+    await empty_database(engine)
+    for _ in range(4):
+        await scene(factory)
+    statements.reset()
+    results = await run_jobs(db, CONFIG, now=NOW)
+    assert {r.job: r.sent for r in results} == {job: 4 * n for job, n in EXPECTED.items()}
+    assert statements.count == few
