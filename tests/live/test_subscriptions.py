@@ -21,7 +21,7 @@ import pytest
 from gql.transport.exceptions import TransportQueryError
 from strawberry import relay
 
-from server.live import NOT_A_SUBSCRIPTION
+from server.live import MAX_SUBSCRIPTIONS, NOT_A_SUBSCRIPTION
 from tests.live.support import (
     CLIENT_A,
     CLIENT_B,
@@ -294,6 +294,16 @@ async def test_a_task_hidden_from_the_client_reaches_staff_only(world: World):
         await asyncio.sleep(QUIET_SECONDS)
         assert len(portal.events) == 1, portal.events
 
+    # The hidden task, on the portal user's own project, is as missing as one that never was.
+    answers = []
+    for task_id in (hidden_id, missing("Task")):
+        async with subscribed(server, server.token(a.email), TASK_COMMENTS_LIVE, {"taskId": task_id}) as refused:
+            await asyncio.wait_for(refused.ended.wait(), 10)
+        assert error_codes(refused.error) == ["NOT_FOUND"]
+        assert isinstance(refused.error, TransportQueryError)
+        answers.append(refused.error.errors)
+    assert answers[0] == answers[1]
+
 
 async def test_a_field_outside_the_portal_users_view_is_refused_in_every_event(world: World):
     """The payload's fields pass the field policy like a query's: the portal user gets the task
@@ -403,6 +413,22 @@ async def test_a_second_connection_init_closes_4429_and_the_identity_stays(world
         await send(socket, {"type": "connection_init", "payload": {"Authorization": f"Bearer {server.token(OWNER)}"}})
         code, received = await closed_with(socket)
     assert (code, received) == (4429, [])
+
+
+async def test_one_socket_runs_at_most_max_subscriptions_and_each_is_logged(world: World):
+    server = world.server
+    async with raw_socket(server) as socket:
+        assert (await init(socket, server.token(MANAGER)))["type"] == "connection_ack"
+        for n in range(MAX_SUBSCRIPTIONS + 1):
+            query = f"subscription Limit{n} {{ notificationAdded {{ kind }} }}"
+            await send(socket, {"id": f"s{n}", "type": "subscribe", "payload": {"query": query}})
+        answer = await receive(socket)
+        await send(socket, {"id": "p", "type": "ping"})
+        assert (await receive(socket))["type"] == "pong"  # the socket stays open
+    assert answer["id"] == f"s{MAX_SUBSCRIPTIONS}" and answer["type"] == "error", answer
+    assert answer["payload"][0]["message"] == "Subscription limit reached"
+    log = server.live.log_tail(200)
+    assert "subscription Limit0 {notificationAdded}" in log and "open sockets" in log
 
 
 async def test_queries_and_mutations_over_the_socket_are_refused_and_not_executed(world: World):
