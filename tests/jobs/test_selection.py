@@ -209,14 +209,23 @@ async def test_the_weekly_digest_names_each_managers_flagged_clients(db, factory
     fine = await factory.client("Fine", account_manager_id=calm.id)
     await touched(fine)
     await factory.project(fine)
+    dev = await factory.user(Role.MEMBER, full_name="Dev")  # a MEMBER may manage accounts, and reads no money
+    dev_client = await factory.client("Dev's", account_manager_id=dev.id)
+    await touched(dev_client)
+    await factory.project(dev_client, health=ProjectHealth.AT_RISK)
+    await factory.invoice(dev_client, due_date=dt.date(2026, 11, 1))
     await factory.client("Ex", account_manager_id=churn_only.id, status_id=STATUS_CHURNED)
     await factory.client("Orphan")  # quiet, but no account manager: in no digest
     await factory.client("Left behind", account_manager_id=gone.id)
 
     result = await run(db, "weekly_digest")
-    assert result.sent == 3
+    assert result.sent == 4
     emails = {email.to_email: email for email in await rows(db, OutboxEmail)}
-    assert set(emails) == {maria.email, sam.email, calm.email}
+    assert set(emails) == {maria.email, sam.email, calm.email, dev.email}
+    # The MEMBER's digest: its client at risk, not its overdue invoice, and no amount anywhere.
+    dev_body = emails.pop(dev.email).body
+    assert _sections(dev_body) == {"Your clients in week 2026-W46, as of 2026-11-15": set(), "At risk": {"Dev's"}}
+    assert "USD" not in dev_body and "invoice" not in dev_body
     assert emails[maria.email].subject == "Your clients this week (2026-W46)"
     assert _sections(emails[maria.email].body) == {
         "Your clients in week 2026-W46, as of 2026-11-15": set(),
@@ -236,9 +245,10 @@ async def test_the_weekly_digest_names_each_managers_flagged_clients(db, factory
 
     # Once a week: the same week sends nothing, the next Monday sends again.
     assert (await run(db, "weekly_digest", NOW + dt.timedelta(hours=11))).sent == 0
-    assert (await run(db, "weekly_digest", dt.datetime(2026, 11, 16, 0, 1, tzinfo=dt.UTC))).sent == 3
+    assert (await run(db, "weekly_digest", dt.datetime(2026, 11, 16, 0, 1, tzinfo=dt.UTC))).sent == 4
     keys = sorted(row.key for row in await rows(db, JobSent))
-    assert keys == sorted(f"manager:{m.id}:week:{w}" for m in (maria, sam, calm) for w in ("2026-W46", "2026-W47"))
+    managers = (maria, sam, calm, dev)
+    assert keys == sorted(f"manager:{m.id}:week:{w}" for m in managers for w in ("2026-W46", "2026-W47"))
 
 
 async def test_a_portal_user_quiet_for_30_days_is_reported_once_per_spell(db, factory):
