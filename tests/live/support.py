@@ -302,13 +302,16 @@ async def subscribed(
 
 
 @contextlib.asynccontextmanager
-async def raw_socket(server: Server, subprotocols: tuple[str, ...] = (SUBPROTOCOL,)) -> AsyncIterator[Any]:
+async def raw_socket(
+    server: Server, subprotocols: tuple[str, ...] = (SUBPROTOCOL,), origin: str | None = None
+) -> AsyncIterator[Any]:
     """A bare `websockets` connection to /graphql, for what gql's transport would not send."""
     import websockets
 
     async with websockets.connect(
         server.ws_url,
         subprotocols=[websockets.Subprotocol(p) for p in subprotocols],
+        origin=websockets.Origin(origin) if origin else None,
         open_timeout=10,
         close_timeout=2,
     ) as socket:

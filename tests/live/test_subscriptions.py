@@ -470,6 +470,19 @@ async def test_the_legacy_graphql_ws_protocol_and_no_protocol_are_refused(world:
     assert refused.value.response.status_code == 400
 
 
+async def test_a_page_on_another_origin_may_not_open_a_socket(world: World):
+    """No AGENCY_CORS_ORIGINS here: a browser page elsewhere is refused at the handshake (a
+    cross-site WebSocket), while GraphiQL's own origin, this server's, is let in."""
+    import websockets
+
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with raw_socket(world.server, origin="https://elsewhere.example"):
+            pass
+    assert refused.value.response.status_code == 403
+    async with raw_socket(world.server, origin=world.server.live.url) as socket:
+        assert (await init(socket, world.server.token(world.a.email)))["type"] == "connection_ack"
+
+
 # --------------------------------------------------------------------------- rollbacks
 
 
