@@ -4,6 +4,7 @@ run is logged, a failed one with its error; the command line runs them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 
@@ -225,3 +226,27 @@ async def test_a_run_costs_the_same_statements_whatever_the_number_of_clients(db
     results = await run_jobs(db, CONFIG, now=NOW)
     assert {r.job: r.sent for r in results} == {job: 4 * n for job, n in EXPECTED.items()}
     assert statements.count == few
+
+
+async def test_the_server_schedule_runs_the_jobs_every_interval(db, factory):
+    from server.jobs import run_jobs_forever
+
+    await scene(factory)
+    settings = Settings(AGENCY_JOBS_INTERVAL="0.05", DATABASE_URL="unused")
+    task = asyncio.create_task(run_jobs_forever(settings, db))
+    try:
+        for _ in range(400):  # two passes of every job, within 20 s
+            if await count(db, JobRun) >= 2 * len(JOBS):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    runs = await rows(db, JobRun)
+    assert len(runs) >= 2 * len(JOBS)
+    assert {r.status for r in runs} == {"DONE"} and {r.job for r in runs} == set(JOBS)
+    # Ran as of the clock (not the test's NOW), and each e-mail once however many passes ran.
+    assert await count(db, OutboxEmail) == sum(r.sent for r in runs) > 0
+    emails = [(e.to_email, e.subject) for e in await rows(db, OutboxEmail)]
+    assert len(set(emails)) == len(emails)
