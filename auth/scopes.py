@@ -277,6 +277,19 @@ def satisfaction_survey_scope(principal: Principal) -> ColumnElement[bool]:
     return _staff_only(principal)
 
 
+def partner_app_scope(principal: Principal) -> ColumnElement[bool]:
+    """Partner apps are the agency owner's to see: every row for an ADMIN, none for anyone else
+    (resolvers.partners.apps)."""
+    return _TRUE if principal.role is Role.ADMIN else _FALSE
+
+
+def webhook_scope(principal: Principal) -> ColumnElement[bool]:
+    """Webhook endpoints and their deliveries are the agency owner's, as partner apps are: every
+    row for an ADMIN, none for anyone else (the same rule: an endpoint is part of its app;
+    resolvers.partners.webhooks)."""
+    return partner_app_scope(principal)
+
+
 # The entity each scope guards, so a test can prove every table has exactly one.
 SCOPES = {
     Client: client_scope,

@@ -27,13 +27,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
 from auth.passwords import hash_password_async
 from auth.policy_table import SCOPES
 from auth.principal import Principal
-from auth.scopes import client_scope
+from auth.scopes import client_scope, partner_app_scope
 from models import Client, Role, utcnow
 from models.partners import PartnerApp, PartnerAppClient
 from resolvers.db import RequestDb
@@ -78,11 +77,6 @@ class AppRecord:
     generation: int
     revoked: bool
     last_used_at: dt.datetime | None
-
-
-def partner_app_scope(principal: Principal) -> ColumnElement[bool]:
-    """Partner apps are the agency owner's to see: every row for an ADMIN, none for anyone else."""
-    return sa.true() if principal.role is Role.ADMIN else sa.false()
 
 
 def new_client_id() -> str:

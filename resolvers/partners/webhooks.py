@@ -3,8 +3,10 @@ worker that delivers, and the delivery log an ADMIN reads and replays.
 
 Decisions the brief left open (also in the README's "Webhooks"):
 - **Who**: only the agency's ADMIN registers, changes, lists and replays (as for partner apps):
-  the mutations are ADMIN only (auth.policy_table MUTATION_ROLES) and refuse anyone else here
-  too; the lists show no row to anyone else (`webhook_scope`). An app never manages its own.
+  the mutations are ADMIN only (auth.policy_table MUTATION_ROLES, checked before any resolver
+  runs); the lists, and the look-ups every mutation here starts with, find no row for anyone else
+  (auth.scopes.webhook_scope and partner_app_scope): called directly by anyone but an ADMIN, a
+  function finds nothing (NOT_FOUND) and writes nothing. An app never manages its own.
 - **Event types**: every name the change log's triggers write (models.sync.CHANGE_EVENTS), so an
   app may follow `invoice.updated` or `invoice.created` as well as the issue's `invoice.sent`,
   `invoice.paid`, `invoice.voided`, `client.created`/`client.updated`, `contact.*` and
@@ -67,12 +69,11 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 from standardwebhooks import Webhook
 
 from auth.principal import Principal
-from auth.scopes import change_event_scope
+from auth.scopes import change_event_scope, partner_app_scope, webhook_scope
 from models import (
     ChangeEntity,
     ChangeEvent,
@@ -88,9 +89,9 @@ from models import (
 from models.db import is_unavailable, write_transaction
 from models.sync import CHANGE_EVENTS
 from resolvers.db import RequestDb
-from resolvers.errors import InputError, NotFound, Refused
+from resolvers.errors import InputError, NotFound
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
-from resolvers.partners.apps import MAX_CLIENT_ID, partner_app_scope
+from resolvers.partners.apps import MAX_CLIENT_ID
 from resolvers.partners.change_log import Position, position_of, read_events
 
 log = logging.getLogger("agency.webhooks")
@@ -182,17 +183,6 @@ class DeliveryView:
     updated_at: dt.datetime
     delivered_at: dt.datetime | None
     attempts: tuple[AttemptView, ...] = ()
-
-
-def webhook_scope(principal: Principal) -> ColumnElement[bool]:
-    """Endpoints and their deliveries are the agency owner's, as partner apps are: every row for
-    an ADMIN, none for anyone else (the same rule: an endpoint is part of its app)."""
-    return partner_app_scope(principal)
-
-
-def _admin_only(principal: Principal) -> None:
-    if principal.role is not Role.ADMIN:
-        raise Refused("Only the agency's administrators manage webhooks.")
 
 
 def new_secret() -> str:
@@ -328,7 +318,6 @@ async def create_webhook_endpoint(
     session: AsyncSession, principal: Principal, *, client_id: str, url: str, event_types: list[str]
 ) -> tuple[EndpointView, str]:
     """Register a receiver for an app; returns it and its signing secret, shown this once."""
-    _admin_only(principal)
     checked = checked_url("url", url)
     events = checked_event_types("eventTypes", event_types)
     app = await _app_for(session, principal, client_id)
@@ -358,7 +347,6 @@ async def update_webhook_endpoint(
     active: bool | None = None,
 ) -> EndpointView:
     """Change what is given (the URL, the events, whether it is active); the rest stays."""
-    _admin_only(principal)
     checked = checked_url("input.url", url) if url is not None else None
     events = checked_event_types("input.eventTypes", event_types) if event_types is not None else None
     endpoint, app_client_id = await _endpoint(session, principal, id)
@@ -377,7 +365,6 @@ async def rotate_webhook_endpoint_secret(
     session: AsyncSession, principal: Principal, *, id: int
 ) -> tuple[EndpointView, str]:
     """A new signing secret, shown once; every message from now on (retries too) is signed with it."""
-    _admin_only(principal)
     endpoint, app_client_id = await _endpoint(session, principal, id)
     secret = new_secret()
     endpoint.secret = secret
@@ -388,7 +375,6 @@ async def rotate_webhook_endpoint_secret(
 
 async def delete_webhook_endpoint(session: AsyncSession, principal: Principal, *, id: int) -> EndpointView:
     """Delete an endpoint with its delivery log (disable it instead to keep the log)."""
-    _admin_only(principal)
     endpoint, app_client_id = await _endpoint(session, principal, id)
     view = _view(endpoint, app_client_id)
     deliveries = sa.select(col(WebhookDelivery.id)).where(col(WebhookDelivery.endpoint_id) == id)
@@ -485,7 +471,6 @@ async def list_webhook_deliveries(
 
 async def replay_webhook_delivery(session: AsyncSession, principal: Principal, *, id: int) -> DeliveryView:
     """Queue one more attempt now, whatever the delivery's status; the message (id, body) is the same."""
-    _admin_only(principal)
     delivery = await session.scalar(
         sa.select(WebhookDelivery)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))

@@ -18,6 +18,7 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook
 
+from auth.principal import Principal
 from models import (
     Client,
     Contact,
@@ -29,12 +30,13 @@ from models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from resolvers.errors import NotFound
 from resolvers.partners import webhooks
-from resolvers.partners.apps import revoke_partner_app
+from resolvers.partners.apps import GRANTABLE_SCOPES, revoke_partner_app
 from schema.partners.webhook_render import NodeRenderer
 from server.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.partners.support import CONSOLE, register
+from tests.partners.support import CONSOLE, access_token, register
 from tests.utils import codes, count, gid, mutate, portal, rows, staff
 
 
@@ -558,30 +560,35 @@ async def test_only_an_admin_reads_the_delivery_log_or_manages_endpoints(api, db
     token = await _admin(api, factory)
     acme = await factory.client("Acme")
     app = await register(db, scopes=["clients:read"])
-    endpoint, _ = await _endpoint(api, token, app.client_id, ["client.updated"])
+    endpoint, secret = await _endpoint(api, token, app.client_id, ["client.updated"])
     async with db() as session, session.begin():
         await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
     async with Receiver().client() as client:
         await _pump(api, db, client)
     [delivery] = await rows(db, WebhookDelivery)
 
+    # The team reads the lists (TEAM) but sees no row of them (webhook_scope: the ADMIN's alone).
     _, manager = await staff(api, factory, Role.MANAGER)
-    seen = await api.data(DELIVERIES, {"id": endpoint["id"]}, manager)
-    assert seen["webhookDeliveries"] == {"totalCount": 0, "edges": []}
-    assert (await api.data("{ webhookEndpoints { id } }", token=manager))["webhookEndpoints"] == []
+    _, member = await staff(api, factory, Role.MEMBER)
+    for caller in (manager, member):
+        seen = await api.data(DELIVERIES, {"id": endpoint["id"]}, caller)
+        assert seen["webhookDeliveries"] == {"totalCount": 0, "edges": []}
+        assert (await api.data("{ webhookEndpoints { id } }", token=caller))["webhookEndpoints"] == []
 
+    REFUSED = {"FORBIDDEN", "GRAPHQL_VALIDATION_FAILED"}
+    # A portal user and a partner app (even one with every scope) may not ask at all.
     _, client_token = await portal(api, factory, acme)
-    body = await api.post(DELIVERIES, {"id": endpoint["id"]}, client_token)
-    assert body["data"] is None or body["data"]["webhookDeliveries"] is None
-    assert {e["extensions"]["code"] for e in body["errors"]} <= {"FORBIDDEN", "GRAPHQL_VALIDATION_FAILED"}
-    assert "msg_" not in json.dumps(body)
+    partner = await access_token(api.client, await register(db, scopes=GRANTABLE_SCOPES))
+    for caller in (client_token, partner):
+        for query in (DELIVERIES, "query($id: ID!) { webhookEndpoints { id url } }"):
+            body = await api.post(query, {"id": endpoint["id"]}, caller)
+            assert not any((body["data"] or {}).values()), body
+            assert body["errors"] and {e["extensions"]["code"] for e in body["errors"]} <= REFUSED
+            assert "msg_" not in json.dumps(body) and "127.0.0.1" not in json.dumps(body)
 
-    delivery_id = gid("WebhookDelivery", delivery)
-    for caller in (manager, client_token):
-        refused = await api.post(REPLAY, {"id": delivery_id}, caller)
-        assert (refused["data"] or {}).get("replayWebhookDelivery") is None
-        assert refused["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "GRAPHQL_VALIDATION_FAILED")
-        refused = await api.post(
+    # Every webhook mutation is refused by the mutation role table, before any resolver runs.
+    mutations = {
+        "createWebhookEndpoint": (
             CREATE,
             {
                 "input": {
@@ -590,12 +597,53 @@ async def test_only_an_admin_reads_the_delivery_log_or_manages_endpoints(api, db
                     "eventTypes": ["client.updated"],
                 }
             },
-            caller,
-        )
-        assert (refused["data"] or {}).get("createWebhookEndpoint") is None
-    assert await count(db, WebhookEndpoint) == 1
+        ),
+        "updateWebhookEndpoint": (
+            """mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {active: false}) { errors { code } } }""",
+            {"id": endpoint["id"]},
+        ),
+        "rotateWebhookEndpointSecret": (
+            """mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }""",
+            {"id": endpoint["id"]},
+        ),
+        "deleteWebhookEndpoint": (
+            """mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { errors { code } } }""",
+            {"id": endpoint["id"]},
+        ),
+        "replayWebhookDelivery": (REPLAY, {"id": gid("WebhookDelivery", delivery)}),
+    }
+    for caller in (manager, member, client_token, partner):
+        for name, (query, variables) in mutations.items():
+            body = await api.post(query, variables, caller)
+            assert (body["data"] or {}).get(name) is None, (name, body)
+            assert body["errors"] and {e["extensions"]["code"] for e in body["errors"]} <= REFUSED
+            assert "whsec_" not in json.dumps(body)
+    [still_endpoint] = await rows(db, WebhookEndpoint)
+    assert (still_endpoint.secret, still_endpoint.active) == (secret, True)
     [still] = await rows(db, WebhookDelivery)
     assert still.status == DeliveryStatus.DELIVERED and still.attempts == 1
+
+    # Called directly (no policy table in front), the business functions find nothing for anyone
+    # but an ADMIN: the endpoint's row scope, and the app's, hide the rows.
+    outsider = Principal(user_id=None, role=Role.MANAGER)
+    async with db() as session, session.begin():
+        for call in (
+            webhooks.update_webhook_endpoint(session, outsider, id=still_endpoint.id, active=False),
+            webhooks.rotate_webhook_endpoint_secret(session, outsider, id=still_endpoint.id),
+            webhooks.delete_webhook_endpoint(session, outsider, id=still_endpoint.id),
+            webhooks.replay_webhook_delivery(session, outsider, id=still.id),
+            webhooks.create_webhook_endpoint(
+                session,
+                outsider,
+                client_id=app.client_id,
+                url="https://hooks.example.com/",
+                event_types=["client.updated"],
+            ),
+        ):
+            with pytest.raises(NotFound):
+                await call
+    [unchanged] = await rows(db, WebhookEndpoint)
+    assert (unchanged.secret, unchanged.active) == (secret, True) and await count(db, WebhookDelivery) == 1
 
 
 async def test_a_new_endpoint_starts_at_the_end_of_the_log(api, db, factory):
