@@ -16,8 +16,8 @@ portal users (CLIENT), and:
    on both servers, the order of the two servers alternating between rounds), and reports
    medians and the ratio this API / PostGraphile 5;
 3. measures throughput (completed requests per second, `--concurrency` requests in flight) of
-   the Clients list page and the nested list of 50 clients, on PostGraphile and on this API with
-   1 and 2 workers.
+   the Clients list page and the nested list of 50 clients, on this API with 1 and 2 workers, each
+   stage back to back with the same stage on PostGraphile.
 
 Both servers run on this machine beside the client (httpx, in this process), so the client's
 own time is in every figure, the same for both. PostgreSQL is one server for both; neither
@@ -396,10 +396,11 @@ def table(ops: list[Operation], rates: dict[tuple[str, int, str], float], concur
     labels = {"clients_page": "Clients list page", "nested50": "nested list 50"}
     for name, label in labels.items():
         for c in concurrency:
-            one, two, pg = rates[(name, c, "api1")], rates[(name, c, "api2")], rates[(name, c, "peer")]
+            one, two = rates[(name, c, "api1")], rates[(name, c, "api2")]
+            pg1, pg2 = rates[(name, c, "peer1")], rates[(name, c, "peer2")]
             lines.append(
                 f"| throughput, {label}, {c} concurrent | | {one:.1f} req/s (1 worker), {two:.1f} (2) | "
-                f"{pg:.1f} req/s | **{one / pg:.2f}x** (1 worker), **{two / pg:.2f}x** (2) | | |"
+                f"{pg1:.1f} req/s, {pg2:.1f} | **{one / pg1:.2f}x** (1 worker), **{two / pg2:.2f}x** (2) | | |"
             )
     return "\n".join(lines)
 
@@ -421,7 +422,9 @@ def section(
             f"(load average {os.getloadavg()[0]:.1f} at the end), Python {platform.python_version()}, "
             f"PostGraphile {versions['postgraphile']} on Node {versions['node']}; agency built in {build_s:.1f} s: "
             f"{rows}. Medians of {args.runs} interleaved rounds after {args.warmup} warm-up rounds; "
-            f"throughput over {args.seconds:.0f} s per figure after {args.throughput_warmup:.0f} s of warm-up.",
+            f"throughput over {args.seconds:.0f} s per figure after {args.throughput_warmup:.0f} s of warm-up, "
+            "each stage on this API and PostGraphile back to back (PostGraphile's two figures: beside this "
+            "API's 1-worker run, then beside its 2-worker run).",
             "",
             body,
             "<!-- /bench:postgraphile -->",
@@ -501,23 +504,26 @@ def main(argv: list[str] | None = None) -> int:
             by_name = {op.name: op for op in ops}
             stages = [(name, c) for name in ("clients_page", "nested50") for c in args.concurrency]
 
-            def measure(side: str) -> None:
-                for name, c in stages:
+            def measure(sides: tuple[str, str]) -> None:
+                """Each stage on this API and on PostGraphile back to back, so both see the same
+                machine (others' load comes and goes); the order alternates between stages."""
+                for i, (name, c) in enumerate(stages):
                     op = by_name[name]
                     api_target, peer_target = targets["staff"]
-                    target, query = (peer_target, op.peer_query) if side == "peer" else (api_target, op.api_query)
-                    rates[(name, c, side)] = throughput(target, query, c, args.seconds, args.throughput_warmup)
-                    print(f"throughput {side} {name} c{c}: {rates[(name, c, side)]:.1f}/s", file=sys.stderr)
+                    for side in sides if i % 2 == 0 else reversed(sides):
+                        is_peer = side.startswith("peer")
+                        target, query = (peer_target, op.peer_query) if is_peer else (api_target, op.api_query)
+                        rates[(name, c, side)] = throughput(target, query, c, args.seconds, args.throughput_warmup)
+                        print(f"throughput {side} {name} c{c}: {rates[(name, c, side)]:.1f}/s", file=sys.stderr)
 
-            measure("api1")
-            measure("peer")
+            measure(("api1", "peer1"))
             api.stop()
             api = ApiServer(url, 2, workdir)
             api.start()
             with httpx.Client(timeout=60) as http:
                 staff_token = _login(http, api.url, agency.manager_email)
             targets["staff"] = (Target(api.url, _bearer(staff_token)), targets["staff"][1])
-            measure("api2")
+            measure(("api2", "peer2"))
     finally:
         api.stop()
         stop_peer()
