@@ -37,6 +37,7 @@ from models import Client, Role, utcnow
 from models.partners import PartnerApp, PartnerAppClient
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound, Refused
+from resolvers.partners.admin import MAX_CLIENT_ID, app_named, checked_names
 from resolvers.validation import required_text
 
 #: Every scope an app may be granted (auth.policy_table.SCOPES says what each opens), the one list
@@ -45,7 +46,6 @@ GRANTABLE_SCOPES: tuple[str, ...] = tuple(SCOPES)
 
 CLIENT_ID_PREFIX = "agp_"
 SECRET_PREFIX = "agps_"
-MAX_CLIENT_ID = 64  # the column's length: a longer one names no app
 MAX_NAME = 200
 USE_RESOLUTION = dt.timedelta(minutes=1)
 """How fresh `last_used_at` is kept: an app's use writes it at most once in this long."""
@@ -94,19 +94,16 @@ def _admin_only(principal: Principal) -> None:
 
 def granted_scopes(field: str, scopes: list[str] | None) -> str:
     """The scopes to grant, checked, as stored: distinct, sorted, space-separated."""
-    names: set[str] = set()
-    for index, raw in enumerate(scopes or ()):
-        name = raw.strip()
-        if name not in GRANTABLE_SCOPES:
-            raise InputError(
-                f"{field}.{index}",
-                "UNKNOWN_SCOPE",
-                f"{name[:60]!r} is not a scope an app may be granted; the scopes are {', '.join(GRANTABLE_SCOPES)}.",
-            )
-        names.add(name)
-    if not names:
-        raise InputError(field, "REQUIRED", "Grant the app at least one scope.")
-    return " ".join(sorted(names))
+    return checked_names(
+        field,
+        scopes,
+        GRANTABLE_SCOPES,
+        unknown_code="UNKNOWN_SCOPE",
+        unknown_message=lambda name: (
+            f"{name[:60]!r} is not a scope an app may be granted; the scopes are {', '.join(GRANTABLE_SCOPES)}."
+        ),
+        required="Grant the app at least one scope.",
+    )
 
 
 async def _limited_to(session: AsyncSession, principal: Principal, client_ids: list[int] | None) -> tuple[int, ...]:
@@ -142,20 +139,6 @@ async def _client_ids_of(session: AsyncSession, app_id: int | None) -> tuple[int
         .order_by(col(PartnerAppClient.client_id))
     )
     return tuple(found)
-
-
-async def _app(session: AsyncSession, principal: Principal, client_id: str) -> PartnerApp:
-    """The app with this OAuth client id, locked until the transaction ends."""
-    if len(client_id) > MAX_CLIENT_ID:
-        raise NotFound("partner app", field="clientId")
-    app = await session.scalar(
-        sa.select(PartnerApp)
-        .where(col(PartnerApp.oauth_client_id) == client_id, partner_app_scope(principal))
-        .with_for_update()
-    )
-    if app is None:
-        raise NotFound("partner app", field="clientId")
-    return app
 
 
 def _not_revoked(app: PartnerApp) -> None:
@@ -217,7 +200,7 @@ async def update_partner_app_scopes(
     """Grant exactly these scopes. A change refuses every token the app holds on its next use."""
     _admin_only(principal)
     scope_text = granted_scopes("scopes", scopes)
-    app = await _app(session, principal, client_id)
+    app = await app_named(session, principal, client_id, lock=True)
     _not_revoked(app)
     if scope_text != app.scopes:
         app.scopes = scope_text
@@ -231,7 +214,7 @@ async def rotate_partner_app_secret(
 ) -> tuple[RegisteredApp, str]:
     """A new secret, shown once; the old one stops working, and so do the tokens issued with it."""
     _admin_only(principal)
-    app = await _app(session, principal, client_id)
+    app = await app_named(session, principal, client_id, lock=True)
     _not_revoked(app)
     secret = new_client_secret()
     app.secret_hash = await hash_password_async(secret)
@@ -243,7 +226,7 @@ async def rotate_partner_app_secret(
 async def revoke_partner_app(session: AsyncSession, principal: Principal, *, client_id: str) -> RegisteredApp:
     """Revoke for good: no new token, and the tokens it holds are refused on their next use."""
     _admin_only(principal)
-    app = await _app(session, principal, client_id)
+    app = await app_named(session, principal, client_id, lock=True)
     if app.revoked_at is None:
         app.revoked_at = utcnow()
         app.generation += 1

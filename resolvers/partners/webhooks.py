@@ -73,7 +73,7 @@ from sqlmodel import col
 from standardwebhooks import Webhook
 
 from auth.principal import Principal
-from auth.scopes import change_event_scope, partner_app_scope, webhook_scope
+from auth.scopes import change_event_scope, webhook_scope
 from models import (
     ChangeEntity,
     ChangeEvent,
@@ -91,7 +91,7 @@ from models.sync import CHANGE_EVENTS
 from resolvers.db import RequestDb
 from resolvers.errors import InputError, NotFound
 from resolvers.pagination import Page, SortDirection, SortKey, keyset_page
-from resolvers.partners.apps import MAX_CLIENT_ID
+from resolvers.partners.admin import MAX_CLIENT_ID, app_named, checked_names
 from resolvers.partners.change_log import Position, position_of, read_events
 
 log = logging.getLogger("agency.webhooks")
@@ -244,19 +244,14 @@ def checked_url(field: str, url: str | None) -> str:
 
 def checked_event_types(field: str, event_types: Sequence[str] | None) -> str:
     """The event names to subscribe to, checked, as stored: distinct, sorted, space-separated."""
-    names: set[str] = set()
-    for index, raw in enumerate(event_types or ()):
-        name = raw.strip()
-        if name not in EVENT_TYPES:
-            raise InputError(
-                f"{field}.{index}",
-                "UNKNOWN_EVENT_TYPE",
-                f"{name[:60]!r} is not an event; the events are {', '.join(EVENT_TYPES)}.",
-            )
-        names.add(name)
-    if not names:
-        raise InputError(field, "REQUIRED", "Subscribe to at least one event.")
-    return " ".join(sorted(names))
+    return checked_names(
+        field,
+        event_types,
+        EVENT_TYPES,
+        unknown_code="UNKNOWN_EVENT_TYPE",
+        unknown_message=lambda name: f"{name[:60]!r} is not an event; the events are {', '.join(EVENT_TYPES)}.",
+        required="Subscribe to at least one event.",
+    )
 
 
 def _view(endpoint: WebhookEndpoint, app_client_id: str) -> EndpointView:
@@ -273,13 +268,7 @@ def _view(endpoint: WebhookEndpoint, app_client_id: str) -> EndpointView:
 
 
 async def _app_for(session: AsyncSession, principal: Principal, client_id: str) -> PartnerApp:
-    if not client_id or len(client_id) > MAX_CLIENT_ID:
-        raise NotFound("partner app", field="clientId")
-    app = await session.scalar(
-        sa.select(PartnerApp).where(col(PartnerApp.oauth_client_id) == client_id, partner_app_scope(principal))
-    )
-    if app is None:
-        raise NotFound("partner app", field="clientId")
+    app = await app_named(session, principal, client_id, lock=False)
     if app.revoked_at is not None:
         raise InputError("clientId", "APP_REVOKED", "This app is revoked: it receives no webhooks.")
     return app
@@ -614,11 +603,8 @@ class Claim:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
-    attempted_at: dt.datetime
-    status_code: int | None
-    error: str | None
-    duration_ms: int
+class Outcome(AttemptView):
+    """One attempt as the worker makes it: what the delivery log keeps of it, and whether it delivered."""
 
     @property
     def delivered(self) -> bool:

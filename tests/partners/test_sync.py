@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from models import ChangeEvent, Client, Contact, Invoice, InvoiceStatus, Role, utcnow
 from models.clients import STATUS_ACTIVE
-from tests.partners.support import access_token, register
+from tests.partners.support import access_token, register, touch_client
 from tests.utils import gid, portal, staff
 
 FEED = """
@@ -227,8 +227,7 @@ async def test_a_sync_during_concurrent_writes_then_another_collects_every_chang
     async def write(n: int) -> None:
         for i in range(6):
             client = await factory.client(f"Writer {n}-{i}")
-            async with db() as session, session.begin():
-                await session.execute(sa.update(Client).where(Client.id == client.id).values(industry=f"i{i}"))
+            await touch_client(db, client, f"i{i}")
             await factory.contact(client)
             await asyncio.sleep(0)
 

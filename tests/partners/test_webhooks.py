@@ -11,7 +11,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -36,7 +36,7 @@ from resolvers.partners.apps import GRANTABLE_SCOPES, revoke_partner_app
 from schema.partners.webhook_render import NodeRenderer
 from server.settings import Settings
 from tests.conftest import TEST_SECRET
-from tests.partners.support import CONSOLE, access_token, register
+from tests.partners.support import CONSOLE, Registered, access_token, register, touch_client
 from tests.utils import codes, count, gid, mutate, portal, rows, staff
 
 
@@ -110,6 +110,23 @@ async def _endpoint(api, token: str, client_id: str, events: list[str], url: str
     return payload["endpoint"], payload["secret"]
 
 
+class Hooked(NamedTuple):
+    token: str
+    acme: Client
+    app: Registered
+    endpoint: dict[str, Any]
+    secret: str
+
+
+async def _hooked(api, db, factory, url: str = "http://127.0.0.1:9/hook") -> Hooked:
+    """An ADMIN's token, the client Acme, an app reading clients and its endpoint for `client.updated`."""
+    token = await _admin(api, factory)
+    acme = await factory.client("Acme")
+    app = await register(db, scopes=["clients:read"])
+    endpoint, secret = await _endpoint(api, token, app.client_id, ["client.updated"], url=url)
+    return Hooked(token, acme, app, endpoint, secret)
+
+
 async def settle(db) -> None:
     """Wait until every event in the log is settled (on PostgreSQL an event waits for the oldest
     transaction still running in the cluster: other tests' databases share it)."""
@@ -181,8 +198,7 @@ async def test_an_app_limited_to_one_client_never_hears_of_another(api, db, fact
         api, token, app.client_id, ["client.updated", "contact.created", "invoice.created", "payment.created"]
     )
     for client in (acme, globex):
-        async with db() as session, session.begin():
-            await session.execute(sa.update(Client).where(Client.id == client.id).values(industry="Retail"))
+        await touch_client(db, client)
         await factory.contact(client)
         await factory.payment(await factory.invoice(client), "10.00")
 
@@ -210,8 +226,7 @@ async def test_a_payload_holds_only_what_the_apps_scopes_read(api, db, factory):
     _, insider_secret = await _endpoint(
         api, token, insider.client_id, ["client.updated"], url="http://127.0.0.1:9/insider"
     )
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await touch_client(db, acme)
 
     receiver = Receiver()
     async with receiver.client() as client:
@@ -239,8 +254,7 @@ async def test_no_scope_no_event_and_no_draft_invoice(api, db, factory):
     _, ledger_secret = await _endpoint(
         api, token, ledger.client_id, ["invoice.created", "invoice.sent"], url="http://127.0.0.1:9/ledger"
     )
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await touch_client(db, acme)
     draft = await factory.invoice(acme, status=InvoiceStatus.DRAFT)
 
     receiver = Receiver()
@@ -294,10 +308,7 @@ async def test_a_deleted_contact_is_announced_by_id_and_type(api, db, factory):
 
 
 async def test_a_revoked_apps_endpoint_receives_nothing(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    await _endpoint(api, token, app.client_id, ["client.updated"])
+    token, acme, app, _, _ = await _hooked(api, db, factory)
     async with db() as session, session.begin():
         await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
         await revoke_partner_app(session, CONSOLE, client_id=app.client_id)
@@ -317,10 +328,7 @@ async def test_a_revoked_apps_endpoint_receives_nothing(api, db, factory):
 
 
 async def test_a_rolled_back_change_sends_nothing(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    await _endpoint(api, token, app.client_id, ["client.updated"])
+    acme = (await _hooked(api, db, factory)).acme
     with pytest.raises(RuntimeError):
         async with db() as session, session.begin():
             await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
@@ -391,15 +399,11 @@ async def test_a_receiver_on_a_real_socket_verifies_the_signature(api, db, facto
 
 
 async def test_an_unreachable_receiver_is_retried_then_failed_and_replay_delivers(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
     port = _free_port()  # nothing listens there
-    endpoint, secret = await _endpoint(api, token, app.client_id, ["client.updated"], url=f"http://127.0.0.1:{port}/h")
+    token, acme, _, endpoint, secret = await _hooked(api, db, factory, url=f"http://127.0.0.1:{port}/h")
     webhooks.configure(retry_schedule=(0.3, 0.6), allow_insecure=True)
     try:
-        async with db() as session, session.begin():
-            await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+        await touch_client(db, acme)
         render = NodeRenderer(api.app.state.graphql.schema, db)
         await settle(db)
         async with webhooks.http_client() as client:
@@ -452,12 +456,8 @@ async def test_an_unreachable_receiver_is_retried_then_failed_and_replay_deliver
 
 
 async def test_a_non_2xx_answer_and_a_redirect_are_failures(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    await _endpoint(api, token, app.client_id, ["client.updated"])
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    acme = (await _hooked(api, db, factory)).acme
+    await touch_client(db, acme)
     receiver = Receiver(status=302)
     async with receiver.client() as client:
         await _pump(api, db, client)
@@ -515,10 +515,7 @@ async def test_without_insecure_receivers_http_and_private_addresses_are_refused
 
 
 async def test_update_rotate_and_delete(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    endpoint, old_secret = await _endpoint(api, token, app.client_id, ["client.updated"])
+    token, acme, app, endpoint, old_secret = await _hooked(api, db, factory)
     update = """mutation($id: ID!, $input: UpdateWebhookEndpointInput!) {
       updateWebhookEndpoint(id: $id, input: $input) { endpoint { url eventTypes active } errors { field code } } }"""
     changed = await mutate(
@@ -534,8 +531,7 @@ async def test_update_rotate_and_delete(api, db, factory):
         "active": False,
     }
     # Disabled: nothing is sent, but nothing is skipped either; enabled again, it catches up.
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await touch_client(db, acme)
     receiver = Receiver()
     async with receiver.client() as client:
         assert await _pump(api, db, client) == (0, 0)
@@ -557,12 +553,8 @@ async def test_update_rotate_and_delete(api, db, factory):
 
 
 async def test_only_an_admin_reads_the_delivery_log_or_manages_endpoints(api, db, factory):
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    endpoint, secret = await _endpoint(api, token, app.client_id, ["client.updated"])
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    _, acme, app, endpoint, secret = await _hooked(api, db, factory)
+    await touch_client(db, acme)
     async with Receiver().client() as client:
         await _pump(api, db, client)
     [delivery] = await rows(db, WebhookDelivery)
@@ -649,8 +641,7 @@ async def test_only_an_admin_reads_the_delivery_log_or_manages_endpoints(api, db
 async def test_a_new_endpoint_starts_at_the_end_of_the_log(api, db, factory):
     token = await _admin(api, factory)
     acme = await factory.client("Acme")
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    await touch_client(db, acme)
     app = await register(db, scopes=["clients:read"])
     await _endpoint(api, token, app.client_id, ["client.created", "client.updated"])
     receiver = Receiver()
@@ -687,12 +678,8 @@ def test_the_retry_schedule_setting_is_seconds_separated_by_commas():
 async def test_agency_webhooks_deliver_runs_one_pass(api, db, factory, database_url, monkeypatch, capsys):
     from server.cli import main
 
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    await _endpoint(api, token, app.client_id, ["client.updated"], url=f"http://127.0.0.1:{_free_port()}/h")
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    acme = (await _hooked(api, db, factory, url=f"http://127.0.0.1:{_free_port()}/h")).acme
+    await touch_client(db, acme)
     await settle(db)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("AGENCY_WEBHOOK_ALLOW_INSECURE", "1")
@@ -709,12 +696,8 @@ async def test_agency_webhooks_deliver_runs_one_pass(api, db, factory, database_
 async def test_a_failed_render_passes_over_nothing(api, db, factory):
     from schema.partners.webhook_render import RenderFailed
 
-    token = await _admin(api, factory)
-    acme = await factory.client("Acme")
-    app = await register(db, scopes=["clients:read"])
-    await _endpoint(api, token, app.client_id, ["client.updated"])
-    async with db() as session, session.begin():
-        await session.execute(sa.update(Client).where(Client.id == acme.id).values(industry="Retail"))
+    acme = (await _hooked(api, db, factory)).acme
+    await touch_client(db, acme)
     await settle(db)
 
     async def broken(principal, items):
