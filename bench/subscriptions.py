@@ -37,7 +37,9 @@ run: each subscriber's user reads its project's comments (`node(id:) { ... on Pr
 tasks { comments } } }`), under its own row scope; a subscriber must receive exactly those of the
 run's comments, each exactly once. The expected set is also computed from the rule (staff: all;
 a portal user: REPLYs on its visible tasks or the project itself, never a NOTE) and any
-disagreement is printed.
+disagreement is printed. A subscription the server ends (SLOW_CONSUMER: its inbox of 100 events
+filled because events came faster than the worker re-read and sent them) misses what follows;
+those misses are counted apart.
 
 Latency of a delivery: its receive time minus the mutation's send time ("from send": includes the
 mutation itself) and minus the time the mutation's HTTP response arrived ("from response": the
@@ -372,6 +374,7 @@ class PhaseReport:
     expected: int = 0
     received: int = 0
     missed: int = 0
+    missed_ended: int = 0  # of them, by subscriptions the server had ended (SLOW_CONSUMER)
     duplicates: int = 0
     unexpected: int = 0
     notes_to_clients: int = 0
@@ -435,6 +438,8 @@ def analyse(
         missing = want - counts.keys()
         extra = counts.keys() - want
         report.missed += len(missing)
+        if sub.completed or sub.closed_by_server:
+            report.missed_ended += len(missing)
         report.unexpected += sum(counts[c] for c in extra)
         if sub.role == "CLIENT":
             report.notes_to_clients += sum(1 for d in mine if d.kind == "NOTE")
@@ -756,7 +761,8 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
         )
     out.append("")
     head = (
-        "| phase | events | events/s | failed | mutation p50 / p99 ms | deliveries expected | received | missed "
+        "| phase | events | events/s | failed | mutation p50 / p99 ms | deliveries expected | received "
+        "| missed (of them after the server ended the subscription) "
         "| duplicates | unexpected | NOTEs to CLIENTs | latency from send p50 / p99 / max ms "
         "| from response p50 / p99 / max ms | deliveries/s |"
     )
@@ -765,7 +771,8 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
     for r in reports:
         out.append(
             f"| {r.name} | {r.events_sent} | {r.events_per_second} | {r.events_failed} "
-            f"| {r.mutation_p50_ms:.0f} / {r.mutation_p99_ms:.0f} | {r.expected} | {r.received} | {r.missed} "
+            f"| {r.mutation_p50_ms:.0f} / {r.mutation_p99_ms:.0f} | {r.expected} | {r.received} "
+            f"| {r.missed} ({r.missed_ended}) "
             f"| {r.duplicates} | {r.unexpected} | {r.notes_to_clients} "
             f"| {r.p50_send_ms:.0f} / {r.p99_send_ms:.0f} / {r.max_send_ms:.0f} "
             f"| {r.p50_response_ms:.0f} / {r.p99_response_ms:.0f} / {r.max_response_ms:.0f} "
