@@ -140,20 +140,28 @@ def start_peer(database_url: str, *, timeout: float = 120) -> tuple[str, Callabl
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
         log.close()
+        # Kept when PostGraphile logged an error: its answers only say "logged with hash ...".
+        path = Path(log.name)
+        if path.exists() and "error" in path.read_text(errors="replace").lower():
+            print(f"PostGraphile's log, with errors: {path}", file=sys.stderr)
+        else:
+            path.unlink(missing_ok=True)
 
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=5) as http:
         while True:
             if process.poll() is not None:
+                output = Path(log.name).read_text()[-4000:]
                 stop()
-                raise RuntimeError(f"PostGraphile exited ({process.returncode}):\n{Path(log.name).read_text()[-4000:]}")
+                raise RuntimeError(f"PostGraphile exited ({process.returncode}):\n{output}")
             with contextlib.suppress(httpx.HTTPError):
                 answer = http.post(url, json={"query": "{ __typename }"})
                 if answer.status_code == 200 and answer.json().get("data") == {"__typename": "Query"}:
                     break
             if time.monotonic() > deadline:
+                output = Path(log.name).read_text()[-4000:]
                 stop()
-                raise RuntimeError(f"PostGraphile did not answer in {timeout:.0f} s:\n{Path(log.name).read_text()}")
+                raise RuntimeError(f"PostGraphile did not answer in {timeout:.0f} s:\n{output}")
             time.sleep(0.25)
     return url, stop
 
