@@ -23,6 +23,8 @@ class Services:
     view_as_ttl: dt.timedelta = dt.timedelta(minutes=15)
     portal_accept_url: str = "http://127.0.0.1:8000/portal/accept"
     debug: bool = False
+    # Query root fields the compiler can express answered by one SQL statement each (settings.compiled_reads).
+    compiled_reads: bool = False
 
 
 @dataclass

@@ -394,6 +394,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         view_as_ttl=settings.view_as_ttl,
         portal_accept_url=settings.portal_accept_url or "http://127.0.0.1:8000/portal/accept",
         debug=settings.debug,
+        compiled_reads=settings.compiled_reads,
     )
     graphql = AgencyGraphQL(
         services=services,

@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         description="comma-separated origins web front ends call from (https://app.example.com); empty: no CORS",
     )
 
+    compiled_reads: bool = Field(
+        default=True,
+        alias="AGENCY_COMPILED_READS",
+        description="answer query root fields the compiler can express with one SQL statement building the JSON;"
+        " 0: always the resolvers",
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
