@@ -88,6 +88,7 @@ def demo_server(database_url: str | None = None, workers: int = 1) -> Iterator[L
         env["AGENCY_SECRET_KEY"] = secrets.token_urlsafe(48)
     env.update(
         AGENCY_OUTBOX_INTERVAL="0",
+        AGENCY_JOBS_INTERVAL="0",
         AGENCY_DEBUG="false",
         # The code under test is this checkout, whatever the venv's install points at.
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),

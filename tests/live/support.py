@@ -158,6 +158,7 @@ def _serve(workdir: pathlib.Path, database_url: str, workers: int, secret: str |
     env.update(
         DATABASE_URL=database_url,
         AGENCY_OUTBOX_INTERVAL="0",
+        AGENCY_JOBS_INTERVAL="0",
         AGENCY_DEBUG="false",
         PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p),
     )
