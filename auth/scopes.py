@@ -52,6 +52,7 @@ from models import (
     Payment,
     Project,
     Role,
+    ScopeChange,
     Task,
     TimeEntry,
     User,
@@ -277,6 +278,12 @@ def satisfaction_survey_scope(principal: Principal) -> ColumnElement[bool]:
     return _staff_only(principal)
 
 
+def scope_change_scope(principal: Principal) -> ColumnElement[bool]:
+    """The scope change log is the agency's reading of a project (the guide files scope changes
+    under internal notes): staff only, never a CLIENT or a partner."""
+    return _staff_only(principal)
+
+
 def partner_app_scope(principal: Principal) -> ColumnElement[bool]:
     """Partner apps are the agency owner's to see: every row for an ADMIN, none for anyone else
     (resolvers.partners.apps)."""
@@ -311,6 +318,7 @@ SCOPES = {
     Interaction: interaction_scope,
     LoginEvent: login_event_scope,
     SatisfactionSurvey: satisfaction_survey_scope,
+    ScopeChange: scope_change_scope,
 }
 
 

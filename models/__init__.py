@@ -32,6 +32,7 @@ from models.enums import (
     ProjectHealth,
     ProjectStatus,
     Role,
+    ScopeChangeKind,
     TaskStatus,
 )
 from models.jobs import JobRun, JobSent
@@ -40,7 +41,7 @@ from models.people import LoginEvent, PortalInvitation, RefreshToken, User
 from models.surveys import SatisfactionSurvey
 from models.sync import ChangeEntity, ChangeEvent, IdempotencyKey, PartnerExternalId
 from models.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from models.work import Comment, Deliverable, Expense, Project, Task, TimeEntry
+from models.work import Comment, Deliverable, Expense, Project, ScopeChange, Task, TimeEntry
 
 __all__ = [
     "Activity",
@@ -91,6 +92,8 @@ __all__ = [
     "RefreshToken",
     "Role",
     "SatisfactionSurvey",
+    "ScopeChange",
+    "ScopeChangeKind",
     "Task",
     "TaskStatus",
     "TimeEntry",

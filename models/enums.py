@@ -67,6 +67,15 @@ class ProjectStatus(str, Enum):
     CANCELLED = "CANCELLED"
 
 
+class ScopeChangeKind(str, Enum):
+    """What changed a project's scope after it started (models.work.ScopeChange)."""
+
+    BUDGET_CHANGED = "BUDGET_CHANGED"
+    END_DATE_MOVED = "END_DATE_MOVED"
+    TASK_ADDED = "TASK_ADDED"
+    PROJECT_CANCELLED = "PROJECT_CANCELLED"
+
+
 class ProjectHealth(str, Enum):
     ON_TRACK = "ON_TRACK"
     AT_RISK = "AT_RISK"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.base import Money, UTCDateTime, enum_column, utcnow
-from models.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
+from models.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, ScopeChangeKind, TaskStatus
 
 
 class Project(SQLModel, table=True):
@@ -26,6 +26,33 @@ class Project(SQLModel, table=True):
     health: ProjectHealth = Field(default=ProjectHealth.ON_TRACK, sa_type=enum_column(ProjectHealth))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the project became COMPLETED (set with the status, cleared when it is reopened), so
+    # timeline adherence can compare it with end_date for finished projects too.
+    completed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ScopeChange(SQLModel, table=True):
+    """One change to a project's scope, written by the mutation that made it: a budget change, an
+    end-date move or a task added once the project had started, or the project's cancellation.
+
+    The agency's own record (the guide files scope changes under internal notes): staff only
+    (auth.scopes.scope_change_scope). `is_reduction` marks the warning sign the guide names,
+    "scope reduction or project cancellations": a lower budget, or a cancellation."""
+
+    __tablename__ = "scope_change"
+    __table_args__ = (sa.Index("ix_scope_change_project_id_occurred_at", "project_id", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    kind: ScopeChangeKind = Field(sa_type=enum_column(ScopeChangeKind))
+    is_reduction: bool = Field(default=False)
+    old_budget: Decimal | None = Field(default=None, sa_type=Money)
+    new_budget: Decimal | None = Field(default=None, sa_type=Money)
+    old_end_date: dt.date | None = Field(default=None)
+    new_end_date: dt.date | None = Field(default=None)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    changed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    occurred_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class Task(SQLModel, table=True):
@@ -99,7 +126,7 @@ class TimeEntry(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     project_id: int = Field(foreign_key="project.id", index=True)
     task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
-    work_date: dt.date
+    work_date: dt.date = Field(index=True)
     hours: Decimal = Field(sa_type=sa.Numeric(6, 2))
     billable: bool = Field(default=True)
     cost_rate: Decimal = Field(sa_type=Money)
