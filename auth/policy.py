@@ -233,10 +233,17 @@ def decide_mutation(name: str, key: PolicyKey) -> Decision:
     return Decision(False, "FORBIDDEN", f"{key.role.value} may not call {name}")
 
 
+_NO_PARTNER_SUBSCRIPTIONS = (
+    "no partner scope names the Subscription root: partner apps follow changes with `changes` and webhooks"
+)
+
+
 def decide(type_name: str, field_name: str, key: PolicyKey) -> Decision:
     """May a caller with this policy key read this field (or call this mutation)?"""
     if type_name == "Mutation":
         return decide_mutation(field_name, key)
+    if type_name == "Subscription" and key.role is Role.PARTNER:
+        return Decision(False, "FORBIDDEN", _NO_PARTNER_SUBSCRIPTIONS)
     sensitivity = class_of(type_name, field_name)
     if sensitivity is None:
         return Decision(False, "FORBIDDEN", f"{type_name}.{field_name} has no sensitivity class: denied by default")
@@ -264,6 +271,8 @@ def _partner_mark(coordinate: str) -> str:
     sensitivity = FIELD_CLASSES.get(coordinate)
     if type_name == "Mutation":
         names = [name for name, scope in SCOPES.items() if field_name in scope.mutations]
+    elif type_name == "Subscription":
+        return "no"
     elif sensitivity is None or RULES[sensitivity][Role.PARTNER] is not Rule.IF_SCOPE:
         return "no" if sensitivity is None else _RULE_MARK[RULES[sensitivity][Role.PARTNER]]
     elif type_name == "Query":

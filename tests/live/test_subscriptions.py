@@ -561,11 +561,10 @@ async def test_a_deliverable_added_completed_and_removed_reaches_the_portal_user
 # --------------------------------------------------------------------------- partner apps
 
 
-async def test_a_partner_app_signs_in_but_hears_no_event(world: World):
-    """No partner scope names a Subscription root field that reads records (apps sync with
-    `changes` and webhooks): invoiceChanged and clientChanged are FORBIDDEN before any event even
-    with invoices:read and clients:read. notificationAdded is the caller's own (SELF, like
-    Query.notifications), and an app has no notifications: it opens and hears nothing."""
+async def test_a_partner_app_is_refused_every_subscription_and_hears_no_event(world: World):
+    """No partner scope names the Subscription root (apps sync with `changes` and webhooks):
+    invoiceChanged, clientChanged and notificationAdded are FORBIDDEN before any event, even with
+    invoices:read and clients:read, while a portal user on the same server hears its invoice."""
     server, a = world.server, world.a
     _, token = partner_app(server, ["clients:read", "invoices:read"])
     async with (
@@ -574,7 +573,7 @@ async def test_a_partner_app_signs_in_but_hears_no_event(world: World):
         subscribed(server, token, NOTIFICATIONS) as notifications,
         subscribed(server, server.token(a.email), NOTIFICATIONS) as portal,
     ):
-        for refused in (invoices, clients):
+        for refused in (invoices, clients, notifications):
             await asyncio.wait_for(refused.ended.wait(), 10)
             assert error_codes(refused.error) == ["FORBIDDEN"]
         number = sent_invoice(world, a.client_id, marker("Partner must not hear"))
@@ -583,4 +582,3 @@ async def test_a_partner_app_signs_in_but_hears_no_event(world: World):
         ]
         await asyncio.sleep(QUIET_SECONDS)
         assert invoices.events == clients.events == notifications.events == []
-        assert notifications.error is None and not notifications.ended.is_set()
