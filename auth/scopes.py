@@ -182,6 +182,18 @@ def time_entry_scope(principal: Principal) -> ColumnElement[bool]:
     return _FALSE
 
 
+def time_total_scope(principal: Principal) -> ColumnElement[bool]:
+    """The time entries a project's money totals count (profitability, budget burn): all the time on
+    the projects the caller sees, time booked to a task hidden from a portal user included, so a
+    portal user's profit and burn are the staff's figures. Only sums are built from it, never rows:
+    a list of time entries composes time_entry_scope (which leaves that time out)."""
+    if principal.is_staff:
+        return _TRUE
+    if principal.is_client:
+        return col(TimeEntry.project_id).in_(_visible_project_ids(principal))
+    return _FALSE
+
+
 def expense_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.is_staff:
         return _TRUE

@@ -11,6 +11,12 @@ Decisions the guide leaves open (also in the README):
 - One mutation may write two feed entries: a client-visible one naming only what the
   client can read (name, dates, status, assignee), and an internal one for the rest
   (health, budget, estimates, visibility). The budget's amount is never in a summary.
+- Completing a project stamps completedAt; reopening it (COMPLETED -> ACTIVE) clears it.
+- Scope changes are logged (models.work.ScopeChange, staff only) by the mutation that makes them:
+  a budget change or an end-date move once the project has started, a task added once it has
+  started, and a cancellation (at any time). A project has started on its start date; one with no
+  start date on the day after it was created (tasks added on its first day are its plan). A lower
+  budget and a cancellation are reductions (the guide's warning sign).
 """
 
 from __future__ import annotations
@@ -23,7 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from auth.principal import Principal
-from models import ActivityKind, Project, ProjectHealth, ProjectStatus, Task, TaskStatus, User
+from models import (
+    ActivityKind,
+    Project,
+    ProjectHealth,
+    ProjectStatus,
+    ScopeChange,
+    ScopeChangeKind,
+    Task,
+    TaskStatus,
+    User,
+)
 from models.base import utcnow
 from resolvers.activity import notify, record_activity
 from resolvers.clients.contacts import locked_client
@@ -181,6 +197,40 @@ async def create_project(
     return project, created
 
 
+def has_started(project: Project, start_date: dt.date | None, now: dt.datetime) -> bool:
+    """Whether changes to the project now are scope changes (see the module's docstring)."""
+    if start_date is not None:
+        return start_date <= now.date()
+    return project.created_at.date() < now.date()
+
+
+def _scope_changes(
+    principal: Principal, project: Project, values: dict[str, Any], now: dt.datetime
+) -> list[ScopeChange]:
+    """The scope changes an update makes, before it is applied to `project`."""
+    project_id = project.id
+    assert project_id is not None
+    found: list[ScopeChange] = []
+    started = has_started(project, values.get("start_date", project.start_date), now)
+
+    def log(kind: ScopeChangeKind, **details: Any) -> ScopeChange:
+        return ScopeChange(
+            project_id=project_id, kind=kind, changed_by_id=principal.user_id, occurred_at=now, **details
+        )
+
+    if started and "budget" in values and values["budget"] != project.budget:
+        old, new = project.budget, values["budget"]
+        reduced = old is not None and new is not None and new < old
+        found.append(log(ScopeChangeKind.BUDGET_CHANGED, is_reduction=reduced, old_budget=old, new_budget=new))
+    if started and "end_date" in values and values["end_date"] != project.end_date:
+        found.append(
+            log(ScopeChangeKind.END_DATE_MOVED, old_end_date=project.end_date, new_end_date=values["end_date"])
+        )
+    if values.get("status") is ProjectStatus.CANCELLED and project.status is not ProjectStatus.CANCELLED:
+        found.append(log(ScopeChangeKind.PROJECT_CANCELLED, is_reduction=True))
+    return found
+
+
 async def _project(session: AsyncSession, principal: Principal, project_id: int, field: str) -> Project:
     project = await visible_row(session, principal, Project, project_id, what="project", field=field, lock=True)
     return project
@@ -222,6 +272,12 @@ async def update_project(
             "INVALID_TRANSITION",
             f"A project cannot move from {project.status.value} to {status.value}.",
         )
+    now = utcnow()
+    session.add_all(_scope_changes(principal, project, values, now))
+    if status is ProjectStatus.COMPLETED and project.status is not ProjectStatus.COMPLETED:
+        project.completed_at = now
+    elif status is not None and status is not ProjectStatus.COMPLETED:
+        project.completed_at = None
     public: list[str] = []
     internal: list[str] = []
     for key, value in values.items():
@@ -238,7 +294,7 @@ async def update_project(
         else:
             public.append(f"{key} changed")
         setattr(project, key, value)
-    project.updated_at = utcnow()
+    project.updated_at = now
     log_changes(
         session,
         principal,
@@ -270,6 +326,17 @@ async def create_task(session: AsyncSession, principal: Principal, *, project_id
         task.completed_at = utcnow()
     session.add(task)
     await session.flush()
+    now = utcnow()
+    if has_started(project, project.start_date, now):
+        session.add(
+            ScopeChange(
+                project_id=project.id,
+                kind=ScopeChangeKind.TASK_ADDED,
+                task_id=task.id,
+                changed_by_id=principal.user_id,
+                occurred_at=now,
+            )
+        )
     _notify_assignee(session, principal, task)
     record_activity(
         session,
