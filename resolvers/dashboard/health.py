@@ -2,8 +2,10 @@
 with the number of clients flagged in all.
 
 - Overdue: a SENT invoice past its due date with something still to pay.
-- No recent activity: a client not churned whose latest activity-feed entry, logged
-  interaction and last-interaction date are all older than N days (or absent).
+- No recent activity: a client not churned whose latest client-facing touchpoint (a meeting
+  held, a logged interaction, a REPLY either way, a portal sign-in, a payment: see
+  resolvers/dashboard/signals.py) is older than N days, or who never had one. Internal edits
+  (the client's notes, status, an activity-feed entry) are not touchpoints.
 - No portal login: a client not churned that has at least one active portal user and no
   portal sign-in in the last N days.
 - At-risk projects: ACTIVE or ON_HOLD projects whose health is AT_RISK or OFF_TRACK.
@@ -26,10 +28,8 @@ from sqlmodel import col
 from auth import scopes
 from auth.principal import Principal
 from models import (
-    Activity,
     Client,
     ClientCategory,
-    Interaction,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -41,6 +41,7 @@ from models import (
     ProjectStatus,
 )
 from models.base import money
+from resolvers.dashboard import signals
 from resolvers.dashboard.params import DashboardParams
 from resolvers.dashboard.rows import (
     as_datetime,
@@ -181,29 +182,16 @@ async def overdue_clients(db: RequestDb, principal: Principal, params: Dashboard
 
 
 async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardParams) -> ClientList[QuietClient]:
-    touches = sa.union_all(
-        sa.select(col(Activity.client_id).label("client_id"), col(Activity.occurred_at).label("at")).where(
-            col(Activity.client_id).is_not(None), scopes.activity_scope(principal)
-        ),
-        sa.select(col(Interaction.client_id), col(Interaction.occurred_at)).where(scopes.interaction_scope(principal)),
-        sa.select(col(Client.id), col(Client.last_interaction_at)).where(
-            col(Client.last_interaction_at).is_not(None), scopes.client_scope(principal)
-        ),
-    ).subquery()
-    latest = (
-        sa.select(touches.c.client_id, sa.func.max(touches.c.at).label("last_at"))
-        .group_by(touches.c.client_id)
-        .subquery()
-    )
+    quiet = signals.quiet_days_by_client(principal, params.now)
     statement = (
-        sa.select(Client, latest.c.last_at, count_all())
-        .outerjoin(latest, latest.c.client_id == col(Client.id))
+        sa.select(Client, quiet.c.last_at, count_all())
+        .join(quiet, quiet.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
             not_churned(),
-            sa.or_(latest.c.last_at.is_(None), latest.c.last_at < params.cutoff),
+            sa.or_(quiet.c.last_at.is_(None), quiet.c.last_at < params.cutoff),
         )
-        .order_by(sa.nulls_first(latest.c.last_at.asc()), col(Client.id))
+        .order_by(sa.nulls_first(quiet.c.last_at.asc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)

@@ -3,8 +3,9 @@ NPS question ("How likely are you to recommend us?"), answered in the portal wit
 `recordSatisfactionScore` mutation (resolvers/surveys/scores.py: a portal user answers for its own
 client and contact).
 
-- Completed: a COMPLETED project last changed within the last `survey_window_days` (14) as of
-  the run, so a first run on an old database does not survey every project ever completed.
+- Completed: a COMPLETED project whose `completed_at` is within the last `survey_window_days` (14)
+  as of the run, so a first run on an old database does not survey every project ever completed,
+  and a later edit of a long-completed project (its name, its health) does not ask again.
 - To each active portal user of the project's client, once per project and user (key
   `project:ID:user:ID`): reopened and completed again, it is not asked twice. Churned clients are
   not asked; a client with no portal user counts as having no recipient (it cannot answer in the
@@ -36,8 +37,8 @@ async def select_survey_requests(session: AsyncSession, config: JobConfig, now: 
             .join(Client, col(Client.id) == col(Project.client_id))
             .where(
                 col(Project.status) == ProjectStatus.COMPLETED,
-                col(Project.updated_at) >= since,
-                col(Project.updated_at) <= now,
+                col(Project.completed_at) >= since,
+                col(Project.completed_at) <= now,
                 not_churned(),
             )
             .order_by(col(Project.id))

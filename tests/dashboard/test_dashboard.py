@@ -95,8 +95,11 @@ async def test_manager_sees_every_figure_of_the_agency(api, factory):
         ],
     }
     quiet = health["noRecentActivity"]
-    assert quiet["count"] == 2 and _names(quiet["clients"]) == ["Elm", "Cedar"]  # never touched, then 60 days
-    assert [c["daysSinceActivity"] for c in quiet["clients"]] == [None, 60]
+    # Elm never in touch; Cedar's latest touchpoint is its portal sign-in 45 days ago (its feed entry,
+    # 60 days ago, is not a touchpoint). Birch's feed entry 10 days ago does not count either: its
+    # REPLY thread and payment keep it off the list.
+    assert quiet["count"] == 2 and _names(quiet["clients"]) == ["Elm", "Cedar"]
+    assert [c["daysSinceActivity"] for c in quiet["clients"]] == [None, 45]
     gaps = health["noRecentPortalLogin"]
     assert gaps["count"] == 2 and _names(gaps["clients"]) == ["Birch", "Cedar"]
     assert [c["daysSinceLogin"] for c in gaps["clients"]] == [None, 45]

@@ -51,7 +51,7 @@ async def scene(factory) -> None:
     await factory.contact(globex, primary=True)
     await factory.invoice(globex, due_date=dt.date(2026, 11, 10))
     await factory.portal_user(globex, last_login_at=NOW - dt.timedelta(days=45))
-    await factory.project(globex, status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=1))
+    await factory.project(globex, status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=1))
 
 
 async def sent_by_job(db) -> dict[str, int]:

@@ -18,6 +18,7 @@ from models import (
     Opportunity,
     OpportunityStage,
     OutboxEmail,
+    Project,
     ProjectHealth,
     ProjectStatus,
     Role,
@@ -116,20 +117,28 @@ async def test_a_completed_project_asks_its_clients_portal_users_once(db, factor
     asked = await factory.portal_user(client, full_name="Olivia Portal")
     await factory.portal_user(client, is_active=False)
     done = await factory.project(
-        client, name="Website", status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=2)
+        client, name="Website", status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=2)
     )
     await factory.project(
-        client, name="Old site", status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=60)
+        client, name="Old site", status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=60)
     )
     await factory.project(client, name="Running", status=ProjectStatus.ACTIVE, updated_at=NOW - dt.timedelta(days=1))
+    # Completed long ago, edited yesterday (its health, say): not newly completed, not asked.
+    await factory.project(
+        client,
+        name="Edited",
+        status=ProjectStatus.COMPLETED,
+        completed_at=NOW - dt.timedelta(days=90),
+        updated_at=NOW - dt.timedelta(days=1),
+    )
     no_portal = await factory.client("No portal")
     await factory.project(
-        no_portal, name="Brochure", status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=1)
+        no_portal, name="Brochure", status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=1)
     )
     churned = await factory.client("Gone", status_id=STATUS_CHURNED)
     await factory.portal_user(churned)
     await factory.project(
-        churned, name="Last one", status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=1)
+        churned, name="Last one", status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=1)
     )
 
     result = await run(db, "survey_requests")
@@ -141,7 +150,7 @@ async def test_a_completed_project_asks_its_clients_portal_users_once(db, factor
     assert (await run(db, "survey_requests")).sent == 0
     # Reopened and completed again: not asked twice.
     async with db() as session, session.begin():
-        await session.execute(sa.text("UPDATE project SET updated_at = :at WHERE id = :id"), {"at": NOW, "id": done.id})
+        await session.execute(sa.update(Project).where(Project.id == done.id).values(completed_at=NOW, updated_at=NOW))
     assert (await run(db, "survey_requests", NOW + dt.timedelta(days=1))).sent == 0
 
 
@@ -150,7 +159,7 @@ async def test_a_portal_user_answers_the_survey_in_the_portal(api, db, factory):
 
     client = await factory.client("Answers")
     user, token = await portal(api, factory, client)
-    await factory.project(client, status=ProjectStatus.COMPLETED, updated_at=NOW - dt.timedelta(days=1))
+    await factory.project(client, status=ProjectStatus.COMPLETED, completed_at=NOW - dt.timedelta(days=1))
     assert (await run(db, "survey_requests")).sent == 1
     data = await api.data(
         "mutation($input: RecordSatisfactionScoreInput!) { recordSatisfactionScore(input: $input) {"

@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 Backfill: a project already COMPLETED gets, as the moment it completed, the latest completion
 of its tasks when it has completed tasks (the work ended then), else its last update (the
 status change that completed it was an update). Open and cancelled projects stay null. The
-scope change log starts empty: earlier budget and end-date edits were not recorded as such.
+scope change log starts with one PROJECT_CANCELLED entry per project already cancelled (at its
+last update, the cancellation); earlier budget and end-date edits were not recorded as such.
 """
 
 import sqlalchemy as sa
@@ -63,6 +64,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("scope_change", schema=None) as batch_op:
         batch_op.create_index("ix_scope_change_project_id_occurred_at", ["project_id", "occurred_at"], unique=False)
+    op.execute(
+        "INSERT INTO scope_change (project_id, kind, is_reduction, occurred_at) "
+        "SELECT id, 'PROJECT_CANCELLED', TRUE, updated_at FROM project WHERE status = 'CANCELLED' ORDER BY id"
+    )
     with op.batch_alter_table("time_entry", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_time_entry_work_date"), ["work_date"], unique=False)
 
