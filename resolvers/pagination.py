@@ -113,6 +113,24 @@ def page_size(first: int | None) -> int:
     return first
 
 
+def after_cursor(
+    statement: Select,
+    *,
+    key: SortKey,
+    id_column: sa.SQLColumnExpression[int | None],
+    direction: SortDirection,
+    after: str | None,
+) -> Select:
+    """`statement` cut to the rows strictly after the cursor (all of them without one); an
+    invalid cursor is INVALID_CURSOR. The compiled read path pages with it too."""
+    if not after:
+        return statement
+    value, last_id = decode_cursor(after, key)
+    if direction is SortDirection.DESC:
+        return statement.where(sa.or_(key.expression < value, sa.and_(key.expression == value, id_column < last_id)))
+    return statement.where(sa.or_(key.expression > value, sa.and_(key.expression == value, id_column > last_id)))
+
+
 async def keyset_page(
     db: RequestDb,
     statement: Select,
@@ -129,17 +147,7 @@ async def keyset_page(
     """
     size = page_size(first)
     descending = direction is SortDirection.DESC
-    filtered = statement
-    if after:
-        value, last_id = decode_cursor(after, key)
-        if descending:
-            filtered = filtered.where(
-                sa.or_(key.expression < value, sa.and_(key.expression == value, id_column < last_id))
-            )
-        else:
-            filtered = filtered.where(
-                sa.or_(key.expression > value, sa.and_(key.expression == value, id_column > last_id))
-            )
+    filtered = after_cursor(statement, key=key, id_column=id_column, direction=direction, after=after)
     ordering = (key.expression.desc(), id_column.desc()) if descending else (key.expression.asc(), id_column.asc())
     paged = filtered.add_columns(key.expression.label("_sort_key")).order_by(*ordering).limit(size + 1)
     results = await db.rows(paged) if size else []

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -34,6 +35,7 @@ from graphql import (
     GraphQLResolveInfoHelpers,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -54,7 +56,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
-from auth.principal import ANONYMOUS, PolicyKey
+from auth.principal import ANONYMOUS, PolicyKey, Principal
+from resolvers.compiled import plan_root_field
 from schema.base import ModelNode
 from schema.context import EventPayload
 from schema.views import view_for
@@ -360,6 +363,12 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 self.denied = merged
         self.reported: set[str] = set()
         self.auth_error = getattr(self.context_value, "auth_error", None)
+        # The compiled read path (resolvers.compiled): query root fields it can express are
+        # answered by one SQL statement each, when the app has it on (Settings.compiled_reads).
+        services = getattr(self.context_value, "services", None)
+        self.compiled_reads = (
+            bool(getattr(services, "compiled_reads", False)) and self.operation.operation is OperationType.QUERY
+        )
 
     def build_resolve_info(
         self, field_def: GraphQLField, field_nodes: list[FieldNode], parent_type: GraphQLObjectType, path: Path
@@ -412,6 +421,10 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if decision is not None:
                     self._refuse(parent_type, field_details_list, path, decision)
                     return None
+        if self.compiled_reads and path.prev is None and parent_type is self.schema.query_type:
+            compiled = self._compiled_root(parent_type, field_details_list, path)
+            if compiled is not None:
+                return compiled
         # Fast path: a column read straight off the row (Strawberry's default resolver, no
         # arguments, a scalar or enum). It needs no resolve info, arguments or awaits.
         plain = _plain_field(self.schema, parent_type, name)
@@ -429,6 +442,40 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             elif plain.nullable:
                 return None
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
+
+    def _compiled_root(
+        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList, path: Path
+    ) -> Awaitable[Any] | None:
+        """A query root field as one SQL statement building its JSON text, spliced into the
+        response unparsed (orjson.Fragment); None when the planner cannot express it (the
+        resolvers answer it). A failure of the statement is this field's error, as a resolver's is."""
+        principal = getattr(self.context_value, "principal", None)
+        db = getattr(self.context_value, "db", None)
+        if not isinstance(principal, Principal) or db is None:
+            return None
+        statement = plan_root_field(
+            self.schema,
+            list(field_details_list),
+            collect_subfields=self.collect_subfields,
+            variable_values=self.variable_values,
+            denied=self.denied,
+            principal=principal,
+        )
+        if statement is None:
+            return None
+        return_type = parent_type.fields[field_details_list[0].node.name.value].type
+
+        async def run() -> Any:
+            try:
+                text = await db.scalar(statement)
+                if not isinstance(text, str):
+                    raise RuntimeError("the compiled statement wrote no JSON")
+            except Exception as error:
+                self.handle_field_error(error, return_type, field_details_list, path)
+                return None
+            return orjson.Fragment(text)
+
+        return run()
 
     def _refuse(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList, path: Path, decision: Decision

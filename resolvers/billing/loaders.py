@@ -129,19 +129,7 @@ class BillingLoaders(DomainLoaders):
 
     @loader
     def revenue_by_client(db: RequestDb, p: Principal) -> DataLoader:
-        return aggregate(
-            db,
-            (
-                sa.select(col(Invoice.client_id), sa.func.sum(col(Payment.amount)))
-                .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
-                .where(
-                    in_keys(col(Invoice.client_id)), scopes.payment_scope(p), col(Invoice.status) != InvoiceStatus.VOID
-                )
-                .group_by(col(Invoice.client_id))
-            ),
-            Decimal("0.00"),
-            money,
-        )
+        return aggregate(db, revenue(p), Decimal("0.00"), money)
 
     @loader
     def time_entry(db: RequestDb, p: Principal) -> DataLoader:
@@ -245,6 +233,16 @@ class BillingLoaders(DomainLoaders):
 
 def _visible_invoices(principal: Principal) -> sa.Select:
     return sa.select(col(Invoice.id)).where(scopes.invoice_scope(principal))
+
+
+def revenue(p: Principal) -> sa.Select:
+    """(client id, payments received) for the batch's clients (`in_keys`), void invoices aside."""
+    return (
+        sa.select(col(Invoice.client_id), sa.func.sum(col(Payment.amount)))
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(in_keys(col(Invoice.client_id)), scopes.payment_scope(p), col(Invoice.status) != InvoiceStatus.VOID)
+        .group_by(col(Invoice.client_id))
+    )
 
 
 def _outstanding(principal: Principal) -> sa.Select:

@@ -102,33 +102,34 @@ class WorkLoaders(DomainLoaders):
 
     @loader
     def active_project_count(db: RequestDb, p: Principal) -> DataLoader:
-        return aggregate(
-            db,
-            (
-                sa.select(col(Project.client_id), sa.func.count())
-                .where(
-                    in_keys(col(Project.client_id)),
-                    col(Project.status) == ProjectStatus.ACTIVE,
-                    scopes.project_scope(p),
-                )
-                .group_by(col(Project.client_id))
-            ),
-            0,
-            int,
-        )
+        return aggregate(db, active_project_counts(p), 0, int)
 
     @loader
     def last_project_on(db: RequestDb, p: Principal) -> DataLoader:
-        return aggregate(
-            db,
-            (
-                sa.select(col(Project.client_id), sa.func.max(col(Project.start_date)))
-                .where(in_keys(col(Project.client_id)), scopes.project_scope(p))
-                .group_by(col(Project.client_id))
-            ),
-            None,
-            _as_date,
+        return aggregate(db, last_project_starts(p), None, _as_date)
+
+
+def active_project_counts(p: Principal) -> sa.Select:
+    """(client id, ACTIVE projects) for the batch's clients (`in_keys`); the compiled read path
+    correlates the same statement with its client row."""
+    return (
+        sa.select(col(Project.client_id), sa.func.count())
+        .where(
+            in_keys(col(Project.client_id)),
+            col(Project.status) == ProjectStatus.ACTIVE,
+            scopes.project_scope(p),
         )
+        .group_by(col(Project.client_id))
+    )
+
+
+def last_project_starts(p: Principal) -> sa.Select:
+    """(client id, latest project start date) for the batch's clients (`in_keys`)."""
+    return (
+        sa.select(col(Project.client_id), sa.func.max(col(Project.start_date)))
+        .where(in_keys(col(Project.client_id)), scopes.project_scope(p))
+        .group_by(col(Project.client_id))
+    )
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -1,0 +1,43 @@
+"""The compiled read path: a query root field answered by one SQL statement that builds its JSON.
+
+For a query operation (after parsing, validation and the per-operation policy decision),
+schema.enforcement asks `plan_root_field` for each root field; a field it can express runs as one
+statement whose single value is the field's JSON text, spliced into the response as it is
+(orjson.Fragment: never parsed); every other root field runs through the resolvers as before.
+`Settings.compiled_reads` (AGENCY_COMPILED_READS=0) turns the whole path off.
+
+What compiles (resolvers/compiled/planner.py, TYPES and ROOTS):
+- Query.clients(first, after, orderBy, filter: search, tiers, categories): totalCount,
+  edges { cursor node }, pageInfo { hasNextPage hasPreviousPage startCursor endCursor }.
+- Client: id name logoUrl website billingAddress industry tier paymentTermsDays becameClientOn
+  internalNotes showCostsInPortal portalBookingEnabled lastInteractionAt createdAt; status,
+  accountManager, primaryContact; projects(status); activeProjectCount, lastProjectOn,
+  outstandingAmount, accountValue (correlated subqueries over the loaders' own statements).
+- Project: id name description startDate endDate budget status health createdAt tasks.
+- Task: id title description status dueDate estimateHours visibleToClient completedAt.
+- ClientStatus: id name category isBuiltin. Contact: id fullName email phone title isPrimary
+  isDecisionMaker internalNotes. User: id fullName email phone jobTitle.
+- `__typename` and aliases anywhere in those; fragments and @skip/@include as execution reads them.
+
+What takes the resolver path, the whole root field (decided before any row is read, from the
+operation, its variables and the caller's policy decision, never per row):
+- every other root field, mutations and subscriptions, introspection;
+- any field not listed above (custom resolvers not mapped: externalId, contacts, invoices,
+  payments, Task.assignee, comments, ...), interfaces and unions;
+- a field the policy refuses this caller (it answers null with its FORBIDDEN error there);
+- an argument not mapped (filter.statusIds) or a value the resolver refuses with an error (a page
+  size over 100, `first: 0`, a cursor this API did not give out): the resolver gives that error;
+- @defer, @stream.
+
+Rows and scopes are the resolvers' own: scoped_clients (client_scope), ORDER_KEYS and
+pagination.after_cursor for the page, project_scope, task_scope, contact_scope and user_scope for
+the lists and lookups below it, the loaders' aggregate statements for the computed columns. Values
+are written in SQL exactly as the scalars serialise them (resolvers/compiled/sql.py). One statement
+per compiled root field, whatever the rows.
+"""
+
+from __future__ import annotations
+
+from resolvers.compiled.planner import plan_root_field
+
+__all__ = ["plan_root_field"]

@@ -1,0 +1,534 @@
+"""The planner: one query root field's selection, after the policy, as one SQL statement whose
+single value is the field's JSON text; or None, and the field takes the resolver path.
+
+It walks the selection with graphql-core's own field collection (fragments, inline fragments,
+@skip/@include and aliases resolved exactly as execution resolves them), and gives up on the
+whole root field at the first thing it cannot express: a type or field not mapped below, an
+argument it does not map or a value the resolver would refuse (that error is the resolver's to
+give), a field the policy refuses this caller, @defer or @stream.
+
+Rows come from the very statements and row-scope functions the resolvers use: the Clients list
+from resolvers.clients.clients.scoped_clients, ORDER_KEYS and resolvers.pagination.after_cursor;
+the computed columns from the loaders' own aggregate statements (their batch-key condition
+replaced by the client row's id); lists and lookups compose auth.scopes exactly as the loaders do.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import orjson
+import sqlalchemy as sa
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLSchema,
+    get_nullable_type,
+    is_list_type,
+    is_object_type,
+)
+from graphql.execution.collect_fields import CollectedFields, FieldDetails
+from graphql.execution.values import get_argument_values
+from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
+from sqlmodel import col
+
+from auth import scopes
+from auth.principal import Principal
+from models import Client, ClientStatus, Contact, Project, ProjectStatus, Task, User
+from resolvers.batching import _InKeys
+from resolvers.billing.loaders import _outstanding, revenue
+from resolvers.clients.clients import ORDER_KEYS, ClientFilter, ClientOrderField, scoped_clients
+from resolvers.compiled.sql import (
+    BOOL,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    ENUM,
+    ID_TEXT,
+    INT,
+    MONEY,
+    TEXT,
+    json_agg_text,
+    json_concat,
+    json_cursor,
+    json_global_id,
+    json_value,
+)
+from resolvers.errors import InputError
+from resolvers.pagination import SortDirection, after_cursor, page_size
+from resolvers.records import columns_of
+from resolvers.work.loaders import active_project_counts, last_project_starts
+
+Denied = Mapping[str, Mapping[str, Any]]
+CollectSubfields = Callable[[GraphQLObjectType, list[FieldDetails]], CollectedFields]
+
+
+class CannotCompile(Exception):
+    """The planner gives up on this root field: the resolvers answer it."""
+
+
+def _null() -> ColumnElement[str]:
+    return sa.literal_column("'null'")
+
+
+# ---------------------------------------------------------------- what a field maps to
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the type's row, written as `kind`."""
+
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class GlobalId:
+    """The row's Relay id (ModelNode.id)."""
+
+
+@dataclass(frozen=True)
+class One:
+    """At most one row of `type_name`: `rows(parent, principal)` selects its table's columns."""
+
+    type_name: str
+    rows: Callable[[FromClause, Principal], Select]
+
+
+@dataclass(frozen=True)
+class Many:
+    """A list of `type_name` rows, `rows(parent, principal, arguments)` in `order(rows)`."""
+
+    type_name: str
+    rows: Callable[[FromClause, Principal, dict[str, Any]], Select]
+    order: Callable[[], list[tuple[Any, bool]]]
+    arguments: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Computed:
+    """One value computed from the parent row: `value(parent, principal)`, `default` when NULL
+    (0: no row counted or summed; money is then written 0.00, as the loaders' default is)."""
+
+    kind: str
+    value: Callable[[FromClause, Principal], ColumnElement[Any]]
+    default: int | None = None
+
+
+Mapped = Column | GlobalId | One | Many | Computed
+
+
+def correlated(statement: Select, parent_id: ColumnElement[Any]) -> Select:
+    """A loader's batch statement (`in_keys` on its key column) for one parent row: the batch
+    condition becomes `key = parent id`, and every SELECT holding it is correlated with the
+    parent (a FROM-clause subquery is not correlated by itself)."""
+    made: list[ColumnElement[bool]] = []
+
+    def replace(element: Any) -> Any:
+        if isinstance(element, _InKeys):
+            condition = element.column == parent_id
+            made.append(condition)
+            return condition
+        return None
+
+    result = cast(Select, replacement_traverse(cast(Any, statement), {}, replace))  # type: ignore[call-overload]
+    parent = parent_id.table  # type: ignore[attr-defined]
+    made_ids = {id(c) for c in made}
+    for element in iterate(result):
+        if isinstance(element, Select) and any(id(c) in made_ids for c in element._where_criteria):
+            element._correlate = (*element._correlate, parent)
+    return result
+
+
+def _aggregate(build: Callable[[Principal], Select]) -> Callable[[FromClause, Principal], ColumnElement[Any]]:
+    def value(parent: FromClause, principal: Principal) -> ColumnElement[Any]:
+        statement = correlated(build(principal), parent.c.id)
+        return statement.with_only_columns(statement.selected_columns[1]).scalar_subquery()
+
+    return value
+
+
+def _client_projects(parent: FromClause, p: Principal, arguments: dict[str, Any]) -> Select:
+    statement = sa.select(*columns_of(Project)).where(col(Project.client_id) == parent.c.id, scopes.project_scope(p))
+    wanted = sorted({ProjectStatus(_value(s)) for s in arguments.get("status") or ()})
+    if wanted:
+        statement = statement.where(col(Project.status).in_(wanted))
+    return statement
+
+
+def _project_tasks(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    return sa.select(*columns_of(Task)).where(col(Task.project_id) == parent.c.id, scopes.task_scope(p))
+
+
+TYPES: dict[str, dict[str, Mapped]] = {
+    "Client": {
+        "id": GlobalId(),
+        "name": Column("name", TEXT),
+        "logoUrl": Column("logo_url", TEXT),
+        "website": Column("website", TEXT),
+        "billingAddress": Column("billing_address", TEXT),
+        "industry": Column("industry", TEXT),
+        "tier": Column("tier", ENUM),
+        "paymentTermsDays": Column("payment_terms_days", INT),
+        "becameClientOn": Column("became_client_on", DATE),
+        "internalNotes": Column("internal_notes", TEXT),
+        "showCostsInPortal": Column("show_costs_in_portal", BOOL),
+        "portalBookingEnabled": Column("portal_booking_enabled", BOOL),
+        "lastInteractionAt": Column("last_interaction_at", DATETIME),
+        "createdAt": Column("created_at", DATETIME),
+        # Statuses are the agency's configuration: no row scope (loaders.clients.status).
+        "status": One(
+            "ClientStatus",
+            lambda parent, p: sa.select(*columns_of(ClientStatus)).where(col(ClientStatus.id) == parent.c.status_id),
+        ),
+        "accountManager": One(
+            "User",
+            lambda parent, p: sa.select(*columns_of(User)).where(
+                col(User.id) == parent.c.account_manager_id, scopes.user_scope(p)
+            ),
+        ),
+        "primaryContact": One(
+            "Contact",
+            lambda parent, p: sa.select(*columns_of(Contact)).where(
+                col(Contact.client_id) == parent.c.id, col(Contact.is_primary).is_(True), scopes.contact_scope(p)
+            ),
+        ),
+        "projects": Many(
+            "Project",
+            _client_projects,
+            lambda: [(col(Project.start_date), True), (col(Project.id), True)],
+            frozenset({"status"}),
+        ),
+        "activeProjectCount": Computed(INT, _aggregate(active_project_counts), 0),
+        "lastProjectOn": Computed(DATE, _aggregate(last_project_starts)),
+        "outstandingAmount": Computed(MONEY, _aggregate(_outstanding), 0),
+        "accountValue": Computed(MONEY, _aggregate(revenue), 0),
+    },
+    "Project": {
+        "id": GlobalId(),
+        "name": Column("name", TEXT),
+        "description": Column("description", TEXT),
+        "startDate": Column("start_date", DATE),
+        "endDate": Column("end_date", DATE),
+        "budget": Column("budget", MONEY),
+        "status": Column("status", ENUM),
+        "health": Column("health", ENUM),
+        "createdAt": Column("created_at", DATETIME),
+        "tasks": Many("Task", _project_tasks, lambda: [(col(Task.position), False), (col(Task.id), False)]),
+    },
+    "Task": {
+        "id": GlobalId(),
+        "title": Column("title", TEXT),
+        "description": Column("description", TEXT),
+        "status": Column("status", ENUM),
+        "dueDate": Column("due_date", DATE),
+        "estimateHours": Column("estimate_hours", DECIMAL),
+        "visibleToClient": Column("visible_to_client", BOOL),
+        "completedAt": Column("completed_at", DATETIME),
+    },
+    "ClientStatus": {
+        "id": Column("id", ID_TEXT),
+        "name": Column("name", TEXT),
+        "category": Column("category", ENUM),
+        "isBuiltin": Column("is_builtin", BOOL),
+    },
+    "Contact": {
+        "id": GlobalId(),
+        "fullName": Column("full_name", TEXT),
+        "email": Column("email", TEXT),
+        "phone": Column("phone", TEXT),
+        "title": Column("title", TEXT),
+        "isPrimary": Column("is_primary", BOOL),
+        "isDecisionMaker": Column("is_decision_maker", BOOL),
+        "internalNotes": Column("internal_notes", TEXT),
+    },
+    "User": {
+        "id": GlobalId(),
+        "fullName": Column("full_name", TEXT),
+        "email": Column("email", TEXT),
+        "phone": Column("phone", TEXT),
+        "jobTitle": Column("job_title", TEXT),
+    },
+}
+
+
+def _value(item: Any) -> Any:
+    return item.value if isinstance(item, enum.Enum) else item
+
+
+# ---------------------------------------------------------------- the walk
+
+
+@dataclass
+class Planner:
+    schema: GraphQLSchema
+    collect_subfields: CollectSubfields
+    variable_values: Any
+    denied: Denied
+    principal: Principal
+    names: dict[str, int] = field(default_factory=dict)
+
+    def name(self, prefix: str) -> str:
+        self.names[prefix] = self.names.get(prefix, 0) + 1
+        return f"{prefix}{self.names[prefix]}"
+
+    def subfields(self, object_type: GraphQLObjectType, details: list[FieldDetails]) -> dict[str, list[FieldDetails]]:
+        collected = self.collect_subfields(object_type, details)
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            raise CannotCompile("@defer")
+        for group in collected.grouped_field_set.values():
+            for detail in group:
+                if detail.defer_usage is not None or detail.fragment_variable_values is not None:
+                    raise CannotCompile("@defer or fragment variables")
+                if any(d.name.value == "stream" for d in detail.node.directives or ()):
+                    raise CannotCompile("@stream")
+        return collected.grouped_field_set
+
+    def arguments(self, field_def: GraphQLField, details: list[FieldDetails]) -> dict[str, Any]:
+        node = details[0].node
+        if not field_def.args and not node.arguments:
+            return {}
+        return get_argument_values(field_def, node, self.variable_values)
+
+    def check(self, type_name: str, field_name: str) -> None:
+        if field_name in self.denied.get(type_name, {}):
+            raise CannotCompile(f"{type_name}.{field_name} is refused to this caller")
+
+    def object_json(
+        self, object_type: GraphQLObjectType, details: list[FieldDetails], row: FromClause
+    ) -> ColumnElement[str]:
+        """The JSON object of one row of `object_type` whose columns `row` holds."""
+        mapping = TYPES.get(object_type.name)
+        if mapping is None:
+            raise CannotCompile(f"type {object_type.name}")
+        parts: list[Any] = ["{"]
+        for index, (key, group) in enumerate(self.subfields(object_type, details).items()):
+            parts.append(("," if index else "") + orjson.dumps(key).decode() + ":")
+            name = group[0].node.name.value
+            if name == "__typename":
+                parts.append(orjson.dumps(object_type.name).decode())
+                continue
+            self.check(object_type.name, name)
+            mapped = mapping.get(name)
+            field_def = object_type.fields.get(name)
+            if mapped is None or field_def is None:
+                raise CannotCompile(f"{object_type.name}.{name}")
+            arguments = self.arguments(field_def, group)
+            allowed = mapped.arguments if isinstance(mapped, Many) else frozenset()
+            if any(value is not None and arg not in allowed for arg, value in arguments.items()):
+                raise CannotCompile(f"arguments of {object_type.name}.{name}")
+            parts.append(self.field_json(mapped, field_def, group, row, arguments, object_type.name))
+        parts.append("}")
+        return json_concat(*parts)
+
+    def field_json(
+        self,
+        mapped: Mapped,
+        field_def: GraphQLField,
+        group: list[FieldDetails],
+        row: FromClause,
+        arguments: dict[str, Any],
+        type_name: str,
+    ) -> ColumnElement[str] | str:
+        if isinstance(mapped, Column):
+            return json_value(row.c[mapped.name], mapped.kind)
+        if isinstance(mapped, GlobalId):
+            return json_global_id(type_name, row.c.id)
+        if isinstance(mapped, Computed):
+            value = mapped.value(row, self.principal)
+            if mapped.default is not None:
+                value = sa.func.coalesce(value, sa.literal_column(str(int(mapped.default))))
+            return json_value(value, mapped.kind)
+        target = get_nullable_type(field_def.type)
+        if isinstance(mapped, One):
+            if not is_object_type(target) or target.name != mapped.type_name:
+                raise CannotCompile(f"{type_name}.{field_def}")
+            rows = mapped.rows(row, self.principal).correlate(row).limit(1).subquery(self.name("one"))
+            inner = self.object_json(target, group, rows)
+            return sa.func.coalesce(sa.select(inner).select_from(rows).scalar_subquery(), _null())
+        assert isinstance(mapped, Many)
+        item = get_nullable_type(target.of_type) if is_list_type(target) else None
+        if not is_object_type(item) or item.name != mapped.type_name:
+            raise CannotCompile(f"{type_name}.{field_def}")
+        return self.list_json(
+            mapped.rows(row, self.principal, arguments).correlate(row),
+            mapped.order(),
+            lambda rows: self.object_json(item, group, rows),
+        )
+
+    def list_json(
+        self,
+        statement: Select,
+        order: list[tuple[Any, bool]],
+        element: Callable[[FromClause], ColumnElement[str]],
+    ) -> ColumnElement[str]:
+        """'[...]' of `element` for each row of `statement`, in `order`."""
+        labels = [f"_o{i}" for i in range(len(order))]
+        ordered = statement.add_columns(*(e.label(label) for (e, _), label in zip(order, labels, strict=True)))
+        ordered = ordered.order_by(*(e.desc() if descending else e.asc() for e, descending in order))
+        rows = ordered.subquery(self.name("rows"))
+        aggregate = json_agg_text(
+            element(rows), [(rows.c[label], descending) for label, (_, descending) in zip(labels, order, strict=True)]
+        )
+        return sa.select(aggregate).select_from(rows).scalar_subquery()
+
+
+# ---------------------------------------------------------------- root fields
+
+
+def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.clients: the Clients list page (resolvers.clients.clients.list_clients)."""
+    arguments = planner.arguments(field_def, details)
+    try:
+        size = page_size(arguments.get("first"))
+    except InputError:
+        raise CannotCompile("page size") from None
+    if size == 0:
+        raise CannotCompile("an empty page")
+    given = arguments.get("filter") or {}
+    if given.get("statusIds"):
+        raise CannotCompile("filter.statusIds")
+    filters = ClientFilter(
+        categories=tuple(given.get("categories") or ()),
+        search=given.get("search"),
+        tiers=tuple(given.get("tiers") or ()),
+    )
+    order = arguments.get("orderBy") or {}
+    order_field = ClientOrderField(_value(order.get("field") or ClientOrderField.NAME))
+    direction = SortDirection(_value(order.get("direction") or SortDirection.ASC))
+    key = ORDER_KEYS[order_field]
+    statement = scoped_clients(planner.principal, filters)
+    id_column = col(Client.id)
+    try:
+        paged = after_cursor(statement, key=key, id_column=id_column, direction=direction, after=arguments.get("after"))
+    except InputError:
+        raise CannotCompile("cursor") from None
+    descending = direction is SortDirection.DESC
+    ordering = (key.expression.desc(), id_column.desc()) if descending else (key.expression.asc(), id_column.asc())
+    page = (
+        paged.add_columns(key.expression.label("_sort_key"), sa.func.row_number().over(order_by=ordering).label("_n"))
+        .order_by(*ordering)
+        .limit(size + 1)
+        .cte("page")
+    )
+    connection = get_nullable_type(field_def.type)
+    if not is_object_type(connection):
+        raise CannotCompile("connection type")
+    shown = sa.select(page).where(page.c._n <= size)
+    cursor = json_cursor(key.kind, page.c._sort_key, page.c.id)
+    parts: list[Any] = ["{"]
+    for index, (response_key, group) in enumerate(planner.subfields(connection, details).items()):
+        parts.append(("," if index else "") + orjson.dumps(response_key).decode() + ":")
+        name = group[0].node.name.value
+        if name == "__typename":
+            parts.append(orjson.dumps(connection.name).decode())
+            continue
+        planner.check(connection.name, name)
+        if name == "totalCount":
+            counted = statement.order_by(None).with_only_columns(sa.func.count(), maintain_column_froms=True)
+            parts.append(json_value(counted.scalar_subquery(), INT))
+        elif name == "edges":
+            edge_type = get_nullable_type(get_nullable_type(connection.fields["edges"].type).of_type)
+
+            def edge(rows: FromClause, edge_type: Any = edge_type, group: list[FieldDetails] = group) -> Any:
+                return _edge_json(planner, edge_type, group, rows, key.kind)
+
+            parts.append(planner.list_json(shown, [(page.c._n, False)], edge))
+        elif name == "pageInfo":
+            parts.append(_page_info(planner, connection, group, page, size, bool(arguments.get("after")), cursor))
+        else:
+            raise CannotCompile(f"{connection.name}.{name}")
+    parts.append("}")
+    return sa.select(json_concat(*parts))
+
+
+def _edge_json(
+    planner: Planner, edge_type: GraphQLObjectType, details: list[FieldDetails], rows: FromClause, sort_kind: str
+) -> ColumnElement[str]:
+    parts: list[Any] = ["{"]
+    for index, (response_key, group) in enumerate(planner.subfields(edge_type, details).items()):
+        parts.append(("," if index else "") + orjson.dumps(response_key).decode() + ":")
+        name = group[0].node.name.value
+        if name == "__typename":
+            parts.append(orjson.dumps(edge_type.name).decode())
+            continue
+        planner.check(edge_type.name, name)
+        if name == "cursor":
+            parts.append(json_cursor(sort_kind, rows.c._sort_key, rows.c.id))
+        elif name == "node":
+            node_type = get_nullable_type(edge_type.fields["node"].type)
+            if not is_object_type(node_type):
+                raise CannotCompile("node type")
+            parts.append(planner.object_json(node_type, group, rows))
+        else:
+            raise CannotCompile(f"{edge_type.name}.{name}")
+    parts.append("}")
+    return json_concat(*parts)
+
+
+def _page_info(
+    planner: Planner,
+    connection: GraphQLObjectType,
+    details: list[FieldDetails],
+    page: FromClause,
+    size: int,
+    after: bool,
+    cursor: ColumnElement[str],
+) -> ColumnElement[str]:
+    info_type = get_nullable_type(connection.fields["pageInfo"].type)
+    if not is_object_type(info_type):
+        raise CannotCompile("page info type")
+    parts: list[Any] = ["{"]
+    for index, (response_key, group) in enumerate(planner.subfields(info_type, details).items()):
+        parts.append(("," if index else "") + orjson.dumps(response_key).decode() + ":")
+        name = group[0].node.name.value
+        if name == "__typename":
+            parts.append(orjson.dumps(info_type.name).decode())
+            continue
+        planner.check(info_type.name, name)
+        if name == "hasNextPage":
+            more = sa.select(sa.func.count()).select_from(page).scalar_subquery() > size
+            parts.append(sa.case((more, sa.literal_column("'true'")), else_=sa.literal_column("'false'")))
+        elif name == "hasPreviousPage":
+            parts.append("true" if after else "false")
+        elif name in ("startCursor", "endCursor"):
+            if name == "startCursor":
+                which = page.c._n == 1
+            else:
+                last = sa.select(sa.func.max(page.c._n)).where(page.c._n <= size).scalar_subquery()
+                which = page.c._n == last
+            found = sa.select(cursor).where(which).scalar_subquery()
+            parts.append(sa.func.coalesce(found, _null()))
+        else:
+            raise CannotCompile(f"{info_type.name}.{name}")
+    parts.append("}")
+    return json_concat(*parts)
+
+
+ROOTS: dict[str, Callable[[Planner, GraphQLField, list[FieldDetails]], Select]] = {"clients": _clients}
+
+
+def plan_root_field(
+    schema: GraphQLSchema,
+    field_details: list[FieldDetails],
+    *,
+    collect_subfields: CollectSubfields,
+    variable_values: Any,
+    denied: Denied,
+    principal: Principal,
+) -> Select | None:
+    """The one statement answering this query root field, or None (the resolvers answer it)."""
+    query = schema.query_type
+    name = field_details[0].node.name.value
+    build = ROOTS.get(name)
+    if query is None or build is None or name in denied.get(query.name, {}):
+        return None
+    field_def = query.fields[name]
+    try:
+        return build(Planner(schema, collect_subfields, variable_values, denied, principal), field_def, field_details)
+    except CannotCompile:
+        return None

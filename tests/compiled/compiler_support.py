@@ -1,0 +1,128 @@
+"""Two apps on one database, the compiled read path on and off, and the data both are asked about."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import orjson
+
+from models import ClientTier, CommentKind, InvoiceStatus, ProjectStatus, Role, TaskStatus
+from server.app import create_app
+from server.settings import Settings
+from tests.factories import PASSWORD, Factory
+from tests.utils import Api
+
+
+@dataclasses.dataclass
+class Pair:
+    """The same requests sent to the compiled path and to the resolvers."""
+
+    compiled: Api
+    resolvers: Api
+
+    async def both(self, query: str, variables: dict | None = None, token: str | None = None) -> tuple[bytes, bytes]:
+        bodies = []
+        for api in (self.compiled, self.resolvers):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            response = await api.client.post(
+                "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            bodies.append(response.content)
+        return bodies[0], bodies[1]
+
+    async def same(self, query: str, variables: dict | None = None, token: str | None = None) -> dict[str, Any]:
+        """The body, asserted byte-identical on both paths."""
+        compiled, resolvers = await self.both(query, variables, token)
+        assert compiled == resolvers, f"\ncompiled:  {compiled[:3000]!r}\nresolvers: {resolvers[:3000]!r}"
+        return orjson.loads(compiled)
+
+
+async def make_api(engine: Any, settings: Settings, compiled: bool) -> tuple[Api, httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update={"compiled_reads": compiled}), engine=engine)
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return Api(client, app), client
+
+
+@dataclasses.dataclass
+class Agency:
+    admin: str
+    member: str
+    manager: str
+    portal: str  # a CLIENT of `own`
+    own_client_id: int
+    other_client_id: int
+
+
+async def build_agency(factory: Factory) -> Agency:
+    """Clients with every kind of column the compiler writes: odd text, nulls, money, dates,
+    hidden tasks, projects without start dates, invoices of every status, several portal users."""
+    admin = await factory.user(Role.ADMIN)
+    member = await factory.user(Role.MEMBER)
+    manager = await factory.user(Role.MANAGER, full_name='Ann "Quote" \\ Ünïcode 😀')
+    own = await factory.client(
+        "Zeta Ltd",
+        account_manager_id=manager.id,
+        website="https://zeta.example",
+        tier=ClientTier.GOLD,
+        became_client_on=dt.date(2020, 2, 29),
+        internal_notes="line\nbreak\ttab \x01 ctl",
+        last_interaction_at=dt.datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=dt.UTC),
+        show_costs_in_portal=True,
+    )
+    other = await factory.client(
+        "ålpha & Co <b>",
+        account_manager_id=None,
+        last_interaction_at=dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC),
+    )
+    for i in range(5):
+        await factory.client(f"Client {i:02} é", tier=ClientTier.SILVER if i % 2 else ClientTier.STANDARD)
+    await factory.contact(own, primary=True, full_name="Prime Person", phone="+1 555")
+    await factory.contact(own, full_name="Second Person")
+    await factory.contact(other, primary=True, full_name="Other Prime", email=None)
+    portal = await factory.portal_user(own)
+    await factory.portal_user(other)
+    for client in (own, other):
+        a = await factory.project(client, name="Alpha", budget=Decimal("12345.50"), status=ProjectStatus.ACTIVE)
+        b = await factory.project(client, name="Beta", start_date=None, status=ProjectStatus.ON_HOLD)
+        await factory.project(client, name="Gamma", start_date=dt.date(2025, 5, 1), status=ProjectStatus.COMPLETED)
+        for position, project in enumerate((a, a, b)):
+            await factory.task(
+                project,
+                title=f"Task {position} of {project.name}",
+                position=position % 2,
+                due_date=dt.date(2026, 6, position + 1) if position else None,
+                estimate_hours=Decimal("1.25") if position else None,
+                status=TaskStatus.DONE if position else TaskStatus.TODO,
+                completed_at=dt.datetime(2026, 2, 2, 2, 2, 2, tzinfo=dt.UTC) if position else None,
+            )
+        await factory.task(a, title="Hidden from the client", visible_to_client=False)
+        task = await factory.task(a, title="Commented")
+        await factory.comment(task, CommentKind.NOTE, "internal")
+        sent = await factory.invoice(client, lines=(("10", "100.00"), ("3", "33.33")))
+        await factory.payment(sent, "50.10")
+        await factory.invoice(client, status=InvoiceStatus.DRAFT)
+        void = await factory.invoice(client, status=InvoiceStatus.VOID)
+        await factory.payment(void, "1.00")
+    return Agency(
+        admin=admin.email,
+        member=member.email,
+        manager=manager.email,
+        portal=portal.email,
+        own_client_id=own.id or 0,
+        other_client_id=other.id or 0,
+    )
+
+
+async def tokens(api: Api, agency: Agency) -> dict[str, str]:
+    return {
+        "admin": await api.login(agency.admin, PASSWORD),
+        "member": await api.login(agency.member, PASSWORD),
+        "manager": await api.login(agency.manager, PASSWORD),
+        "portal": await api.login(agency.portal, PASSWORD),
+    }

@@ -1,0 +1,219 @@
+"""The compiled read path answers the Clients list byte for byte as the resolvers do, as every
+role, in one statement; what it cannot express falls back and still answers the same."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from resolvers.compiled import planner
+from tests.compiled.compiler_support import Agency, Pair, build_agency, make_api, tokens
+
+NESTED = """query Nested($first: Int) { clients(first: $first) { edges { node {
+  id name website createdAt
+  projects { id name status startDate tasks { id title status dueDate } }
+} } } }"""
+
+CLIENTS_PAGE = """query ClientsPage { clients(first: 50) { totalCount edges { node {
+  id name logoUrl tier status { name category } primaryContact { fullName email } accountManager { fullName }
+  activeProjectCount outstandingAmount lastInteractionAt accountValue } } } }"""
+
+EVERYTHING = """query Everything($first: Int, $after: String, $order: ClientOrder, $filter: ClientFilterInput) {
+  __typename
+  list: clients(first: $first, after: $after, orderBy: $order, filter: $filter) {
+    __typename totalCount
+    pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
+    edges { __typename cursor node { __typename ...ClientColumns
+      again: name
+      projects(status: [ACTIVE, ON_HOLD]) {
+        id __typename name description startDate endDate budget status health createdAt
+        tasks { id title description status dueDate estimateHours visibleToClient completedAt } }
+      allProjects: projects { name }
+      status { id name category isBuiltin }
+      primaryContact { id fullName email phone title isPrimary isDecisionMaker }
+      accountManager { id fullName }
+      activeProjectCount lastProjectOn outstandingAmount accountValue
+    } }
+  }
+}
+fragment ClientColumns on Client {
+  id name logoUrl website billingAddress industry tier paymentTermsDays becameClientOn
+  showCostsInPortal portalBookingEnabled lastInteractionAt createdAt
+}"""
+
+# The same, without the fields a portal user may not read (they would send it to the resolvers).
+PORTAL_EVERYTHING = """query Everything($first: Int, $after: String, $order: ClientOrder, $filter: ClientFilterInput) {
+  list: clients(first: $first, after: $after, orderBy: $order, filter: $filter) {
+    __typename totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { __typename
+      id name logoUrl website billingAddress industry paymentTermsDays becameClientOn portalBookingEnabled createdAt
+      projects(status: [ACTIVE, ON_HOLD]) { id name description startDate endDate budget status createdAt
+        tasks { id title description status dueDate completedAt } }
+      allProjects: projects { name tasks { title } }
+      primaryContact { id fullName email phone title isPrimary }
+      accountManager { id fullName }
+      activeProjectCount lastProjectOn outstandingAmount
+    } }
+  }
+}"""
+
+
+@pytest.fixture
+async def pair(db: Any, engine: Any, settings: Any) -> AsyncIterator[Pair]:
+    compiled, first = await make_api(engine, settings, True)
+    resolvers, second = await make_api(engine, settings, False)
+    async with first, second:
+        yield Pair(compiled, resolvers)
+
+
+@pytest.fixture
+async def agency(factory: Any) -> Agency:
+    return await build_agency(factory)
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each root field the planner was asked about compiled."""
+    seen: list[bool] = []
+    plan = planner.plan_root_field
+
+    def spy(schema: Any, field_details: Any, **kwargs: Any) -> Any:
+        statement = plan(schema, field_details, **kwargs)
+        if field_details[0].node.name.value == "clients":
+            seen.append(statement is not None)
+        return statement
+
+    monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    return seen
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "member", "portal"])
+async def test_bench_shapes_are_byte_identical(pair: Pair, agency: Agency, planned: list[bool], role: str) -> None:
+    token = (await tokens(pair.resolvers, agency))[role]
+    planned.clear()
+    nested = await pair.same(NESTED, {"first": 50}, token)
+    page = await pair.same(CLIENTS_PAGE, None, token)
+    names = [edge["node"]["name"] for edge in nested["data"]["clients"]["edges"]]
+    if role == "portal":
+        # A portal user sees its own client only, and only the tasks marked for it.
+        assert names == ["Zeta Ltd"]
+        titles = {t["title"] for p in nested["data"]["clients"]["edges"][0]["node"]["projects"] for t in p["tasks"]}
+        assert "Hidden from the client" not in titles and "Task 0 of Alpha" in titles
+        assert page["data"]["clients"]["totalCount"] == 1
+    else:
+        assert len(names) == 7 and "Zeta Ltd" in names
+        assert page["data"]["clients"]["totalCount"] == 7
+    if role in ("member", "portal"):
+        # Neither may read the account value: the field is refused (null and FORBIDDEN), so the
+        # whole root field takes the resolvers.
+        assert page["errors"] and all(e["extensions"]["code"] == "FORBIDDEN" for e in page["errors"])
+        assert planned == [True, False]
+    else:
+        assert "errors" not in page
+        assert planned == [True, True]
+        zeta = next(e["node"] for e in page["data"]["clients"]["edges"] if e["node"]["name"] == "Zeta Ltd")
+        assert zeta["outstandingAmount"] == "1049.89" and zeta["activeProjectCount"] == 1
+
+
+@pytest.mark.parametrize("role", ["admin", "portal"])
+async def test_every_compiled_field_arguments_and_pages(
+    pair: Pair, agency: Agency, planned: list[bool], role: str
+) -> None:
+    token = (await tokens(pair.resolvers, agency))[role]
+    query = PORTAL_EVERYTHING if role == "portal" else EVERYTHING
+    cursor = None
+    seen: list[str] = []
+    planned.clear()
+    while True:
+        body = await pair.same(query, {"first": 2, "after": cursor}, token)
+        connection = body["data"]["list"]
+        seen += [e["node"]["name"] for e in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        cursor = connection["pageInfo"]["endCursor"]
+    assert len(seen) == (1 if role == "portal" else 7) and len(set(seen)) == len(seen)
+    orders = [{"field": "CREATED_AT", "direction": "DESC"}, {"field": "NAME", "direction": "DESC"}]
+    filters: list[dict] = [{"search": "zeta"}, {"search": "nothing matches this"}]
+    if role != "portal":
+        orders.append({"field": "LAST_INTERACTION", "direction": "ASC"})
+        filters += [{"search": "CLIENT", "tiers": ["SILVER"]}, {"categories": ["ACTIVE"]}]
+    for order in orders:
+        first = await pair.same(query, {"first": 3, "order": order}, token)
+        after = first["data"]["list"]["pageInfo"]["endCursor"]
+        await pair.same(query, {"first": 3, "order": order, "after": after}, token)
+    for given in filters:
+        await pair.same(query, {"first": 5, "filter": given}, token)
+    assert planned and all(planned)
+
+
+async def test_portal_user_sees_only_its_client_with_a_cursor_of_another(pair: Pair, agency: Agency) -> None:
+    """A cursor taken by staff cannot widen a portal user's page."""
+    token = await tokens(pair.resolvers, agency)
+    staff = await pair.same(EVERYTHING, {"first": 1}, token["admin"])
+    cursor = staff["data"]["list"]["pageInfo"]["endCursor"]
+    body = await pair.same(EVERYTHING, {"first": 10, "after": cursor}, token["portal"])
+    names = [e["node"]["name"] for e in body["data"]["list"]["edges"]]
+    assert set(names) <= {"Zeta Ltd"}
+
+
+async def test_what_cannot_compile_falls_back_and_answers_the_same(
+    pair: Pair, agency: Agency, planned: list[bool]
+) -> None:
+    token = await tokens(pair.resolvers, agency)
+    cases = [
+        # A field not mapped (a custom resolver), an argument not mapped, values the resolver refuses.
+        ("{ clients { edges { node { name externalId } } } }", None),
+        ("{ clients { edges { node { name invoices { number } } } } }", None),
+        ('{ clients(filter: {statusIds: ["1"]}) { totalCount } }', None),
+        ("{ clients(first: 101) { totalCount } }", None),
+        ("{ clients(first: 0) { totalCount edges { cursor } } }", None),
+        ('{ clients(after: "not a cursor") { totalCount } }', None),
+        # Internal notes are refused to a portal user: null with FORBIDDEN, from the resolvers.
+    ]
+    for query, variables in cases:
+        planned.clear()
+        await pair.same(query, variables, token["admin"])
+        assert planned == [False], query
+    planned.clear()
+    refused = await pair.same("{ clients { edges { node { name internalNotes } } } }", None, token["portal"])
+    assert planned == [False]
+    assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Client.internalNotes"}
+    # A compiled field beside a resolver field, with errors from the resolver field, in order.
+    planned.clear()
+    mixed = await pair.same(
+        "{ a: clients(first: 1) { totalCount } me { id } b: clients(first: 500) { totalCount }"
+        " c: clients { totalCount } }",
+        None,
+        token["admin"],
+    )
+    assert planned == [True, False, True]  # b's page size is refused by the resolver
+    assert list(mixed["data"]) == ["a", "me", "b", "c"] and mixed["errors"][0]["path"] == ["b"]
+
+
+async def test_one_statement_per_compiled_root_field(
+    pair: Pair, agency: Agency, statements: Any, planned: list[bool]
+) -> None:
+    token = (await tokens(pair.resolvers, agency))["admin"]
+    await pair.compiled.data("{ me { id } }", token=token)  # the caller's own look-up, warm
+    counts = []
+    for query in (NESTED, CLIENTS_PAGE, EVERYTHING):
+        await pair.compiled.data("{ __typename }", token=token)
+        statements.reset()
+        await pair.compiled.data(query, {"first": 50} if "$first" in query else None, token)
+        counts.append(statements.count)
+        baseline = list(statements.statements)
+        statements.reset()
+        await pair.compiled.data("{ __typename }", token=token)
+        overhead = statements.count
+        assert counts[-1] - overhead == 1, (query, baseline)
+    two = "{ a: clients(first: 2) { totalCount } b: clients(first: 3) { edges { node { name projects { name } } } } }"
+    await pair.compiled.data("{ __typename }", token=token)
+    statements.reset()
+    await pair.compiled.data(two, None, token)
+    with_two = statements.count
+    statements.reset()
+    await pair.compiled.data("{ __typename }", token=token)
+    assert with_two - statements.count == 2
