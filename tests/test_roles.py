@@ -56,6 +56,12 @@ def _leaf_fields(type_name: str) -> list[str]:
     return fields
 
 
+def node_query(type_name: str, node_id: object, fields: list[str] | None = None) -> str:
+    """The walk's read of one row: `node(id)` with every leaf field of its type (tests/compiled runs it too)."""
+    selected = " ".join(fields if fields is not None else _leaf_fields(type_name))
+    return f'{{ node(id: "{node_id}") {{ ... on {type_name} {{ {selected} }} }} }}'
+
+
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
@@ -163,7 +169,7 @@ async def test_every_node_type_answers_what_the_policy_table_says(api, factory, 
         fields = _leaf_fields(type_name)
         for row in rows:
             node_id = GlobalID(type_name, str(row.id))
-            query = f'{{ node(id: "{node_id}") {{ ... on {type_name} {{ {" ".join(fields)} }} }} }}'
+            query = node_query(type_name, node_id, fields)
             body = await api.post(query, token=token)
             node = body["data"]["node"] if body.get("data") else None
             if row.id not in visible:
