@@ -176,6 +176,28 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("Project", INTERNAL, "health"),
     **_fields("Project", FINANCE, "budget"),
+    # Account health (resolvers/dashboard/signals.py). When a project completed is on its timeline
+    # (PUBLIC like its dates); its burn is money against its budget (FINANCE, the portal's own rows);
+    # the scope change log is the agency's reading of the work (INTERNAL, staff-only rows), its
+    # budgets FINANCE on top.
+    **_fields("Project", PUBLIC, "completedAt"),
+    **_fields("Project", FINANCE, "budgetBurn"),
+    **_fields("Project", INTERNAL, "scopeChanges"),
+    **_fields(
+        "BudgetBurn",
+        FINANCE,
+        "budget",
+        "billableHours",
+        "laborValue",
+        "billableExpenses",
+        "burned",
+        "remaining",
+        "burnRate",
+    ),
+    **_fields(
+        "ScopeChange", INTERNAL, "kind", "isReduction", "oldEndDate", "newEndDate", "occurredAt", "task", "changedBy"
+    ),
+    **_fields("ScopeChange", FINANCE, "oldBudget", "newBudget"),
     **_fields(
         "Task",
         PUBLIC,
@@ -293,7 +315,12 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("UpsellClient", PUBLIC, "client"),
     **_fields("UpsellClient", INTERNAL, "reasons", "openOpportunities", "completedProjects"),
     **_fields("UpsellClient", FINANCE, "openOpportunityValue"),
+    **_fields("HealthIndicators", INTERNAL, "scopeReductions"),
+    **_fields("ScopeCutClients", PUBLIC, "count", "clients"),
+    **_fields("ScopeCutClient", PUBLIC, "client"),
+    **_fields("ScopeCutClient", INTERNAL, "reductions", "budgetCuts", "cancellations", "changes"),
     **_fields("EngagementMetrics", INTERNAL, "portalLogins", "lastInteractions", "responseTimes", "satisfaction"),
+    **_fields("EngagementMetrics", INTERNAL, "clientResponseTimes"),
     **_fields(
         "PortalLoginSummary",
         INTERNAL,
@@ -337,6 +364,25 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
         "expectedLifetimeYears",
     ),
     **_fields("RetentionMetrics", FINANCE, "annualRevenuePerClient", "clientLifetimeValue"),
+    # Capacity is staff data: who worked how many hours for which clients (TEAM, like utilization);
+    # the window's dates are the dashboard's (INTERNAL).
+    **_fields("ClientsDashboard", INTERNAL, "capacity"),
+    **_fields("TeamCapacity", INTERNAL, "start", "end"),
+    **_fields("TeamCapacity", TEAM, "totalHours", "members"),
+    **_fields(
+        "MemberCapacity",
+        TEAM,
+        "user",
+        "hours",
+        "billableHours",
+        "billableShare",
+        "hoursPerWeek",
+        "clients",
+        "projects",
+        "byClient",
+    ),
+    **_fields("MemberClientHours", PUBLIC, "client"),
+    **_fields("MemberClientHours", TEAM, "hours"),
     # A client report: a portal user reads its own client's (row scope), money where FINANCE allows,
     # cost and profitability only where its client shows costs (COST), never the team's hours (TEAM).
     **_fields("ClientReport", PUBLIC, "client", "from", "to", "portfolio", "time"),
@@ -347,6 +393,24 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
         "ProjectPortfolio", PUBLIC, "total", "completed", "cancelled", "successRate", "byStatus", "projects", "timeline"
     ),
     **_fields("TimelineEntry", PUBLIC, "project", "startDate", "endDate", "status", "durationDays", "isLate"),
+    # Timeline adherence reads the client's own project dates (PUBLIC); scope change frequency is the
+    # agency's reading of the relationship (INTERNAL: a portal user gets null + FORBIDDEN).
+    **_fields("TimelineEntry", PUBLIC, "completedAt", "onTime"),
+    **_fields("ProjectPortfolio", PUBLIC, "timelineAdherence"),
+    **_fields("TimelineAdherence", PUBLIC, "onTime", "late", "overdue", "rate"),
+    **_fields("ClientReport", INTERNAL, "scopeChanges"),
+    **_fields(
+        "ScopeChangeFrequency",
+        INTERNAL,
+        "changes",
+        "reductions",
+        "budgetChanges",
+        "endDateMoves",
+        "tasksAdded",
+        "cancellations",
+        "projectsChanged",
+        "perProject",
+    ),
     **_fields(
         "ClientFinancialSummary",
         FINANCE,
@@ -363,6 +427,7 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     **_fields("ProjectTime", PUBLIC, "project", "hours", "billableHours", "nonBillableHours"),
     **_fields("Profitability", FINANCE, "revenue"),
     **_fields("Profitability", COST, "laborCost", "expenses", "totalCost", "profit", "margin"),
+    **_fields("Profitability", COST, "hours", "hiddenTaskHours"),
     **_fields("MemberUtilization", TEAM, "user", "hours", "billableHours", "share"),
     **_fields("MemberUtilization", COST, "laborCost"),
     # Satisfaction scores

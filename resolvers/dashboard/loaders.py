@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from auth.principal import Principal
+from models import ScopeChange
 from resolvers import dashboard
-from resolvers.batching import DomainLoaders, loader
+from resolvers.batching import DomainLoaders, grouped, loader
+from resolvers.dashboard import account_health
 from resolvers.db import RequestDb
 
 
@@ -50,3 +53,30 @@ class DashboardLoaders(DomainLoaders):
     response_times = _section(dashboard.response_times)
     satisfaction = _section(dashboard.satisfaction)
     retention = _section(dashboard.retention)
+    # Account health (resolvers/dashboard/account_health.py).
+    client_response_times = _section(account_health.client_response_times)
+    scope_reductions = _section(account_health.scope_reductions)
+    capacity = _section(account_health.capacity)
+    capacity_by_client = _section(account_health.capacity_by_client)
+
+    @loader
+    def budget_burn(db: RequestDb, p: Principal) -> DataLoader:
+        """A project's budget burn by project id (one statement per batch)."""
+        statement = account_health.budget_burn_statement(p)
+
+        async def load(keys: Sequence[int]) -> list[account_health.BudgetBurn | None]:
+            found = await account_health.budget_burns(db, statement, keys)
+            return [found.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    @loader
+    def scope_changes(db: RequestDb, p: Principal) -> DataLoader:
+        """A project's scope change log by project id, oldest first."""
+        return grouped(
+            db,
+            ScopeChange,
+            col(ScopeChange.project_id),
+            account_health.scope_change_scope(p),
+            (col(ScopeChange.occurred_at), col(ScopeChange.id)),
+        )

@@ -72,6 +72,7 @@ from models import (
 from models.base import UTCDateTime
 from models.enums import STAFF_ROLES
 from models.people import LoginEvent
+from resolvers.batching import in_keys
 from resolvers.dashboard.rows import portal_logins_by_client as _portal_logins
 from resolvers.sql_functions import epoch_seconds
 
@@ -283,11 +284,17 @@ def _count_kind(kind: ScopeChangeKind) -> sa.ColumnElement[int]:
     return sa.func.sum(sa.case((col(ScopeChange.kind) == kind, 1), else_=0))
 
 
-def scope_changes_by_client(principal: Principal, since: dt.datetime | None = None) -> sa.Subquery:
+def scope_changes_by_client(
+    principal: Principal, since: dt.datetime | None = None, until: dt.datetime | None = None
+) -> sa.Subquery:
     """(client_id, changes, reductions, budget_changes, end_date_moves, tasks_added, cancellations,
-    projects_changed) from the scope change log (models.work.ScopeChange) since `since` (all time
-    when None). `reductions`: the guide's warning sign, a budget lowered or a project cancelled."""
-    window = sa.true() if since is None else col(ScopeChange.occurred_at) >= since
+    projects_changed) from the scope change log (models.work.ScopeChange) from `since` (inclusive)
+    to `until` (exclusive), either open when None. `reductions`: the guide's warning sign, a budget
+    lowered or a project cancelled."""
+    window = sa.and_(
+        sa.true() if since is None else col(ScopeChange.occurred_at) >= since,
+        sa.true() if until is None else col(ScopeChange.occurred_at) < until,
+    )
     return (
         sa.select(
             col(Project.client_id).label("client_id"),
@@ -383,27 +390,33 @@ def timeline_adherence_by_client(principal: Principal, today: dt.date) -> sa.Sub
 # --------------------------------------------------------------------------- budget burn and capacity
 
 
-def budget_burn_by_project(principal: Principal) -> sa.Subquery:
+def budget_burn_by_project(principal: Principal, *, batch_keys: bool = False) -> sa.Subquery:
     """(project_id, client_id, budget, billable_hours, labor_value, billable_expenses, burned,
     burn_rate) per project the caller sees: `labor_value` = billable hours x the bill rate captured
     on each time entry, `burned` = labor_value + billable expenses, `burn_rate` = burned / budget
     (NULL without a budget above 0). Non-billable time is not charged to the client, so it burns no
     budget. Money: the caller must be allowed FINANCE. Time counts under `time_total_scope`: a
-    portal user's burn is the staff figure (time on tasks hidden from it included)."""
+    portal user's burn is the staff figure (time on tasks hidden from it included).
+
+    `batch_keys`: only the projects among a loader's batch of keys (resolvers.batching.in_keys; run
+    the statement with `with_keys`), filtered inside each part rather than over every project."""
     billable = col(TimeEntry.billable).is_(True)
+    time_keys = in_keys(col(TimeEntry.project_id)) if batch_keys else sa.true()
+    expense_keys = in_keys(col(Expense.project_id)) if batch_keys else sa.true()
+    project_keys = in_keys(col(Project.id)) if batch_keys else sa.true()
     time = (
         sa.select(
             col(TimeEntry.project_id).label("project_id"),
             sa.func.sum(sa.case((billable, col(TimeEntry.hours)), else_=0)).label("hours"),
             sa.func.sum(sa.case((billable, col(TimeEntry.hours) * col(TimeEntry.bill_rate)), else_=0)).label("value"),
         )
-        .where(scopes.time_total_scope(principal))
+        .where(time_keys, scopes.time_total_scope(principal))
         .group_by(col(TimeEntry.project_id))
         .subquery("burn_time")
     )
     spent = (
         sa.select(col(Expense.project_id).label("project_id"), sa.func.sum(col(Expense.amount)).label("amount"))
-        .where(col(Expense.billable).is_(True), scopes.expense_scope(principal))
+        .where(expense_keys, col(Expense.billable).is_(True), scopes.expense_scope(principal))
         .group_by(col(Expense.project_id))
         .subquery("burn_expenses")
     )
@@ -422,7 +435,7 @@ def budget_burn_by_project(principal: Principal) -> sa.Subquery:
         )
         .outerjoin(time, time.c.project_id == col(Project.id))
         .outerjoin(spent, spent.c.project_id == col(Project.id))
-        .where(scopes.project_scope(principal))
+        .where(project_keys, scopes.project_scope(principal))
         .subquery("budget_burn")
     )
 

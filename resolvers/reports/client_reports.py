@@ -10,6 +10,15 @@ Definitions where the guide is silent (also in the README):
 - Cost of time = hours x the cost rate captured on each time entry (billable or not);
   expenses = every expense on the client's projects, billable or not.
   Profit = revenue - cost of time - expenses; margin = profit / revenue.
+- The portal's profitability is the staff figure: its cost of time counts every hour on the
+  client's projects (auth.scopes.time_total_scope), time booked to tasks hidden from the portal
+  included, and says how many hours that is (`hiddenTaskHours`), since the revenue it is set
+  against paid for that work too. Time investment, utilization and the time entries themselves
+  still show a portal user only the time on tasks it sees.
+- Timeline adherence = projects completed on or before their end date / (those + projects
+  completed after it + open projects past it); see resolvers/dashboard/signals.py.
+- Scope change frequency: the scope change log's entries per client (in the date range, by when
+  they were made), and per project of the client.
 - The optional date range (inclusive) narrows time investment and utilization (by work
   date), and profitability (payments by the day received, time by work date, expenses by
   the day incurred). The portfolio and the financial summary are lifetime figures.
@@ -29,10 +38,12 @@ from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
-from models import Expense, Invoice, InvoiceLine, InvoiceStatus, Payment, Project, ProjectStatus, TimeEntry
-from models.base import money
+from models import Expense, Invoice, InvoiceLine, InvoiceStatus, Payment, Project, ProjectStatus, Task, TimeEntry
+from models.base import money, utcnow
+from resolvers.dashboard import signals
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
+from resolvers.sql_functions import midnight
 
 HOURS = Decimal("0.01")
 
@@ -57,6 +68,10 @@ def report_period(start: dt.date | None, end: dt.date | None) -> ReportPeriod:
     if start is not None and end is not None and start > end:
         raise InputError("from", "INVALID_RANGE", "from must be on or before to.")
     return ReportPeriod(start, end)
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def hours(value: Any) -> Decimal:
@@ -279,3 +294,96 @@ async def revenue(
 def average_project_value(revenue_to_date: Decimal, portfolio: Portfolio) -> Decimal | None:
     counted = portfolio.total - portfolio.cancelled
     return money(revenue_to_date / counted) if counted else None
+
+
+@dataclass
+class Labor:
+    """Every hour on the client's projects and its cost (time_total_scope), and of those hours the
+    ones booked to tasks hidden from the portal."""
+
+    hours: Decimal = Decimal("0.00")
+    hidden_task_hours: Decimal = Decimal("0.00")
+    cost: Decimal = Decimal("0.00")
+
+
+async def labor_totals(
+    db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
+) -> dict[int, Labor]:
+    hidden = col(TimeEntry.task_id).in_(sa.select(col(Task.id)).where(col(Task.visible_to_client).is_(False)))
+    statement = (
+        sa.select(
+            col(Project.client_id),
+            sa.func.sum(col(TimeEntry.hours)),
+            sa.func.sum(sa.case((hidden, col(TimeEntry.hours)), else_=0)),
+            sa.func.sum(col(TimeEntry.hours) * col(TimeEntry.cost_rate)),
+        )
+        .join(Project, col(Project.id) == col(TimeEntry.project_id))
+        .where(
+            col(Project.client_id).in_(client_ids),
+            scopes.project_scope(principal),
+            scopes.time_total_scope(principal),
+            period.clause(col(TimeEntry.work_date)),
+        )
+        .group_by(col(Project.client_id))
+    )
+    return {
+        client_id: Labor(hours(total), hours(on_hidden), money(cost))
+        for client_id, total, on_hidden, cost in await db.rows(statement)
+    }
+
+
+@dataclass
+class TimelineAdherence:
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        judged = self.on_time + self.late + self.overdue
+        return round(self.on_time / judged, 4) if judged else None
+
+
+async def timeline_adherence(
+    db: RequestDb, principal: Principal, client_ids: Sequence[int]
+) -> dict[int, TimelineAdherence]:
+    adherence = signals.timeline_adherence_by_client(principal, utcnow().date())
+    statement = sa.select(adherence.c.client_id, adherence.c.on_time, adherence.c.late, adherence.c.overdue).where(
+        adherence.c.client_id.in_(client_ids)
+    )
+    return {
+        client_id: TimelineAdherence(int(on or 0), int(late or 0), int(overdue or 0))
+        for client_id, on, late, overdue in await db.rows(statement)
+    }
+
+
+@dataclass
+class ScopeChangeCounts:
+    changes: int = 0
+    reductions: int = 0
+    budget_changes: int = 0
+    end_date_moves: int = 0
+    tasks_added: int = 0
+    cancellations: int = 0
+    projects_changed: int = 0
+
+
+async def scope_change_counts(
+    db: RequestDb, principal: Principal, client_ids: Sequence[int], period: ReportPeriod
+) -> dict[int, ScopeChangeCounts]:
+    since = None if period.start is None else midnight(period.start)
+    until = None if period.end is None else midnight(period.end + dt.timedelta(days=1))
+    changes = signals.scope_changes_by_client(principal, since, until)
+    statement = sa.select(
+        changes.c.client_id,
+        changes.c.changes,
+        changes.c.reductions,
+        changes.c.budget_changes,
+        changes.c.end_date_moves,
+        changes.c.tasks_added,
+        changes.c.cancellations,
+        changes.c.projects_changed,
+    ).where(changes.c.client_id.in_(client_ids))
+    return {
+        client_id: ScopeChangeCounts(*(int(v or 0) for v in values)) for client_id, *values in await db.rows(statement)
+    }

@@ -65,3 +65,7 @@ class ReportLoaders(DomainLoaders):
     utilization = _by_client_and_period(client_reports.time_by_member, list)
     expenses = _by_client_and_period(client_reports.expenses, lambda: client_reports.money(0))
     revenue = _by_client_and_period(client_reports.revenue, lambda: client_reports.money(0))
+    # Account health in the reports (resolvers/dashboard/signals.py).
+    labor = _by_client_and_period(client_reports.labor_totals, client_reports.Labor)
+    timeline_adherence = _by_client(client_reports.timeline_adherence, client_reports.TimelineAdherence)
+    scope_changes = _by_client_and_period(client_reports.scope_change_counts, client_reports.ScopeChangeCounts)

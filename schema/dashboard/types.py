@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import strawberry
 
 from models.enums import ClientCategory, ProjectHealth, ProjectStatus
 from resolvers import dashboard as d
-from resolvers.dashboard import UpsellReason
+from resolvers.dashboard import UpsellReason, account_health
 from schema.clients.types import Client, ClientStatus
 from schema.context import Info
+from schema.people.types import User
 
 # Registered in place, like schema/enums.py: the resolvers' enum class is the GraphQL enum.
 strawberry.enum(UpsellReason, description="Why a client looks ready for more work.")
@@ -244,6 +246,24 @@ class UpsellClients:
     clients: list[UpsellClient]
 
 
+@strawberry.type
+class ScopeCutClient:
+    client: Client
+    reductions: int | None = strawberry.field(description="Budget cuts and cancellations.")
+    budget_cuts: int | None
+    cancellations: int | None
+    changes: int | None = strawberry.field(description="Every scope change in the window, reductions included.")
+
+
+@strawberry.type(
+    description="Clients with a scope reduction (a budget lowered, a project cancelled) since the start of the "
+    "window, the most first."
+)
+class ScopeCutClients:
+    count: int
+    clients: list[ScopeCutClient]
+
+
 @strawberry.type(
     description="Which clients need attention; each list holds at most `top` clients, `count` all of them."
 )
@@ -269,6 +289,10 @@ class HealthIndicators:
     @strawberry.field
     async def ready_for_upsell(self, info: Info) -> UpsellClients | None:
         return await _reports(info).upsell_clients.load(self.params)
+
+    @strawberry.field(description='The guide\'s "scope reduction or project cancellations" (the months window).')
+    async def scope_reductions(self, info: Info) -> ScopeCutClients | None:
+        return await _reports(info).scope_reductions.load(self.params)
 
 
 @strawberry.type
@@ -311,10 +335,13 @@ class ClientResponseTime:
     average_hours: float | None
 
 
-@strawberry.type(description="Time from a client's REPLY to the next staff REPLY in the same thread.")
+@strawberry.type(
+    description="Time from a REPLY to the next REPLY from the other side in the same thread (responseTimes: the "
+    "team answering the client; clientResponseTimes: the client answering the team)."
+)
 class ResponseTimeSummary:
     answered_replies: int | None
-    unanswered_replies: int | None = strawberry.field(description="Client replies no one on the team has answered yet.")
+    unanswered_replies: int | None = strawberry.field(description="Replies the other side has not answered yet.")
     average_hours: float | None
     clients: list[ClientResponseTime] | None = strawberry.field(description="The slowest answered first.")
 
@@ -359,6 +386,78 @@ class EngagementMetrics:
     @strawberry.field
     async def satisfaction(self, info: Info) -> SatisfactionSummary | None:
         return await _reports(info).satisfaction.load(self.params)
+
+    @strawberry.field(
+        description="The other way round: time from a staff REPLY (an update, a question, an approval request) to "
+        "the client's next REPLY in the same thread, on threads the client sees; the slowest clients first."
+    )
+    async def client_response_times(self, info: Info) -> ResponseTimeSummary | None:
+        return await _reports(info).client_response_times.load(self.params)
+
+
+@strawberry.type
+class MemberClientHours:
+    client: Client
+    hours: Decimal | None
+
+
+@strawberry.type
+class MemberCapacity:
+    user: User | None
+    hours: Decimal | None
+    billable_hours: Decimal | None
+    billable_share: float | None
+    hours_per_week: Decimal | None = strawberry.field(description="hours / the window's weeks.")
+    clients: int | None = strawberry.field(description="Clients the member logged time for.")
+    projects: int | None
+    params: strawberry.Private[d.DashboardParams]
+    user_id: strawberry.Private[int]
+
+    @strawberry.field(description="The member's hours by client, the most first.")
+    async def by_client(self, info: Info) -> list[MemberClientHours] | None:
+        split = await _reports(info).capacity_by_client.load(self.params)
+        return [MemberClientHours(client=h.client, hours=h.hours) for h in split.get(self.user_id, [])]
+
+
+@strawberry.type(
+    description="Hours per team member across clients over the last N days (by work date), the busiest first "
+    "(at most `top`): for balancing workload across accounts."
+)
+class TeamCapacity:
+    params: strawberry.Private[d.DashboardParams]
+
+    async def _capacity(self, info: Info) -> account_health.Capacity:
+        return await _reports(info).capacity.load(self.params)
+
+    @strawberry.field
+    async def start(self, info: Info) -> dt.date | None:
+        return (await self._capacity(info)).start
+
+    @strawberry.field
+    async def end(self, info: Info) -> dt.date | None:
+        return (await self._capacity(info)).end
+
+    @strawberry.field(description="Every member's hours in the window (of the members listed).")
+    async def total_hours(self, info: Info) -> Decimal | None:
+        return (await self._capacity(info)).total_hours
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[MemberCapacity] | None:
+        found = await self._capacity(info)
+        return [
+            MemberCapacity(
+                user=cast(User, m.user),
+                hours=m.hours,
+                billable_hours=m.billable_hours,
+                billable_share=m.billable_share,
+                hours_per_week=(m.hours / Decimal(str(found.weeks))).quantize(Decimal("0.01")),
+                clients=m.clients,
+                projects=m.projects,
+                params=self.params,
+                user_id=cast(int, m.user.id),
+            )
+            for m in found.members
+        ]
 
 
 @strawberry.type(
@@ -443,3 +542,7 @@ class ClientsDashboard:
     @strawberry.field
     def retention(self) -> RetentionMetrics | None:
         return RetentionMetrics(params=self.params)
+
+    @strawberry.field
+    def capacity(self) -> TeamCapacity | None:
+        return TeamCapacity(params=self.params)

@@ -34,22 +34,66 @@ class TimelineEntry:
     end_date: dt.date | None
     status: ProjectStatus
     duration_days: int | None = strawberry.field(description="From start to end date, when both are set.")
-    is_late: bool = strawberry.field(description="Still ACTIVE or ON_HOLD after its end date.")
+    is_late: bool = strawberry.field(
+        description="Still ACTIVE or ON_HOLD after its end date, or COMPLETED after its end date."
+    )
+    completed_at: dt.datetime | None = strawberry.field(description="When it was completed (COMPLETED only).")
+    on_time: bool | None = strawberry.field(
+        description="COMPLETED on or before its end date; null unless completed with an end date."
+    )
+
+
+def _completed_on_time(p: Any) -> bool | None:
+    if p.status is not ProjectStatusModel.COMPLETED or p.completed_at is None or p.end_date is None:
+        return None
+    completed_at = client_reports.as_utc(p.completed_at)
+    return completed_at.date() <= p.end_date
 
 
 def _timeline(projects: list[Any], today: dt.date) -> list[TimelineEntry]:
     ordered = sorted(projects, key=lambda p: (p.start_date or dt.date.max, p.id))
-    return [
-        TimelineEntry(
-            project=p,
-            start_date=p.start_date,
-            end_date=p.end_date,
-            status=p.status,
-            duration_days=(p.end_date - p.start_date).days if p.start_date and p.end_date else None,
-            is_late=p.status in _LIVE and p.end_date is not None and p.end_date < today,
+    entries = []
+    for p in ordered:
+        on_time = _completed_on_time(p)
+        entries.append(
+            TimelineEntry(
+                project=p,
+                start_date=p.start_date,
+                end_date=p.end_date,
+                status=p.status,
+                duration_days=(p.end_date - p.start_date).days if p.start_date and p.end_date else None,
+                is_late=(p.status in _LIVE and p.end_date is not None and p.end_date < today) or on_time is False,
+                completed_at=p.completed_at,
+                on_time=on_time,
+            )
         )
-        for p in ordered
-    ]
+    return entries
+
+
+@strawberry.type(
+    description="Projects completed on or before their end date, against those completed after it and those still "
+    "open past it (projects without an end date, and cancelled ones, are not judged)."
+)
+class TimelineAdherence:
+    on_time: int = strawberry.field(description="Completed on or before the end date.")
+    late: int = strawberry.field(description="Completed after the end date.")
+    overdue: int = strawberry.field(description="ACTIVE or ON_HOLD past the end date.")
+    rate: float | None = strawberry.field(description="onTime / (onTime + late + overdue), from 0 to 1.")
+
+
+@strawberry.type(
+    description="How often the client's projects changed scope once started (the scope change log, in the report's "
+    "date range): budget changes, end-date moves, tasks added, cancellations."
+)
+class ScopeChangeFrequency:
+    changes: int | None
+    reductions: int | None = strawberry.field(description="Budget cuts and cancellations.")
+    budget_changes: int | None
+    end_date_moves: int | None
+    tasks_added: int | None
+    cancellations: int | None
+    projects_changed: int | None = strawberry.field(description="Projects with at least one change.")
+    per_project: float | None = strawberry.field(description="changes / the client's projects; null without one.")
 
 
 @strawberry.type(description="Every project of the client, past and present.")
@@ -89,6 +133,11 @@ class ProjectPortfolio:
     async def timeline(self, info: Info) -> list[TimelineEntry]:
         projects = await info.context.loaders.work.projects_by_client.load((self.client_id, ()))
         return _timeline(projects, utcnow().date())
+
+    @strawberry.field(description="Completed on or before the end date, over every project judged.")
+    async def timeline_adherence(self, info: Info) -> TimelineAdherence:
+        found = await info.context.loaders.reports.timeline_adherence.load(self.client_id)
+        return TimelineAdherence(on_time=found.on_time, late=found.late, overdue=found.overdue, rate=found.rate)
 
 
 @strawberry.type(description="Lifetime money figures of the client.")
@@ -168,9 +217,16 @@ class TimeInvestment:
         ]
 
 
-@strawberry.type(description="Revenue less the cost of time (hours x captured cost rate) and expenses.")
+@strawberry.type(
+    description="Revenue less the cost of time (hours x captured cost rate) and expenses. The same figures for a "
+    "portal user as for the team: every hour on the client's projects counts, hidden tasks' included."
+)
 class Profitability:
     revenue: Decimal | None = strawberry.field(description="Payments received (in the date range).")
+    hours: Decimal | None = strawberry.field(description="Every hour whose cost laborCost is.")
+    hidden_task_hours: Decimal | None = strawberry.field(
+        description="Of those, hours on tasks not shown in the portal (not in the time investment a portal user sees)."
+    )
     labor_cost: Decimal | None
     expenses: Decimal | None
     total_cost: Decimal | None
@@ -230,18 +286,37 @@ class ClientReport:
             if self.period == client_reports.ReportPeriod()
             else await loaders.reports.revenue.load(key)
         )
+        labor = await loaders.reports.labor.load(key)
         figures = client_reports.Profitability(
             revenue=revenue,
-            labor_cost=(await loaders.reports.time.load(key)).labor_cost,
+            labor_cost=labor.cost,
             expenses=await loaders.reports.expenses.load(key),
         )
         return Profitability(
             revenue=figures.revenue,
+            hours=labor.hours,
+            hidden_task_hours=labor.hidden_task_hours,
             labor_cost=figures.labor_cost,
             expenses=figures.expenses,
             total_cost=figures.total_cost,
             profit=figures.profit,
             margin=figures.margin,
+        )
+
+    @strawberry.field(description="Scope changes of the client's projects in the date range (staff only).")
+    async def scope_changes(self, info: Info) -> ScopeChangeFrequency | None:
+        loaders = info.context.loaders
+        found = await loaders.reports.scope_changes.load((self.client_id, self.period))
+        projects = (await loaders.reports.portfolio.load(self.client_id)).total
+        return ScopeChangeFrequency(
+            changes=found.changes,
+            reductions=found.reductions,
+            budget_changes=found.budget_changes,
+            end_date_moves=found.end_date_moves,
+            tasks_added=found.tasks_added,
+            cancellations=found.cancellations,
+            projects_changed=found.projects_changed,
+            per_project=round(found.changes / projects, 4) if projects else None,
         )
 
     @strawberry.field(description="Hours per team member, most first.")

@@ -9,7 +9,7 @@ import strawberry
 from strawberry import relay
 
 import models
-from models.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, TaskStatus
+from models.enums import CommentKind, DeliverableKind, ProjectHealth, ProjectStatus, ScopeChangeKind, TaskStatus
 from schema.base import ModelNode
 from schema.billing.types import Expense, TimeEntry
 from schema.clients.types import Client
@@ -104,6 +104,44 @@ class Task(ModelNode):
         return await info.context.loaders.work.deliverables_by_task.load(self.id)
 
 
+@strawberry.type(
+    description="Budget burn: billable hours at the bill rate captured on each time entry, plus billable "
+    "expenses, against the budget. Non-billable time burns no budget; time on tasks hidden from the portal counts."
+)
+class BudgetBurn:
+    budget: Decimal | None
+    billable_hours: Decimal | None
+    labor_value: Decimal | None = strawberry.field(description="Billable hours x their captured bill rates.")
+    billable_expenses: Decimal | None
+    burned: Decimal | None = strawberry.field(description="laborValue + billableExpenses.")
+    remaining: Decimal | None = strawberry.field(description="budget - burned; null without a budget.")
+    burn_rate: float | None = strawberry.field(description="burned / budget; null without a budget above 0.")
+
+
+@strawberry.type(
+    description="A change to a project's scope once it had started: a budget change, an end-date move, a task "
+    "added, or the project's cancellation. The agency's record: staff only."
+)
+class ScopeChange:
+    kind: ScopeChangeKind | None
+    is_reduction: bool | None = strawberry.field(description="A lower budget or a cancellation.")
+    old_budget: Decimal | None
+    new_budget: Decimal | None
+    old_end_date: dt.date | None
+    new_end_date: dt.date | None
+    occurred_at: dt.datetime | None
+
+    @strawberry.field(description="The task added (TASK_ADDED).")
+    async def task(self, info: Info) -> Task | None:
+        task_id = self.task_id  # type: ignore[attr-defined]
+        return None if task_id is None else await info.context.loaders.work.task.load(task_id)
+
+    @strawberry.field
+    async def changed_by(self, info: Info) -> User | None:
+        user_id = self.changed_by_id  # type: ignore[attr-defined]
+        return None if user_id is None else await info.context.loaders.people.user.load(user_id)
+
+
 @strawberry.type
 class Project(ModelNode):
     __model__ = models.Project
@@ -118,10 +156,32 @@ class Project(ModelNode):
     status: ProjectStatus
     health: ProjectHealth | None
     created_at: dt.datetime
+    completed_at: dt.datetime | None = strawberry.field(
+        description="When the project was completed; null while it is not COMPLETED."
+    )
 
     @strawberry.field
     async def client(self, info: Info) -> Client | None:
         return await info.context.loaders.clients.client.load(self.client_id)  # type: ignore[attr-defined]
+
+    @strawberry.field
+    async def budget_burn(self, info: Info) -> BudgetBurn | None:
+        burn = await info.context.loaders.dashboard.budget_burn.load(self.id)
+        if burn is None:
+            return None
+        return BudgetBurn(
+            budget=burn.budget,
+            billable_hours=burn.billable_hours,
+            labor_value=burn.labor_value,
+            billable_expenses=burn.billable_expenses,
+            burned=burn.burned,
+            remaining=burn.remaining,
+            burn_rate=burn.burn_rate,
+        )
+
+    @strawberry.field(description="Budget changes, end-date moves and tasks added after start, and cancellation.")
+    async def scope_changes(self, info: Info) -> list[ScopeChange] | None:
+        return await info.context.loaders.dashboard.scope_changes.load(self.id)
 
     @strawberry.field(description="The project's tasks; a client sees only those marked visible to it.")
     async def tasks(self, info: Info) -> list[Task]:
