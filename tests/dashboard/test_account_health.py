@@ -13,6 +13,8 @@ from sqlmodel import col
 
 from bench.agency import Shape, build_agency
 from models import (
+    Activity,
+    ActivityKind,
     Client,
     CommentKind,
     Expense,
@@ -72,6 +74,9 @@ async def test_an_internal_notes_edit_does_not_make_a_quiet_client_look_active(a
     )
     assert edited["errors"] == []
     assert (await get(db, Client, quiet.id)).internal_notes == "Renewal?"
+    # The edit wrote a feed entry just now (what used to count as activity).
+    [entry] = await rows(db, Activity, Activity.client_id == quiet.id)
+    assert entry.kind is ActivityKind.CLIENT_UPDATED and utcnow() - entry.occurred_at < dt.timedelta(minutes=1)
     after = (await api.data(QUIET, {"days": 30}, token))["clientsDashboard"]["health"]["noRecentActivity"]
     assert after == before
     # A real touchpoint does end the quiet spell: the client answers in the portal.
