@@ -3,7 +3,8 @@ guide's warning signs point at, from the dashboard's own indicators (resolvers/d
 the same SQL, over the rows the recipient's role may read):
 
 - at risk: open (ACTIVE, ON_HOLD) projects whose health is AT_RISK or OFF_TRACK;
-- went quiet: no activity for `quiet_days` (30) days or more (the dashboard's "no recent activity");
+- went quiet: no client-facing touchpoint (a meeting held, an interaction, a REPLY either way, a portal
+  sign-in, a payment) for `quiet_days` (30) days or more (the dashboard's "no recent activity");
 - overdue invoices: SENT invoices past their due date with something still to pay;
 - ready for upsell: the dashboard's upsell list (an open opportunity, or completed work and nothing
   active; no overdue invoice, no project at risk).
