@@ -28,9 +28,9 @@ from models import Client, Project, ScopeChange, User
 from models.base import money
 from resolvers.batching import with_keys
 from resolvers.dashboard import signals
-from resolvers.dashboard.engagement import ClientResponseTime, ResponseTimes
+from resolvers.dashboard.engagement import ResponseTimes, reply_delays
 from resolvers.dashboard.params import DashboardParams
-from resolvers.dashboard.rows import as_int, count_all
+from resolvers.dashboard.rows import count_all
 from resolvers.db import RequestDb
 from resolvers.reports.client_reports import hours
 from resolvers.sql_functions import midnight
@@ -108,33 +108,7 @@ class BudgetBurn:
 
 async def client_response_times(db: RequestDb, principal: Principal, params: DashboardParams) -> ResponseTimes:
     """How long clients take to answer the team's REPLYs since the window started (slowest first)."""
-    per_client = signals.client_response_by_client(principal, midnight(params.window_start))
-    seconds = per_client.c.average_hours * per_client.c.answered
-    statement = (
-        sa.select(
-            Client,
-            per_client.c.answered,
-            per_client.c.unanswered,
-            per_client.c.average_hours,
-            sa.func.sum(per_client.c.answered).over(),
-            sa.func.sum(per_client.c.unanswered).over(),
-            sa.func.sum(seconds).over(),
-        )
-        .join(per_client, per_client.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
-        .order_by(sa.nulls_last(per_client.c.average_hours.desc()), col(Client.id))
-        .limit(params.top)
-    )
-    rows = await db.rows(statement)
-    clients = [
-        ClientResponseTime(c, int(a), int(u), None if avg is None else round(float(avg), 2))
-        for c, a, u, avg, *_ in rows
-    ]
-    if not rows:
-        return ResponseTimes(0, 0, None, [])
-    answered, unanswered, total = as_int(rows[0][4]), as_int(rows[0][5]), rows[0][6]
-    overall = round(float(total) / answered, 2) if answered and total is not None else None
-    return ResponseTimes(answered, unanswered, overall, clients)
+    return await reply_delays(db, principal, params, signals.client_response_by_client)
 
 
 async def scope_reductions(db: RequestDb, principal: Principal, params: DashboardParams) -> ScopeCuts:

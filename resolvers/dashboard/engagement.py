@@ -2,13 +2,15 @@
 
 - Response time: for each client REPLY in the window, the time until the next staff REPLY
   in the same thread (the same task, or the project itself for a project comment); replies
-  with no staff answer yet are counted as unanswered.
+  with no staff answer yet are counted as unanswered. Threads on tasks hidden from the client
+  are not counted (signals.agency_response_by_client, the same rule as the other way round).
 - NPS: over survey answers in the window, % promoters (9-10) minus % detractors (0-6).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -16,8 +18,9 @@ from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
-from models import Client, Comment, CommentKind, Project, Role, SatisfactionSurvey, User
-from models.enums import STAFF_ROLES
+from models import Client, SatisfactionSurvey
+from models.enums import STAFF_ROLES as STAFF_ROLES  # re-exported by resolvers.dashboard
+from resolvers.dashboard import signals
 from resolvers.dashboard.params import DashboardParams
 from resolvers.dashboard.rows import (
     as_datetime,
@@ -29,7 +32,7 @@ from resolvers.dashboard.rows import (
     portal_users_by_client,
 )
 from resolvers.db import RequestDb
-from resolvers.sql_functions import epoch_seconds, midnight
+from resolvers.sql_functions import midnight
 
 
 @dataclass
@@ -156,75 +159,43 @@ async def last_interactions(db: RequestDb, principal: Principal, params: Dashboa
 
 async def response_times(db: RequestDb, principal: Principal, params: DashboardParams) -> ResponseTimes:
     """How long the team takes to answer a client's REPLY (slowest clients first)."""
-    # One pass over the REPLYs, newest first per thread (a task, or a project's own comments):
-    # the earliest staff REPLY among the later ones is the answer to each client REPLY.
-    is_staff = col(User.role).in_(STAFF_ROLES)
-    answered_at = sa.func.min(sa.case((is_staff, col(Comment.created_at)))).over(
-        partition_by=(col(Comment.project_id), col(Comment.task_id)),
-        order_by=(col(Comment.created_at).desc(), col(Comment.id).desc()),
-        rows=(None, -1),
-    )
-    thread = (
-        sa.select(
-            col(Project.client_id).label("client_id"),
-            col(User.role).label("role"),
-            col(Comment.created_at).label("asked_at"),
-            answered_at.label("answered_at"),
-        )
-        .join(User, col(User.id) == col(Comment.author_id))
-        .join(Project, col(Project.id) == col(Comment.project_id))
-        .where(
-            col(Comment.kind) == CommentKind.REPLY,
-            # An answer never precedes its question: the window's replies hold every answer to them.
-            col(Comment.created_at) >= midnight(params.window_start),
-            scopes.comment_scope(principal),
-            scopes.project_scope(principal),
-        )
-        .subquery()
-    )
-    pairs = (
-        sa.select(
-            thread.c.client_id,
-            (epoch_seconds(thread.c.answered_at) - epoch_seconds(thread.c.asked_at)).label("seconds"),
-        )
-        .where(thread.c.role == Role.CLIENT)
-        .subquery()
-    )
-    per_client = (
-        sa.select(
-            pairs.c.client_id,
-            sa.func.count(pairs.c.seconds).label("answered"),
-            (sa.func.count() - sa.func.count(pairs.c.seconds)).label("unanswered"),
-            sa.func.sum(pairs.c.seconds).label("seconds"),
-        )
-        .group_by(pairs.c.client_id)
-        .subquery()
-    )
-    average = per_client.c.seconds / sa.func.nullif(per_client.c.answered, 0)
+    return await reply_delays(db, principal, params, signals.agency_response_by_client)
+
+
+async def reply_delays(
+    db: RequestDb,
+    principal: Principal,
+    params: DashboardParams,
+    builder: Callable[[Principal, dt.datetime], sa.Subquery],
+) -> ResponseTimes:
+    """A response-time section from one direction's signal (resolvers/dashboard/signals.py): the
+    replies since the window started, per client and overall, the slowest clients first."""
+    per_client = builder(principal, midnight(params.window_start))
+    hours_sum = per_client.c.average_hours * per_client.c.answered
     statement = (
         sa.select(
             Client,
             per_client.c.answered,
             per_client.c.unanswered,
-            average,
+            per_client.c.average_hours,
             sa.func.sum(per_client.c.answered).over(),
             sa.func.sum(per_client.c.unanswered).over(),
-            sa.func.sum(per_client.c.seconds).over(),
+            sa.func.sum(hours_sum).over(),
         )
         .join(per_client, per_client.c.client_id == col(Client.id))
         .where(scopes.client_scope(principal))
-        .order_by(sa.nulls_last(average.desc()), col(Client.id))
+        .order_by(sa.nulls_last(per_client.c.average_hours.desc()), col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
     clients = [
-        ClientResponseTime(c, int(a), int(u), None if avg is None else round(float(avg) / 3600, 2))
+        ClientResponseTime(c, int(a), int(u), None if avg is None else round(float(avg), 2))
         for c, a, u, avg, *_ in rows
     ]
     if not rows:
         return ResponseTimes(0, 0, None, [])
-    answered, unanswered, seconds = as_int(rows[0][4]), as_int(rows[0][5]), rows[0][6]
-    overall = round(float(seconds) / answered / 3600, 2) if answered and seconds is not None else None
+    answered, unanswered, total = as_int(rows[0][4]), as_int(rows[0][5]), rows[0][6]
+    overall = round(float(total) / answered, 2) if answered and total is not None else None
     return ResponseTimes(answered, unanswered, overall, clients)
 
 
