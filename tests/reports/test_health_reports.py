@@ -193,3 +193,19 @@ async def _user(db, full_name: str) -> int:
 
     async with db() as session:
         return (await session.execute(sa.select(col(User.id)).where(col(User.full_name) == full_name))).scalar_one()
+
+
+async def test_on_the_demo_olivias_profitability_is_the_owners(api, demo):
+    """The demo's Northwind has time on tasks hidden from the portal (the issue's 13 hours): the
+    portal's profit is the owner's, and its hidden hours are exactly the difference between the two
+    time investments."""
+    from server.demo import DEMO_PASSWORD
+
+    variables = {"id": "Q2xpZW50OjE="}  # Northwind Coffee, which shows costs in its portal
+    owner = await api.data(PROFIT, variables, await api.login("owner@agency.example", DEMO_PASSWORD))
+    olivia = await api.data(PROFIT, variables, await api.login("olivia@northwind.example", DEMO_PASSWORD))
+    staff_report, portal_report = owner["clientReport"], olivia["clientReport"]
+    assert portal_report["profitability"] == staff_report["profitability"]
+    hidden = Decimal(portal_report["profitability"]["hiddenTaskHours"])
+    assert hidden > 0
+    assert Decimal(staff_report["time"]["totalHours"]) - Decimal(portal_report["time"]["totalHours"]) == hidden
