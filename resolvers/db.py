@@ -43,6 +43,12 @@ class RequestDb:
         self._lock = asyncio.Lock()
         self._closed = False
 
+    @property
+    def dialect_name(self) -> str:
+        """ "sqlite" or "postgresql": the store this handle reads (the compiled read path writes SQL for it)."""
+        bind = self._factory.kw.get("bind")
+        return bind.dialect.name if bind is not None else ""
+
     def sibling(self) -> RequestDb:
         """A fresh handle on the same database (a subscription reads each event in its own)."""
         return RequestDb(self._factory)

@@ -50,6 +50,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values
 from graphql.pyutils import gather_with_cancel
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
+from strawberry.relay import GlobalID
 from strawberry.relay.utils import to_base64
 from strawberry.resolvers import is_default_resolver
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -60,6 +61,7 @@ from auth.principal import ANONYMOUS, PolicyKey, Principal
 from resolvers.compiled import plan_root_field
 from schema.base import ModelNode
 from schema.context import EventPayload
+from schema.ids import decode_id, lookup_id
 from schema.views import view_for
 
 if TYPE_CHECKING:
@@ -347,6 +349,25 @@ def _gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]
     return gather_with_cancel(*values)
 
 
+def _global_id(value: Any) -> GlobalID | None:
+    """An ID argument as Strawberry hands it to a resolver; a malformed one raises ValueError
+    (the resolver path reports it)."""
+    if value is None or isinstance(value, GlobalID):
+        return value
+    return GlobalID.from_id(value)
+
+
+def _filter_id(value: Any, type_name: str) -> int | None:
+    """A global id in a list filter, read as the resolvers read it (schema.ids.decode_id)."""
+    return decode_id(_global_id(value), type_name, "filter")
+
+
+def _lookup_id(value: Any, type_name: str) -> int | None:
+    """A root lookup's global id, read as the resolvers read it (schema.ids.lookup_id)."""
+    found = _global_id(value)
+    return None if found is None else lookup_id(found, type_name)
+
+
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -460,6 +481,9 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             variable_values=self.variable_values,
             denied=self.denied,
             principal=principal,
+            decode_id=_filter_id,
+            lookup_id=_lookup_id,
+            dialect=db.dialect_name,
         )
         if statement is None:
             return None

@@ -38,7 +38,18 @@ from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
-from models import Client, ClientStatus, Contact, Project, ProjectStatus, Task, User
+from models import (
+    Client,
+    ClientStatus,
+    Comment,
+    Contact,
+    Project,
+    ProjectHealth,
+    ProjectStatus,
+    Task,
+    TaskStatus,
+    User,
+)
 from resolvers.batching import _InKeys
 from resolvers.billing.loaders import _outstanding, revenue
 from resolvers.clients.clients import ORDER_KEYS, ClientFilter, ClientOrderField, scoped_clients
@@ -59,12 +70,20 @@ from resolvers.compiled.sql import (
     json_value,
 )
 from resolvers.errors import InputError
-from resolvers.pagination import SortDirection, after_cursor, page_size
+from resolvers.pagination import SortDirection, SortKey, after_cursor, page_size
 from resolvers.records import columns_of
+from resolvers.work import lists
 from resolvers.work.loaders import active_project_counts, last_project_starts
 
 Denied = Mapping[str, Mapping[str, Any]]
 CollectSubfields = Callable[[GraphQLObjectType, list[FieldDetails]], CollectedFields]
+DecodeId = Callable[[Any, str], int | None]
+
+
+#: How many objects deep (a connection's node is 1, its projects 2, their tasks 3...) SQLite takes
+#: the nested subqueries: its parser's stack is 100 entries (3.40), each list level costs about 20.
+#: Deeper selections take the resolver path there; PostgreSQL has no such limit.
+SQLITE_MAX_DEPTH = 5
 
 
 class CannotCompile(Exception):
@@ -164,6 +183,29 @@ def _project_tasks(parent: FromClause, p: Principal, _arguments: dict[str, Any])
     return sa.select(*columns_of(Task)).where(col(Task.project_id) == parent.c.id, scopes.task_scope(p))
 
 
+def _task_comments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    return sa.select(*columns_of(Comment)).where(col(Comment.task_id) == parent.c.id, scopes.comment_scope(p))
+
+
+def _project_comments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    return sa.select(*columns_of(Comment)).where(
+        col(Comment.project_id) == parent.c.id, scopes.comment_scope(p), col(Comment.task_id).is_(None)
+    )
+
+
+def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
+    """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
+
+    def rows(parent: FromClause, p: Principal) -> Select:
+        return sa.select(*columns_of(model)).where(model.id == parent.c[key], scope(p))
+
+    return rows
+
+
+def _comment_order() -> list[tuple[Any, bool]]:
+    return [(col(Comment.created_at), False), (col(Comment.id), False)]
+
+
 TYPES: dict[str, dict[str, Mapped]] = {
     "Client": {
         "id": GlobalId(),
@@ -185,12 +227,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
             "ClientStatus",
             lambda parent, p: sa.select(*columns_of(ClientStatus)).where(col(ClientStatus.id) == parent.c.status_id),
         ),
-        "accountManager": One(
-            "User",
-            lambda parent, p: sa.select(*columns_of(User)).where(
-                col(User.id) == parent.c.account_manager_id, scopes.user_scope(p)
-            ),
-        ),
+        "accountManager": One("User", _by_id(User, scopes.user_scope, "account_manager_id")),
         "primaryContact": One(
             "Contact",
             lambda parent, p: sa.select(*columns_of(Contact)).where(
@@ -219,6 +256,8 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "health": Column("health", ENUM),
         "createdAt": Column("created_at", DATETIME),
         "tasks": Many("Task", _project_tasks, lambda: [(col(Task.position), False), (col(Task.id), False)]),
+        "comments": Many("Comment", _project_comments, _comment_order),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
     },
     "Task": {
         "id": GlobalId(),
@@ -229,6 +268,18 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "estimateHours": Column("estimate_hours", DECIMAL),
         "visibleToClient": Column("visible_to_client", BOOL),
         "completedAt": Column("completed_at", DATETIME),
+        "assignee": One("User", _by_id(User, scopes.user_scope, "assignee_id")),
+        "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
+        "comments": Many("Comment", _task_comments, _comment_order),
+    },
+    "Comment": {
+        "id": GlobalId(),
+        "kind": Column("kind", ENUM),
+        "body": Column("body", TEXT),
+        "createdAt": Column("created_at", DATETIME),
+        "author": One("User", _by_id(User, scopes.user_scope, "author_id")),
+        "task": One("Task", _by_id(Task, scopes.task_scope, "task_id")),
+        "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
     },
     "ClientStatus": {
         "id": Column("id", ID_TEXT),
@@ -252,6 +303,11 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "email": Column("email", TEXT),
         "phone": Column("phone", TEXT),
         "jobTitle": Column("job_title", TEXT),
+        "role": Column("role", ENUM),
+        "hourlyCostRate": Column("hourly_cost_rate", MONEY),
+        "hourlyBillRate": Column("hourly_bill_rate", MONEY),
+        "lastLoginAt": Column("last_login_at", DATETIME),
+        "isActive": Column("is_active", BOOL),
     },
 }
 
@@ -270,7 +326,11 @@ class Planner:
     variable_values: Any
     denied: Denied
     principal: Principal
+    decode_id: DecodeId
+    lookup_id: DecodeId
+    dialect: str
     names: dict[str, int] = field(default_factory=dict)
+    depth: int = 0
 
     def name(self, prefix: str) -> str:
         self.names[prefix] = self.names.get(prefix, 0) + 1
@@ -305,6 +365,17 @@ class Planner:
         mapping = TYPES.get(object_type.name)
         if mapping is None:
             raise CannotCompile(f"type {object_type.name}")
+        self.depth += 1
+        try:
+            return self._object_json(object_type, mapping, details, row)
+        finally:
+            self.depth -= 1
+
+    def _object_json(
+        self, object_type: GraphQLObjectType, mapping: dict[str, Mapped], details: list[FieldDetails], row: FromClause
+    ) -> ColumnElement[str]:
+        if self.dialect == "sqlite" and self.depth > SQLITE_MAX_DEPTH:
+            raise CannotCompile("nested deeper than SQLite's parser takes")
         parts: list[Any] = ["{"]
         for index, (key, group) in enumerate(self.subfields(object_type, details).items()):
             parts.append(("," if index else "") + orjson.dumps(key).decode() + ":")
@@ -380,15 +451,25 @@ class Planner:
 # ---------------------------------------------------------------- root fields
 
 
-def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
-    """Query.clients: the Clients list page (resolvers.clients.clients.list_clients)."""
-    arguments = planner.arguments(field_def, details)
+def _page_arguments(arguments: dict[str, Any]) -> tuple[int, str | None]:
     try:
         size = page_size(arguments.get("first"))
     except InputError:
         raise CannotCompile("page size") from None
     if size == 0:
         raise CannotCompile("an empty page")
+    return size, arguments.get("after")
+
+
+def _order(arguments: dict[str, Any], fields: type[enum.Enum], default: enum.Enum) -> tuple[Any, SortDirection]:
+    order = arguments.get("orderBy") or {}
+    return fields(_value(order.get("field") or default)), SortDirection(_value(order.get("direction") or "ASC"))
+
+
+def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.clients: the Clients list page (resolvers.clients.clients.list_clients)."""
+    arguments = planner.arguments(field_def, details)
+    size, after = _page_arguments(arguments)
     given = arguments.get("filter") or {}
     if given.get("statusIds"):
         raise CannotCompile("filter.statusIds")
@@ -397,14 +478,93 @@ def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetai
         search=given.get("search"),
         tiers=tuple(given.get("tiers") or ()),
     )
-    order = arguments.get("orderBy") or {}
-    order_field = ClientOrderField(_value(order.get("field") or ClientOrderField.NAME))
-    direction = SortDirection(_value(order.get("direction") or SortDirection.ASC))
-    key = ORDER_KEYS[order_field]
+    order_field, direction = _order(arguments, ClientOrderField, ClientOrderField.NAME)
     statement = scoped_clients(planner.principal, filters)
-    id_column = col(Client.id)
+    return _connection(
+        planner, field_def, details, statement, ORDER_KEYS[order_field], col(Client.id), direction, size, after
+    )
+
+
+def _projects(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.projects: the Projects list (resolvers.work.lists.list_projects)."""
+    arguments = planner.arguments(field_def, details)
+    size, after = _page_arguments(arguments)
+    given = arguments.get("filter") or {}
+    filters = lists.ProjectFilter(
+        client_id=planner.decode_id(given.get("clientId"), "Client"),
+        statuses=tuple(ProjectStatus(_value(s)) for s in given.get("status") or ()),
+        health=tuple(ProjectHealth(_value(h)) for h in given.get("health") or ()),
+        assignee_id=planner.decode_id(given.get("assigneeId"), "User"),
+        due_before=given.get("dueBefore"),
+        due_after=given.get("dueAfter"),
+        search=given.get("search"),
+    )
+    order_field, direction = _order(arguments, lists.ProjectOrderField, lists.ProjectOrderField.NAME)
     try:
-        paged = after_cursor(statement, key=key, id_column=id_column, direction=direction, after=arguments.get("after"))
+        statement = lists.projects_statement(planner.principal, filters)
+    except InputError:
+        raise CannotCompile("filter") from None
+    key = lists.PROJECT_ORDER_KEYS[order_field]
+    return _connection(planner, field_def, details, statement, key, col(Project.id), direction, size, after)
+
+
+def _tasks(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.tasks: the Tasks list (resolvers.work.lists.list_tasks)."""
+    arguments = planner.arguments(field_def, details)
+    size, after = _page_arguments(arguments)
+    given = arguments.get("filter") or {}
+    filters = lists.TaskFilter(
+        client_id=planner.decode_id(given.get("clientId"), "Client"),
+        project_id=planner.decode_id(given.get("projectId"), "Project"),
+        statuses=tuple(TaskStatus(_value(s)) for s in given.get("status") or ()),
+        assignee_id=planner.decode_id(given.get("assigneeId"), "User"),
+        due_before=given.get("dueBefore"),
+        due_after=given.get("dueAfter"),
+        search=given.get("search"),
+    )
+    order_field, direction = _order(arguments, lists.TaskOrderField, lists.TaskOrderField.DUE_DATE)
+    try:
+        statement = lists.tasks_statement(planner.principal, filters)
+    except InputError:
+        raise CannotCompile("filter") from None
+    key = lists.TASK_ORDER_KEYS[order_field]
+    return _connection(planner, field_def, details, statement, key, col(Task.id), direction, size, after)
+
+
+def _client(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.client(id): one client under the caller's client scope (loaders.clients.client)."""
+    arguments = planner.arguments(field_def, details)
+    client_id = planner.lookup_id(arguments["id"], "Client")
+    if client_id is None:
+        raise CannotCompile("an id that names no client")  # the resolver answers null without a statement
+    target = get_nullable_type(field_def.type)
+    if not is_object_type(target) or target.name != "Client":
+        raise CannotCompile("client type")
+    rows = (
+        sa.select(*columns_of(Client))
+        .where(col(Client.id) == client_id, scopes.client_scope(planner.principal))
+        .subquery(planner.name("one"))
+    )
+    found = sa.select(planner.object_json(target, details, rows)).select_from(rows).scalar_subquery()
+    return sa.select(sa.func.coalesce(found, _null()))
+
+
+def _connection(
+    planner: Planner,
+    field_def: GraphQLField,
+    details: list[FieldDetails],
+    statement: Select,
+    key: SortKey,
+    id_column: Any,
+    direction: SortDirection,
+    size: int,
+    after: str | None,
+) -> Select:
+    """A Relay connection over `statement` (filtered and scoped by the resolver's own code), paged
+    exactly as resolvers.pagination.keyset_page pages it: the page and its cursors, whether there
+    is a next one, and totalCount over the same rows without the cursor."""
+    try:
+        paged = after_cursor(statement, key=key, id_column=id_column, direction=direction, after=after)
     except InputError:
         raise CannotCompile("cursor") from None
     descending = direction is SortDirection.DESC
@@ -439,7 +599,7 @@ def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetai
 
             parts.append(planner.list_json(shown, [(page.c._n, False)], edge))
         elif name == "pageInfo":
-            parts.append(_page_info(planner, connection, group, page, size, bool(arguments.get("after")), cursor))
+            parts.append(_page_info(planner, connection, group, page, size, bool(after), cursor))
         else:
             raise CannotCompile(f"{connection.name}.{name}")
     parts.append("}")
@@ -509,7 +669,12 @@ def _page_info(
     return json_concat(*parts)
 
 
-ROOTS: dict[str, Callable[[Planner, GraphQLField, list[FieldDetails]], Select]] = {"clients": _clients}
+ROOTS: dict[str, Callable[[Planner, GraphQLField, list[FieldDetails]], Select]] = {
+    "clients": _clients,
+    "projects": _projects,
+    "tasks": _tasks,
+    "client": _client,
+}
 
 
 def plan_root_field(
@@ -520,8 +685,13 @@ def plan_root_field(
     variable_values: Any,
     denied: Denied,
     principal: Principal,
+    decode_id: DecodeId,
+    lookup_id: DecodeId,
+    dialect: str,
 ) -> Select | None:
-    """The one statement answering this query root field, or None (the resolvers answer it)."""
+    """The one statement answering this query root field, or None (the resolvers answer it).
+    `decode_id` and `lookup_id` are schema.ids' readings of a global id in a filter (NO_ROW for
+    one that names no row of the type) and in a root lookup (None)."""
     query = schema.query_type
     name = field_details[0].node.name.value
     build = ROOTS.get(name)
@@ -529,6 +699,7 @@ def plan_root_field(
         return None
     field_def = query.fields[name]
     try:
-        return build(Planner(schema, collect_subfields, variable_values, denied, principal), field_def, field_details)
-    except CannotCompile:
+        planner = Planner(schema, collect_subfields, variable_values, denied, principal, decode_id, lookup_id, dialect)
+        return build(planner, field_def, field_details)
+    except (CannotCompile, ValueError):  # ValueError: a malformed global id, the resolver's to report
         return None

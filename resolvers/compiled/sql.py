@@ -137,7 +137,9 @@ def _concat(element: json_concat, compiler: Any, **kw: Any) -> str:
     out = []
     for part in element.parts_:
         out.append(_quote(part) if isinstance(part, str) else compiler.process(next(clauses), **kw))
-    return "(" + " || ".join(out) + ")" if len(out) > 1 else out[0]
+    # No parentheses: `||` is associative, and this text is only ever a select column, a function's
+    # argument or an operand of another `||` (SQLite's parser stack is shallow: nesting counts).
+    return " || ".join(out)
 
 
 @compiles(json_agg_text, "postgresql")
@@ -154,7 +156,7 @@ def _agg_postgresql(element: json_agg_text, compiler: Any, **kw: Any) -> str:
 @compiles(json_agg_text, "sqlite")
 def _agg_sqlite(element: json_agg_text, compiler: Any, **kw: Any) -> str:
     value = compiler.process(next(iter(element.clauses)), **kw)
-    return f"('[' || coalesce(group_concat({value}, ','), '') || ']')"
+    return f"'[' || coalesce(group_concat({value}, ','), '') || ']'"
 
 
 _PG_DATETIME = (

@@ -42,8 +42,8 @@ class Pair:
         return orjson.loads(compiled)
 
 
-async def make_api(engine: Any, settings: Settings, compiled: bool) -> tuple[Api, httpx.AsyncClient]:
-    app = create_app(settings.model_copy(update={"compiled_reads": compiled}), engine=engine)
+async def make_api(engine: Any, settings: Settings, compiled: bool, **overrides: Any) -> tuple[Api, httpx.AsyncClient]:
+    app = create_app(settings.model_copy(update={"compiled_reads": compiled, **overrides}), engine=engine)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
     client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
     return Api(client, app), client

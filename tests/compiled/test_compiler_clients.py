@@ -217,3 +217,35 @@ async def test_one_statement_per_compiled_root_field(
     statements.reset()
     await pair.compiled.data("{ __typename }", token=token)
     assert with_two - statements.count == 2
+
+
+# As deep as the operation depth limit (12) lets a query go, through every relation compiled.
+DEEP = """{ clients(first: 1, filter: {search: "zeta"}) { edges { node { name
+  projects(status: [ACTIVE]) { name tasks { title comments { body
+  task { title project { name client { name projects { name tasks { title assignee { fullName }
+  } } } } } } } } } } } }"""
+
+
+# Five objects deep (node, projects, tasks, comments, author): as deep as SQLite's parser takes.
+FIVE_DEEP = """{ clients(first: 2) { edges { node { name projects { name tasks { title
+  comments { body author { fullName } } assignee { fullName } } } } } } }"""
+
+
+async def test_as_deep_as_the_depth_limit_lets_a_query_go(
+    engine: Any, settings: Any, agency: Agency, planned: list[bool]
+) -> None:
+    """Nine objects deep, every kind of list and look-up: one statement on PostgreSQL; on SQLite
+    (whose parser stack is shallow) beyond five objects deep the resolvers answer, the same bytes."""
+    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
+    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
+    async with first, second:
+        pair = Pair(compiled, resolvers)
+        token = (await tokens(pair.resolvers, agency))["admin"]
+        planned.clear()
+        body = await pair.same(DEEP, None, token)
+        five = await pair.same(FIVE_DEEP, None, token)
+    assert "errors" not in body and "errors" not in five
+    assert planned == [engine.dialect.name != "sqlite", True]
+    alpha = body["data"]["clients"]["edges"][0]["node"]["projects"][0]
+    comment = next(c for t in alpha["tasks"] for c in t["comments"])
+    assert comment["body"] == "internal" and comment["task"]["project"]["client"]["name"] == "Zeta Ltd"
