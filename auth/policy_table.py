@@ -383,6 +383,45 @@ FIELD_CLASSES: dict[str, Sensitivity] = {
     ),
     **_fields("MemberClientHours", PUBLIC, "client"),
     **_fields("MemberClientHours", TEAM, "hours"),
+    # The custom health score (resolvers/dashboard/health_score.py) is the team's reading of a client:
+    # INTERNAL wherever it appears (the client record and list, the dashboard), so a portal user never
+    # reads it. No partner scope lists its types, and its rows are staff only (health_score_scope), so
+    # an app with internal:read gets no score either. The weights are the agency's settings: the team
+    # reads them, an ADMIN sets them (MUTATION_ROLES). Saved dashboard views are each staff user's own
+    # (dashboard_view_scope): INTERNAL, so neither the type nor the list is in a portal user's schema.
+    **_fields("Client", INTERNAL, "healthScore"),
+    **_fields("ClientHealthScore", INTERNAL, "score", "band", "reasons"),
+    **_fields("HealthReason", INTERNAL, "signal", "value", "points", "summary"),
+    **_fields("ClientsDashboard", INTERNAL, "view", "sections", "healthScores"),
+    **_fields("RetentionMetrics", INTERNAL, "months"),
+    **_fields("HealthScoreSummary", INTERNAL, "clientsScored", "averageScore", "distribution", "lowest"),
+    **_fields("HealthBandCount", INTERNAL, "band"),
+    **_fields("HealthBandCount", PUBLIC, "count"),
+    **_fields("ClientHealthEntry", PUBLIC, "client"),
+    **_fields("ClientHealthEntry", INTERNAL, "health"),
+    **_fields("Query", INTERNAL, "healthScoreWeights", "dashboardViews"),
+    **_fields(
+        "HealthScoreWeight", INTERNAL, "signal", "weight", "defaultWeight", "computed", "description", "updatedAt"
+    ),
+    **_fields("HealthScoreWeightsPayload", INTERNAL, "weights"),
+    **_fields("HealthScoreWeightsPayload", PUBLIC, "errors"),
+    **_fields(
+        "DashboardView",
+        INTERNAL,
+        "id",
+        "name",
+        "sections",
+        "noActivityDays",
+        "months",
+        "top",
+        "retentionMonths",
+        "clients",
+        "createdAt",
+        "updatedAt",
+    ),
+    **_fields("DashboardClientFilter", INTERNAL, "categories", "statusIds", "tiers", "accountManagerIds"),
+    **_fields("DashboardViewPayload", PUBLIC, "view", "errors"),
+    **_fields("DeleteDashboardViewPayload", PUBLIC, "deletedId", "errors"),
     # A client report: a portal user reads its own client's (row scope), money where FINANCE allows,
     # cost and profitability only where its client shows costs (COST), never the team's hours (TEAM).
     **_fields("ClientReport", PUBLIC, "client", "from", "to", "portfolio", "time"),
@@ -721,6 +760,11 @@ MUTATION_ROLES: dict[str, frozenset[Role] | None] = {
     "voidInvoice": MONEY,
     # Reports
     "recordSatisfactionScore": EVERYONE,
+    # Saved dashboard views: each staff user's own (row scope); the health score's weights: the agency owner's.
+    "createDashboardView": STAFF,
+    "updateDashboardView": STAFF,
+    "deleteDashboardView": STAFF,
+    "setHealthScoreWeights": frozenset({Role.ADMIN}),
     # Partner apps: the agency owner registers integrations and holds their keys.
     "createPartnerApp": frozenset({Role.ADMIN}),
     "updatePartnerAppScopes": frozenset({Role.ADMIN}),

@@ -40,6 +40,7 @@ from models import (
     Comment,
     CommentKind,
     Contact,
+    DashboardView,
     Deliverable,
     Expense,
     Interaction,
@@ -309,6 +310,21 @@ def webhook_scope(principal: Principal) -> ColumnElement[bool]:
     return partner_app_scope(principal)
 
 
+def dashboard_view_scope(principal: Principal) -> ColumnElement[bool]:
+    """A saved dashboard view is its own user's: a staff user sees and changes only its own views (another
+    user's answers like a missing one); nobody else has any (resolvers.dashboard.views)."""
+    if principal.is_staff and principal.user_id is not None:
+        return col(DashboardView.user_id) == principal.user_id
+    return _FALSE
+
+
+def health_score_scope(principal: Principal) -> ColumnElement[bool]:
+    """The health score is the team's reading of a client (resolvers.dashboard.health_score): computed
+    for staff only, on the clients and signal rows their own scopes show; a portal user or a partner
+    gets no score row at all."""
+    return _staff_only(principal)
+
+
 # The entity each scope guards, so a test can prove every table has exactly one.
 SCOPES = {
     Client: client_scope,
@@ -331,6 +347,7 @@ SCOPES = {
     LoginEvent: login_event_scope,
     SatisfactionSurvey: satisfaction_survey_scope,
     ScopeChange: scope_change_scope,
+    DashboardView: dashboard_view_scope,
 }
 
 

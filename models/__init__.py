@@ -6,6 +6,7 @@ Nothing here knows about GraphQL or HTTP; the database URL is always passed in.
 from models.base import metadata, utcnow
 from models.billing import Invoice, InvoiceLine, Payment
 from models.clients import Client, ClientStatus, Contact, ContactRoleAssignment, Lead
+from models.dashboard import DashboardSection, DashboardView, HealthBand, HealthScoreWeight, HealthSignal
 from models.engagement import (
     Activity,
     Interaction,
@@ -57,10 +58,15 @@ __all__ = [
     "Contact",
     "ContactRole",
     "ContactRoleAssignment",
+    "DashboardSection",
+    "DashboardView",
     "Deliverable",
     "DeliverableKind",
     "DeliveryStatus",
     "Expense",
+    "HealthBand",
+    "HealthScoreWeight",
+    "HealthSignal",
     "IdempotencyKey",
     "Interaction",
     "InteractionKind",

@@ -16,7 +16,13 @@ from schema.base import ModelNode
 from schema.billing.roots import BillingMutation, BillingQuery
 from schema.clients.roots import ClientsMutation, ClientsQuery
 from schema.context import Info
-from schema.dashboard.roots import DashboardQuery
+from schema.dashboard.roots import (
+    DashboardQuery,
+    DashboardViewsMutation,
+    DashboardViewsQuery,
+    HealthScoreMutation,
+    HealthScoreQuery,
+)
 from schema.engagement.roots import EngagementMutation
 from schema.live.roots import LiveSubscription
 from schema.partners.roots import PartnersMutation, PartnersQuery
@@ -71,6 +77,8 @@ def roots() -> tuple[type, type, type]:
         PortalQuery,
         BillingQuery,
         DashboardQuery,
+        DashboardViewsQuery,
+        HealthScoreQuery,
         ReportsQuery,
         PartnersQuery,
         WebhooksQuery,
@@ -86,6 +94,8 @@ def roots() -> tuple[type, type, type]:
         EngagementMutation,
         BillingMutation,
         SurveysMutation,
+        DashboardViewsMutation,
+        HealthScoreMutation,
         PartnersMutation,
         WebhooksMutation,
         SyncMutation,

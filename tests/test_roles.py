@@ -131,6 +131,16 @@ async def _plant(factory):
             user_id=staff.id, kind="TASK_ASSIGNED", message="You have a task", subject_type="Task", subject_id=task.id
         ),
         models.SatisfactionSurvey(client_id=client.id, score=9, comment="Great launch"),
+        # A saved dashboard view is its owner's alone: every other caller's node(id:) answers null.
+        models.DashboardView(
+            user_id=staff.id,
+            name="Monday review",
+            sections=["HEALTH"],
+            no_activity_days=30,
+            months=12,
+            top=10,
+            client_filter={},
+        ),
     )
     # Another company's rows: hidden from the portal user.
     other = await factory.client("Globex")

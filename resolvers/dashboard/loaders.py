@@ -12,11 +12,12 @@ from typing import Any
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from auth import scopes
 from auth.principal import Principal
-from models import ScopeChange
+from models import DashboardView, ScopeChange
 from resolvers import dashboard
-from resolvers.batching import DomainLoaders, grouped, loader
-from resolvers.dashboard import account_health
+from resolvers.batching import DomainLoaders, by_id, grouped, loader
+from resolvers.dashboard import account_health, health_score
 from resolvers.db import RequestDb
 
 
@@ -80,3 +81,21 @@ class DashboardLoaders(DomainLoaders):
             account_health.scope_change_scope(p),
             (col(ScopeChange.occurred_at), col(ScopeChange.id)),
         )
+
+    # The health score (resolvers/dashboard/health_score.py): one statement each.
+    health_distribution = _section(health_score.score_distribution)
+    lowest_health_scores = _section(health_score.lowest_scores)
+
+    @loader
+    def health_score_by_client(db: RequestDb, p: Principal) -> DataLoader:
+        """Client.healthScore: the scores of a batch of clients, one statement."""
+
+        async def load(keys: Sequence[int]) -> list[Any]:
+            return await health_score.scores_by_client(db, p, keys)
+
+        return DataLoader(load_fn=load)
+
+    # Saved views: the caller's own only (auth.scopes.dashboard_view_scope).
+    @loader
+    def view(db: RequestDb, p: Principal) -> DataLoader:
+        return by_id(db, DashboardView, scopes.dashboard_view_scope(p))

@@ -25,6 +25,7 @@ from schema.people.types import User, load_user
 
 if TYPE_CHECKING:
     from schema.billing.types import Invoice, Payment
+    from schema.dashboard.health import ClientHealthScore
     from schema.engagement.types import ActivityConnection, Interaction, Meeting, Opportunity
     from schema.surveys.types import SatisfactionScore
     from schema.work.types import Project
@@ -193,6 +194,15 @@ class Client(ModelNode):
         self, info: Info
     ) -> list[Annotated[SatisfactionScore, strawberry.lazy("schema.surveys.types")]] | None:
         return await info.context.loaders.surveys.scores_by_client.load(self.id)
+
+    @strawberry.field(
+        description="The custom health score (0-100), its band and the reasons behind it, over the rows the caller "
+        "may see. Staff only."
+    )
+    async def health_score(
+        self, info: Info
+    ) -> Annotated[ClientHealthScore, strawberry.lazy("schema.dashboard.health")] | None:
+        return await info.context.loaders.dashboard.health_score_by_client.load(self.id)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Meetings, latest start first.")
     async def meetings(self, info: Info) -> list[Annotated[Meeting, strawberry.lazy("schema.engagement.types")]]:

@@ -7,17 +7,22 @@ definitions behind each figure are in resolvers/dashboard/.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import cast
 
 import strawberry
 
+from models import DashboardSection
 from models.enums import ClientCategory, ProjectHealth, ProjectStatus
 from resolvers import dashboard as d
 from resolvers.dashboard import UpsellReason, account_health
+from resolvers.dashboard.params import check_windows
 from schema.clients.types import Client, ClientStatus
 from schema.context import Info
+from schema.dashboard.health import HealthScoreSummary
+from schema.dashboard.views import DashboardView
 from schema.people.types import User
 
 # Registered in place, like schema/enums.py: the resolvers' enum class is the GraphQL enum.
@@ -470,6 +475,10 @@ class RetentionMetrics:
     async def _retention(self, info: Info) -> d.Retention:
         return await _reports(info).retention.load(self.params)
 
+    @strawberry.field(description="The window, in months.")
+    def months(self) -> int | None:
+        return self.params.months
+
     @strawberry.field(description="The first day of the window.")
     async def period_start(self, info: Info) -> dt.date | None:
         return (await self._retention(info)).period_start
@@ -519,30 +528,52 @@ class ClientsDashboard:
     def months(self) -> int | None:
         return self.params.months
 
+    @strawberry.field(description="The saved view the dashboard was asked with (viewId), else null.")
+    async def view(self, info: Info) -> DashboardView | None:
+        if self.params.view_id is None:
+            return None
+        return await info.context.loaders.dashboard.view.load(self.params.view_id)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The sections shown: the view's, else all. The others answer null.")
+    def sections(self) -> list[DashboardSection] | None:
+        return [s for s in DashboardSection if self.params.shows(s)]
+
     @strawberry.field
     def breakdown(self) -> ClientBreakdown | None:
-        return ClientBreakdown(params=self.params)
+        return ClientBreakdown(params=self.params) if self.params.shows(DashboardSection.BREAKDOWN) else None
 
     @strawberry.field
     def projects(self) -> ProjectOverview | None:
-        return ProjectOverview(params=self.params)
+        return ProjectOverview(params=self.params) if self.params.shows(DashboardSection.PROJECTS) else None
 
     @strawberry.field
     def financial(self) -> FinancialSnapshot | None:
-        return FinancialSnapshot(params=self.params)
+        return FinancialSnapshot(params=self.params) if self.params.shows(DashboardSection.FINANCIAL) else None
 
     @strawberry.field
     def health(self) -> HealthIndicators | None:
-        return HealthIndicators(params=self.params)
+        return HealthIndicators(params=self.params) if self.params.shows(DashboardSection.HEALTH) else None
 
     @strawberry.field
     def engagement(self) -> EngagementMetrics | None:
-        return EngagementMetrics(params=self.params)
+        return EngagementMetrics(params=self.params) if self.params.shows(DashboardSection.ENGAGEMENT) else None
 
-    @strawberry.field
-    def retention(self) -> RetentionMetrics | None:
-        return RetentionMetrics(params=self.params)
+    @strawberry.field(
+        description="Retention and lifetime value over a window of `months` months (1 to 36): the argument, else "
+        "the view's retention window, else the dashboard's window."
+    )
+    def retention(self, months: int | None = None) -> RetentionMetrics | None:
+        if not self.params.shows(DashboardSection.RETENTION):
+            return None
+        window = months or self.params.retention_months or self.params.months
+        if months is not None:
+            check_windows(no_activity_days=1, months=months, top=1)
+        return RetentionMetrics(params=dataclasses.replace(self.params, months=window))
+
+    @strawberry.field(description="The custom health score: its distribution over the clients, the lowest first.")
+    def health_scores(self) -> HealthScoreSummary | None:
+        return HealthScoreSummary(params=self.params) if self.params.shows(DashboardSection.HEALTH_SCORES) else None
 
     @strawberry.field
     def capacity(self) -> TeamCapacity | None:
-        return TeamCapacity(params=self.params)
+        return TeamCapacity(params=self.params) if self.params.shows(DashboardSection.CAPACITY) else None

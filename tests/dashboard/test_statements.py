@@ -24,6 +24,7 @@ CLIENTS_PAGE = """
 query { clients(first: 100) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node {
   id name logoUrl tier status { name category } primaryContact { fullName email } accountManager { fullName }
   activeProjectCount outstandingAmount accountValue lastInteractionAt lastProjectOn
+  healthScore { score band reasons { signal value points } }
 } } } }
 """
 
@@ -36,7 +37,7 @@ query($id: ID!) {
     contacts { fullName email title isDecisionMaker isPrimary hasPortalAccess }
     invoices { number status issueDate dueDate total amountDue isOverdue payments { amount receivedOn } }
     payments { amount receivedOn method }
-    outstandingAmount accountValue
+    outstandingAmount accountValue healthScore { score band reasons { signal value points summary } }
     opportunities { title stage value }
     interactions { kind summary occurredAt }
     meetings { title startsAt status }
@@ -44,6 +45,13 @@ query($id: ID!) {
   }
 }
 """
+
+
+# The dashboard with the health score section (its distribution and lowest scores with their reasons).
+HEALTH_SCORES = """healthScores { clientsScored averageScore distribution { band count }
+  lowest { client { name } health { score band reasons { signal value points } } } }"""
+DASHBOARD_WITH_SCORES = DASHBOARD.replace("retention {", HEALTH_SCORES + "\n  retention {", 1)
+assert DASHBOARD_WITH_SCORES != DASHBOARD
 
 
 async def _count(api, statements, query: str, variables: dict, token: str) -> tuple[int, dict]:
@@ -73,19 +81,24 @@ async def test_clients_list_with_all_columns_issues_as_many_statements_for_200_c
 async def test_dashboard_issues_as_many_statements_for_500_clients_as_for_20(api, engine, statements, db):
     small = await build_agency(engine, Shape(**{**SMALL.__dict__, "clients": 20}), password_hash=HASH, tag="a")
     token = await api.login(small.manager_email, PASSWORD)
-    few, data = await _count(api, statements, DASHBOARD, {}, token)
+    few, data = await _count(api, statements, DASHBOARD_WITH_SCORES, {}, token)
     assert data["clientsDashboard"]["breakdown"]["total"] == 20
+    scores, categories = data["clientsDashboard"]["healthScores"], data["clientsDashboard"]["breakdown"]["byCategory"]
+    live = sum(c["count"] for c in categories if c["category"] != "CHURNED")
+    assert sum(b["count"] for b in scores["distribution"]) == scores["clientsScored"] == live > 0
 
     await build_agency(engine, Shape(**{**SMALL.__dict__, "clients": 480}), password_hash=HASH, tag="b")
-    many, data = await _count(api, statements, DASHBOARD, {}, token)
+    many, data = await _count(api, statements, DASHBOARD_WITH_SCORES, {}, token)
     board = data["clientsDashboard"]
     assert board["breakdown"]["total"] == 500
+    live = sum(c["count"] for c in board["breakdown"]["byCategory"] if c["category"] != "CHURNED")
+    assert board["healthScores"]["clientsScored"] == live > 400 and len(board["healthScores"]["lowest"]) == 10
     # The lists are full at this size: every indicator has more clients than it shows.
     assert all(board["health"][k]["count"] > 10 for k in board["health"])
     print(f"dashboard: {few} statements for 20 clients, {many} for 500")
     assert few == many, f"{few} statements for 20 clients, {many} for 500"
-    # One per section, and the caller's token.
-    assert many <= 22
+    # One per section (the health score's distribution and lowest scores two more), and the caller's token.
+    assert many <= 23
 
 
 async def test_client_record_with_every_tab_and_its_report_does_not_grow_with_the_client(api, engine, statements, db):

@@ -1,0 +1,201 @@
+"""Saved dashboard views: a round trip through the API, what the dashboard answers with one, bad input,
+and that each user sees and changes only their own (another user's answers like a missing one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import ClientTier, DashboardView, Role
+from models.clients import STATUS_ACTIVE, STATUS_CHURNED, STATUS_ON_HOLD
+from tests.factories import PASSWORD
+from tests.reports.support import forbidden
+from tests.utils import count, gid, raw_id, refused_by_policy, rows, staff
+
+FIELDS = """id name sections noActivityDays months top retentionMonths
+  clients { categories statusIds tiers accountManagerIds } createdAt updatedAt"""
+CREATE = f"""mutation($input: CreateDashboardViewInput!) {{ createDashboardView(input: $input) {{
+  view {{ {FIELDS} }} errors {{ field code message }} }} }}"""
+UPDATE = f"""mutation($id: ID!, $input: UpdateDashboardViewInput!) {{ updateDashboardView(id: $id, input: $input) {{
+  view {{ {FIELDS} }} errors {{ field code message }} }} }}"""
+DELETE = """mutation($id: ID!) { deleteDashboardView(id: $id) { deletedId errors { field code message } } }"""
+LIST = f"""{{ dashboardViews {{ {FIELDS} }} }}"""
+NODE = """query($id: ID!) { node(id: $id) { ... on DashboardView { id name } } }"""
+BOARD = """query($view: ID, $days: Int, $clients: DashboardClientFilterInput) {
+  clientsDashboard(viewId: $view, noActivityDays: $days, clients: $clients) {
+  view { name } sections noActivityDays months
+  breakdown { total } health { noRecentActivity { count } }
+  retention { months } longer: retention(months: 24) { months }
+  healthScores { clientsScored distribution { band count } lowest { client { name } } } } }"""
+
+
+def _input(**overrides) -> dict:
+    return {
+        "name": "Monday review",
+        "sections": ["HEALTH_SCORES", "RETENTION", "HEALTH"],
+        "noActivityDays": 45,
+        "months": 6,
+        "top": 3,
+        "retentionMonths": 18,
+        **overrides,
+    }
+
+
+async def test_a_view_round_trips_and_drives_the_dashboard(api, factory):
+    manager, token = await staff(api, factory, Role.MANAGER)
+    other_manager = await factory.user(Role.MANAGER)
+    for name in ("Mine 0", "Mine 1"):
+        await factory.client(name, account_manager_id=manager.id)
+    await factory.client("Theirs", account_manager_id=other_manager.id)
+    await factory.client("Mine churned", account_manager_id=manager.id, status_id=STATUS_CHURNED)
+
+    clients = {"categories": ["ACTIVE", "CHURNED"], "accountManagerIds": [gid("User", manager)], "tiers": []}
+    created = (await api.data(CREATE, {"input": _input(clients=clients)}, token))["createDashboardView"]
+    assert created["errors"] == []
+    view = created["view"]
+    assert {k: v for k, v in view.items() if k not in ("id", "createdAt", "updatedAt")} == {
+        "name": "Monday review",
+        "sections": ["HEALTH_SCORES", "RETENTION", "HEALTH"],
+        "noActivityDays": 45,
+        "months": 6,
+        "top": 3,
+        "retentionMonths": 18,
+        "clients": {
+            "categories": ["ACTIVE", "CHURNED"],
+            "statusIds": [],
+            "tiers": [],
+            "accountManagerIds": [gid("User", manager)],
+        },
+    }
+    assert (await api.data(LIST, token=token))["dashboardViews"] == [view]
+    assert (await api.data(NODE, {"id": view["id"]}, token))["node"] == {"id": view["id"], "name": "Monday review"}
+
+    board = (await api.data(BOARD, {"view": view["id"]}, token))["clientsDashboard"]
+    assert board["view"] == {"name": "Monday review"}
+    assert board["sections"] == ["HEALTH", "RETENTION", "HEALTH_SCORES"]
+    assert (board["noActivityDays"], board["months"]) == (45, 6)
+    assert board["breakdown"] is None  # not in the view: not computed
+    assert board["retention"] == {"months": 18} and board["longer"] == {"months": 24}
+    # The view's clients: this manager's, not churned for the scores (the churned one is filtered in by
+    # category but never scored on the dashboard).
+    scores = board["healthScores"]
+    assert scores["clientsScored"] == 2
+    assert sorted(e["client"]["name"] for e in scores["lowest"]) == ["Mine 0", "Mine 1"]
+
+    # Arguments beside the view override it.
+    board = (await api.data(BOARD, {"view": view["id"], "days": 10}, token))["clientsDashboard"]
+    assert board["noActivityDays"] == 10 and board["months"] == 6
+    board = (await api.data(BOARD, {"view": view["id"], "clients": {}}, token))["clientsDashboard"]
+    assert board["healthScores"]["clientsScored"] == 3  # every client not churned
+    # Without a view: every section, the defaults.
+    board = (await api.data(BOARD, {}, token))["clientsDashboard"]
+    assert board["view"] is None and board["breakdown"] == {"total": 4}
+    assert (board["noActivityDays"], board["months"], board["retention"]) == (30, 12, {"months": 12})
+
+    changes = {"name": "Weekly", "sections": ["BREAKDOWN"], "months": None, "retentionMonths": None, "clients": None}
+    updated = (await api.data(UPDATE, {"id": view["id"], "input": changes}, token))["updateDashboardView"]
+    assert updated["errors"] == []
+    assert {k: updated["view"][k] for k in ("name", "sections", "noActivityDays", "months", "retentionMonths")} == {
+        "name": "Weekly",
+        "sections": ["BREAKDOWN"],
+        "noActivityDays": 45,
+        "months": 12,
+        "retentionMonths": None,
+    }
+    assert updated["view"]["clients"] == {"categories": [], "statusIds": [], "tiers": [], "accountManagerIds": []}
+    board = (await api.data(BOARD, {"view": view["id"]}, token))["clientsDashboard"]
+    assert board["breakdown"] == {"total": 4} and board["healthScores"] is None and board["retention"] is None
+
+    deleted = (await api.data(DELETE, {"id": view["id"]}, token))["deleteDashboardView"]
+    assert deleted == {"deletedId": view["id"], "errors": []}
+    assert (await api.data(LIST, token=token))["dashboardViews"] == []
+
+
+async def test_a_member_cannot_read_or_change_another_users_view(api, factory, db):
+    _, alice = await staff(api, factory, Role.MEMBER)
+    _, bob = await staff(api, factory, Role.MEMBER)
+    _, admin = await staff(api, factory, Role.ADMIN)
+    view = (await api.data(CREATE, {"input": _input()}, alice))["createDashboardView"]["view"]
+    missing = gid("DashboardView", 999_999)
+
+    for token in (bob, admin):
+        assert (await api.data(LIST, token=token))["dashboardViews"] == []
+        assert (await api.data(NODE, {"id": view["id"]}, token))["node"] is None
+        for view_id in (view["id"], missing):
+            body = await api.post(BOARD, {"view": view_id}, token)
+            assert body["data"]["clientsDashboard"] is None
+            assert [(e["extensions"]["code"], e["message"]) for e in body["errors"]] == [
+                ("NOT_FOUND", "No such dashboard view.")
+            ]
+            changed = (await api.data(UPDATE, {"id": view_id, "input": {"name": "Mine now"}}, token))[
+                "updateDashboardView"
+            ]
+            deleted = (await api.data(DELETE, {"id": view_id}, token))["deleteDashboardView"]
+            # The same answer for another user's view as for one that does not exist.
+            assert changed["view"] is None
+            assert [(e["field"], e["code"], e["message"]) for e in changed["errors"]] == [
+                ("id", "NOT_FOUND", "No such dashboard view.")
+            ]
+            assert deleted["deletedId"] is None and [e["code"] for e in deleted["errors"]] == ["NOT_FOUND"]
+        # A name is unique per user only.
+        other = (await api.data(CREATE, {"input": _input()}, token))["createDashboardView"]
+        assert other["errors"] == [] and other["view"]["name"] == "Monday review"
+
+    [stored] = await rows(db, DashboardView, DashboardView.id == raw_id(view["id"]))
+    assert stored.name == "Monday review" and stored.months == 6
+    assert (await api.data(LIST, token=alice))["dashboardViews"] == [view]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "code"),
+    [
+        ({"name": "  "}, "input.name", "REQUIRED"),
+        ({"name": "x" * 101}, "input.name", "TOO_LONG"),
+        ({"sections": []}, "input.sections", "REQUIRED"),
+        ({"months": 0}, "input.months", "OUT_OF_RANGE"),
+        ({"noActivityDays": 4000}, "input.noActivityDays", "OUT_OF_RANGE"),
+        ({"top": 101}, "input.top", "OUT_OF_RANGE"),
+        ({"retentionMonths": 37}, "input.retentionMonths", "OUT_OF_RANGE"),
+        ({"clients": {"statusIds": ["424242"]}}, "input.clients.statusIds[0]", "NOT_FOUND"),
+        ({"clients": {"statusIds": ["x"]}}, "input.clients.statusIds[0]", "INVALID_ID"),
+        ({"name": "monday REVIEW"}, "input.name", "DUPLICATE_NAME"),
+    ],
+)
+async def test_bad_input_is_a_typed_error_and_writes_nothing(api, factory, db, overrides, field, code):
+    _, token = await staff(api, factory, Role.MANAGER)
+    first = (await api.data(CREATE, {"input": _input()}, token))["createDashboardView"]
+    assert first["errors"] == []
+    second = _input(**{"name": "Second", **overrides})
+    payload = (await api.data(CREATE, {"input": second}, token))["createDashboardView"]
+    assert payload["view"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)]
+    assert await count(db, DashboardView) == 1
+    if code == "DUPLICATE_NAME":
+        return  # on an update, its own name in another case is no duplicate of itself
+    # The same rules on an update, which then changes nothing.
+    payload = (await api.data(UPDATE, {"id": first["view"]["id"], "input": overrides}, token))["updateDashboardView"]
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, code)]
+    assert (await api.data(LIST, token=token))["dashboardViews"] == [first["view"]]
+
+
+async def test_clients_filter_values_are_checked(api, factory, db):
+    _, token = await staff(api, factory, Role.MANAGER)
+    client = await factory.client("Acme")
+    portal = await factory.portal_user(client)
+    body = {"clients": {"accountManagerIds": [gid("User", portal)], "tiers": [ClientTier.GOLD.value]}}
+    payload = (await api.data(CREATE, {"input": _input(**body)}, token))["createDashboardView"]
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("input.clients.accountManagerIds[0]", "NOT_STAFF")]
+    ok = {"clients": {"statusIds": [str(STATUS_ACTIVE), str(STATUS_ON_HOLD)], "tiers": [ClientTier.GOLD.value]}}
+    payload = (await api.data(CREATE, {"input": _input(**ok)}, token))["createDashboardView"]
+    assert payload["errors"] == []
+    assert payload["view"]["clients"]["statusIds"] == [str(STATUS_ACTIVE), str(STATUS_ON_HOLD)]
+    assert await count(db, DashboardView) == 1
+
+
+async def test_portal_users_have_no_views(api, factory, db):
+    client = await factory.client("Acme")
+    portal = await factory.portal_user(client)
+    token = await api.login(portal.email, PASSWORD)
+    await refused_by_policy(api, CREATE, {"input": _input()}, token, "createDashboardView")
+    body = await api.post(LIST, token=token)
+    assert body["data"]["dashboardViews"] is None and forbidden(body) == {"Query.dashboardViews"}
+    assert await count(db, DashboardView) == 0
