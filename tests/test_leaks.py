@@ -67,12 +67,10 @@ PORTAL_QUERIES = [
 ]
 
 
-def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
-    """Draw valid operations from the schema, deterministically (seeded): an equal share
-    for every Query root field, and a couple for every mutation (a client's refused mutations
-    must not leak through their errors either)."""
+def custom_scalars(ids: list[str]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
+    """The argument values generated operations use: *ids*, a few dates, amounts, page sizes and words."""
     value = lambda s: graphql.StringValueNode(value=s)  # noqa: E731
-    scalars = {
+    return {
         "ID": st.sampled_from(ids).map(value),
         "Date": st.sampled_from(["2026-01-01", "2026-11-01"]).map(value),
         "DateTime": st.sampled_from(["2026-01-01T00:00:00+00:00"]).map(value),
@@ -81,6 +79,13 @@ def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
         "Int": st.sampled_from([1, 5, 50, 100]).map(lambda n: graphql.IntValueNode(value=str(n))),
         "String": st.sampled_from(["", "Mine", "Website", "CANARY", "e"]).map(value),
     }
+
+
+def _generate_queries(sdl: str, ids: list[str], count: int) -> list[str]:
+    """Draw valid operations from the schema, deterministically (seeded): an equal share
+    for every Query root field, and a couple for every mutation (a client's refused mutations
+    must not leak through their errors either)."""
+    scalars = custom_scalars(ids)
     schema = graphql.build_schema(sdl)
     assert schema.query_type is not None and schema.mutation_type is not None, "the SDL has queries and mutations"
     query_fields = sorted(schema.query_type.fields)
