@@ -1,0 +1,160 @@
+"""The Projects and Tasks lists and client(id), compiled: byte-identical to the resolvers as staff,
+a portal user, a partner app limited to one client, and a View-as token; one statement each."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from models import Client
+from resolvers.compiled import planner
+from tests.compiled.compiler_support import Agency, Pair, build_agency, make_api, tokens
+from tests.partners.support import access_token, register
+from tests.utils import gid
+
+PROJECTS = """query($after: String, $filter: ProjectFilterInput, $order: ProjectOrder) {
+  projects(first: 2, after: $after, filter: $filter, orderBy: $order) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { id name status startDate endDate createdAt
+      client { id name } tasks { title status } comments { body } } } } }"""
+
+TASKS = """query($after: String, $filter: TaskFilterInput, $order: TaskOrder) {
+  tasks(first: 3, after: $after, filter: $filter, orderBy: $order) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id title status dueDate completedAt
+      assignee { fullName } project { name client { name } } comments { body author { fullName } } } } } }"""
+
+CLIENT = """query($id: ID!) { client(id: $id) { __typename id name website createdAt
+  primaryContact { fullName email } projects(status: [ACTIVE, COMPLETED]) { name tasks { title } } } }"""
+
+
+@pytest.fixture
+async def pair(db: Any, engine: Any, settings: Any) -> AsyncIterator[Pair]:
+    compiled, first = await make_api(engine, settings, True)
+    resolvers, second = await make_api(engine, settings, False)
+    async with first, second:
+        yield Pair(compiled, resolvers)
+
+
+@pytest.fixture
+async def agency(factory: Any) -> Agency:
+    return await build_agency(factory)
+
+
+@pytest.fixture
+def planned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    seen: list[tuple[str, bool]] = []
+    plan = planner.plan_root_field
+
+    def spy(schema: Any, field_details: Any, **kwargs: Any) -> Any:
+        statement = plan(schema, field_details, **kwargs)
+        seen.append((field_details[0].node.name.value, statement is not None))
+        return statement
+
+    monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    return seen
+
+
+async def _walk(pair: Pair, query: str, token: str, variables: dict[str, Any]) -> list[str]:
+    """Every page of a connection (both paths, byte-identical), the ids seen."""
+    ids: list[str] = []
+    after = None
+    root = "projects" if "projects(" in query else "tasks"
+    while True:
+        body = await pair.same(query, {**variables, "after": after}, token)
+        connection = body["data"][root]
+        ids += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return ids
+        after = connection["pageInfo"]["endCursor"]
+
+
+async def _callers(pair: Pair, agency: Agency, db: Any) -> dict[str, str]:
+    callers = await tokens(pair.resolvers, agency)
+    async with db() as session:
+        own = await session.get(Client, agency.own_client_id)
+    limited = await register(db, scopes=("clients:read", "projects:read"), clients=[own])
+    callers["partner"] = await access_token(pair.resolvers.client, limited)
+    issued = await pair.resolvers.data(
+        "mutation($id: ID!) { viewAs(userId: $id) { accessToken } }",
+        {"id": gid("User", await _portal_user_id(db, agency))},
+        callers["manager"],
+    )
+    callers["view_as"] = issued["viewAs"]["accessToken"]
+    return callers
+
+
+async def _portal_user_id(db: Any, agency: Agency) -> int:
+    from models import User
+
+    async with db() as session:
+        found = await session.scalar(sa.select(User.id).where(User.email == agency.portal))
+    assert found is not None
+    return found
+
+
+@pytest.mark.parametrize("who", ["admin", "member", "portal", "partner", "view_as"])
+async def test_lists_and_lookups_as_every_kind_of_caller(
+    pair: Pair, agency: Agency, db: Any, planned: list[tuple[str, bool]], who: str
+) -> None:
+    token = (await _callers(pair, agency, db))[who]
+    projects_query, tasks_query, client_query = PROJECTS, TASKS, CLIENT
+    if who == "partner":
+        client_query = CLIENT.replace("primaryContact { fullName email }", "")
+        # No scope names comments or users: those fields are refused to a partner app (and would
+        # send the root field to the resolvers).
+        projects_query = PROJECTS.replace("comments { body }", "")
+        tasks_query = TASKS.replace("assignee { fullName }", "").replace("comments { body author { fullName } }", "")
+    planned.clear()
+    own, other = gid("Client", agency.own_client_id), gid("Client", agency.other_client_id)
+    projects = await _walk(pair, projects_query, token, {})
+    for order in ({"field": "START_DATE", "direction": "DESC"}, {"field": "NAME"}, {"field": "CREATED_AT"}):
+        assert sorted(await _walk(pair, projects_query, token, {"order": order})) == sorted(projects)
+    await _walk(pair, projects_query, token, {"filter": {"clientId": other, "status": ["ACTIVE", "ON_HOLD"]}})
+    await _walk(pair, projects_query, token, {"filter": {"search": "ALPH", "dueAfter": "2020-01-01"}})
+    tasks = await _walk(pair, tasks_query, token, {})
+    for order in ({"field": "TITLE", "direction": "DESC"}, {"field": "STATUS"}):
+        assert sorted(await _walk(pair, tasks_query, token, {"order": order})) == sorted(tasks)
+    await _walk(pair, tasks_query, token, {"filter": {"clientId": own, "status": ["DONE"]}})
+    mine = await pair.same(client_query, {"id": own}, token)
+    theirs = await pair.same(client_query, {"id": other}, token)
+    assert mine["data"]["client"]["name"] == "Zeta Ltd"
+    if who in ("admin", "member"):
+        assert len(projects) == 6 and len(tasks) == 10
+        assert theirs["data"]["client"]["name"] == "ålpha & Co <b>"
+    else:
+        # Only the own client's rows, and of its tasks those marked for the client.
+        assert len(projects) == 3 and len(tasks) == 4
+        assert theirs["data"]["client"] is None
+    assert planned and all(compiled for _, compiled in planned), [p for p in planned if not p[1]]
+
+
+async def test_one_statement_per_compiled_list_and_fallbacks(
+    pair: Pair, agency: Agency, statements: Any, planned: list[tuple[str, bool]]
+) -> None:
+    token = (await tokens(pair.resolvers, agency))["admin"]
+    counts = []
+    for query, variables in ((PROJECTS, {}), (TASKS, {}), (CLIENT, {"id": gid("Client", agency.own_client_id)})):
+        await pair.compiled.data("{ __typename }", token=token)
+        statements.reset()
+        await pair.compiled.data("{ __typename }", token=token)
+        overhead = statements.count
+        statements.reset()
+        await pair.compiled.data(query, variables, token)
+        counts.append(statements.count - overhead)
+    assert counts == [1, 1, 1]
+    planned.clear()
+    for query, variables in (
+        # A malformed id, an id of another type, a cursor from elsewhere: the resolvers answer (and err).
+        ('{ projects(filter: {clientId: "nonsense"}) { totalCount } }', None),
+        (CLIENT, {"id": gid("Project", 1)}),
+        ('{ tasks(after: "eyJ2IjogWzEsIDJdfQ==") { totalCount } }', None),
+        # Fields not mapped: deliverables, time entries.
+        ("{ tasks { edges { node { title deliverables { title } } } } }", None),
+        ("{ projects { edges { node { name timeEntries { hours } } } } }", None),
+    ):
+        await pair.same(query, variables, token)
+    assert [compiled for _, compiled in planned] == [False] * 5
