@@ -35,6 +35,25 @@ Signals (each documented on its function):
 
 Times are UTC; a date counts as its 00:00 UTC. Durations are returned as float seconds or days
 (`epoch_seconds`), averages as hours.
+
+Row scopes, not field policy: a builder counts the rows the caller may see, so a MEMBER (no invoice
+or payment rows) gets no payment touchpoints, and a portal user no logged interactions or sign-ins
+(staff rows). Whoever exposes a figure still gives its field a class in auth/policy_table.py.
+
+Where each shows in the schema: `ClientsDashboard.health.noRecentActivity` (quiet days; also the
+weekly digest's "went quiet"), `health.scopeReductions` (scope_changes_by_client),
+`engagement.responseTimes` / `engagement.clientResponseTimes` (the two directions),
+`ClientsDashboard.capacity` (capacity_by_member, hours_by_member_and_client), `Project.budgetBurn`,
+`ClientReport.portfolio.timelineAdherence`, `ClientReport.scopeChanges`.
+
+Composing one, e.g. every client the caller sees with its quiet days and scope cuts::
+
+    quiet = signals.quiet_days_by_client(principal, now)
+    cuts = signals.scope_cuts_by_client(principal, now - dt.timedelta(days=90))
+    sa.select(Client, quiet.c.quiet_days, sa.func.coalesce(cuts.c.cuts, 0))
+    .join(quiet, quiet.c.client_id == col(Client.id))
+    .outerjoin(cuts, cuts.c.client_id == col(Client.id))
+    .where(scopes.client_scope(principal))
 """
 
 from __future__ import annotations
