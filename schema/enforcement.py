@@ -123,6 +123,13 @@ class DecisionCache:
 
 decisions = DecisionCache(size=2048)
 
+#: The compiled read path's plans: per (operation decision key, root response key, caller, variable
+#: values, dialect), the statement (rows read by the database, nothing of them kept here) or None,
+#: the resolver path. Decided once per operation and caller, never per row.
+PlanKey = tuple[DecisionKey, str, Principal, str, str]
+compiled_plans: OrderedDict[PlanKey, Any] = OrderedDict()
+COMPILED_PLANS = 512
+
 
 def _visit_typed(document: DocumentNode, type_info: TypeInfo, visitor: Visitor) -> None:
     """Visit with TypeInfo, then drop the visitors' memo of their own bound methods.
@@ -474,17 +481,32 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         db = getattr(self.context_value, "db", None)
         if not isinstance(principal, Principal) or db is None:
             return None
-        statement = plan_root_field(
-            self.schema,
-            list(field_details_list),
-            collect_subfields=self.collect_subfields,
-            variable_values=self.variable_values,
-            denied=self.denied,
-            principal=principal,
-            decode_id=_filter_id,
-            lookup_id=_lookup_id,
-            dialect=db.dialect_name,
-        )
+        loc = self.operation.loc
+        plan_key: PlanKey | None = None
+        if loc is not None:
+            name = self.operation.name.value if self.operation.name else None
+            variables = repr(sorted(self.variable_values.coerced.items()))
+            operation = decision_key(self.policy_key, loc.source.body, name)
+            plan_key = (operation, str(path.key), principal, variables, db.dialect_name)
+        if plan_key is not None and plan_key in compiled_plans:
+            compiled_plans.move_to_end(plan_key)
+            statement = compiled_plans[plan_key]
+        else:
+            statement = plan_root_field(
+                self.schema,
+                list(field_details_list),
+                collect_subfields=self.collect_subfields,
+                variable_values=self.variable_values,
+                denied=self.denied,
+                principal=principal,
+                decode_id=_filter_id,
+                lookup_id=_lookup_id,
+                dialect=db.dialect_name,
+            )
+            if plan_key is not None:
+                compiled_plans[plan_key] = statement
+                if len(compiled_plans) > COMPILED_PLANS:
+                    compiled_plans.popitem(last=False)
         if statement is None:
             return None
         return_type = parent_type.fields[field_details_list[0].node.name.value].type

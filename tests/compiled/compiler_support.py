@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 from decimal import Decimal
@@ -15,6 +16,14 @@ from server.app import create_app
 from server.settings import Settings
 from tests.factories import PASSWORD, Factory
 from tests.utils import Api
+
+
+class NoPlans(collections.OrderedDict):
+    """schema.enforcement's plan cache, keeping nothing: a test that watches the planner sees it
+    asked for every root field of every request, whichever test asked the same before."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
 
 
 @dataclasses.dataclass

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from resolvers.compiled import planner
-from tests.compiled.compiler_support import Agency, Pair, build_agency, make_api, tokens
+from schema import enforcement
+from tests.compiled.compiler_support import Agency, NoPlans, Pair, build_agency, make_api, tokens
 
 NESTED = """query Nested($first: Int) { clients(first: $first) { edges { node {
   id name website createdAt
@@ -87,6 +88,7 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         return statement
 
     monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    monkeypatch.setattr(enforcement, "compiled_plans", NoPlans())
     return seen
 
 

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col
 
-from models import Client
+from models import Client, User
 from resolvers.compiled import planner
-from tests.compiled.compiler_support import Agency, Pair, build_agency, make_api, tokens
+from schema import enforcement
+from tests.compiled.compiler_support import Agency, NoPlans, Pair, build_agency, make_api, tokens
 from tests.partners.support import access_token, register
 from tests.utils import gid
 
@@ -55,6 +57,7 @@ def planned(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
         return statement
 
     monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    monkeypatch.setattr(enforcement, "compiled_plans", NoPlans())
     return seen
 
 
@@ -88,10 +91,8 @@ async def _callers(pair: Pair, agency: Agency, db: Any) -> dict[str, str]:
 
 
 async def _portal_user_id(db: Any, agency: Agency) -> int:
-    from models import User
-
     async with db() as session:
-        found = await session.scalar(sa.select(User.id).where(User.email == agency.portal))
+        found = await session.scalar(sa.select(col(User.id)).where(col(User.email) == agency.portal))
     assert found is not None
     return found
 
@@ -147,7 +148,7 @@ async def test_one_statement_per_compiled_list_and_fallbacks(
         counts.append(statements.count - overhead)
     assert counts == [1, 1, 1]
     planned.clear()
-    for query, variables in (
+    fallbacks: list[tuple[str, dict[str, Any] | None]] = [
         # A malformed id, an id of another type, a cursor from elsewhere: the resolvers answer (and err).
         ('{ projects(filter: {clientId: "nonsense"}) { totalCount } }', None),
         (CLIENT, {"id": gid("Project", 1)}),
@@ -155,6 +156,30 @@ async def test_one_statement_per_compiled_list_and_fallbacks(
         # Fields not mapped: deliverables, time entries.
         ("{ tasks { edges { node { title deliverables { title } } } } }", None),
         ("{ projects { edges { node { name timeEntries { hours } } } } }", None),
-    ):
-        await pair.same(query, variables, token)
+    ]
+    for query, given in fallbacks:
+        await pair.same(query, given, token)
     assert [compiled for _, compiled in planned] == [False] * 5
+
+
+async def test_plans_are_decided_once_per_operation_caller_and_variables(
+    pair: Pair, agency: Agency, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    plan = planner.plan_root_field
+
+    def spy(schema: Any, field_details: Any, **kwargs: Any) -> Any:
+        asked.append(field_details[0].node.name.value)
+        return plan(schema, field_details, **kwargs)
+
+    monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    monkeypatch.setattr(enforcement, "compiled_plans", type(enforcement.compiled_plans)())
+    callers = await tokens(pair.resolvers, agency)
+    first = await pair.same(TASKS, {}, callers["admin"])
+    again = await pair.same(TASKS, {}, callers["admin"])
+    assert first == again and asked == ["tasks"]
+    # Another caller, other variables: planned afresh, and the portal user still sees its own rows only.
+    portal = await pair.same(TASKS, {}, callers["portal"])
+    await pair.same(TASKS, {"order": {"field": "TITLE"}}, callers["admin"])
+    assert asked == ["tasks"] * 3
+    assert portal["data"]["tasks"]["totalCount"] == 4 and first["data"]["tasks"]["totalCount"] == 10
