@@ -705,7 +705,18 @@ SAYS: list[tuple[str, str, Check]] = [
     ("sendInvoice", "", contains('"number": 1025, "status": "SENT"')),
     ("sendInvoice", "", _portal_user_notified),
     ("recordPayment", "method: CARD", contains('"status": "SENT"', '"paidOn": null')),  # part of it: still due
-    ("clientsDashboard", "", _dashboard_for_others),
+    ("clientsDashboard", "noActivityDays: 30)", _dashboard_for_others),
+    # Health score: "a portal user gets Client.healthScore null + FORBIDDEN"; the weights are an ADMIN's to set.
+    ("clients", "healthScore { score band }", refused("olivia@northwind.example", "Client.healthScore")),
+    ("clientsDashboard", "healthScores { clientsScored", refused("olivia@northwind.example", "Query.clientsDashboard")),
+    ("healthScoreWeights", "", refused("olivia@northwind.example", "Query.healthScoreWeights")),
+    (
+        "setHealthScoreWeights",
+        "OVERDUE_PAYMENTS",
+        refused("dev.member@agency.example", "Mutation.setHealthScoreWeights"),
+    ),
+    # Saved views: "a view is its user's alone" (the same dashboard as the view's owner's, refused to a portal user).
+    ("dashboardViews", "", refused("olivia@northwind.example", "Query.dashboardViews")),
     ("clientReport", "", _report_for_portal_users),
     ("updatePartnerAppScopes", "", contains('"scopes": ["invoices:read"]')),
     ("revokePartnerApp", "", _revoked),

@@ -52,7 +52,14 @@ async def client_status_counts(db: RequestDb, principal: Principal, params: Dash
     """Every status, custom ones included, with how many visible clients have it (zeros too)."""
     statement = (
         sa.select(ClientStatus, sa.func.count(col(Client.id)))
-        .outerjoin(Client, sa.and_(col(Client.status_id) == col(ClientStatus.id), scopes.client_scope(principal)))
+        .outerjoin(
+            Client,
+            sa.and_(
+                col(Client.status_id) == col(ClientStatus.id),
+                scopes.client_scope(principal),
+                *params.client_filter_where(),
+            ),
+        )
         .group_by(col(ClientStatus.id))
         .order_by(col(ClientStatus.position), col(ClientStatus.id))
     )
@@ -71,7 +78,7 @@ async def new_clients(db: RequestDb, principal: Principal, params: DashboardPara
     statement = sa.select(
         sa.func.sum(sa.case((sa.not_(became(month)), 1), else_=0)),
         sa.func.sum(sa.case((sa.not_(became(quarter)), 1), else_=0)),
-    ).where(scopes.client_scope(principal), became(next_month(params.today)))
+    ).where(scopes.client_scope(principal), *params.client_filter_where(), became(next_month(params.today)))
     this_month, this_quarter = (await db.rows(statement))[0]
     return NewClients(as_int(this_month), as_int(this_quarter))
 
@@ -79,7 +86,11 @@ async def new_clients(db: RequestDb, principal: Principal, params: DashboardPara
 async def client_growth(db: RequestDb, principal: Principal, params: DashboardParams) -> list[GrowthPoint]:
     starts = params.months_list
     bucket = became_bucket([*starts, next_month(starts[-1])]).label("bucket")
-    statement = sa.select(bucket, sa.func.count()).where(scopes.client_scope(principal)).group_by(bucket)
+    statement = (
+        sa.select(bucket, sa.func.count())
+        .where(scopes.client_scope(principal), *params.client_filter_where())
+        .group_by(bucket)
+    )
     counts = {int(b): int(n) for b, n in await db.rows(statement)}
     running = counts.get(-1, 0)
     points = []

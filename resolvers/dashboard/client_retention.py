@@ -19,7 +19,7 @@ from sqlmodel import col
 
 from auth import scopes
 from auth.principal import Principal
-from models import Payment
+from models import Invoice, Payment
 from models.base import money
 from resolvers.dashboard.params import DashboardParams
 from resolvers.dashboard.rows import as_int, became, not_churned, revenue_rows
@@ -72,10 +72,18 @@ class Retention:
 async def retention(db: RequestDb, principal: Principal, params: DashboardParams) -> Retention:
     start = params.window_start
     existed = became(start)
-    revenue = revenue_rows(principal).where(col(Payment.received_on) >= start).subquery()
+    revenue = (
+        revenue_rows(principal)
+        .where(col(Payment.received_on) >= start, params.in_view(col(Invoice.client_id)))
+        .subquery()
+    )
     statement = sa.select(
-        sa.select(sa.func.count()).where(scopes.client_scope(principal), existed).scalar_subquery(),
-        sa.select(sa.func.count()).where(scopes.client_scope(principal), existed, not_churned()).scalar_subquery(),
+        sa.select(sa.func.count())
+        .where(scopes.client_scope(principal), *params.client_filter_where(), existed)
+        .scalar_subquery(),
+        sa.select(sa.func.count())
+        .where(scopes.client_scope(principal), *params.client_filter_where(), existed, not_churned())
+        .scalar_subquery(),
         sa.select(sa.func.sum(revenue.c.amount)).scalar_subquery(),
         sa.select(sa.func.count(sa.distinct(revenue.c.client_id))).scalar_subquery(),
     )

@@ -126,7 +126,7 @@ async def portal_logins(db: RequestDb, principal: Principal, params: DashboardPa
         )
         .join(users, users.c.client_id == col(Client.id))
         .outerjoin(logins, logins.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(recent.desc(), sa.nulls_last(logins.c.last_at.desc()), col(Client.id))
         .limit(params.top)
     )
@@ -143,7 +143,7 @@ async def last_interactions(db: RequestDb, principal: Principal, params: Dashboa
     contacted = sa.case((col(Client.last_interaction_at) >= params.cutoff, 1), else_=0)
     statement = (
         sa.select(Client, count_all(), sa.func.sum(contacted).over())
-        .where(scopes.client_scope(principal), not_churned())
+        .where(scopes.client_scope(principal), *params.client_filter_where(), not_churned())
         .order_by(sa.nulls_first(col(Client.last_interaction_at).asc()), col(Client.id))
         .limit(params.top)
     )
@@ -183,7 +183,7 @@ async def reply_delays(
             sa.func.sum(hours_sum).over(),
         )
         .join(per_client, per_client.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(sa.nulls_last(per_client.c.average_hours.desc()), col(Client.id))
         .limit(params.top)
     )
@@ -232,7 +232,7 @@ async def satisfaction(db: RequestDb, principal: Principal, params: DashboardPar
             sa.func.sum(per_client.c.detractors).over(),
         )
         .join(per_client, per_client.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(nps.asc(), col(Client.id))
         .limit(params.top)
     )

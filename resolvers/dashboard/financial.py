@@ -48,7 +48,11 @@ class RevenuePoint:
 
 
 async def total_outstanding(db: RequestDb, principal: Principal, params: DashboardParams) -> Decimal:
-    sent = sa.and_(col(Invoice.status) == InvoiceStatus.SENT, scopes.invoice_scope(principal))
+    sent = sa.and_(
+        col(Invoice.status) == InvoiceStatus.SENT,
+        scopes.invoice_scope(principal),
+        params.in_view(col(Invoice.client_id)),
+    )
     billed = (
         sa.select((col(InvoiceLine.amount) + col(InvoiceLine.tax_amount)).label("amount"))
         .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
@@ -64,21 +68,21 @@ async def total_outstanding(db: RequestDb, principal: Principal, params: Dashboa
 
 
 async def revenue_totals(db: RequestDb, principal: Principal, params: DashboardParams) -> RevenueTotals:
-    rows = revenue_rows(principal).subquery()
+    rows = revenue_rows(principal).where(params.in_view(col(Invoice.client_id))).subquery()
     statement = sa.select(sa.func.sum(rows.c.amount), sa.func.count(sa.distinct(rows.c.client_id)))
     revenue, paying = (await db.rows(statement))[0]
     return RevenueTotals(money(revenue), as_int(paying))
 
 
 async def top_clients_by_revenue(db: RequestDb, principal: Principal, params: DashboardParams) -> list[ClientRevenue]:
-    rows = revenue_rows(principal).subquery()
+    rows = revenue_rows(principal).where(params.in_view(col(Invoice.client_id))).subquery()
     per_client = (
         sa.select(rows.c.client_id, sa.func.sum(rows.c.amount).label("revenue")).group_by(rows.c.client_id).subquery()
     )
     statement = (
         sa.select(Client, per_client.c.revenue)
         .join(per_client, per_client.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(per_client.c.revenue.desc(), col(Client.id))
         .limit(params.top)
     )
@@ -90,7 +94,7 @@ async def revenue_trend(db: RequestDb, principal: Principal, params: DashboardPa
     and received (payments on invoices that are not VOID, by the day received)."""
     starts = params.months_list
     bounds = [*starts, next_month(starts[-1])]
-    received = revenue_rows(principal).subquery()
+    received = revenue_rows(principal).where(params.in_view(col(Invoice.client_id))).subquery()
     received_rows = sa.select(
         sa.literal("received").label("kind"),
         month_bucket(received.c.received_on, bounds).label("bucket"),
@@ -108,6 +112,7 @@ async def revenue_trend(db: RequestDb, principal: Principal, params: DashboardPa
             col(Invoice.issue_date) >= bounds[0],
             col(Invoice.issue_date) < bounds[-1],
             scopes.invoice_scope(principal),
+            params.in_view(col(Invoice.client_id)),
         )
     )
     both = sa.union_all(received_rows, invoiced_rows).subquery()

@@ -169,7 +169,7 @@ async def overdue_clients(db: RequestDb, principal: Principal, params: Dashboard
     statement = (
         sa.select(Client, overdue.c.amount, overdue.c.invoices, overdue.c.oldest, count_all())
         .join(overdue, overdue.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(overdue.c.amount.desc(), col(Client.id))
         .limit(params.top)
     )
@@ -188,6 +188,7 @@ async def quiet_clients(db: RequestDb, principal: Principal, params: DashboardPa
         .join(quiet, quiet.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
+            *params.client_filter_where(),
             not_churned(),
             sa.or_(quiet.c.last_at.is_(None), quiet.c.last_at < params.cutoff),
         )
@@ -211,6 +212,7 @@ async def portal_login_gaps(db: RequestDb, principal: Principal, params: Dashboa
         .outerjoin(logins, logins.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
+            *params.client_filter_where(),
             not_churned(),
             sa.or_(logins.c.last_at.is_(None), logins.c.last_at < params.cutoff),
         )
@@ -233,6 +235,7 @@ async def at_risk_clients(db: RequestDb, principal: Principal, params: Dashboard
         .join(Project, col(Project.client_id) == col(Client.id))
         .where(
             scopes.client_scope(principal),
+            *params.client_filter_where(),
             scopes.project_scope(principal),
             col(Project.status).in_(OPEN_PROJECT),
             col(Project.health).in_(RISKY_HEALTH),
@@ -282,6 +285,7 @@ async def upsell_clients(db: RequestDb, principal: Principal, params: DashboardP
         .outerjoin(work, work.c.client_id == col(Client.id))
         .where(
             scopes.client_scope(principal),
+            *params.client_filter_where(),
             in_category(ClientCategory.ACTIVE),
             col(Client.id).not_in(sa.select(overdue.c.client_id)),
             sa.func.coalesce(work.c.risky, 0) == 0,

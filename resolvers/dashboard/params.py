@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
@@ -68,6 +69,11 @@ class DashboardParams:
     def client_filter_where(self) -> list[ColumnElement[bool]]:
         """The view's clients filter as conditions on the `client` table (none when it has none)."""
         return self.clients.where()
+
+    def in_view(self, client_id: Any) -> ColumnElement[bool]:
+        """A client id column within the view's clients (true when the view covers every client)."""
+        where = self.clients.where()
+        return col(client_id).in_(sa.select(col(Client.id)).where(*where)) if where else sa.true()
 
     @property
     def today(self) -> dt.date:

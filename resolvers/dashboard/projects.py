@@ -41,7 +41,7 @@ class ProjectBucket:
 async def project_counts(db: RequestDb, principal: Principal, params: DashboardParams) -> ProjectCounts:
     statement = (
         sa.select(col(Project.status), col(Project.health), sa.func.count())
-        .where(scopes.project_scope(principal))
+        .where(scopes.project_scope(principal), params.in_view(col(Project.client_id)))
         .group_by(col(Project.status), col(Project.health))
     )
     by_status = dict.fromkeys(ProjectStatus, 0)
@@ -58,7 +58,7 @@ async def projects_per_client(db: RequestDb, principal: Principal, params: Dashb
     per_client = (
         sa.select(col(Client.id), sa.func.count(col(Project.id)).label("projects"))
         .outerjoin(Project, sa.and_(col(Project.client_id) == col(Client.id), scopes.project_scope(principal)))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .group_by(col(Client.id))
         .subquery()
     )

@@ -199,3 +199,54 @@ async def test_portal_users_have_no_views(api, factory, db):
     body = await api.post(LIST, token=token)
     assert body["data"]["dashboardViews"] is None and forbidden(body) == {"Query.dashboardViews"}
     assert await count(db, DashboardView) == 0
+
+
+FILTERED = """query($clients: DashboardClientFilterInput) { clientsDashboard(clients: $clients) {
+  breakdown { total byCategory { category count } }
+  projects { totalProjects activeProjects }
+  financial { totalOutstanding totalRevenue payingClients topClients { client { name } } }
+  health { overduePayments { count } noRecentActivity { count } atRiskProjects { count } }
+  engagement { lastInteractions { clientsContacted clientsNotContacted } }
+  retention { clientsAtStart retainedClients }
+  healthScores { clientsScored } } }"""
+
+
+async def test_the_clients_filter_narrows_every_section(api, factory):
+    """Two account managers' books: the filter on one gives exactly that book's figures, in every section."""
+    import datetime as dt
+
+    from models import ProjectHealth
+
+    manager, token = await staff(api, factory, Role.MANAGER)
+    other = await factory.user(Role.MANAGER)
+    old = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    today = dt.date.today()
+    books: dict[int, list] = {}
+    for owner, names in ((manager, ("A1", "A2")), (other, ("B1", "B2", "B3"))):
+        for name in names:
+            client = await factory.client(name, account_manager_id=owner.id, created_at=old)
+            books.setdefault(owner.id, []).append(client)
+            await factory.project(client, health=ProjectHealth.AT_RISK)
+            invoice = await factory.invoice(client, due_date=today - dt.timedelta(days=5))
+            await factory.payment(invoice, "10.00", received_on=today - dt.timedelta(days=60))
+    everyone = (await api.data(FILTERED, {}, token))["clientsDashboard"]
+    mine = (await api.data(FILTERED, {"clients": {"accountManagerIds": [gid("User", manager)]}}, token))[
+        "clientsDashboard"
+    ]
+    assert everyone["breakdown"]["total"] == 5 and mine["breakdown"]["total"] == 2
+    assert mine["breakdown"]["byCategory"][0] == {"category": "ACTIVE", "count": 2}
+    assert (everyone["projects"]["totalProjects"], mine["projects"]["totalProjects"]) == (5, 2)
+    # Each invoice bills 10 x 100.00 and has 10.00 paid on it.
+    assert (everyone["financial"]["totalOutstanding"], mine["financial"]["totalOutstanding"]) == ("4950.00", "1980.00")
+    assert (everyone["financial"]["totalRevenue"], mine["financial"]["totalRevenue"]) == ("50.00", "20.00")
+    assert mine["financial"]["payingClients"] == 2
+    assert sorted(c["client"]["name"] for c in mine["financial"]["topClients"]) == ["A1", "A2"]
+    for section in ("overduePayments", "noRecentActivity", "atRiskProjects"):
+        assert (everyone["health"][section]["count"], mine["health"][section]["count"]) == (5, 2), section
+    assert sum(mine["engagement"]["lastInteractions"].values()) == 2
+    assert (everyone["retention"]["clientsAtStart"], mine["retention"]["clientsAtStart"]) == (5, 2)
+    assert (everyone["healthScores"]["clientsScored"], mine["healthScores"]["clientsScored"]) == (5, 2)
+    # Filters combine with AND: this manager's GOLD clients are none.
+    gold = {"accountManagerIds": [gid("User", manager)], "tiers": ["GOLD"]}
+    none = (await api.data(FILTERED, {"clients": gold}, token))["clientsDashboard"]
+    assert none["breakdown"]["total"] == 0 and none["healthScores"]["clientsScored"] == 0
