@@ -34,6 +34,7 @@ names the operation, the caller and the byte where the answers part, with the by
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import itertools
 import json
@@ -41,6 +42,7 @@ import pathlib
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -56,7 +58,7 @@ import resolvers
 from auth.policy import SCOPES as PARTNER_SCOPES
 from auth.policy import decide
 from auth.principal import PolicyKey, Principal
-from models import Client, User, base
+from models import Client, ProjectStatus, User, base
 from models.db import make_session_factory
 from schema.build import build_schema
 from schema.enforcement import field_coordinates
@@ -287,6 +289,16 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
         page("clients by status id", first=10, filter={"statusIds": [ids["status"]]}),
         page("clients of no match", first=10, filter={"search": "no client is called this"}),
         page("clients, one a page", first=1),
+        page("clients at the edges", first=10, filter={"search": "edge"}),
+        Operation(
+            "client(id) at the edges",
+            """query($id: ID!) { client(id: $id) { id name website industry internalNotes lastInteractionAt
+               activeProjectCount lastProjectOn outstandingAmount accountValue primaryContact { fullName title email }
+               projects { name description budget startDate endDate status
+                 tasks { title estimateHours dueDate completedAt } } } }""",
+            {"id": ids["edge"]},
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
@@ -489,6 +501,52 @@ def _policy_keys_seen() -> Iterator[dict[str, PolicyKey]]:
         yield seen
 
 
+# Text a SQL JSON builder and the response's serialiser may escape differently: quotes, backslashes,
+# control characters, DEL, non-ASCII, characters above the BMP, U+2028, markup.
+EDGE_TEXT = 'Edge "Zoë" Café \\ / 🚀\u2028\t\n\x7f\x01 <b>&amp;</b> \\u0041'
+
+
+async def _plant_edges(factory: Factory) -> None:
+    """Two clients whose values sit where formats part: escaped text, microseconds and whole seconds,
+    the largest and smallest money, dates at month and century ends, an overpaid invoice."""
+    edge = await factory.client(
+        EDGE_TEXT,
+        website="https://zoë.example/ü?q=a&b=1",
+        industry="Café & Bar 🍷",
+        internal_notes='line one\r\nline two\ttab "quoted" \\ end',
+        last_interaction_at=dt.datetime(2026, 11, 3, 4, 5, 6, 7, tzinfo=dt.UTC),
+    )
+    await factory.contact(edge, primary=True, full_name="Ærøskøbing Ñandú 😀", title='C"E"O', email="ærø@edge.example")
+    big = await factory.project(
+        edge,
+        name='Edge "project" 🚧',
+        description="line1\nline2\ttab\\",
+        budget=Decimal("999999999999.99"),
+        start_date=dt.date(1999, 12, 31),
+        end_date=dt.date(2000, 2, 29),
+    )
+    await factory.task(
+        big,
+        title='Ünïcödé ✅ "t"',
+        estimate_hours=Decimal("0.25"),
+        due_date=dt.date(2026, 2, 28),
+        completed_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    )
+    await factory.task(
+        big,
+        title="micro",
+        estimate_hours=Decimal("999999.99"),
+        completed_at=dt.datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC),
+    )
+    await factory.project(edge, name="Edge small", budget=Decimal("0.10"), status=ProjectStatus.ON_HOLD)
+    overpaid = await factory.invoice(edge, lines=(("1", "0.01"),))
+    await factory.payment(overpaid, "5.00")
+    other = await factory.client(
+        "Edge 2 \u2014 \u2018quotes\u2019", last_interaction_at=dt.datetime(2026, 11, 3, 4, 5, 6, tzinfo=dt.UTC)
+    )
+    await factory.project(other, name="zero", budget=Decimal("0.00"))
+
+
 class _BesideTheDemo(Factory):
     """The test factories, numbering invoices past the demo's."""
 
@@ -558,9 +616,11 @@ async def world(engine: AsyncEngine, statements: StatementCounter) -> AsyncItera
     factory = _BesideTheDemo(db)
     await test_leaks._plant(factory, db)
     await test_roles._plant(factory)
+    await _plant_edges(factory)
     async with db() as session:
         northwind = (await session.scalars(sa.select(Client).where(col(Client.name) == "Northwind Coffee"))).one()
         bluebird = (await session.scalars(sa.select(Client).where(col(Client.name) == "Bluebird Health"))).one()
+        edge = (await session.scalars(sa.select(Client).where(col(Client.name) == EDGE_TEXT))).one()
     with _frozen_clock(), _policy_keys_seen() as seen:
         async with _app(engine, False) as resolvers, _app(engine, True) as compiled:
             world = World(resolvers, compiled, statements)
@@ -570,6 +630,7 @@ async def world(engine: AsyncEngine, statements: StatementCounter) -> AsyncItera
                     await _graphql(resolvers, "{ apiVersion }", token)
                     world.policy_keys[role] = seen[f"Bearer {token}"]
             ids = await _ids(resolvers, world.tokens["MANAGER"], northwind, bluebird)
+            ids["edge"] = gid("Client", edge.id)
             world.corpora = {
                 "handwritten": handwritten_corpus(ids),
                 "walks": await walk_corpus(db),
