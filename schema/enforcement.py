@@ -61,7 +61,7 @@ from auth.principal import ANONYMOUS, PolicyKey, Principal
 from resolvers.compiled import plan_root_field
 from schema.base import ModelNode
 from schema.context import EventPayload
-from schema.ids import decode_id, lookup_id
+from schema.ids import decode_id, lookup_id, row_id
 from schema.views import view_for
 
 if TYPE_CHECKING:
@@ -375,6 +375,16 @@ def _lookup_id(value: Any, type_name: str) -> int | None:
     return None if found is None else lookup_id(found, type_name)
 
 
+def _node_id(value: Any) -> tuple[str, int | None] | None:
+    """node(id)'s (type name, row id), as Query.node reads it (schema.ids.row_id); None when the
+    value is no global id at all."""
+    try:
+        found = _global_id(value)
+    except ValueError:
+        return None
+    return None if found is None else (found.type_name, row_id(found.node_id))
+
+
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -502,6 +512,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 decode_id=_filter_id,
                 lookup_id=_lookup_id,
                 dialect=db.dialect_name,
+                node_id=_node_id,
             )
             if plan_key is not None:
                 compiled_plans[plan_key] = statement

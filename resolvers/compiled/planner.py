@@ -78,6 +78,7 @@ from resolvers.work.loaders import active_project_counts, last_project_starts
 Denied = Mapping[str, Mapping[str, Any]]
 CollectSubfields = Callable[[GraphQLObjectType, list[FieldDetails]], CollectedFields]
 DecodeId = Callable[[Any, str], int | None]
+NodeId = Callable[[Any], tuple[str, int | None] | None]
 
 
 #: How many objects deep (a connection's node is 1, its projects 2, their tasks 3...) SQLite takes
@@ -329,6 +330,7 @@ class Planner:
     decode_id: DecodeId
     lookup_id: DecodeId
     dialect: str
+    node_id: NodeId
     names: dict[str, int] = field(default_factory=dict)
     depth: int = 0
 
@@ -549,6 +551,35 @@ def _client(planner: Planner, field_def: GraphQLField, details: list[FieldDetail
     return sa.select(sa.func.coalesce(found, _null()))
 
 
+#: node(id): the types it compiles, each under the row scope its loader (ModelNode.__loader__) reads with.
+NODES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
+    "Client": (Client, scopes.client_scope),
+    "Contact": (Contact, scopes.contact_scope),
+    "Project": (Project, scopes.project_scope),
+    "Task": (Task, scopes.task_scope),
+    "Comment": (Comment, scopes.comment_scope),
+    "User": (User, scopes.user_scope),
+}
+
+
+def _node(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+    """Query.node(id) for the types in NODES: the row under its scope, written as its own type."""
+    arguments = planner.arguments(field_def, details)
+    found = planner.node_id(arguments.get("id"))
+    if found is None or found[0] not in NODES or found[1] is None:
+        raise CannotCompile("an id that names no row")  # the resolver answers null without a statement
+    type_name, row_id = found
+    model, scope = NODES[type_name]
+    target = planner.schema.get_type(type_name)
+    if not is_object_type(target):
+        raise CannotCompile("node type")
+    rows = (
+        sa.select(*columns_of(model)).where(model.id == row_id, scope(planner.principal)).subquery(planner.name("one"))
+    )
+    value = sa.select(planner.object_json(target, details, rows)).select_from(rows).scalar_subquery()
+    return sa.select(sa.func.coalesce(value, _null()))
+
+
 def _connection(
     planner: Planner,
     field_def: GraphQLField,
@@ -674,6 +705,7 @@ ROOTS: dict[str, Callable[[Planner, GraphQLField, list[FieldDetails]], Select]] 
     "projects": _projects,
     "tasks": _tasks,
     "client": _client,
+    "node": _node,
 }
 
 
@@ -688,10 +720,12 @@ def plan_root_field(
     decode_id: DecodeId,
     lookup_id: DecodeId,
     dialect: str,
+    node_id: NodeId,
 ) -> Select | None:
     """The one statement answering this query root field, or None (the resolvers answer it).
     `decode_id` and `lookup_id` are schema.ids' readings of a global id in a filter (NO_ROW for
-    one that names no row of the type) and in a root lookup (None)."""
+    one that names no row of the type) and in a root lookup (None); `node_id` reads node(id)'s
+    (type name, row id), None when it is no global id."""
     query = schema.query_type
     name = field_details[0].node.name.value
     build = ROOTS.get(name)
@@ -699,7 +733,9 @@ def plan_root_field(
         return None
     field_def = query.fields[name]
     try:
-        planner = Planner(schema, collect_subfields, variable_values, denied, principal, decode_id, lookup_id, dialect)
+        planner = Planner(
+            schema, collect_subfields, variable_values, denied, principal, decode_id, lookup_id, dialect, node_id
+        )
         return build(planner, field_def, field_details)
     except (CannotCompile, ValueError):  # ValueError: a malformed global id, the resolver's to report
         return None

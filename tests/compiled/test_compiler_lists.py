@@ -183,3 +183,51 @@ async def test_plans_are_decided_once_per_operation_caller_and_variables(
     await pair.same(TASKS, {"order": {"field": "TITLE"}}, callers["admin"])
     assert asked == ["tasks"] * 3
     assert portal["data"]["tasks"]["totalCount"] == 4 and first["data"]["tasks"]["totalCount"] == 10
+
+
+NODE = """query($id: ID!) { node(id: $id) { __typename id
+  ... on Client { name website projects { name } }
+  ... on Project { name status client { name } }
+  ... on Task { title taskStatus: status project { name } }
+  ... on Comment { kind body }
+  ... on Contact { fullName email }
+  ... on User { fullName }
+  ... on Invoice { number }
+} }"""
+
+
+@pytest.mark.parametrize("who", ["admin", "portal"])
+async def test_node_by_id(pair: Pair, agency: Agency, db: Any, planned: list[tuple[str, bool]], who: str) -> None:
+    """node(id) of every compiled type, the caller's own and another client's rows, a NOTE: the
+    resolvers' bytes, null for what the caller may not see."""
+    from models import Comment, Contact, Project, Task
+
+    token = (await tokens(pair.resolvers, agency))[who]
+    ids: list[str] = [gid("Client", agency.own_client_id), gid("Client", agency.other_client_id)]
+    async with db() as session:
+        for model in (Project, Task, Comment, Contact, User):
+            key: Any = getattr(model, "id")  # noqa: B009 (a model class: mypy sees the value's type)
+            for row in (await session.scalars(sa.select(key).order_by(key))).all():
+                ids.append(gid(model.__name__, row))
+    planned.clear()
+    seen = 0
+    for node_id in ids:
+        body = await pair.same(NODE, {"id": node_id}, token)
+        assert body["data"] is not None, body
+        seen += body["data"]["node"] is not None
+    assert planned == [("node", True)] * len(ids)
+    notes = [i for i in ids if i.startswith(gid("Comment", 0)[:8])]
+    assert notes
+    if who == "portal":
+        note = await pair.same(NODE, {"id": notes[0]}, token)
+        assert note["data"]["node"] is None  # the only comments are NOTEs: never a portal user's
+        assert seen < len(ids)
+        other = await pair.same(NODE, {"id": gid("Client", agency.other_client_id)}, token)
+        assert other["data"]["node"] is None
+    else:
+        assert seen == len(ids)
+    # Malformed, another kind of object, no object: the resolvers answer (null), the same bytes.
+    planned.clear()
+    for node_id in ("nonsense", gid("Invoice", 999999), gid("Client", 999999)):
+        assert (await pair.same(NODE, {"id": node_id}, token))["data"]["node"] is None
+    assert planned == [("node", False), ("node", False), ("node", True)]
