@@ -24,8 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import Pool
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from strawberry.relay.utils import to_base64
@@ -303,7 +303,11 @@ def _register(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("agency_json_cursor", 3, _json_cursor, deterministic=True)
 
 
-@event.listens_for(Engine, "connect")
-def _on_connect(dbapi_connection: Any, record: Any) -> None:  # pragma: no cover - driver hook
-    if type(dbapi_connection).__module__.startswith(("sqlalchemy.dialects.sqlite", "sqlite3")):
-        _register(dbapi_connection)
+@event.listens_for(Pool, "checkout")
+def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:  # pragma: no cover - driver hook
+    """On every SQLite connection's first checkout, pooled before this module was imported too."""
+    if record.info.get("agency_json") is None:
+        sqlite = type(dbapi_connection).__module__.startswith(("sqlalchemy.dialects.sqlite", "sqlite3"))
+        if sqlite:
+            _register(dbapi_connection)
+        record.info["agency_json"] = sqlite
