@@ -13,6 +13,7 @@ one error per coordinate. Nothing here runs per row beyond one dictionary lookup
 from __future__ import annotations
 
 import hashlib
+import logging
 import weakref
 from asyncio import iscoroutine
 from collections import OrderedDict
@@ -59,6 +60,7 @@ from strawberry.types.field import StrawberryField
 from auth.policy import ARGUMENT_RULES, Decision, decide, decide_arguments
 from auth.principal import ANONYMOUS, PolicyKey, Principal
 from resolvers.compiled import plan_root_field
+from resolvers.errors import DatabaseUnavailable
 from schema.base import ModelNode
 from schema.context import EventPayload
 from schema.ids import decode_id, lookup_id, row_id
@@ -68,6 +70,8 @@ if TYPE_CHECKING:
     from graphql.execution.collect_fields import FieldDetailsList
     from graphql.execution.incremental.incremental_executor import DeliveryGroupMap
     from graphql.pyutils import AwaitableOrValue, Path, UndefinedType
+
+log = logging.getLogger("agency.graphql")
 
 Denied = dict[str, dict[str, Decision]]
 
@@ -460,7 +464,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     self._refuse(parent_type, field_details_list, path, decision)
                     return None
         if self.compiled_reads and path.prev is None and parent_type is self.schema.query_type:
-            compiled = self._compiled_root(parent_type, field_details_list, path)
+            compiled = self._compiled_root(parent_type, source, field_details_list, path, position_context)
             if compiled is not None:
                 return compiled
         # Fast path: a column read straight off the row (Strawberry's default resolver, no
@@ -482,7 +486,12 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(parent_type, source, field_details_list, path, position_context)
 
     def _compiled_root(
-        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList, path: Path
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: DeliveryGroupMap | None,
     ) -> Awaitable[Any] | None:
         """A query root field as one SQL statement building its JSON text, spliced into the
         response unparsed (orjson.Fragment); None when the planner cannot express it (the
@@ -527,9 +536,19 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 text = await db.scalar(statement)
                 if not isinstance(text, str):
                     raise RuntimeError("the compiled statement wrote no JSON")
-            except Exception as error:
+            except DatabaseUnavailable as error:
                 self.handle_field_error(error, return_type, field_details_list, path)
                 return None
+            except Exception:
+                # A statement the database refused is a bug of the compiler, never the caller's
+                # loss: logged, the plan dropped for this operation, and the resolvers answer.
+                log.exception("compiled statement failed for %s; the resolvers answer it", path.key)
+                if plan_key is not None:
+                    compiled_plans[plan_key] = None
+                answer = super(FieldPolicyExecutionContext, self).execute_field(
+                    parent_type, source, field_details_list, path, position_context
+                )
+                return await answer if self.is_awaitable(answer) else answer
             return orjson.Fragment(text)
 
         return run()

@@ -251,3 +251,26 @@ async def test_as_deep_as_the_depth_limit_lets_a_query_go(
     alpha = body["data"]["clients"]["edges"][0]["node"]["projects"][0]
     comment = next(c for t in alpha["tasks"] for c in t["comments"])
     assert comment["body"] == "internal" and comment["task"]["project"]["client"]["name"] == "Zeta Ltd"
+
+
+async def test_a_statement_the_database_refuses_falls_back_to_the_resolvers(
+    pair: Pair, agency: Agency, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A compiler bug the database refuses costs the caller nothing: the resolvers answer, the
+    failure is logged, and the operation is not compiled again."""
+    import sqlalchemy as sa
+
+    asked: list[str] = []
+
+    def broken(schema: Any, field_details: Any, **kwargs: Any) -> Any:
+        asked.append(field_details[0].node.name.value)
+        return sa.select(sa.literal_column("no_such_column_anywhere"))
+
+    monkeypatch.setattr("schema.enforcement.plan_root_field", broken)
+    monkeypatch.setattr(enforcement, "compiled_plans", type(enforcement.compiled_plans)())
+    token = (await tokens(pair.resolvers, agency))["manager"]
+    for _ in range(2):
+        body = await pair.same(CLIENTS_PAGE, None, token)
+        assert body["data"]["clients"]["totalCount"] == 7 and "errors" not in body
+    assert asked == ["clients"]
+    assert "compiled statement failed" in caplog.text
