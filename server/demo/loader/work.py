@@ -79,6 +79,10 @@ async def add_projects(load: DemoLoad) -> None:
                 )
             )
         load.session.add_all(task for _, task in tasks)
+        if project.status is ProjectStatus.COMPLETED:
+            # As migration 0012 backfills it: the last task's completion, else the last update.
+            done = [task.completed_at for _, task in tasks if task.completed_at is not None]
+            project.completed_at = max(done, default=project.updated_at)
     await load.session.flush()
 
     deliverables = []
