@@ -89,6 +89,8 @@ async def build_agency(factory: Factory) -> Agency:
         account_manager_id=None,
         last_interaction_at=dt.datetime(2026, 1, 1, 0, 0, tzinfo=dt.UTC),
     )
+    # A name whose cursor Python writes with \u escapes: beyond the BMP, DEL, a control character.
+    await factory.client('Émoji 😀 \x7f\ttab \\ "q"', tier=ClientTier.PLATINUM)
     for i in range(5):
         await factory.client(f"Client {i:02} é", tier=ClientTier.SILVER if i % 2 else ClientTier.STANDARD)
     await factory.contact(own, primary=True, full_name="Prime Person", phone="+1 555")

@@ -106,8 +106,8 @@ async def test_bench_shapes_are_byte_identical(pair: Pair, agency: Agency, plann
         assert "Hidden from the client" not in titles and "Task 0 of Alpha" in titles
         assert page["data"]["clients"]["totalCount"] == 1
     else:
-        assert len(names) == 7 and "Zeta Ltd" in names
-        assert page["data"]["clients"]["totalCount"] == 7
+        assert len(names) == 8 and "Zeta Ltd" in names
+        assert page["data"]["clients"]["totalCount"] == 8
     if role in ("member", "portal"):
         # Neither may read the account value: the field is refused (null and FORBIDDEN), so the
         # whole root field takes the resolvers.
@@ -136,7 +136,7 @@ async def test_every_compiled_field_arguments_and_pages(
         if not connection["pageInfo"]["hasNextPage"]:
             break
         cursor = connection["pageInfo"]["endCursor"]
-    assert len(seen) == (1 if role == "portal" else 7) and len(set(seen)) == len(seen)
+    assert len(seen) == (1 if role == "portal" else 8) and len(set(seen)) == len(seen)
     orders = [{"field": "CREATED_AT", "direction": "DESC"}, {"field": "NAME", "direction": "DESC"}]
     filters: list[dict] = [{"search": "zeta"}, {"search": "nothing matches this"}]
     if role != "portal":
@@ -271,6 +271,6 @@ async def test_a_statement_the_database_refuses_falls_back_to_the_resolvers(
     token = (await tokens(pair.resolvers, agency))["manager"]
     for _ in range(2):
         body = await pair.same(CLIENTS_PAGE, None, token)
-        assert body["data"]["clients"]["totalCount"] == 7 and "errors" not in body
+        assert body["data"]["clients"]["totalCount"] == 8 and "errors" not in body
     assert asked == ["clients"]
     assert "compiled statement failed" in caplog.text
