@@ -47,6 +47,8 @@ from models import (
     ProjectStatus,
     Role,
     SatisfactionSurvey,
+    ScopeChange,
+    ScopeChangeKind,
     Task,
     TaskStatus,
     TimeEntry,
@@ -260,6 +262,12 @@ async def build_agency(
                         "budget": Decimal(10000 + 1000 * j),
                         "status": statuses_cycle[(i + j) % 5],
                         "health": health_cycle[(3 * i + j) % 7],
+                        # Completed ones record when: 10 days early, on the day or 12 days late.
+                        "completed_at": (
+                            min(_at(start + dt.timedelta(days=80 + 11 * ((i + j) % 3)), 17), now)
+                            if statuses_cycle[(i + j) % 5] is ProjectStatus.COMPLETED
+                            else None
+                        ),
                         "created_at": created,
                         "updated_at": created,
                     }
@@ -342,6 +350,41 @@ async def build_agency(
                         "created_at": trow["created_at"],
                     }
                 )
+        # Recent reply threads on tasks shown to the client (the response-time sections look 90 days
+        # back): on a client with a portal user, the team asks and the client answers hours later,
+        # and the client asks and the team answers; every seventh question is not answered yet.
+        first_task: dict[int, tuple[int, int, int, int]] = {}
+        for tid, (i, cid, pid, _, _), trow in zip(task_ids, task_meta, task_rows, strict=True):
+            if trow["visible_to_client"] and cid in portal_of:
+                first_task.setdefault(cid, (i, pid, tid, trow["assignee_id"]))
+        for cid, (i, pid, tid, assignee) in first_task.items():
+            portal = portal_of[cid]
+            for t in range(3):
+                asked = now - dt.timedelta(days=5 + 17 * t + i % 11, hours=i % 7)
+                client_side = (i + t) % 2 == 0
+                asker, answerer = (portal, assignee) if client_side else (assignee, portal)
+                wait = dt.timedelta(hours=2 + (5 * i + 13 * t) % 150)
+                comment_rows.append(
+                    {
+                        "project_id": pid,
+                        "task_id": tid,
+                        "kind": CommentKind.REPLY,
+                        "author_id": asker,
+                        "body": f"Question {t} on task {tid}",
+                        "created_at": asked,
+                    }
+                )
+                if (i + t) % 7 != 6 and asked + wait < now:
+                    comment_rows.append(
+                        {
+                            "project_id": pid,
+                            "task_id": tid,
+                            "kind": CommentKind.REPLY,
+                            "author_id": answerer,
+                            "body": f"Answer {t} on task {tid}",
+                            "created_at": asked + wait,
+                        }
+                    )
         await _insert(conn, Comment, comment_rows)
         await _insert(conn, Deliverable, deliverable_rows)
         await _insert(conn, TimeEntry, time_rows)
@@ -361,6 +404,41 @@ async def build_agency(
                 for pid, (_, _, start) in zip(project_ids, project_meta, strict=True)
             ],
         )
+
+        # ---- the scope change log: budget changes (every other one a cut), end-date moves, tasks added
+        # after the start, and each cancelled project's cancellation, spread over the last year
+        scope_rows: list[dict[str, Any]] = []
+        for n, (pid, (i, _, start), prow) in enumerate(zip(project_ids, project_meta, project_rows, strict=True)):
+            j = n % shape.projects_per_client
+            when = max(min(now - dt.timedelta(days=(7 * i + 31 * j) % 365, hours=i % 9), now), _at(start, 12))
+            common = {"project_id": pid, "changed_by_id": managers[i % 2], "occurred_at": min(when, now)}
+            if (i + j) % 3 == 0:
+                cut = i % 2 == 0
+                old_budget = prow["budget"] + (2000 if cut else -2000)
+                scope_rows.append(
+                    {
+                        **common,
+                        "kind": ScopeChangeKind.BUDGET_CHANGED,
+                        "is_reduction": cut,
+                        "old_budget": old_budget,
+                        "new_budget": prow["budget"],
+                    }
+                )
+            if (i + j) % 4 == 1:
+                scope_rows.append(
+                    {
+                        **common,
+                        "kind": ScopeChangeKind.END_DATE_MOVED,
+                        "old_end_date": prow["end_date"] - dt.timedelta(days=14),
+                        "new_end_date": prow["end_date"],
+                    }
+                )
+            if j % 2 == 0 and shape.tasks_per_project:
+                last_task = task_ids[(n + 1) * shape.tasks_per_project - 1]
+                scope_rows.append({**common, "kind": ScopeChangeKind.TASK_ADDED, "task_id": last_task})
+            if prow["status"] is ProjectStatus.CANCELLED:
+                scope_rows.append({**common, "kind": ScopeChangeKind.PROJECT_CANCELLED, "is_reduction": True})
+        await _insert(conn, ScopeChange, scope_rows)
 
         # ---- invoices, lines, payments
         invoice_cycle = [
@@ -547,6 +625,7 @@ async def build_agency(
             "tasks": len(task_ids),
             "comments": len(comment_rows),
             "time_entries": len(time_rows),
+            "scope_changes": len(scope_rows),
             "invoices": len(invoice_ids),
             "payments": len(payment_rows),
             "activity": len(activity_rows),

@@ -48,6 +48,7 @@ from sqlalchemy import event  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from auth.passwords import hash_password  # noqa: E402
+from bench import score_floor  # noqa: E402
 from bench.agency import Agency, Shape, build_agency  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
@@ -132,9 +133,14 @@ class InProcessServer:
         self.statements = 0
         self.captured: list[tuple[str, Any]] | None = None
         event.listen(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
-        # No outbox drainer: its statements would be counted against the requests being measured.
+        # No outbox drainer, webhook deliverer or scheduled jobs: their statements would be counted
+        # against the requests being measured (a webhook tick landed inside 2 of 30 dashboard requests).
         settings = Settings(
-            AGENCY_SECRET_KEY="bench-signing-key-" + "x" * 40, DATABASE_URL=url, AGENCY_OUTBOX_INTERVAL=0
+            AGENCY_SECRET_KEY="bench-signing-key-" + "x" * 40,
+            DATABASE_URL=url,
+            AGENCY_OUTBOX_INTERVAL=0,
+            AGENCY_WEBHOOK_INTERVAL=0,
+            AGENCY_JOBS_INTERVAL=0,
         )
         self.timing = _ServerTiming(create_app(settings, engine=self.engine))
         app = self.timing
@@ -219,15 +225,25 @@ DASHBOARD = """query Dashboard { clientsDashboard {
     noRecentPortalLogin { count clients { client { name } lastPortalLoginAt } }
     atRiskProjects { count clients { client { name } atRiskProjects offTrackProjects } }
     readyForUpsell { count clients { client { name } reasons openOpportunityValue } }
+    scopeReductions { count clients { client { name } reductions budgetCuts cancellations changes } }
   }
   engagement {
     portalLogins { totalLogins clientsWithLogins averagePerClient clients { client { name } logins lastLoginAt } }
     lastInteractions { clientsContacted clients { client { name } lastInteractionAt } }
     responseTimes { answeredReplies unansweredReplies averageHours clients { client { name } averageHours } }
+    clientResponseTimes { answeredReplies unansweredReplies averageHours
+                          clients { client { name } answeredReplies unansweredReplies averageHours } }
     satisfaction { responses nps averageScore clients { client { name } nps } }
   }
   retention { retentionRate annualChurnRate clientLifetimeValue }
+  healthScores { clientsScored averageScore distribution { band count }
+                 lowest { client { name } health { score band reasons { signal value points } } } }
+  capacity { start end totalHours members { user { fullName } hours billableHours billableShare hoursPerWeek
+             clients projects byClient { client { name } hours } } }
 } }"""
+
+CLIENTS_PAGE_SCORE = CLIENTS_PAGE.replace("accountValue }", "accountValue healthScore { score band } }", 1)
+assert CLIENTS_PAGE_SCORE != CLIENTS_PAGE
 
 PORTAL_HOME = """query PortalHome { portalHome {
   client { name } canBookMeetings
@@ -300,6 +316,70 @@ async def floor_clients_page(engine: AsyncEngine, ctx: dict) -> bytes:
         for r in rows
     ]
     return _encode({"clients": {"totalCount": rows[0][13] if rows else 0, "edges": edges}})
+
+
+def _clients_page_score_sql(dialect: str) -> str:
+    """The Clients list page and each row's health score in one statement: the page's 50 clients
+    first, every signal narrowed to them, then the page's columns as in FLOOR_CLIENTS_PAGE."""
+    return f"""WITH page AS (SELECT id FROM client ORDER BY lower(name), id LIMIT 50),
+scope_clients AS (SELECT id FROM page),
+{score_floor.signal_ctes(dialect, keep="IN (SELECT id FROM page)")}
+SELECT c.id, c.name, c.logo_url, c.tier, s.name, s.category, pc.full_name, pc.email, am.full_name,
+  (SELECT count(*) FROM project p WHERE p.client_id = c.id AND p.status = 'ACTIVE'),
+  (SELECT coalesce(sum(l.amount + l.tax_amount), 0) FROM invoice_line l JOIN invoice i ON i.id = l.invoice_id
+    WHERE i.client_id = c.id AND i.status = 'SENT')
+  - (SELECT coalesce(sum(y.amount), 0) FROM payment y JOIN invoice i ON i.id = y.invoice_id
+    WHERE i.client_id = c.id AND i.status = 'SENT'),
+  c.last_interaction_at,
+  (SELECT coalesce(sum(y.amount), 0) FROM payment y JOIN invoice i ON i.id = y.invoice_id
+    WHERE i.client_id = c.id AND i.status <> 'VOID'),
+  (SELECT count(*) FROM client), b.score, b.band
+FROM page JOIN client c ON c.id = page.id JOIN client_status s ON s.id = c.status_id
+LEFT JOIN contact pc ON pc.client_id = c.id AND pc.is_primary
+LEFT JOIN user_account am ON am.id = c.account_manager_id
+LEFT JOIN banded b ON b.client_id = c.id
+ORDER BY lower(c.name), c.id"""
+
+
+async def floor_clients_page_score(engine: AsyncEngine, ctx: dict) -> bytes:
+    sql = score_floor.statement(_clients_page_score_sql(engine.dialect.name))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sql, score_floor.parameters(dt.datetime.now(dt.UTC)))).all()
+    edges = [
+        {
+            "node": {
+                "id": _gid("Client", r[0]),
+                "name": r[1],
+                "logoUrl": r[2],
+                "tier": r[3],
+                "status": {"name": r[4], "category": r[5]},
+                "primaryContact": None if r[6] is None else {"fullName": r[6], "email": r[7]},
+                "accountManager": None if r[8] is None else {"fullName": r[8]},
+                "activeProjectCount": r[9],
+                "outstandingAmount": r[10],
+                "lastInteractionAt": r[11],
+                "accountValue": r[12],
+                "healthScore": None if r[14] is None else {"score": r[14], "band": r[15]},
+            }
+        }
+        for r in rows
+    ]
+    return _encode({"clients": {"totalCount": rows[0][13] if rows else 0, "edges": edges}})
+
+
+def _scores_of_page(body: bytes, path: tuple[str, ...]) -> list[tuple[str, Any]]:
+    data = orjson.loads(body)["data"]
+    for key in path:
+        data = data[key]
+    return [(e["node"]["id"], e["node"]["healthScore"]) for e in data["edges"]]
+
+
+def check_clients_page_score(api: bytes, floor: bytes) -> None:
+    """The floor's page is the API's: the same clients in the same order, each with the same score and band."""
+    ours, theirs = _scores_of_page(api, ("clients",)), _scores_of_page(floor, ("clients",))
+    if ours != theirs:
+        diff = [(a, b) for a, b in zip(ours, theirs, strict=False) if a != b][:5]
+        raise RuntimeError(f"clients_page_score: the floor's scores differ from the API's: {diff}")
 
 
 FLOOR_NESTED = """
@@ -567,6 +647,62 @@ async def floor_replay(engine: AsyncEngine, ctx: dict) -> bytes:
     return _encode(result)
 
 
+_SCORE = re.compile(r"\bhealth_score_weight\b", re.IGNORECASE)
+_BANDS = ("HEALTHY", "WATCH", "AT_RISK")
+
+
+def _dashboard_scores_sql(dialect: str) -> str:
+    """The dashboard's health score section in one statement: the bands' counts and score totals over
+    the clients not churned, then the 10 lowest scores (the default `top`) with their signals."""
+    columns = len(score_floor.SIGNALS) * 2
+    return f"""WITH scope_clients AS (SELECT id FROM client
+  WHERE status_id IN (SELECT id FROM client_status WHERE category <> 'CHURNED')),
+{score_floor.signal_ctes(dialect)}
+SELECT 0, band, count(*), sum(score), NULL{", NULL" * columns} FROM banded GROUP BY band
+UNION ALL
+SELECT * FROM (SELECT 1, b.band, b.score, b.client_id, c.name,
+  {", ".join(f"b.v_{c}" for _, c, *_ in score_floor.SIGNALS)},
+  {", ".join(f"b.p_{c}" for _, c, *_ in score_floor.SIGNALS)}
+  FROM banded b JOIN client c ON c.id = b.client_id ORDER BY b.score, b.client_id LIMIT 10) lowest"""
+
+
+async def floor_dashboard(engine: AsyncEngine, ctx: dict) -> bytes:
+    """The dashboard's floor: the sections' own aggregates replayed raw (each already one GROUP BY
+    statement), and the health score section as one hand-written statement (bench/score_floor.py)."""
+    result = []
+    async with engine.connect() as conn:
+        for statement, parameters in ctx["replay"]:
+            rows = (await conn.exec_driver_sql(statement, parameters)).all()
+            result.append([tuple(r) for r in rows])
+        sql = score_floor.statement(_dashboard_scores_sql(engine.dialect.name))
+        scores = (await conn.execute(sql, score_floor.parameters(dt.datetime.now(dt.UTC)))).all()
+    bands = {r[1]: (int(r[2]), int(r[3])) for r in scores if r[0] == 0}
+    clients = sum(n for n, _ in bands.values())
+    lowest = [
+        {
+            "client": {"name": r[4]},
+            "health": {"score": r[2], "band": r[1], "reasons": score_floor.reasons(r, 5)},
+        }
+        for r in scores
+        if r[0] == 1
+    ]
+    health = {
+        "clientsScored": clients,
+        "averageScore": round(sum(t for _, t in bands.values()) / clients, 1) if clients else None,
+        "distribution": [{"band": b, "count": bands.get(b, (0, 0))[0]} for b in _BANDS],
+        "lowest": lowest,
+    }
+    return _encode({"replay": result, "healthScores": health})
+
+
+def check_dashboard(api: bytes, floor: bytes) -> None:
+    """The floor's health score section is the API's, figure for figure."""
+    ours = orjson.loads(api)["data"]["clientsDashboard"]["healthScores"]
+    theirs = orjson.loads(floor)["data"]["healthScores"]
+    if ours != theirs:
+        raise RuntimeError(f"dashboard: the floor's health scores differ from the API's:\n{ours}\n{theirs}")
+
+
 @dataclass
 class Operation:
     name: str
@@ -576,6 +712,8 @@ class Operation:
     floor: Callable[[AsyncEngine, dict], Awaitable[bytes]]
     runs: int
     variables: dict = field(default_factory=dict)
+    # Compares the API's answer with the floor's (raises when they differ); run once before timing.
+    check: Callable[[bytes, bytes], None] | None = None
 
 
 def operations(runs: int) -> list[Operation]:
@@ -587,7 +725,24 @@ def operations(runs: int) -> list[Operation]:
         Operation(
             "client_record", "Client record, every tab + its report", CLIENT_RECORD, "staff", floor_client_record, runs
         ),
-        Operation("dashboard", "Clients Dashboard (every section)", DASHBOARD, "staff", floor_replay, slow),
+        Operation(
+            "clients_page_score",
+            "Clients list page with health score and band",
+            CLIENTS_PAGE_SCORE,
+            "staff",
+            floor_clients_page_score,
+            runs,
+            check=check_clients_page_score,
+        ),
+        Operation(
+            "dashboard",
+            "Clients Dashboard (every section, health score distribution)",
+            DASHBOARD,
+            "staff",
+            floor_dashboard,
+            slow,
+            check=check_dashboard,
+        ),
         Operation("portal_home", "Portal home page (CLIENT user)", PORTAL_HOME, "portal", floor_portal_home, runs),
         Operation(
             "nested", "clients(first: 50) → projects → tasks, 4 fields a level", NESTED, "staff", floor_nested, slow
@@ -638,6 +793,10 @@ def _login(http: httpx.Client, url: str, email: str) -> str:
     return body["data"]["login"]["tokens"]["accessToken"]
 
 
+async def _floor_body(server: InProcessServer, op: Operation, ctx: dict) -> bytes:
+    return await op.floor(server.engine, ctx)
+
+
 async def _timed_floor(server: InProcessServer, op: Operation, ctx: dict) -> tuple[float, int, int]:
     before = server.statements
     start = time.perf_counter()
@@ -649,11 +808,19 @@ def measure(server: InProcessServer, op: Operation, token: str, ctx: dict, warmu
     with httpx.Client(timeout=120) as http:
         for _ in range(warmup):
             _post(http, server.url, op, token)
-        if op.floor is floor_replay:
+        if op.floor in (floor_replay, floor_dashboard):
             server.captured = []
             _post(http, server.url, op, token)
             ctx["replay"] = [(s, p) for s, p in server.captured if not _SKIP.search(s)]
             server.captured = None
+            if op.floor is floor_dashboard:
+                # The health score's two statements (distribution, lowest) are the hand-written one's to answer.
+                scores = [r for r in ctx["replay"] if _SCORE.search(r[0])]
+                if len(scores) != 2:
+                    raise RuntimeError(f"dashboard: expected 2 health score statements, found {len(scores)}")
+                ctx["replay"] = [r for r in ctx["replay"] if not _SCORE.search(r[0])]
+        if op.check is not None:
+            op.check(_post(http, server.url, op, token), server.run(_floor_body(server, op, ctx)))
         api_ms, counts, size = [], set(), 0
         for _ in range(op.runs):
             before = server.statements
