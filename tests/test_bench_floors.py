@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench import run
 from bench.agency import Shape, build_agency
-from tests.dashboard.test_statements import HASH
+from tests.dashboard.test_statements import HASH, SMALL
 from tests.factories import PASSWORD
 from tests.utils import Api
 
@@ -60,3 +60,27 @@ async def test_the_health_score_floors_answer_what_the_api_answers(api: Api, eng
     wrong["data"]["clients"]["edges"][0]["node"]["healthScore"]["score"] += 1
     with pytest.raises(RuntimeError, match="scores differ"):
         run.check_clients_page_score(page, orjson.dumps(wrong))
+
+
+async def test_the_bench_dashboard_issues_as_many_statements_for_500_clients_as_for_20(
+    api: Api, engine: AsyncEngine, statements: object, db: object
+) -> None:
+    """bench/run.py's own dashboard query (every section and the score distribution), on the bench agency."""
+    small = await build_agency(engine, Shape(**{**SMALL.__dict__, "clients": 20}), password_hash=HASH, tag="a")
+    token = await api.login(small.manager_email, PASSWORD)
+
+    async def count() -> tuple[int, dict]:
+        await api.data("{ me { id } }", token=token)
+        statements.reset()  # type: ignore[attr-defined]
+        data = await api.data(run.DASHBOARD, token=token)
+        return statements.count, data["clientsDashboard"]  # type: ignore[attr-defined]
+
+    few, board = await count()
+    assert board["breakdown"]["total"] == 20 and board["capacity"]["members"]
+    await build_agency(engine, Shape(**{**SMALL.__dict__, "clients": 480}), password_hash=HASH, tag="b")
+    many, board = await count()
+    assert board["breakdown"]["total"] == 500
+    assert board["health"]["scopeReductions"]["count"] > 10 and board["engagement"]["clientResponseTimes"]["clients"]
+    assert sum(b["count"] for b in board["healthScores"]["distribution"]) == board["healthScores"]["clientsScored"]
+    print(f"bench dashboard: {few} statements for 20 clients, {many} for 500")
+    assert few == many, f"{few} statements for 20 clients, {many} for 500"
