@@ -106,6 +106,7 @@ class Operation:
     variables: dict[str, Any] | None = None
     compiles: bool = False  # a shape the compiler targets: it must cost the compiled app fewer statements
     operation_name: str | None = None  # which operation of the document runs (operationName)
+    method: str = "POST"  # or GET, as a browser or a CDN-cached client sends a query
 
 
 Answer = tuple[int, str, bytes]  # status, Content-Type, body
@@ -133,7 +134,11 @@ class World:
         body: dict[str, Any] = {"query": operation.query, "variables": operation.variables or {}}
         if operation.operation_name is not None:
             body["operationName"] = operation.operation_name
-        response = await client.post("/graphql", json=body, headers=headers)
+        if operation.method == "GET":
+            params = {**body, "variables": json.dumps(body["variables"])}
+            response = await client.get("/graphql", params=params, headers=headers)
+        else:
+            response = await client.post("/graphql", json=body, headers=headers)
         return response.status_code, response.headers.get("content-type", ""), response.content
 
 
@@ -443,6 +448,14 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
             compiles=True,
             operation_name="Page",
         ),
+        Operation(
+            "clients page by GET",
+            CLIENTS_PAGE,
+            {"first": 3, "order": {"field": "NAME", "direction": "DESC"}},
+            compiles=True,
+            method="GET",
+        ),
+        Operation("nested by GET", NESTED, compiles=True, method="GET"),
         Operation(
             "errors beside compiled roots",
             """{ big: clients(first: 1000) { totalCount } ok: clients(first: 2) { totalCount edges { node { name } } }
