@@ -43,6 +43,9 @@ class Context:
     transport: str = "http"
     connection_params: dict | None = None
     authorization: str | None = None
+    # Set by the HTTP view only, from Services.compiled_reads: a compiled query root field answers
+    # with JSON text (orjson.Fragment), which only the view's orjson encoder may receive.
+    compiled_reads: bool = False
 
 
 Info = _Info[Context, None]

@@ -406,10 +406,11 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.reported: set[str] = set()
         self.auth_error = getattr(self.context_value, "auth_error", None)
         # The compiled read path (resolvers.compiled): query root fields it can express are
-        # answered by one SQL statement each, when the app has it on (Settings.compiled_reads).
-        services = getattr(self.context_value, "services", None)
+        # answered by one SQL statement each, when the app has it on (Settings.compiled_reads) and
+        # the HTTP view writes the response (it splices the JSON text; nobody else reads it as data).
         self.compiled_reads = (
-            bool(getattr(services, "compiled_reads", False)) and self.operation.operation is OperationType.QUERY
+            getattr(self.context_value, "compiled_reads", False) is True
+            and self.operation.operation is OperationType.QUERY
         )
 
     def build_resolve_info(

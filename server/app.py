@@ -246,6 +246,7 @@ class AgencyGraphQL(GraphQL[Context, None]):
             services=self.services,
             ip_address=client.host if client else None,
             user_agent=request.headers.get("user-agent"),
+            compiled_reads=self.services.compiled_reads,
         )
 
     @overload

@@ -231,3 +231,31 @@ async def test_node_by_id(pair: Pair, agency: Agency, db: Any, planned: list[tup
     for node_id in ("nonsense", gid("Invoice", 999999), gid("Client", 999999)):
         assert (await pair.same(NODE, {"id": node_id}, token))["data"]["node"] is None
     assert planned == [("node", False), ("node", False), ("node", True)]
+
+
+async def test_executing_the_schema_outside_the_http_view_gets_data(pair: Pair, agency: Agency, db: Any) -> None:
+    """Whoever executes the schema with the app's own services (the webhook worker renders payloads
+    by node(id) so) gets data: the compiled path's JSON text is for the HTTP view alone."""
+    from auth.principal import Principal
+    from models import Role
+    from resolvers.db import RequestDb
+    from resolvers.loaders import Loaders
+    from schema.context import Context
+
+    graphql = pair.compiled.app.state.graphql
+    assert graphql.services.compiled_reads is True
+    principal = Principal(user_id=None, role=Role.ADMIN)
+    request_db = RequestDb(db)
+    try:
+        context = Context(
+            principal=principal, db=request_db, loaders=Loaders(request_db, principal), services=graphql.services
+        )
+        result = await graphql.schema.execute(
+            "query($id: ID!) { node(id: $id) { ... on Client { name } } clients { totalCount } }",
+            variable_values={"id": gid("Client", agency.own_client_id)},
+            context_value=context,
+        )
+    finally:
+        await request_db.close()
+    assert result.errors is None
+    assert result.data == {"node": {"name": "Zeta Ltd"}, "clients": {"totalCount": 8}}
