@@ -4,7 +4,11 @@ For a query operation (after parsing, validation and the per-operation policy de
 schema.enforcement asks `plan_root_field` for each root field; a field it can express runs as one
 statement whose single value is the field's JSON text, spliced into the response as it is
 (orjson.Fragment: never parsed); every other root field runs through the resolvers as before.
-`Settings.compiled_reads` (AGENCY_COMPILED_READS=0) turns the whole path off.
+`Settings.compiled_reads` (AGENCY_COMPILED_READS=0) turns the whole path off. Only requests the
+HTTP view answers use it (`Context.compiled_reads`, set by the view): whoever else executes the
+schema (the webhook worker's payloads) gets data, never JSON text. Plans are cached in
+schema.enforcement per (policy key, document, operation name, root response key, caller, variable
+values, dialect); a statement the database refuses is logged and answered by the resolvers.
 
 What compiles (resolvers/compiled/planner.py, TYPES, ROOTS and NODES):
 - Query.clients(first, after, orderBy, filter: search, tiers, categories), Query.projects and
