@@ -431,33 +431,33 @@ class HealthScoreDistribution:
     clients: int
     average_score: float | None
     bands: list[BandCount]
+    lowest: list[ClientHealth]
 
 
 async def score_distribution(db: RequestDb, principal: Principal, params: DashboardParams) -> HealthScoreDistribution:
-    """How many of the caller's clients not churned fall in each band (every band, zeros too)."""
+    """The dashboard's health scores, one statement: how many of the caller's clients not churned
+    (within the view's clients) fall in each band (every band, zeros too), their average, and the
+    lowest scores first (at most `top`). Window sums carry the whole distribution on every row the
+    LIMIT keeps, so the scores are computed once."""
     scored = scored_clients(principal, params.now, not_churned(), *params.client_filter_where())
-    statement = sa.select(scored.c.band, sa.func.count(), sa.func.sum(scored.c.score)).group_by(scored.c.band)
-    counts = {HealthBand(band): (int(n), int(total or 0)) for band, n, total in await db.rows(statement)}
-    clients = sum(n for n, _ in counts.values())
-    total = sum(t for _, t in counts.values())
-    return HealthScoreDistribution(
-        clients,
-        round(total / clients, 1) if clients else None,
-        [BandCount(band, counts.get(band, (0, 0))[0]) for band in HealthBand],
-    )
-
-
-async def lowest_scores(db: RequestDb, principal: Principal, params: DashboardParams) -> list[ClientHealth]:
-    """The caller's clients not churned with the lowest scores first (at most `top`)."""
-    scored = scored_clients(principal, params.now, not_churned(), *params.client_filter_where())
+    per_band = [sa.func.sum(sa.case((scored.c.band == band.value, 1), else_=0)).over() for band in HealthBand]
     statement = (
-        sa.select(Client, scored)
+        sa.select(Client, scored, sa.func.sum(scored.c.score).over().label("score_total"), *per_band)
         .join(scored, scored.c.client_id == col(Client.id))
         .order_by(scored.c.score, col(Client.id))
         .limit(params.top)
     )
     rows = await db.rows(statement)
-    return [ClientHealth(row[0], _read(row._mapping)) for row in rows]
+    if not rows:
+        return HealthScoreDistribution(0, None, [BandCount(band, 0) for band in HealthBand], [])
+    counts = [int(n or 0) for n in rows[0][-len(HealthBand) :]]
+    clients, total = sum(counts), int(rows[0]._mapping["score_total"] or 0)
+    return HealthScoreDistribution(
+        clients,
+        round(total / clients, 1) if clients else None,
+        [BandCount(band, n) for band, n in zip(HealthBand, counts, strict=True)],
+        [ClientHealth(row[0], _read(row._mapping)) for row in rows],
+    )
 
 
 # --------------------------------------------------------------------------- the weights

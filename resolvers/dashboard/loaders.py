@@ -82,9 +82,8 @@ class DashboardLoaders(DomainLoaders):
             (col(ScopeChange.occurred_at), col(ScopeChange.id)),
         )
 
-    # The health score (resolvers/dashboard/health_score.py): one statement each.
+    # The health score (resolvers/dashboard/health_score.py): one statement for the dashboard's section.
     health_distribution = _section(health_score.score_distribution)
-    lowest_health_scores = _section(health_score.lowest_scores)
 
     @loader
     def health_score_by_client(db: RequestDb, p: Principal) -> DataLoader:

@@ -73,7 +73,7 @@ class HealthScoreSummary:
 
     @strawberry.field(description="The lowest scores first, at most `top`, each with its reasons.")
     async def lowest(self, info: Info) -> list[ClientHealthEntry] | None:
-        entries = await info.context.loaders.dashboard.lowest_health_scores.load(self.params)
+        entries = (await info.context.loaders.dashboard.health_distribution.load(self.params)).lowest
         return [ClientHealthEntry(client=e.client, health=e.health) for e in entries]  # type: ignore[arg-type]
 
 
