@@ -24,6 +24,9 @@ names the operation, the caller and the byte where the answers part, with the by
   planted beside it (a NOTE, internal tasks and notes, a row of every node type), loaded once for
   the module. `utcnow()` is held at one instant meanwhile, so a field that prints the request's time
   (the dashboard's `asOf`) prints the same on both paths.
+- **Silent fallbacks**: an error the compiled app logs that the resolvers did not log for the same
+  request (a compiled statement the database refused, answered by the resolvers) fails the
+  comparison too, though the bytes agree.
 - **Is the compiled path used at all?** While `resolvers/compiled` is a package, each hand-written
   shape marked `compiles` must cost the compiled app fewer SQL statements than the resolvers, for
   every caller the policy refuses none of its fields (a refused field sends the root field to the
@@ -38,8 +41,10 @@ import datetime as dt
 import functools
 import itertools
 import json
+import logging
 import pathlib
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -120,6 +125,7 @@ class World:
     tokens: dict[str, str | None] = field(default_factory=dict)
     corpora: dict[str, list[Operation]] = field(default_factory=dict)
     policy_keys: dict[str, PolicyKey] = field(default_factory=dict)  # each caller's, as the app resolved it
+    logged: list[logging.LogRecord] = field(default_factory=list)  # the app's errors since the last clear()
 
     def refused(self, operation: Operation, role: str) -> list[str]:
         """The fields of the operation the policy refuses this caller (any of them sends the whole root
@@ -577,6 +583,29 @@ async def _plant_edges(factory: Factory) -> None:
     await factory.project(other, name="zero", budget=Decimal("0.00"))
 
 
+class _Collect(logging.Handler):
+    def __init__(self, into: list[logging.LogRecord]) -> None:
+        super().__init__(logging.ERROR)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record)
+
+
+@contextlib.contextmanager
+def _errors_logged() -> Iterator[list[logging.LogRecord]]:
+    """Every error the app logs ("agency" and below): a compiled statement the database refused is
+    logged and answered by the resolvers, which the bytes alone would not show."""
+    records: list[logging.LogRecord] = []
+    handler = _Collect(records)
+    logger = logging.getLogger("agency")
+    logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+
+
 class _BesideTheDemo(Factory):
     """The test factories, numbering invoices past the demo's."""
 
@@ -651,9 +680,9 @@ async def world(engine: AsyncEngine, statements: StatementCounter) -> AsyncItera
         northwind = (await session.scalars(sa.select(Client).where(col(Client.name) == "Northwind Coffee"))).one()
         bluebird = (await session.scalars(sa.select(Client).where(col(Client.name) == "Bluebird Health"))).one()
         edge = (await session.scalars(sa.select(Client).where(col(Client.name) == EDGE_TEXT))).one()
-    with _frozen_clock(), _policy_keys_seen() as seen:
+    with _frozen_clock(), _policy_keys_seen() as seen, _errors_logged() as logged:
         async with _app(engine, False) as resolvers, _app(engine, True) as compiled:
-            world = World(resolvers, compiled, statements)
+            world = World(resolvers, compiled, statements, logged=logged)
             world.tokens = await _tokens(resolvers, db, northwind)
             for role, token in world.tokens.items():
                 if token is not None:
@@ -702,6 +731,25 @@ def describe(operation: Operation, role: str, resolvers: Answer, compiled: Answe
     return "\n".join(lines)
 
 
+def _take(counts: Counter[tuple[str, int, Any]], key: tuple[str, int, Any]) -> bool:
+    """Whether the resolvers logged this error too (each of theirs matches one of the compiled app's)."""
+    if counts[key] > 0:
+        counts[key] -= 1
+        return True
+    return False
+
+
+def describe_logged(operation: Operation, role: str, records: list[logging.LogRecord]) -> str:
+    """The same bytes, but the compiled app logged an error the resolvers did not (a silent fallback)."""
+    first = records[0]
+    cause = f": {first.exc_info[1]!r}"[:400] if first.exc_info else ""
+    return (
+        f"{operation.label} as {role}: the same bytes, but the compiled app logged {len(records)} error(s) the"
+        f" resolvers did not, first {first.name}: {first.getMessage()}{cause}\n"
+        f"  operation: {' '.join(operation.query.split())[:400]}"
+    )
+
+
 def _answered(body: bytes) -> bool:
     """Some root field of the answer carries data."""
     data = json.loads(body).get("data") or {}
@@ -716,12 +764,17 @@ async def test_both_paths_answer_every_operation_with_the_same_bytes(world: Worl
     answered = compiled_fewer = 0
     for operation in operations:
         world.statements.reset()
+        world.logged.clear()
         resolvers = await world.ask(world.resolvers, operation, role)
         by_resolvers = world.statements.count
+        logged_by_resolvers = Counter((r.name, r.levelno, r.msg) for r in world.logged)
         world.statements.reset()
+        world.logged.clear()
         compiled = await world.ask(world.compiled, operation, role)
         if resolvers != compiled:
             differences.append(describe(operation, role, resolvers, compiled))
+        elif extra := [r for r in world.logged if not _take(logged_by_resolvers, (r.name, r.levelno, r.msg))]:
+            differences.append(describe_logged(operation, role, extra))
         answered += resolvers[0] == 200 and _answered(resolvers[2])
         compiled_fewer += world.statements.count < by_resolvers
     shown = "\n\n".join(differences[:5])
