@@ -5,7 +5,8 @@
 - Scope reductions: clients with a budget lowered or a project cancelled in the window (the
   guide's "scope reduction or project cancellations"), the most cuts first.
 - Capacity: the hours each team member logged in the last N days, across how many clients and
-  projects, the busiest first; and the same hours split by client.
+  projects, the busiest first; and the same hours split by client. A view's clients filter keeps the
+  time on those clients' projects only.
 - Per project: budget burn (FINANCE) and the scope change log (staff only), batched by project id.
 
 Each section is one statement over the caller's rows, whatever the number of clients.
@@ -124,7 +125,7 @@ async def scope_reductions(db: RequestDb, principal: Principal, params: Dashboar
             count_all(),
         )
         .join(changes, changes.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal), changes.c.reductions > 0)
+        .where(scopes.client_scope(principal), *params.client_filter_where(), changes.c.reductions > 0)
         .order_by(changes.c.reductions.desc(), changes.c.changes.desc(), col(Client.id))
         .limit(params.top)
     )
@@ -142,7 +143,8 @@ def capacity_window(params: DashboardParams) -> tuple[dt.date, dt.date]:
 async def capacity(db: RequestDb, principal: Principal, params: DashboardParams) -> Capacity:
     """Hours per team member over the last N days, the busiest first (at most `top`)."""
     start, end = capacity_window(params)
-    per_member = signals.capacity_by_member(principal, start, end)
+    # Within a view's clients: only the time on their projects (in_view, as the other sections).
+    per_member = signals.capacity_by_member(principal, start, end, within=params.in_view)
     statement = (
         sa.select(
             User,
@@ -167,11 +169,11 @@ async def capacity_by_client(
 ) -> dict[int, list[MemberClientHours]]:
     """Each member's hours over the last N days by client (user id -> clients, the most hours first)."""
     start, end = capacity_window(params)
-    split = signals.hours_by_member_and_client(principal, start, end)
+    split = signals.hours_by_member_and_client(principal, start, end, within=params.in_view)
     statement = (
         sa.select(split.c.user_id, Client, split.c.hours)
         .join(split, split.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(scopes.client_scope(principal), *params.client_filter_where())
         .order_by(split.c.user_id, split.c.hours.desc(), col(Client.id))
     )
     found: dict[int, list[MemberClientHours]] = defaultdict(list)

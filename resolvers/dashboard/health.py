@@ -116,10 +116,14 @@ class UpsellClient:
     completed_projects: int
 
 
-def _overdue_by_client(principal: Principal, today: dt.date) -> sa.Subquery:
-    """(client_id, amount overdue, invoices overdue, oldest due date) over SENT invoices past due."""
+def _overdue_by_client(principal: Principal, today: dt.date, *where: sa.ColumnElement[bool]) -> sa.Subquery:
+    """(client_id, amount overdue, invoices overdue, oldest due date) over SENT invoices past due
+    (`where`: more conditions on `invoice`, e.g. narrowing to some clients before grouping)."""
     past_due = sa.and_(
-        col(Invoice.status) == InvoiceStatus.SENT, col(Invoice.due_date) < today, scopes.invoice_scope(principal)
+        col(Invoice.status) == InvoiceStatus.SENT,
+        col(Invoice.due_date) < today,
+        scopes.invoice_scope(principal),
+        *where,
     )
     # Annotated: mypy reads `.label()` of a `col()` column as Label[Never] and cannot infer the Select.
     billed: sa.Select[int, int, dt.date, Decimal] = (

@@ -70,6 +70,7 @@ from models import (
     HealthBand,
     HealthScoreWeight,
     HealthSignal,
+    Invoice,
     Project,
     ProjectHealth,
     Role,
@@ -140,19 +141,21 @@ def _days_before(moment: dt.datetime, column: Any) -> ColumnElement[int]:
 
 # --------------------------------------------------------------------------- the signals
 
-SignalValues = Callable[[Principal, dt.datetime], sa.Select]
-"""(principal, now) -> a select of (client_id, value) rows over the caller's rows, at most one per client."""
+SignalValues = Callable[[Principal, dt.datetime, signals.ClientIds], sa.Select]
+"""(principal, now, within) -> a select of (client_id, value) rows over the caller's rows, at most one per
+client, reading only the rows of the clients `within` keeps (signals.ClientIds: applied to each part
+before it groups, so a page of clients costs its own rows, not the agency's)."""
 
 
-def overdue_payment_days(principal: Principal, now: dt.datetime) -> sa.Select:
-    overdue = _overdue_by_client(principal, now.date())
+def overdue_payment_days(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
+    overdue = _overdue_by_client(principal, now.date(), within(col(Invoice.client_id)))
     return sa.select(
         overdue.c.client_id.label("client_id"), _days_before(midnight(now.date()), overdue.c.oldest).label("value")
     )
 
 
-def quiet_days(principal: Principal, now: dt.datetime) -> sa.Select:
-    quiet = signals.quiet_days_by_client(principal, now)
+def quiet_days(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
+    quiet = signals.quiet_days_by_client(principal, now, within=within)
     # Never in touch: quiet since the client was created.
     never = (sa.literal(now.timestamp(), sa.Float) - epoch_seconds(col(Client.created_at))) / DAY
     return sa.select(
@@ -160,14 +163,19 @@ def quiet_days(principal: Principal, now: dt.datetime) -> sa.Select:
     ).join(Client, col(Client.id) == quiet.c.client_id)
 
 
-def portal_login_days(principal: Principal, now: dt.datetime) -> sa.Select:
+def portal_login_days(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
     users = (
         sa.select(col(User.client_id).label("client_id"), sa.func.min(col(User.created_at)).label("first_at"))
-        .where(col(User.role) == Role.CLIENT, col(User.is_active).is_(True), scopes.user_scope(principal))
+        .where(
+            col(User.role) == Role.CLIENT,
+            col(User.is_active).is_(True),
+            within(col(User.client_id)),
+            scopes.user_scope(principal),
+        )
         .group_by(col(User.client_id))
         .subquery()
     )
-    logins = signals.portal_logins_by_client(principal, now)
+    logins = signals.portal_logins_by_client(principal, now, within=within)
     since = sa.func.coalesce(epoch_seconds(logins.c.last_at), epoch_seconds(users.c.first_at))
     return sa.select(
         users.c.client_id.label("client_id"),
@@ -175,8 +183,8 @@ def portal_login_days(principal: Principal, now: dt.datetime) -> sa.Select:
     ).outerjoin(logins, logins.c.client_id == users.c.client_id)
 
 
-def response_delay_hours(principal: Principal, now: dt.datetime) -> sa.Select:
-    delays = signals.response_delay_by_client(principal, now - RESPONSE_WINDOW)
+def response_delay_hours(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
+    delays = signals.response_delay_by_client(principal, now - RESPONSE_WINDOW, within=within)
     agency, client = delays.c.agency_hours, delays.c.client_hours
     slower = sa.case(
         (agency.is_(None), client),
@@ -187,23 +195,23 @@ def response_delay_hours(principal: Principal, now: dt.datetime) -> sa.Select:
     return sa.select(delays.c.client_id.label("client_id"), slower.label("value"))
 
 
-def scope_cuts(principal: Principal, now: dt.datetime) -> sa.Select:
-    cuts = signals.scope_cuts_by_client(principal, now - SCOPE_CUT_WINDOW)
+def scope_cuts(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
+    cuts = signals.scope_cuts_by_client(principal, now - SCOPE_CUT_WINDOW, within=within)
     return sa.select(cuts.c.client_id.label("client_id"), cuts.c.cuts.label("value"))
 
 
-def at_risk_project_points(principal: Principal, now: dt.datetime) -> sa.Select:
+def at_risk_project_points(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
     risk = sa.case(
         (col(Project.health) == ProjectHealth.OFF_TRACK, 2), (col(Project.health) == ProjectHealth.AT_RISK, 1), else_=0
     )
     return (
         sa.select(col(Project.client_id).label("client_id"), sa.func.sum(risk).label("value"))
-        .where(col(Project.status).in_(OPEN_PROJECT), scopes.project_scope(principal))
+        .where(col(Project.status).in_(OPEN_PROJECT), within(col(Project.client_id)), scopes.project_scope(principal))
         .group_by(col(Project.client_id))
     )
 
 
-def client_nps(principal: Principal, now: dt.datetime) -> sa.Select:
+def client_nps(principal: Principal, now: dt.datetime, within: signals.ClientIds) -> sa.Select:
     score = col(SatisfactionSurvey.score)
     promoters = sa.func.sum(sa.case((score >= 9, 1), else_=0))
     detractors = sa.func.sum(sa.case((score <= 6, 1), else_=0))
@@ -212,7 +220,11 @@ def client_nps(principal: Principal, now: dt.datetime) -> sa.Select:
             col(SatisfactionSurvey.client_id).label("client_id"),
             ((promoters - detractors) * 100.0 / sa.func.count()).label("value"),
         )
-        .where(col(SatisfactionSurvey.responded_at) >= now - NPS_WINDOW, scopes.satisfaction_survey_scope(principal))
+        .where(
+            col(SatisfactionSurvey.responded_at) >= now - NPS_WINDOW,
+            within(col(SatisfactionSurvey.client_id)),
+            scopes.satisfaction_survey_scope(principal),
+        )
         .group_by(col(SatisfactionSurvey.client_id))
     )
 
@@ -324,18 +336,27 @@ def _weights() -> sa.Subquery:
     ).subquery("weights")
 
 
-def scored_clients(principal: Principal, now: dt.datetime, *where: ColumnElement[bool]) -> sa.Subquery:
+def scored_clients(
+    principal: Principal,
+    now: dt.datetime,
+    *where: ColumnElement[bool],
+    within: signals.ClientIds = signals.every_client,
+) -> sa.Subquery:
     """(client_id, score, band, then v_<signal> and p_<signal> for each computed signal): one row per
-    client the caller may see (and `where` keeps), empty for anyone but staff."""
+    client the caller may see (and `where` and `within` keep), empty for anyone but staff. `within`
+    narrows each signal's rows to those clients before it groups (a page's batch keys: `in_keys`);
+    a client's score is the same with it or without."""
     weights = _weights()
     values: sa.Select[Any] = sa.select(col(Client.id).label("client_id"))
     for signal in COMPUTED:
         name = signal.signal.value.lower()
         assert signal.values is not None
-        rows = signal.values(principal, now).subquery(f"s_{name}")
+        rows = signal.values(principal, now, within).subquery(f"s_{name}")
         values = values.outerjoin(rows, rows.c.client_id == col(Client.id)).add_columns(rows.c.value.label(f"v_{name}"))
     values = values.add_columns(*weights.c).join(weights, sa.true())
-    inner = values.where(scopes.client_scope(principal), scopes.health_score_scope(principal), *where).subquery("v")
+    inner = values.where(
+        within(col(Client.id)), scopes.client_scope(principal), scopes.health_score_scope(principal), *where
+    ).subquery("v")
     total = sum((inner.c[s.signal.value.lower()] for s in COMPUTED), sa.literal(0))
     points = {
         s.signal.value.lower(): (
@@ -407,8 +428,9 @@ def _read(row: Any) -> HealthScore:
 
 
 async def scores_by_client(db: RequestDb, principal: Principal, keys: Sequence[int]) -> list[HealthScore | None]:
-    """The scores of these clients (one statement), None for a client the caller may not see."""
-    scored = scored_clients(principal, utcnow(), in_keys(col(Client.id)))
+    """The scores of these clients (one statement, each signal reading only these clients' rows), None
+    for a client the caller may not see."""
+    scored = scored_clients(principal, utcnow(), within=in_keys)
     names, rows = await db.core_rows(with_keys(sa.select(scored), keys))
     found = {score.client_id: score for score in (_read(dict(zip(names, row, strict=True))) for row in rows)}
     return [found.get(key) for key in keys]

@@ -76,15 +76,16 @@ def portal_users_by_client(principal: Principal) -> sa.Subquery:
     )
 
 
-def portal_logins_by_client(principal: Principal, since: dt.datetime) -> sa.Subquery:
-    """(client_id, recent, last_at): each client's portal sign-ins since `since`, and the latest ever."""
+def portal_logins_by_client(principal: Principal, since: dt.datetime, *where: sa.ColumnElement[bool]) -> sa.Subquery:
+    """(client_id, recent, last_at): each client's portal sign-ins since `since`, and the latest ever
+    (`where`: conditions on `login_event`, e.g. narrowing to some clients before grouping)."""
     return (
         sa.select(
             col(LoginEvent.client_id).label("client_id"),
             sa.func.sum(sa.case((col(LoginEvent.occurred_at) >= since, 1), else_=0)).label("recent"),
             sa.func.max(col(LoginEvent.occurred_at)).label("last_at"),
         )
-        .where(col(LoginEvent.client_id).is_not(None), scopes.login_event_scope(principal))
+        .where(col(LoginEvent.client_id).is_not(None), scopes.login_event_scope(principal), *where)
         .group_by(col(LoginEvent.client_id))
         .subquery()
     )

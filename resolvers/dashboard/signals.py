@@ -46,6 +46,12 @@ weekly digest's "went quiet"), `health.scopeReductions` (scope_changes_by_client
 `ClientsDashboard.capacity` (capacity_by_member, hours_by_member_and_client), `Project.budgetBurn`,
 `ClientReport.portfolio.timelineAdherence`, `ClientReport.scopeChanges`.
 
+Narrowing to some clients: the builders keyed by client take `within`, a function from a client id
+column to a condition on it (`ClientIds`), applied to each part's rows before it groups, so a
+statement about a few clients reads only their rows: `resolvers.batching.in_keys` for a loader's
+batch (the health score of a page of clients), `DashboardParams.in_view` for a saved view's clients.
+A client's values are the same narrowed or not.
+
 Composing one, e.g. every client the caller sees with its quiet days and scope cuts::
 
     quiet = signals.quiet_days_by_client(principal, now)
@@ -59,11 +65,14 @@ Composing one, e.g. every client the caller sees with its quiet days and scope c
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col
 
 from auth import scopes
@@ -100,6 +109,54 @@ HOUR_SECONDS = 3600.0
 OPEN_PROJECT = (ProjectStatus.ACTIVE, ProjectStatus.ON_HOLD)
 HELD_MEETING = (MeetingStatus.CONFIRMED, MeetingStatus.COMPLETED)
 
+ClientIds = Callable[[Any], ColumnElement[bool]]
+"""Which clients a signal covers: given a mapped client id column (`Project.client_id`, `Client.id`,
+...), a condition on it. `every_client` (the default) keeps every row."""
+
+
+def every_client(client_id: Any) -> ColumnElement[bool]:
+    return sa.true()
+
+
+class _among(ColumnElement[bool]):
+    """`column` among the ids a subquery lists: `column IN (subquery)`, on PostgreSQL
+    `column = ANY(ARRAY(subquery))`, which the planner runs once and then reads `column`'s index
+    with (an IN it turns into a join, and on the bench agency joined every comment to its project)."""
+
+    __visit_name__ = "agency_among"
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own declaration is a plain list)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("ids", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], ids: sa.Select[Any]) -> None:
+        self.column = column
+        self.ids = ids.scalar_subquery()
+
+
+@compiles(_among)
+def _among_sql(element: _among, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} IN {compiler.process(element.ids, **kw)}"
+
+
+@compiles(_among, "postgresql")
+def _among_postgresql(element: _among, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{compiler.process(element.ids, **kw)})"
+
+
+def _projects_within(project_id: Any, within: ClientIds) -> ColumnElement[bool]:
+    """A project id column among the projects of the clients `within` keeps. Comments and scope changes
+    are narrowed by their own indexed `project_id` this way: a condition on the joined project's
+    `client_id` still reads every comment, then looks each one's project up."""
+    if within is every_client:
+        return sa.true()
+    # Not correlated: the enclosing select joins `project` too, and this list must not refer to it.
+    projects = sa.select(col(Project.id)).where(within(col(Project.client_id))).correlate(None)
+    return _among(project_id.expression, projects)
+
 
 class day_start(FunctionElement):
     """A DATE column as the timestamp of its 00:00 UTC, comparable with the UTC timestamp columns."""
@@ -131,7 +188,7 @@ def _client_visible_task() -> sa.ColumnElement[bool]:
 # --------------------------------------------------------------------------- touchpoints and quiet days
 
 
-def touchpoints(principal: Principal, now: dt.datetime) -> sa.Subquery:
+def touchpoints(principal: Principal, now: dt.datetime, *, within: ClientIds = every_client) -> sa.Subquery:
     """(client_id, at, source): every client-facing touchpoint up to `now` (the module's list),
     `source` one of 'meeting', 'interaction', 'reply', 'portal_login', 'payment'."""
     parts = [
@@ -139,9 +196,14 @@ def touchpoints(principal: Principal, now: dt.datetime) -> sa.Subquery:
             col(Meeting.client_id).label("client_id"),
             col(Meeting.starts_at).label("at"),
             sa.literal("meeting").label("source"),
-        ).where(col(Meeting.status).in_(HELD_MEETING), col(Meeting.starts_at) <= now, scopes.meeting_scope(principal)),
+        ).where(
+            col(Meeting.status).in_(HELD_MEETING),
+            col(Meeting.starts_at) <= now,
+            within(col(Meeting.client_id)),
+            scopes.meeting_scope(principal),
+        ),
         sa.select(col(Interaction.client_id), col(Interaction.occurred_at), sa.literal("interaction")).where(
-            col(Interaction.occurred_at) <= now, scopes.interaction_scope(principal)
+            col(Interaction.occurred_at) <= now, within(col(Interaction.client_id)), scopes.interaction_scope(principal)
         ),
         sa.select(col(Project.client_id), col(Comment.created_at), sa.literal("reply"))
         .join(Project, col(Project.id) == col(Comment.project_id))
@@ -149,12 +211,14 @@ def touchpoints(principal: Principal, now: dt.datetime) -> sa.Subquery:
             col(Comment.kind) == CommentKind.REPLY,
             _client_visible_task(),
             col(Comment.created_at) <= now,
+            _projects_within(col(Comment.project_id), within),
             scopes.comment_scope(principal),
             scopes.project_scope(principal),
         ),
         sa.select(col(LoginEvent.client_id), col(LoginEvent.occurred_at), sa.literal("portal_login")).where(
             col(LoginEvent.client_id).is_not(None),
             col(LoginEvent.occurred_at) <= now,
+            within(col(LoginEvent.client_id)),
             scopes.login_event_scope(principal),
         ),
         sa.select(col(Invoice.client_id), day_start(col(Payment.received_on)), sa.literal("payment"))
@@ -162,6 +226,7 @@ def touchpoints(principal: Principal, now: dt.datetime) -> sa.Subquery:
         .where(
             col(Invoice.status) != InvoiceStatus.VOID,
             col(Payment.received_on) <= now.date(),
+            within(col(Invoice.client_id)),
             scopes.payment_scope(principal),
             scopes.invoice_scope(principal),
         ),
@@ -169,9 +234,11 @@ def touchpoints(principal: Principal, now: dt.datetime) -> sa.Subquery:
     return sa.union_all(*parts).subquery("touchpoints")
 
 
-def last_touchpoint_by_client(principal: Principal, now: dt.datetime) -> sa.Subquery:
+def last_touchpoint_by_client(
+    principal: Principal, now: dt.datetime, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, last_at): each client's latest touchpoint up to `now`; no row without one."""
-    touches = touchpoints(principal, now)
+    touches = touchpoints(principal, now, within=within)
     return (
         sa.select(touches.c.client_id, sa.func.max(touches.c.at).label("last_at"))
         .group_by(touches.c.client_id)
@@ -179,31 +246,33 @@ def last_touchpoint_by_client(principal: Principal, now: dt.datetime) -> sa.Subq
     )
 
 
-def quiet_days_by_client(principal: Principal, now: dt.datetime) -> sa.Subquery:
+def quiet_days_by_client(principal: Principal, now: dt.datetime, *, within: ClientIds = every_client) -> sa.Subquery:
     """(client_id, last_at, quiet_days) for every client the caller sees: `quiet_days` is the
     days (a float) from the latest touchpoint to `now`, NULL for a client never in touch (treat
     that as the quietest). Not filtered by status: add `resolvers.dashboard.rows.not_churned()` where churned clients
     should not count."""
-    latest = last_touchpoint_by_client(principal, now)
+    latest = last_touchpoint_by_client(principal, now, within=within)
     quiet = (now.timestamp() - epoch_seconds(latest.c.last_at)) / DAY_SECONDS
     return (
         sa.select(col(Client.id).label("client_id"), latest.c.last_at.label("last_at"), quiet.label("quiet_days"))
         .outerjoin(latest, latest.c.client_id == col(Client.id))
-        .where(scopes.client_scope(principal))
+        .where(within(col(Client.id)), scopes.client_scope(principal))
         .subquery("quiet_days")
     )
 
 
-def portal_logins_by_client(principal: Principal, since: dt.datetime) -> sa.Subquery:
+def portal_logins_by_client(
+    principal: Principal, since: dt.datetime, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, recent, last_at): portal sign-ins since `since`, and the latest ever (the
     dashboard's own definition, resolvers.dashboard.rows)."""
-    return _portal_logins(principal, since)
+    return _portal_logins(principal, since, within(col(LoginEvent.client_id)))
 
 
 # --------------------------------------------------------------------------- response times, both ways
 
 
-def _reply_turns(principal: Principal, since: dt.datetime) -> sa.Subquery:
+def _reply_turns(principal: Principal, since: dt.datetime, within: ClientIds) -> sa.Subquery:
     """(client_id, from_client, asked_at, staff_answer_at, client_answer_at): each REPLY since
     `since` in a client-visible thread (a task shown to the client, or the project itself), with the
     earliest later REPLY by staff and by the client's portal users in the same thread."""
@@ -233,6 +302,8 @@ def _reply_turns(principal: Principal, since: dt.datetime) -> sa.Subquery:
             col(Comment.created_at) >= since,
             _client_visible_task(),
             sa.or_(is_staff, is_client),
+            # A thread is one project's, so one client's: narrowing keeps whole threads.
+            _projects_within(col(Comment.project_id), within),
             scopes.comment_scope(principal),
             scopes.project_scope(principal),
         )
@@ -240,8 +311,10 @@ def _reply_turns(principal: Principal, since: dt.datetime) -> sa.Subquery:
     )
 
 
-def _response_by_client(principal: Principal, since: dt.datetime, *, from_client: bool, name: str) -> sa.Subquery:
-    turns = _reply_turns(principal, since)
+def _response_by_client(
+    principal: Principal, since: dt.datetime, within: ClientIds, *, from_client: bool, name: str
+) -> sa.Subquery:
+    turns = _reply_turns(principal, since, within)
     answer = turns.c.staff_answer_at if from_client else turns.c.client_answer_at
     asker = turns.c.from_client.is_(True) if from_client else turns.c.from_client.is_(False)
     seconds = epoch_seconds(answer) - epoch_seconds(turns.c.asked_at)
@@ -259,28 +332,34 @@ def _response_by_client(principal: Principal, since: dt.datetime, *, from_client
     )
 
 
-def agency_response_by_client(principal: Principal, since: dt.datetime) -> sa.Subquery:
+def agency_response_by_client(
+    principal: Principal, since: dt.datetime, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, answered, unanswered, average_hours, oldest_unanswered_at): how fast the team
     answers the client. Each REPLY by a portal user since `since` is answered by the next staff
     REPLY in the same thread; `average_hours` over the answered ones (NULL with none),
     `oldest_unanswered_at` the longest-waiting unanswered one (NULL with none)."""
-    return _response_by_client(principal, since, from_client=True, name="agency_response")
+    return _response_by_client(principal, since, within, from_client=True, name="agency_response")
 
 
-def client_response_by_client(principal: Principal, since: dt.datetime) -> sa.Subquery:
+def client_response_by_client(
+    principal: Principal, since: dt.datetime, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, answered, unanswered, average_hours, oldest_unanswered_at): how fast the client
     answers the agency ("delayed responses or feedback"). Each staff REPLY since `since` (a status
     update, a question, an approval request: the guide sends them all as Replies) is answered by
     the next REPLY of one of the client's portal users in the same thread."""
-    return _response_by_client(principal, since, from_client=False, name="client_response")
+    return _response_by_client(principal, since, within, from_client=False, name="client_response")
 
 
-def response_delay_by_client(principal: Principal, since: dt.datetime) -> sa.Subquery:
+def response_delay_by_client(
+    principal: Principal, since: dt.datetime, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, agency_hours, client_hours, agency_unanswered, client_unanswered): both
     directions in one row per client that has a REPLY since `since`."""
-    agency = agency_response_by_client(principal, since)
-    client = client_response_by_client(principal, since)
-    turns = _reply_turns(principal, since)
+    agency = agency_response_by_client(principal, since, within=within)
+    client = client_response_by_client(principal, since, within=within)
+    turns = _reply_turns(principal, since, within)
     keys = sa.select(turns.c.client_id).distinct().subquery("reply_clients")
     return (
         sa.select(
@@ -304,7 +383,11 @@ def _count_kind(kind: ScopeChangeKind) -> sa.ColumnElement[int]:
 
 
 def scope_changes_by_client(
-    principal: Principal, since: dt.datetime | None = None, until: dt.datetime | None = None
+    principal: Principal,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    *,
+    within: ClientIds = every_client,
 ) -> sa.Subquery:
     """(client_id, changes, reductions, budget_changes, end_date_moves, tasks_added, cancellations,
     projects_changed) from the scope change log (models.work.ScopeChange) from `since` (inclusive)
@@ -326,13 +409,20 @@ def scope_changes_by_client(
             sa.func.count(sa.distinct(col(ScopeChange.project_id))).label("projects_changed"),
         )
         .join(Project, col(Project.id) == col(ScopeChange.project_id))
-        .where(window, scopes.scope_change_scope(principal), scopes.project_scope(principal))
+        .where(
+            window,
+            _projects_within(col(ScopeChange.project_id), within),
+            scopes.scope_change_scope(principal),
+            scopes.project_scope(principal),
+        )
         .group_by(col(Project.client_id))
         .subquery("scope_changes")
     )
 
 
-def scope_cuts_by_client(principal: Principal, since: dt.datetime | None = None) -> sa.Subquery:
+def scope_cuts_by_client(
+    principal: Principal, since: dt.datetime | None = None, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(client_id, cuts, last_cut_at): scope reductions (a lower budget, a cancellation) since
     `since`; no row for a client without one."""
     window = sa.true() if since is None else col(ScopeChange.occurred_at) >= since
@@ -346,6 +436,7 @@ def scope_cuts_by_client(principal: Principal, since: dt.datetime | None = None)
         .where(
             col(ScopeChange.is_reduction).is_(True),
             window,
+            _projects_within(col(ScopeChange.project_id), within),
             scopes.scope_change_scope(principal),
             scopes.project_scope(principal),
         )
@@ -459,10 +550,13 @@ def budget_burn_by_project(principal: Principal, *, batch_keys: bool = False) ->
     )
 
 
-def capacity_by_member(principal: Principal, start: dt.date, end: dt.date) -> sa.Subquery:
+def capacity_by_member(
+    principal: Principal, start: dt.date, end: dt.date, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(user_id, hours, billable_hours, clients, projects): hours each team member logged with a
-    work date from `start` to `end` (inclusive), over the time the caller sees, and across how
-    many clients and projects. No row for a member who logged nothing."""
+    work date from `start` to `end` (inclusive), over the time the caller sees (on the projects of
+    the clients `within` keeps), and across how many clients and projects. No row for a member who
+    logged nothing."""
     billable = col(TimeEntry.billable).is_(True)
     return (
         sa.select(
@@ -473,13 +567,20 @@ def capacity_by_member(principal: Principal, start: dt.date, end: dt.date) -> sa
             sa.func.count(sa.distinct(col(TimeEntry.project_id))).label("projects"),
         )
         .join(Project, col(Project.id) == col(TimeEntry.project_id))
-        .where(_window(start, end), scopes.time_entry_scope(principal), scopes.project_scope(principal))
+        .where(
+            _window(start, end),
+            within(col(Project.client_id)),
+            scopes.time_entry_scope(principal),
+            scopes.project_scope(principal),
+        )
         .group_by(col(TimeEntry.user_id))
         .subquery("capacity")
     )
 
 
-def hours_by_member_and_client(principal: Principal, start: dt.date, end: dt.date) -> sa.Subquery:
+def hours_by_member_and_client(
+    principal: Principal, start: dt.date, end: dt.date, *, within: ClientIds = every_client
+) -> sa.Subquery:
     """(user_id, client_id, hours): the same time as `capacity_by_member`, split by client."""
     return (
         sa.select(
@@ -488,7 +589,12 @@ def hours_by_member_and_client(principal: Principal, start: dt.date, end: dt.dat
             sa.func.sum(col(TimeEntry.hours)).label("hours"),
         )
         .join(Project, col(Project.id) == col(TimeEntry.project_id))
-        .where(_window(start, end), scopes.time_entry_scope(principal), scopes.project_scope(principal))
+        .where(
+            _window(start, end),
+            within(col(Project.client_id)),
+            scopes.time_entry_scope(principal),
+            scopes.project_scope(principal),
+        )
         .group_by(col(TimeEntry.user_id), col(Project.client_id))
         .subquery("member_client_hours")
     )

@@ -311,3 +311,45 @@ async def test_a_partner_with_internal_read_gets_no_score(api, factory, partner)
     assert body["data"]["client"]["healthScore"] is None
     body = await api.post(WEIGHTS, token=token)
     assert body["data"]["healthScoreWeights"] is None and forbidden(body) == {"Query.healthScoreWeights"}
+
+
+PAGE = """query($after: String) { clients(first: 2, after: $after, orderBy: {field: NAME}) {
+  pageInfo { endCursor hasNextPage }
+  edges { node { name healthScore { score band reasons { signal value points summary } } } } } }"""
+LOWEST = """{ clientsDashboard(top: 10) { healthScores { lowest { client { name }
+  health { score band reasons { signal value points summary } } } } } }"""
+
+
+async def test_a_pages_scores_are_the_dashboards_for_those_clients(api, factory):
+    """The list's score statement reads each signal for the page's clients only (their batch keys); the
+    scores and reasons come out as the dashboard's, computed over every client, and as worked out by hand."""
+    import sqlalchemy as sa
+    from sqlalchemy.dialects import sqlite
+
+    from auth.principal import Principal
+    from resolvers.batching import in_keys
+    from resolvers.dashboard import health_score
+
+    agency = await health_agency(factory)
+    _, token = await staff(api, factory, Role.MANAGER)
+    board = (await api.data(LOWEST, token=token))["clientsDashboard"]["healthScores"]["lowest"]
+    dashboard = {e["client"]["name"]: e["health"] for e in board}
+    assert set(dashboard) == {"Ash", "Birch", "Cedar", "Dune"}  # Elm is churned: not on the dashboard
+    pages, after = [], None
+    while True:
+        found = (await api.data(PAGE, {"after": after}, token))["clients"]
+        pages.append({e["node"]["name"]: e["node"]["healthScore"] for e in found["edges"]})
+        if not found["pageInfo"]["hasNextPage"]:
+            break
+        after = found["pageInfo"]["endCursor"]
+    assert [sorted(p) for p in pages] == [["Ash", "Birch"], ["Cedar", "Dune"], ["Elm"]]
+    listed = {name: health for page in pages for name, health in page.items()}
+    for name, health in dashboard.items():
+        assert listed[name] == health, name
+    for name, values in agency.values.items():
+        score, _ = expected(values)
+        assert (listed[name.capitalize()]["score"], listed[name.capitalize()]["band"]) == (score, band(score))
+    # Each signal is narrowed to the keys before it groups, not only the joined result.
+    scored = health_score.scored_clients(Principal(user_id=1, role=Role.MANAGER), agency.now, within=in_keys)
+    sql = str(sa.select(scored).compile(dialect=sqlite.dialect()))
+    assert sql.count("json_each") >= len(health_score.COMPUTED) + 1

@@ -250,3 +250,204 @@ async def test_the_clients_filter_narrows_every_section(api, factory):
     gold = {"accountManagerIds": [gid("User", manager)], "tiers": ["GOLD"]}
     none = (await api.data(FILTERED, {"clients": gold}, token))["clientsDashboard"]
     assert none["breakdown"]["total"] == 0 and none["healthScores"]["clientsScored"] == 0
+
+
+ACCOUNT_HEALTH = """query($clients: DashboardClientFilterInput) { clientsDashboard(clients: $clients) {
+  health { scopeReductions { count clients { client { name } reductions budgetCuts cancellations changes } } }
+  engagement { clientResponseTimes { answeredReplies unansweredReplies averageHours
+    clients { client { name } answeredReplies unansweredReplies averageHours } } }
+  capacity { totalHours members { user { fullName } hours billableHours clients projects
+    byClient { client { name } hours } } } } }"""
+
+
+async def test_the_clients_filter_narrows_capacity_scope_reductions_and_client_response_times(api, factory):
+    """The three account-health sections under a manager's-book filter equal the same sections worked out
+    here, from the hand-made rows, over that book's clients only (and the whole agency unfiltered)."""
+    import datetime as dt
+    from decimal import Decimal
+    from typing import Any
+
+    from models import Comment, CommentKind, ProjectStatus, ScopeChange, ScopeChangeKind, TimeEntry
+
+    manager, token = await staff(api, factory, Role.MANAGER)
+    other = await factory.user(Role.MANAGER)
+    dana, dee = await factory.user(Role.MEMBER, full_name="Dana"), await factory.user(Role.MEMBER, full_name="Dee")
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    book = {"A1": manager, "A2": manager, "B1": other, "B2": other}
+    clients = {name: await factory.client(name, account_manager_id=owner.id) for name, owner in book.items()}
+    projects = {name: await factory.project(client) for name, client in clients.items()}
+    # Time in the last 30 days (capacity's window with the default noActivityDays): (member, client, hours, billable).
+    entries = [
+        (dana, "A1", "3.00", True),
+        (dana, "B1", "5.00", True),
+        (dana, "B2", "1.50", False),
+        (dee, "A2", "2.00", False),
+        (dee, "B2", "7.00", True),
+    ]
+    for user, name, spent, billable in entries:
+        await factory.add(
+            TimeEntry(
+                user_id=user.id,
+                project_id=projects[name].id,
+                work_date=today - dt.timedelta(days=2),
+                hours=Decimal(spent),
+                billable=billable,
+                cost_rate=Decimal("40.00"),
+                bill_rate=Decimal("100.00"),
+            )
+        )
+    # Scope changes this month: (client, kind, is a reduction).
+    changes = [
+        ("A1", ScopeChangeKind.BUDGET_CHANGED, True),
+        ("A1", ScopeChangeKind.TASK_ADDED, False),
+        ("B1", ScopeChangeKind.BUDGET_CHANGED, True),
+        ("B1", ScopeChangeKind.PROJECT_CANCELLED, True),
+        ("B2", ScopeChangeKind.END_DATE_MOVED, False),
+    ]
+    for name, kind, cut in changes:
+        await factory.add(
+            ScopeChange(
+                project_id=projects[name].id, kind=kind, is_reduction=cut, occurred_at=now - dt.timedelta(hours=5)
+            )
+        )
+    cancelled = await factory.project(clients["B2"], status=ProjectStatus.CANCELLED)
+    await factory.add(
+        ScopeChange(
+            project_id=cancelled.id,
+            kind=ScopeChangeKind.PROJECT_CANCELLED,
+            is_reduction=True,
+            occurred_at=now - dt.timedelta(hours=4),
+        )
+    )
+    changes.append(("B2", ScopeChangeKind.PROJECT_CANCELLED, True))
+    # A staff Reply on each client's project and, for some, the client's answer N hours later.
+    answers = {"A1": 10, "A2": None, "B1": 30, "B2": 4}
+    asked = now - dt.timedelta(hours=50)
+    for name, after in answers.items():
+        portal = await factory.portal_user(clients[name])
+        project_id = projects[name].id
+        await factory.add(
+            Comment(
+                project_id=project_id, kind=CommentKind.REPLY, body="Approve?", author_id=manager.id, created_at=asked
+            )
+        )
+        if after is not None:
+            await factory.add(
+                Comment(
+                    project_id=project_id,
+                    kind=CommentKind.REPLY,
+                    body="Yes",
+                    author_id=portal.id,
+                    created_at=asked + dt.timedelta(hours=after),
+                )
+            )
+
+    def expected(names: set[str]) -> dict:
+        """The three sections over these clients, from the lists above."""
+        members: list[dict[str, Any]] = []
+        for user in (dana, dee):
+            mine = [e for e in entries if e[0] is user and e[1] in names]
+            if not mine:
+                continue
+            by_client: dict[str, Decimal] = {}
+            for _, name, spent, _ in mine:
+                by_client[name] = by_client.get(name, Decimal(0)) + Decimal(spent)
+            members.append(
+                {
+                    "user": {"fullName": user.full_name},
+                    "hours": str(sum(Decimal(e[2]) for e in mine)),
+                    "billableHours": str(sum((Decimal(e[2]) for e in mine if e[3]), Decimal("0.00"))),
+                    "clients": len(by_client),
+                    "projects": len(by_client),
+                    "byClient": [
+                        {"client": {"name": n}, "hours": str(h)}
+                        for n, h in sorted(by_client.items(), key=lambda item: (-item[1], item[0]))
+                    ],
+                }
+            )
+        members.sort(key=lambda m: -Decimal(m["hours"]))
+        cuts: list[dict[str, Any]] = []
+        for name in sorted(names):
+            mine = [c for c in changes if c[0] == name]
+            reductions = sum(1 for c in mine if c[2])
+            cancellations = sum(1 for c in mine if c[1] == ScopeChangeKind.PROJECT_CANCELLED)
+            if reductions:
+                cuts.append(
+                    {
+                        "client": {"name": name},
+                        "reductions": reductions,
+                        "budgetCuts": reductions - cancellations,
+                        "cancellations": cancellations,
+                        "changes": len(mine),
+                    }
+                )
+        cuts.sort(key=lambda c: (-c["reductions"], -c["changes"], c["client"]["name"]))
+        answered = {n: float(h) for n, h in answers.items() if n in names and h is not None}
+        waiting = [n for n, h in answers.items() if n in names and h is None]
+        clients_rows: list[dict[str, Any]] = [
+            {"client": {"name": n}, "answeredReplies": 1, "unansweredReplies": 0, "averageHours": h}
+            for n, h in answered.items()
+        ] + [
+            {"client": {"name": n}, "answeredReplies": 0, "unansweredReplies": 1, "averageHours": None} for n in waiting
+        ]
+        clients_rows.sort(key=lambda c: (c["averageHours"] is None, -(c["averageHours"] or 0), c["client"]["name"]))
+        return {
+            "health": {"scopeReductions": {"count": len(cuts), "clients": cuts}},
+            "engagement": {
+                "clientResponseTimes": {
+                    "answeredReplies": len(answered),
+                    "unansweredReplies": len(waiting),
+                    "averageHours": round(sum(answered.values()) / len(answered), 2) if answered else None,
+                    "clients": clients_rows,
+                }
+            },
+            "capacity": {
+                "totalHours": str(sum((Decimal(m["hours"]) for m in members), Decimal("0.00"))),
+                "members": members,
+            },
+        }
+
+    def normal(board: dict) -> dict:
+        """Clients of equal hours in id order, the rest as answered."""
+        for member in board["capacity"]["members"]:
+            member["byClient"].sort(key=lambda c: (-Decimal(c["hours"]), c["client"]["name"]))
+        return board
+
+    everyone = normal((await api.data(ACCOUNT_HEALTH, {}, token))["clientsDashboard"])
+    assert everyone == expected(set(book))
+    mine = normal(
+        (await api.data(ACCOUNT_HEALTH, {"clients": {"accountManagerIds": [gid("User", manager)]}}, token))[
+            "clientsDashboard"
+        ]
+    )
+    assert mine == expected({"A1", "A2"})
+    # The worked figures, so the lists above cannot drift into agreeing with anything.
+    assert mine["capacity"]["totalHours"] == "5.00" and everyone["capacity"]["totalHours"] == "18.50"
+    assert [c["client"]["name"] for c in mine["health"]["scopeReductions"]["clients"]] == ["A1"]
+    assert mine["engagement"]["clientResponseTimes"]["averageHours"] == 10.0
+    # A saved view's filter narrows them the same way.
+    view = (
+        await api.data(
+            CREATE,
+            {
+                "input": _input(
+                    sections=["CAPACITY", "HEALTH", "ENGAGEMENT"],
+                    top=10,
+                    noActivityDays=30,
+                    clients={"accountManagerIds": [gid("User", other)]},
+                )
+            },
+            token,
+        )
+    )["createDashboardView"]["view"]
+    saved = (
+        await api.data(
+            ACCOUNT_HEALTH.replace("clients: $clients", "viewId: $view").replace(
+                "$clients: DashboardClientFilterInput", "$view: ID"
+            ),
+            {"view": view["id"]},
+            token,
+        )
+    )["clientsDashboard"]
+    assert normal(saved) == expected({"B1", "B2"})
