@@ -127,10 +127,10 @@ class DecisionCache:
 
 decisions = DecisionCache(size=2048)
 
-#: The compiled read path's plans: per (operation decision key, root response key, caller, variable
-#: values, dialect), the statement (rows read by the database, nothing of them kept here) or None,
-#: the resolver path. Decided once per operation and caller, never per row.
-PlanKey = tuple[DecisionKey, str, Principal, str, str]
+#: The compiled read path's plans of operations without variables: per (operation decision key,
+#: root response key, caller, dialect), the statement (rows read by the database, nothing of them
+#: kept here) or None, the resolver path. Decided once per operation and caller, never per row.
+PlanKey = tuple[DecisionKey, str, Principal, str]
 compiled_plans: OrderedDict[PlanKey, Any] = OrderedDict()
 COMPILED_PLANS = 512
 
@@ -503,11 +503,12 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         loc = self.operation.loc
         plan_key: PlanKey | None = None
-        if loc is not None:
+        # Only an operation without variables is kept: its plans are as many as its callers, where
+        # one with variables (an id, a cursor) would fill the cache with plans used once each.
+        if loc is not None and not self.variable_values.coerced:
             name = self.operation.name.value if self.operation.name else None
-            variables = repr(sorted(self.variable_values.coerced.items()))
             operation = decision_key(self.policy_key, loc.source.body, name)
-            plan_key = (operation, str(path.key), principal, variables, db.dialect_name)
+            plan_key = (operation, str(path.key), principal, db.dialect_name)
         if plan_key is not None and plan_key in compiled_plans:
             compiled_plans.move_to_end(plan_key)
             statement = compiled_plans[plan_key]
