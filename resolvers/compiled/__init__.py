@@ -6,9 +6,10 @@ statement whose single value is the field's JSON text, spliced into the response
 (orjson.Fragment: never parsed); every other root field runs through the resolvers as before.
 `Settings.compiled_reads` (AGENCY_COMPILED_READS=0) turns the whole path off. Only requests the
 HTTP view answers use it (`Context.compiled_reads`, set by the view): whoever else executes the
-schema (the webhook worker's payloads) gets data, never JSON text. Plans are cached in
-schema.enforcement per (policy key, document, operation name, root response key, caller, variable
-values, dialect); a statement the database refuses is logged and answered by the resolvers.
+schema (the webhook worker's payloads) gets data, never JSON text. The plans of operations without
+variables are cached in schema.enforcement per (policy key, document, operation name, root
+response key, caller, dialect); one with variables is planned per request. A statement the
+database refuses is logged and answered by the resolvers.
 
 What compiles (resolvers/compiled/planner.py, TYPES, ROOTS and NODES):
 - Query.clients(first, after, orderBy, filter: search, tiers, categories), Query.projects and
@@ -29,7 +30,8 @@ What compiles (resolvers/compiled/planner.py, TYPES, ROOTS and NODES):
   as execution reads them.
 
 What takes the resolver path, the whole root field (decided before any row is read, from the
-operation, its variables and the caller, cached with the operation's decision key; never per row):
+operation, its variables and the caller, cached with the operation's decision key when it has no
+variables; never per row):
 - every other root field, mutations and subscriptions, introspection;
 - any field not listed above (resolvers not mapped: externalId, contacts, invoices, payments,
   unbilledAmount (computed in Python), deliverables, timeEntries, expenses, ...), unions, and
