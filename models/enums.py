@@ -177,3 +177,5 @@ class ActivityKind(str, Enum):
     VIEW_AS_ISSUED = "VIEW_AS_ISSUED"
     VIEW_AS_USED = "VIEW_AS_USED"
     SATISFACTION_RECORDED = "SATISFACTION_RECORDED"
+    # An agency-level setting changed (client_id None): the health score's weights.
+    SETTINGS_CHANGED = "SETTINGS_CHANGED"

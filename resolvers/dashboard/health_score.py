@@ -66,6 +66,7 @@ from sqlmodel import col
 from auth import scopes
 from auth.principal import Principal
 from models import (
+    ActivityKind,
     Client,
     HealthBand,
     HealthScoreWeight,
@@ -78,6 +79,7 @@ from models import (
     User,
 )
 from models.base import utcnow
+from resolvers.activity import record_activity
 from resolvers.batching import in_keys, with_keys
 from resolvers.dashboard import signals
 from resolvers.dashboard.health import OPEN_PROJECT, _overdue_by_client
@@ -544,6 +546,7 @@ async def set_health_score_weights(
             )
     stored = (await session.scalars(sa.select(HealthScoreWeight))).all()
     current = {w.signal: w.weight for w in _weights_in(stored)}
+    before = dict(current)
     current.update({change.signal: change.weight for change in weights})
     if sum(current[s.signal] for s in COMPUTED) == 0:
         raise InputError("weights", "ALL_ZERO", "At least one computed signal needs a weight above 0.")
@@ -560,5 +563,15 @@ async def set_health_score_weights(
                 set_={"weight": change.weight, "updated_at": now, "updated_by_id": principal.user_id},
             )
         )
+    # In the audit trail as the agency's other settings are (a client status created): no client, the
+    # actor, and each weight given, from what it was.
+    record_activity(
+        session,
+        principal,
+        ActivityKind.SETTINGS_CHANGED,
+        "Health score weights set: " + ", ".join(f"{c.signal.value} {before[c.signal]} to {c.weight}" for c in weights),
+        client_id=None,
+        subject_type="HealthScoreWeight",
+    )
     fresh = sa.select(HealthScoreWeight).execution_options(populate_existing=True)
     return _weights_in((await session.scalars(fresh)).all())

@@ -353,3 +353,27 @@ async def test_a_pages_scores_are_the_dashboards_for_those_clients(api, factory)
     scored = health_score.scored_clients(Principal(user_id=1, role=Role.MANAGER), agency.now, within=in_keys)
     sql = str(sa.select(scored).compile(dialect=sqlite.dialect()))
     assert sql.count("json_each") >= len(health_score.COMPUTED) + 1
+
+
+async def test_setting_weights_is_in_the_audit_trail_and_a_refused_call_writes_none(api, factory, db):
+    """As a client status created is: one entry per change, no client, the ADMIN as actor, internal."""
+    from models import Activity, ActivityKind
+    from tests.utils import count, rows
+
+    admin_user, admin = await staff(api, factory, Role.ADMIN)
+    _, member = await staff(api, factory, Role.MEMBER)
+    changes = [{"signal": "NPS", "weight": 30}, {"signal": "QUIET_DAYS", "weight": 5}]
+    assert (await api.data(SET_WEIGHTS, {"weights": changes}, admin))["setHealthScoreWeights"]["errors"] == []
+    again = [{"signal": "NPS", "weight": 20}]
+    assert (await api.data(SET_WEIGHTS, {"weights": again}, admin))["setHealthScoreWeights"]["errors"] == []
+    entries = await rows(db, Activity, Activity.kind == ActivityKind.SETTINGS_CHANGED)
+    assert [(e.summary, e.client_id, e.actor_id, e.subject_type, e.client_visible) for e in entries] == [
+        ("Health score weights set: NPS 15 to 30, QUIET_DAYS 15 to 5", None, admin_user.id, "HealthScoreWeight", False),
+        ("Health score weights set: NPS 30 to 20", None, admin_user.id, "HealthScoreWeight", False),
+    ]
+    # Refused (bad input; a MEMBER): nothing written, the trail included.
+    bad = [{"signal": "NPS", "weight": 101}]
+    assert (await api.data(SET_WEIGHTS, {"weights": bad}, admin))["setHealthScoreWeights"]["errors"]
+    body = await api.post(SET_WEIGHTS, {"weights": again}, token=member)
+    assert body["data"] is None or body["data"]["setHealthScoreWeights"] is None
+    assert await count(db, Activity) == 2
