@@ -78,6 +78,7 @@ class ApiServer(Server):
             # No background drainers: their statements would run between the measured requests.
             AGENCY_OUTBOX_INTERVAL="0",
             AGENCY_WEBHOOK_INTERVAL="0",
+            AGENCY_JOBS_INTERVAL="0",
             PYTHONUNBUFFERED="1",
         )
         command += ["serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
