@@ -27,8 +27,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     get_nullable_type,
+    is_enum_type,
     is_list_type,
     is_object_type,
+    is_scalar_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from graphql.execution.values import get_argument_values
@@ -43,6 +45,8 @@ from models import (
     ClientStatus,
     Comment,
     Contact,
+    ContactRole,
+    ContactRoleAssignment,
     Project,
     ProjectHealth,
     ProjectStatus,
@@ -139,7 +143,16 @@ class Computed:
     default: int | None = None
 
 
-Mapped = Column | GlobalId | One | Many | Computed
+@dataclass(frozen=True)
+class Values:
+    """A list of scalars written as `kind`: the first column of `rows(parent, principal)`, in `order()`."""
+
+    kind: str
+    rows: Callable[[FromClause, Principal], Select]
+    order: Callable[[], list[tuple[Any, bool]]]
+
+
+Mapped = Column | GlobalId | One | Many | Computed | Values
 
 
 def correlated(statement: Select, parent_id: ColumnElement[Any]) -> Select:
@@ -194,6 +207,36 @@ def _project_comments(parent: FromClause, p: Principal, _arguments: dict[str, An
     )
 
 
+def _client_contacts(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.clients.contacts_by_client: the client's contacts under the contact scope."""
+    return sa.select(*columns_of(Contact)).where(col(Contact.client_id) == parent.c.id, scopes.contact_scope(p))
+
+
+def _contact_order() -> list[tuple[Any, bool]]:
+    # loaders.clients.contacts_by_client: the primary first, then by name.
+    return [(col(Contact.is_primary), True), (col(Contact.full_name), False), (col(Contact.id), False)]
+
+
+def _direct_reports(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.clients.direct_reports_by_contact: who reports to the contact, under the contact scope."""
+    return sa.select(*columns_of(Contact)).where(col(Contact.reports_to_id) == parent.c.id, scopes.contact_scope(p))
+
+
+def _contact_roles(parent: FromClause, p: Principal) -> Select:
+    """loaders.clients.roles_by_contact: the contact's roles, the contact under the contact scope."""
+    return (
+        sa.select(col(ContactRoleAssignment.role))
+        .join(Contact, col(Contact.id) == col(ContactRoleAssignment.contact_id))
+        .where(col(ContactRoleAssignment.contact_id) == parent.c.id, scopes.contact_scope(p))
+    )
+
+
+def _role_order() -> list[tuple[Any, bool]]:
+    # The loader sorts each contact's roles in the enum's order.
+    position = sa.case({role: index for index, role in enumerate(ContactRole)}, value=col(ContactRoleAssignment.role))
+    return [(position, False)]
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -235,6 +278,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
                 col(Contact.client_id) == parent.c.id, col(Contact.is_primary).is_(True), scopes.contact_scope(p)
             ),
         ),
+        "contacts": Many("Contact", _client_contacts, _contact_order),
         "projects": Many(
             "Project",
             _client_projects,
@@ -297,6 +341,15 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "isPrimary": Column("is_primary", BOOL),
         "isDecisionMaker": Column("is_decision_maker", BOOL),
         "internalNotes": Column("internal_notes", TEXT),
+        "marketingConsent": Column("marketing_consent", BOOL),
+        "marketingConsentAt": Column("marketing_consent_at", DATETIME),
+        "marketingConsentSource": Column("marketing_consent_source", TEXT),
+        "roles": Values(ENUM, _contact_roles, _role_order),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "reportsTo": One("Contact", _by_id(Contact, scopes.contact_scope, "reports_to_id")),
+        "directReports": Many(
+            "Contact", _direct_reports, lambda: [(col(Contact.full_name), False), (col(Contact.id), False)]
+        ),
     },
     "User": {
         "id": GlobalId(),
@@ -417,6 +470,16 @@ class Planner:
                 value = sa.func.coalesce(value, sa.literal_column(str(int(mapped.default))))
             return json_value(value, mapped.kind)
         target = get_nullable_type(field_def.type)
+        if isinstance(mapped, Values):
+            item = get_nullable_type(target.of_type) if is_list_type(target) else None
+            if item is None or not (is_enum_type(item) or is_scalar_type(item)):
+                raise CannotCompile(f"{type_name}.{field_def}")
+            kind = mapped.kind
+            return self.list_json(
+                mapped.rows(row, self.principal).correlate(row),
+                mapped.order(),
+                lambda rows: json_value(next(iter(rows.c)), kind),
+            )
         if isinstance(mapped, One):
             if not is_object_type(target) or target.name != mapped.type_name:
                 raise CannotCompile(f"{type_name}.{field_def}")

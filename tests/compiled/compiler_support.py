@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import orjson
 
-from models import ClientTier, CommentKind, InvoiceStatus, ProjectStatus, Role, TaskStatus
+from models import (
+    ClientTier,
+    CommentKind,
+    ContactRole,
+    ContactRoleAssignment,
+    InvoiceStatus,
+    ProjectStatus,
+    Role,
+    TaskStatus,
+)
 from server.app import create_app
 from server.settings import Settings
 from tests.factories import PASSWORD, Factory
@@ -93,9 +102,35 @@ async def build_agency(factory: Factory) -> Agency:
     await factory.client('Émoji 😀 \x7f\ttab \\ "q"', tier=ClientTier.PLATINUM)
     for i in range(5):
         await factory.client(f"Client {i:02} é", tier=ClientTier.SILVER if i % 2 else ClientTier.STANDARD)
-    await factory.contact(own, primary=True, full_name="Prime Person", phone="+1 555")
-    await factory.contact(own, full_name="Second Person")
-    await factory.contact(other, primary=True, full_name="Other Prime", email=None)
+    prime = await factory.contact(own, primary=True, full_name="Prime Person", phone="+1 555")
+    second = await factory.contact(
+        own,
+        full_name="Second Person",
+        reports_to_id=prime.id,
+        marketing_consent=True,
+        marketing_consent_at=dt.datetime(2026, 5, 6, 7, 8, 9, 123, tzinfo=dt.UTC),
+        marketing_consent_source='Form "spring" 🌱',
+    )
+    # The same name twice (the id breaks the tie), and names whose order depends on the collation.
+    await factory.contact(own, full_name="Second Person", reports_to_id=prime.id, is_decision_maker=True)
+    await factory.contact(own, full_name="ålpha contact", email=None, title='Ünïcode "t"')
+    other_prime = await factory.contact(other, primary=True, full_name="Other Prime", email=None)
+    # Reporting lines across clients (the API refuses them; planted all the same): a portal user of
+    # one client must not reach the other's contact through them.
+    await factory.contact(own, full_name="Crosses Over", reports_to_id=other_prime.id)
+    await factory.contact(other, full_name="Other Spy", reports_to_id=prime.id)
+    await factory.add(
+        *(
+            ContactRoleAssignment(contact_id=contact.id or 0, role=role)
+            for contact, role in (
+                (prime, ContactRole.LEGAL),
+                (prime, ContactRole.BILLING),
+                (prime, ContactRole.TECHNICAL),
+                (second, ContactRole.MARKETING),
+                (other_prime, ContactRole.BILLING),
+            )
+        )
+    )
     portal = await factory.portal_user(own)
     await factory.portal_user(other)
     for client in (own, other):

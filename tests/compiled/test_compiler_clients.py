@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from strawberry.relay import GlobalID
 
 from resolvers.compiled import planner
 from schema import enforcement
 from tests.compiled.compiler_support import Agency, NoPlans, Pair, build_agency, make_api, tokens
+from tests.utils import gid
 
 NESTED = """query Nested($first: Int) { clients(first: $first) { edges { node {
   id name website createdAt
@@ -274,3 +276,107 @@ async def test_a_statement_the_database_refuses_falls_back_to_the_resolvers(
         assert body["data"]["clients"]["totalCount"] == 8 and "errors" not in body
     assert asked == ["clients"]
     assert "compiled statement failed" in caplog.text
+
+
+CONTACTS_PUBLIC = """id fullName email phone title isPrimary roles
+  reportsTo { fullName client { name } } directReports { fullName roles reportsTo { fullName } }
+  client { name }"""
+
+CONTACTS = """query($id: ID!) {{
+  client(id: $id) {{ name contacts {{ {fields} }} }}
+  clients(first: 10) {{ edges {{ node {{ name contacts {{ fullName isPrimary roles }} }} }} }}
+  node(id: $id) {{ ... on Client {{ contacts {{ fullName directReports {{ fullName }} }} }} }}
+}}"""
+
+STAFF_CONTACT_FIELDS = CONTACTS_PUBLIC + " isDecisionMaker internalNotes marketingConsent marketingConsentAt"
+STAFF_CONTACT_FIELDS += " marketingConsentSource"
+
+
+@pytest.fixture
+def planned_roots(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """(root field, whether it compiled) for every root field the planner is asked about."""
+    seen: list[tuple[str, bool]] = []
+    plan = planner.plan_root_field
+
+    def spy(schema: Any, field_details: Any, **kwargs: Any) -> Any:
+        statement = plan(schema, field_details, **kwargs)
+        seen.append((field_details[0].node.name.value, statement is not None))
+        return statement
+
+    monkeypatch.setattr("schema.enforcement.plan_root_field", spy)
+    monkeypatch.setattr(enforcement, "compiled_plans", NoPlans())
+    return seen
+
+
+def _row_id(global_id: str) -> int:
+    return int(GlobalID.from_id(global_id).node_id)
+
+
+def _names(contacts: list[dict[str, Any]]) -> list[str]:
+    return [c["fullName"] for c in contacts]
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "portal"])
+async def test_client_contacts_compile_for_staff_and_a_portal_user(
+    pair: Pair, agency: Agency, statements: Any, planned_roots: list[tuple[str, bool]], role: str
+) -> None:
+    """Client.contacts and the contact's fields (roles, reporting lines, consent, its client): one
+    statement per root field, the resolvers' bytes, and a portal user reaches no other client's
+    contact through a reporting line."""
+    token = (await tokens(pair.resolvers, agency))[role]
+    fields = CONTACTS_PUBLIC if role == "portal" else STAFF_CONTACT_FIELDS
+    query = CONTACTS.format(fields=fields)
+    own, other = gid("Client", agency.own_client_id), gid("Client", agency.other_client_id)
+    planned_roots.clear()
+    body = await pair.same(query, {"id": own}, token)
+    theirs = await pair.same(query, {"id": other}, token)
+    assert planned_roots == [("client", True), ("clients", True), ("node", True)] * 2
+    assert "errors" not in body and "errors" not in theirs
+    await pair.compiled.data("{ __typename }", token=token)
+    statements.reset()
+    await pair.compiled.data("{ __typename }", token=token)
+    overhead = statements.count
+    statements.reset()
+    await pair.compiled.data(query, {"id": own}, token)
+    assert statements.count - overhead == 3  # one per root field, however many contacts
+
+    contacts = body["data"]["client"]["contacts"]
+    # The primary first, then by name (the id breaks a tie); portal users are contacts too.
+    assert contacts[0]["fullName"] == "Prime Person" and contacts[0]["isPrimary"] is True
+    names = _names(contacts)
+    first = names.index("Second Person")
+    assert names.index("Crosses Over") < first and names[first + 1] == "Second Person"
+    seconds = [c for c in contacts if c["fullName"] == "Second Person"]
+    assert _row_id(seconds[0]["id"]) < _row_id(seconds[1]["id"])
+    assert contacts[0]["roles"] == ["BILLING", "TECHNICAL", "LEGAL"]  # the enum's order, not insertion
+    assert {c["client"]["name"] for c in contacts} == {"Zeta Ltd"}
+    crosses = next(c for c in contacts if c["fullName"] == "Crosses Over")
+    reports = _names(contacts[0]["directReports"])
+    if role == "portal":
+        # The other client's contact is out of reach both ways; the other client itself is null.
+        assert crosses["reportsTo"] is None
+        assert reports == ["Second Person", "Second Person"]
+        assert theirs["data"]["client"] is None and theirs["data"]["node"] is None
+        listed = [e["node"]["name"] for e in body["data"]["clients"]["edges"]]
+        assert listed == ["Zeta Ltd"]
+    else:
+        assert crosses["reportsTo"] == {"fullName": "Other Prime", "client": {"name": "ålpha & Co <b>"}}
+        assert reports == ["Other Spy", "Second Person", "Second Person"]
+        second = seconds[0]
+        assert second["marketingConsent"] is True and second["marketingConsentSource"] == 'Form "spring" 🌱'
+        assert second["marketingConsentAt"] == "2026-05-06T07:08:09.000123+00:00"
+        assert _names(theirs["data"]["client"]["contacts"])[0] == "Other Prime"
+        assert theirs["data"]["client"]["contacts"][0]["roles"] == ["BILLING"]
+
+
+async def test_a_contact_field_refused_to_a_portal_user_takes_the_resolvers(
+    pair: Pair, agency: Agency, planned_roots: list[tuple[str, bool]]
+) -> None:
+    token = (await tokens(pair.resolvers, agency))["portal"]
+    planned_roots.clear()
+    for refused in ("marketingConsent", "internalNotes", "isDecisionMaker"):
+        query = f"query($id: ID!) {{ client(id: $id) {{ contacts {{ fullName {refused} }} }} }}"
+        body = await pair.same(query, {"id": gid("Client", agency.own_client_id)}, token)
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": f"Contact.{refused}"}
+        assert all(c[refused] is None for c in body["data"]["client"]["contacts"])
+    assert planned_roots == [("client", False)] * 3

@@ -313,6 +313,20 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
             {"id": ids["edge"]},
             compiles=True,
         ),
+        Operation(
+            "client(id), contacts",
+            """query($id: ID!) { client(id: $id) { name contacts { id fullName email phone title isPrimary roles
+               reportsTo { fullName } directReports { fullName roles } client { name } } } }""",
+            {"id": ids["client"]},
+            compiles=True,
+        ),
+        Operation(
+            "clients page with contacts, staff's columns",
+            """{ clients(first: 10) { totalCount edges { node { name primaryContact { fullName }
+               contacts { fullName isDecisionMaker internalNotes marketingConsent marketingConsentAt
+                 marketingConsentSource reportsTo { fullName client { name } } } } } } }""",
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
