@@ -47,9 +47,11 @@ from models import (
     Contact,
     ContactRole,
     ContactRoleAssignment,
+    Deliverable,
     Project,
     ProjectHealth,
     ProjectStatus,
+    Role,
     Task,
     TaskStatus,
     User,
@@ -237,6 +239,20 @@ def _role_order() -> list[tuple[Any, bool]]:
     return [(position, False)]
 
 
+def _portal_users(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.people.portal_users_by_client: the client's CLIENT users under the user scope."""
+    return sa.select(*columns_of(User)).where(
+        col(User.client_id) == parent.c.id, scopes.user_scope(p), col(User.role) == Role.CLIENT
+    )
+
+
+def _task_deliverables(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.work.deliverables_by_task: the task's deliverables under the deliverable scope."""
+    return sa.select(*columns_of(Deliverable)).where(
+        col(Deliverable.task_id) == parent.c.id, scopes.deliverable_scope(p)
+    )
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -285,6 +301,9 @@ TYPES: dict[str, dict[str, Mapped]] = {
             lambda: [(col(Project.start_date), True), (col(Project.id), True)],
             frozenset({"status"}),
         ),
+        "portalUsers": Many(
+            "User", _portal_users, lambda: [(sa.func.lower(col(User.full_name)), False), (col(User.id), False)]
+        ),
         "activeProjectCount": Computed(INT, _aggregate(active_project_counts), 0),
         "lastProjectOn": Computed(DATE, _aggregate(last_project_starts)),
         "outstandingAmount": Computed(MONEY, _aggregate(_outstanding), 0),
@@ -300,6 +319,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "status": Column("status", ENUM),
         "health": Column("health", ENUM),
         "createdAt": Column("created_at", DATETIME),
+        "completedAt": Column("completed_at", DATETIME),
         "tasks": Many("Task", _project_tasks, lambda: [(col(Task.position), False), (col(Task.id), False)]),
         "comments": Many("Comment", _project_comments, _comment_order),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
@@ -316,6 +336,24 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "assignee": One("User", _by_id(User, scopes.user_scope, "assignee_id")),
         "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
         "comments": Many("Comment", _task_comments, _comment_order),
+        "deliverables": Many(
+            "Deliverable",
+            _task_deliverables,
+            lambda: [(col(Deliverable.created_at), False), (col(Deliverable.id), False)],
+        ),
+    },
+    # Not downloadUrl (a token issued for the caller, per row) nor fileSize (a 64-bit column: the Int
+    # scalar refuses a value beyond 32 bits with an error a statement cannot raise).
+    "Deliverable": {
+        "id": Column("id", ID_TEXT),
+        "title": Column("title", TEXT),
+        "url": Column("url", TEXT),
+        "kind": Column("kind", ENUM),
+        "isComplete": Column("is_complete", BOOL),
+        "createdAt": Column("created_at", DATETIME),
+        "completedAt": Column("completed_at", DATETIME),
+        "fileName": Column("file_name", TEXT),
+        "contentType": Column("content_type", TEXT),
     },
     "Comment": {
         "id": GlobalId(),
@@ -362,6 +400,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "hourlyBillRate": Column("hourly_bill_rate", MONEY),
         "lastLoginAt": Column("last_login_at", DATETIME),
         "isActive": Column("is_active", BOOL),
+        "contact": One("Contact", _by_id(Contact, scopes.contact_scope, "contact_id")),
     },
 }
 

@@ -16,6 +16,8 @@ from models import (
     CommentKind,
     ContactRole,
     ContactRoleAssignment,
+    Deliverable,
+    DeliverableKind,
     InvoiceStatus,
     ProjectStatus,
     Role,
@@ -133,10 +135,19 @@ async def build_agency(factory: Factory) -> Agency:
     )
     portal = await factory.portal_user(own)
     await factory.portal_user(other)
+    # Portal users in an order only lower() gives, one of them revoked.
+    await factory.portal_user(own, full_name="adam Early", is_active=False)
+    await factory.portal_user(own, full_name="Zed Late")
     for client in (own, other):
         a = await factory.project(client, name="Alpha", budget=Decimal("12345.50"), status=ProjectStatus.ACTIVE)
         b = await factory.project(client, name="Beta", start_date=None, status=ProjectStatus.ON_HOLD)
-        await factory.project(client, name="Gamma", start_date=dt.date(2025, 5, 1), status=ProjectStatus.COMPLETED)
+        await factory.project(
+            client,
+            name="Gamma",
+            start_date=dt.date(2025, 5, 1),
+            status=ProjectStatus.COMPLETED,
+            completed_at=dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        )
         for position, project in enumerate((a, a, b)):
             await factory.task(
                 project,
@@ -147,9 +158,35 @@ async def build_agency(factory: Factory) -> Agency:
                 status=TaskStatus.DONE if position else TaskStatus.TODO,
                 completed_at=dt.datetime(2026, 2, 2, 2, 2, 2, tzinfo=dt.UTC) if position else None,
             )
-        await factory.task(a, title="Hidden from the client", visible_to_client=False)
+        hidden = await factory.task(a, title="Hidden from the client", visible_to_client=False)
         task = await factory.task(a, title="Commented")
         await factory.comment(task, CommentKind.NOTE, "internal")
+        for on, title, kw in (
+            (task, "A link", {"url": 'https://x.example/a?b=1&c="d"'}),
+            (
+                task,
+                'File "ü" 😀',
+                {
+                    "url": "",
+                    "kind": DeliverableKind.FILE,
+                    "file_key": "k1",
+                    "file_name": "report ü.pdf",
+                    "file_size": 2_147_483_647,
+                    "content_type": "application/pdf",
+                    "is_complete": True,
+                    "completed_at": dt.datetime(2026, 4, 5, 0, 0, tzinfo=dt.UTC),
+                },
+            ),
+            (hidden, "Internal draft", {"url": "https://x.example/internal"}),
+        ):
+            await factory.add(
+                Deliverable(
+                    task_id=on.id or 0,
+                    title=title,
+                    created_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+                    **kw,
+                )
+            )
         sent = await factory.invoice(client, lines=(("10", "100.00"), ("3", "33.33")))
         await factory.payment(sent, "50.10")
         await factory.invoice(client, status=InvoiceStatus.DRAFT)

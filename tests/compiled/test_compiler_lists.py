@@ -153,13 +153,15 @@ async def test_one_statement_per_compiled_list_and_fallbacks(
         ('{ projects(filter: {clientId: "nonsense"}) { totalCount } }', None),
         (CLIENT, {"id": gid("Project", 1)}),
         ('{ tasks(after: "eyJ2IjogWzEsIDJdfQ==") { totalCount } }', None),
-        # Fields not mapped: deliverables, time entries.
-        ("{ tasks { edges { node { title deliverables { title } } } } }", None),
+        # Fields not mapped: a deliverable's download address (a token per caller) and size (a 64-bit
+        # column the Int scalar refuses beyond 32 bits, with an error), time entries.
+        ("{ tasks { edges { node { title deliverables { title downloadUrl } } } } }", None),
+        ("{ tasks { edges { node { title deliverables { fileSize } } } } }", None),
         ("{ projects { edges { node { name timeEntries { hours } } } } }", None),
     ]
     for query, given in fallbacks:
         await pair.same(query, given, token)
-    assert [compiled for _, compiled in planned] == [False] * 5
+    assert [compiled for _, compiled in planned] == [False] * 6
 
 
 async def test_plans_are_decided_once_per_operation_caller_and_variables(
@@ -259,3 +261,63 @@ async def test_executing_the_schema_outside_the_http_view_gets_data(pair: Pair, 
         await request_db.close()
     assert result.errors is None
     assert result.data == {"node": {"name": "Zeta Ltd"}, "clients": {"totalCount": 8}}
+
+
+DELIVERY = """query($after: String) {{
+  tasks(first: 20, after: $after) {{ totalCount pageInfo {{ hasNextPage endCursor }}
+  edges {{ node {{ title deliverables {{ id title url kind isComplete createdAt completedAt fileName
+    contentType }} project {{ name completedAt }} }} }} }}
+  projects(first: 20) {{ edges {{ node {{ name status completedAt
+    tasks {{ title deliverables {{ title kind }} }} }} }} }}
+  clients(first: 20) {{ edges {{ node {{ name {staff} }} }} }}
+}}"""
+
+STAFF_DELIVERY = "portalUsers { id fullName email isActive contact { fullName isPrimary client { name } } }"
+
+
+@pytest.mark.parametrize("who", ["admin", "member", "portal", "view_as"])
+async def test_deliverables_completion_and_portal_users_compile(
+    pair: Pair, agency: Agency, db: Any, planned: list[tuple[str, bool]], statements: Any, who: str
+) -> None:
+    """Task.deliverables, Project.completedAt, Client.portalUsers and User.contact: one statement per
+    root field, the resolvers' bytes, a portal user seeing no deliverable of a task hidden from it."""
+    token = (await _callers(pair, agency, db))[who]
+    staff = who in ("admin", "member")
+    query = DELIVERY.format(staff=STAFF_DELIVERY if staff else "projects { completedAt }")
+    planned.clear()
+    body = await pair.same(query, {}, token)
+    assert "errors" not in body, body
+    assert planned == [("tasks", True), ("projects", True), ("clients", True)]
+    if who != "view_as":  # a View-as request also writes its use to the activity log
+        await pair.compiled.data("{ __typename }", token=token)
+        statements.reset()
+        await pair.compiled.data("{ __typename }", token=token)
+        overhead = statements.count
+        statements.reset()
+        await pair.compiled.data(query, {}, token)
+        assert statements.count - overhead == 3
+    data = body["data"]
+    delivered = [d for e in data["tasks"]["edges"] for d in e["node"]["deliverables"]]
+    titles = [d["title"] for d in delivered]
+    upload = next(d for d in delivered if d["kind"] == "FILE")
+    assert upload["completedAt"] == "2026-04-05T00:00:00+00:00"
+    assert upload["url"] == "" and upload["fileName"] == "report ü.pdf"
+    gamma = next(e["node"] for e in data["projects"]["edges"] if e["node"]["name"] == "Gamma")
+    assert gamma["completedAt"] == "2026-06-30T23:59:59.999999+00:00"
+    if staff:
+        assert titles.count("Internal draft") == 2 and titles.count("A link") == 2
+        zeta = next(e["node"] for e in data["clients"]["edges"] if e["node"]["name"] == "Zeta Ltd")
+        users = zeta["portalUsers"]
+        assert users[0]["fullName"] == "adam Early" and users[0]["isActive"] is False
+        assert users[-1]["fullName"] == "Zed Late" and users[-1]["isActive"] is True
+        assert {u["contact"]["client"]["name"] for u in users} == {"Zeta Ltd"}
+    else:
+        # The deliverable of the hidden task is not there; only the own client's rows are.
+        assert "Internal draft" not in titles and titles.count("A link") == 1
+        assert [e["node"]["name"] for e in data["clients"]["edges"]] == ["Zeta Ltd"]
+    # A portal user may not read who signs in to the portal: refused, and the resolvers answer.
+    if not staff:
+        planned.clear()
+        refused = await pair.same("{ clients { edges { node { portalUsers { fullName } } } } }", None, token)
+        assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Client.portalUsers"}
+        assert planned == [("clients", False)]

@@ -327,6 +327,19 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
                  marketingConsentSource reportsTo { fullName client { name } } } } } } }""",
             compiles=True,
         ),
+        Operation(
+            "tasks' deliverables, projects' completion",
+            """{ tasks(first: 30) { edges { node { title deliverables { id title url kind isComplete createdAt
+                 completedAt fileName contentType } } } }
+               projects(first: 30) { edges { node { name status completedAt } } } }""",
+            compiles=True,
+        ),
+        Operation(
+            "clients' portal users",
+            """{ clients(first: 20) { edges { node { name portalUsers { id fullName email isActive
+                 contact { fullName roles client { name } } } } } } }""",
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
