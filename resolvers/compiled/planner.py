@@ -48,6 +48,8 @@ from models import (
     ContactRole,
     ContactRoleAssignment,
     Deliverable,
+    Invoice,
+    Payment,
     Project,
     ProjectHealth,
     ProjectStatus,
@@ -253,6 +255,25 @@ def _task_deliverables(parent: FromClause, p: Principal, _arguments: dict[str, A
     )
 
 
+def _client_invoices(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.billing.invoices_by_client: the client's invoices under the invoice scope."""
+    return sa.select(*columns_of(Invoice)).where(col(Invoice.client_id) == parent.c.id, scopes.invoice_scope(p))
+
+
+def _client_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.billing.payments_by_client: payments on the client's invoices under the payment scope."""
+    return (
+        sa.select(*columns_of(Payment))
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(col(Invoice.client_id) == parent.c.id, scopes.payment_scope(p))
+    )
+
+
+def _invoice_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.billing.payments_by_invoice: the invoice's payments under the payment scope."""
+    return sa.select(*columns_of(Payment)).where(col(Payment.invoice_id) == parent.c.id, scopes.payment_scope(p))
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -303,6 +324,14 @@ TYPES: dict[str, dict[str, Mapped]] = {
         ),
         "portalUsers": Many(
             "User", _portal_users, lambda: [(sa.func.lower(col(User.full_name)), False), (col(User.id), False)]
+        ),
+        "invoices": Many(
+            "Invoice",
+            _client_invoices,
+            lambda: [(col(Invoice.issue_date), True), (col(Invoice.number), True)],
+        ),
+        "payments": Many(
+            "Payment", _client_payments, lambda: [(col(Payment.received_on), True), (col(Payment.id), True)]
         ),
         "activeProjectCount": Computed(INT, _aggregate(active_project_counts), 0),
         "lastProjectOn": Computed(DATE, _aggregate(last_project_starts)),
@@ -363,6 +392,31 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "author": One("User", _by_id(User, scopes.user_scope, "author_id")),
         "task": One("Task", _by_id(Task, scopes.task_scope, "task_id")),
         "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
+    },
+    # Not isOverdue (today's date as the request's clock reads it), nor the sums (subtotal, tax, total,
+    # amountPaid, amountDue: their loaders' statements are built inside the loaders), nor externalId.
+    "Invoice": {
+        "id": GlobalId(),
+        "number": Column("number", INT),
+        "status": Column("status", ENUM),
+        "issueDate": Column("issue_date", DATE),
+        "dueDate": Column("due_date", DATE),
+        "paidOn": Column("paid_on", DATE),
+        "sentAt": Column("sent_at", DATETIME),
+        "voidedAt": Column("voided_at", DATETIME),
+        "notes": Column("notes", TEXT),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "payments": Many(
+            "Payment", _invoice_payments, lambda: [(col(Payment.received_on), False), (col(Payment.id), False)]
+        ),
+    },
+    "Payment": {
+        "id": GlobalId(),
+        "receivedOn": Column("received_on", DATE),
+        "amount": Column("amount", MONEY),
+        "method": Column("method", ENUM),
+        "reference": Column("reference", TEXT),
+        "invoice": One("Invoice", _by_id(Invoice, scopes.invoice_scope, "invoice_id")),
     },
     "ClientStatus": {
         "id": Column("id", ID_TEXT),
@@ -661,6 +715,8 @@ NODES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
     "Task": (Task, scopes.task_scope),
     "Comment": (Comment, scopes.comment_scope),
     "User": (User, scopes.user_scope),
+    "Invoice": (Invoice, scopes.invoice_scope),
+    "Payment": (Payment, scopes.payment_scope),
 }
 
 

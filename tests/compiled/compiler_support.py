@@ -19,6 +19,7 @@ from models import (
     Deliverable,
     DeliverableKind,
     InvoiceStatus,
+    PaymentMethod,
     ProjectStatus,
     Role,
     TaskStatus,
@@ -187,11 +188,26 @@ async def build_agency(factory: Factory) -> Agency:
                     **kw,
                 )
             )
-        sent = await factory.invoice(client, lines=(("10", "100.00"), ("3", "33.33")))
+        sent = await factory.invoice(
+            client,
+            lines=(("10", "100.00"), ("3", "33.33")),
+            sent_at=dt.datetime(2026, 10, 1, 9, 0, 0, 5, tzinfo=dt.UTC),
+            notes='Net 30 "please"\n',
+        )
         await factory.payment(sent, "50.10")
-        await factory.invoice(client, status=InvoiceStatus.DRAFT)
+        await factory.invoice(client, status=InvoiceStatus.DRAFT, notes="draft: not the client's")
         void = await factory.invoice(client, status=InvoiceStatus.VOID)
         await factory.payment(void, "1.00")
+        # Voided after it was sent (a portal user sees it), with payments of the same day.
+        recalled = await factory.invoice(
+            client,
+            status=InvoiceStatus.VOID,
+            issue_date=dt.date(2026, 11, 1),
+            sent_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+            voided_at=dt.datetime(2026, 11, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
+        )
+        await factory.payment(recalled, "2.50", reference="réf 😀", method=PaymentMethod.CARD)
+        await factory.payment(recalled, "0.01", received_on=dt.date(2026, 10, 15))
     return Agency(
         admin=admin.email,
         member=member.email,

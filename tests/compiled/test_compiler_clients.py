@@ -170,7 +170,7 @@ async def test_what_cannot_compile_falls_back_and_answers_the_same(
     cases = [
         # A field not mapped (a custom resolver), an argument not mapped, values the resolver refuses.
         ("{ clients { edges { node { name externalId } } } }", None),
-        ("{ clients { edges { node { name invoices { number } } } } }", None),
+        ("{ clients { edges { node { name invoices { number total } } } } }", None),
         ('{ clients(filter: {statusIds: ["1"]}) { totalCount } }', None),
         ("{ clients(first: 101) { totalCount } }", None),
         ("{ clients(first: 0) { totalCount edges { cursor } } }", None),
@@ -380,3 +380,69 @@ async def test_a_contact_field_refused_to_a_portal_user_takes_the_resolvers(
         assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": f"Contact.{refused}"}
         assert all(c[refused] is None for c in body["data"]["client"]["contacts"])
     assert planned_roots == [("client", False)] * 3
+
+
+INVOICES = """query($id: ID!) {
+  client(id: $id) { name
+    invoices { id number status issueDate dueDate paidOn sentAt voidedAt notes client { name }
+      payments { id receivedOn amount method reference invoice { number } } }
+    payments { id receivedOn amount method reference invoice { number status } } }
+  node(id: $id) { ... on Client { invoices { number } } }
+}"""
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "portal"])
+async def test_client_invoices_and_payments_compile(
+    pair: Pair, agency: Agency, statements: Any, planned_roots: list[tuple[str, bool]], role: str
+) -> None:
+    """Client.invoices and Client.payments with their plain fields: one statement per root field, the
+    resolvers' bytes; a portal user sees its own client's invoices once sent, never a draft."""
+    token = (await tokens(pair.resolvers, agency))[role]
+    # A portal user may not read the team's notes on an invoice: without them its query compiles.
+    query = INVOICES.replace(" notes ", " ") if role == "portal" else INVOICES
+    own, other = gid("Client", agency.own_client_id), gid("Client", agency.other_client_id)
+    planned_roots.clear()
+    body = await pair.same(query, {"id": own}, token)
+    theirs = await pair.same(query, {"id": other}, token)
+    assert "errors" not in body and "errors" not in theirs, body
+    assert planned_roots == [("client", True), ("node", True)] * 2
+    await pair.compiled.data("{ __typename }", token=token)
+    statements.reset()
+    await pair.compiled.data("{ __typename }", token=token)
+    overhead = statements.count
+    statements.reset()
+    await pair.compiled.data(query, {"id": own}, token)
+    assert statements.count - overhead == 2
+    client = body["data"]["client"]
+    invoices = client["invoices"]
+    statuses = [i["status"] for i in invoices]
+    # Newest issue date first, then the higher number.
+    assert invoices[0]["voidedAt"] == "2026-11-02T03:04:05.600000+00:00"
+    assert [i["number"] for i in invoices[1:]] == sorted((i["number"] for i in invoices[1:]), reverse=True)
+    paid = [p["amount"] for p in client["payments"]]
+    assert {i["client"]["name"] for i in invoices} == {"Zeta Ltd"}
+    recalled = invoices[0]["payments"]
+    assert [p["amount"] for p in recalled] == ["2.50", "0.01"] and recalled[0]["reference"] == "réf 😀"
+    if role == "portal":
+        assert statuses == ["VOID", "SENT"] and paid == ["0.01", "2.50", "50.10"]  # the same day: newest id first
+        assert theirs["data"]["client"] is None and theirs["data"]["node"] is None
+    else:
+        assert sorted(statuses) == ["DRAFT", "SENT", "VOID", "VOID"] and sorted(paid) == [
+            "0.01",
+            "1.00",
+            "2.50",
+            "50.10",
+        ]
+        assert next(i for i in invoices if i["status"] == "SENT")["notes"] == 'Net 30 "please"\n'
+        assert len(theirs["data"]["client"]["invoices"]) == 4
+
+
+async def test_invoices_refused_to_a_member_take_the_resolvers(
+    pair: Pair, agency: Agency, planned_roots: list[tuple[str, bool]]
+) -> None:
+    token = (await tokens(pair.resolvers, agency))["member"]
+    planned_roots.clear()
+    body = await pair.same(INVOICES, {"id": gid("Client", agency.own_client_id)}, token)
+    assert body["data"]["client"]["invoices"] is None and body["data"]["client"]["payments"] is None
+    assert {e["extensions"]["field"] for e in body["errors"]} == {"Client.invoices", "Client.payments"}
+    assert planned_roots == [("client", False), ("node", False)]

@@ -230,7 +230,7 @@ async def test_node_by_id(pair: Pair, agency: Agency, db: Any, planned: list[tup
         assert seen == len(ids)
     # Malformed, another kind of object, no object: the resolvers answer (null), the same bytes.
     planned.clear()
-    for node_id in ("nonsense", gid("Invoice", 999999), gid("Client", 999999)):
+    for node_id in ("nonsense", gid("Lead", 999999), gid("Client", 999999)):
         assert (await pair.same(NODE, {"id": node_id}, token))["data"]["node"] is None
     assert planned == [("node", False), ("node", False), ("node", True)]
 

@@ -340,6 +340,14 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
                  contact { fullName roles client { name } } } } } } }""",
             compiles=True,
         ),
+        Operation(
+            "client(id), invoices and payments",
+            """query($id: ID!) { client(id: $id) { name invoices { id number status issueDate dueDate paidOn
+                 sentAt voidedAt client { name } payments { amount method reference receivedOn } }
+               payments { id amount receivedOn invoice { number status } } } }""",
+            {"id": ids["client"]},
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
