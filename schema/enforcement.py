@@ -64,6 +64,7 @@ from resolvers.errors import DatabaseUnavailable
 from schema.base import ModelNode
 from schema.context import EventPayload
 from schema.ids import decode_id, lookup_id, row_id
+from schema.limits import documents
 from schema.views import view_for
 
 if TYPE_CHECKING:
@@ -218,25 +219,53 @@ def refused_arguments(
     fragments: dict[str, FragmentDefinitionNode],
     variable_values: VariableValues,
     key: PolicyKey,
+    document: DocumentNode | None = None,
 ) -> Denied:
     """Fields refused because of the arguments they were given: a filter or sort by a hidden
     field, an input field the caller may not set, a value its role may not use. Argument
-    values come from the request's variables, so this runs per request, and only for
-    operations that reach a field with argument rules."""
+    values come from the request's variables, so the decisions are made per request, and only
+    for operations that reach a field with argument rules; which fields those are depends on the
+    document alone, found once while the document is cached (schema.limits.documents.derived)."""
+    refused: Denied = {}
+    if document is None:
+        ruled = _ruled_fields(schema, operation, fragments)
+    else:
+        ruled = documents.derived(
+            document,
+            ("ruled_fields", id(schema), id(operation)),
+            lambda: _ruled_fields(schema, operation, fragments),
+        )
+    for parent_name, field_def, node, coordinate in ruled:
+        try:
+            arguments = get_argument_values(field_def, node, variable_values)
+        except GraphQLError:
+            continue  # graphql-core reports invalid arguments itself
+        decision = decide_arguments(coordinate, arguments, key, _null_defaults(field_def, coordinate))
+        if decision is not None:
+            refused.setdefault(parent_name, {})[node.name.value] = decision
+    return refused
+
+
+RuledField = tuple[str, GraphQLField, FieldNode, str]  # parent type, its field, the node, "Type.field"
+
+
+def _ruled_fields(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[RuledField, ...]:
+    """Every field node of the operation (and its fragments) given arguments on a field with
+    argument rules (auth.policy.ARGUMENT_RULES), in document order."""
     type_info = TypeInfo(schema)
     document = DocumentNode(definitions=(operation, *fragments.values()))
-    check = _CheckArguments(type_info, variable_values, key)
-    _visit_typed(document, type_info, check)
-    return check.refused
+    collect = _CollectRuled(type_info)
+    _visit_typed(document, type_info, collect)
+    return tuple(collect.found)
 
 
-class _CheckArguments(Visitor):
-    def __init__(self, type_info: TypeInfo, variable_values: VariableValues, key: PolicyKey) -> None:
+class _CollectRuled(Visitor):
+    def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
         self.type_info = type_info
-        self.variable_values = variable_values
-        self.key = key
-        self.refused: Denied = {}
+        self.found: list[RuledField] = []
 
     def enter_field(self, node: FieldNode, *_: object) -> None:
         parent = self.type_info.get_parent_type()
@@ -244,15 +273,8 @@ class _CheckArguments(Visitor):
         if parent is None or field_def is None or not node.arguments:
             return
         coordinate = f"{parent.name}.{node.name.value}"
-        if coordinate not in ARGUMENT_RULES:
-            return
-        try:
-            arguments = get_argument_values(field_def, node, self.variable_values)
-        except GraphQLError:
-            return  # graphql-core reports invalid arguments itself
-        decision = decide_arguments(coordinate, arguments, self.key, _null_defaults(field_def, coordinate))
-        if decision is not None:
-            self.refused.setdefault(parent.name, {})[node.name.value] = decision
+        if coordinate in ARGUMENT_RULES:
+            self.found.append((parent.name, field_def, node, coordinate))
 
 
 _null_default_paths: dict[tuple[int, str], frozenset[tuple[str, ...]]] = {}
@@ -390,14 +412,27 @@ def _node_id(value: Any) -> tuple[str, int | None] | None:
 
 
 class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    @classmethod
+    def build(cls, schema: GraphQLSchema, document: DocumentNode, *args: Any, **kwargs: Any) -> Any:
+        # The document goes to the constructor: what is found in it alone is remembered with it.
+        return super().build(schema, document, *args, graphql_document=document, **kwargs)
+
+    def __init__(self, *args: Any, graphql_document: DocumentNode | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.graphql_document = graphql_document
         self.async_helpers = _async_helpers(self)
         self.policy_key = key = policy_key_of(self.context_value)
         decided = operation_policy(self.schema, self.operation, self.fragment_definitions, key)
         self.denied = decided.denied
         if decided.ruled:
-            extra = refused_arguments(self.schema, self.operation, self.fragment_definitions, self.variable_values, key)
+            extra = refused_arguments(
+                self.schema,
+                self.operation,
+                self.fragment_definitions,
+                self.variable_values,
+                key,
+                self.graphql_document,
+            )
             if extra:
                 merged = {t: dict(fields) for t, fields in self.denied.items()}
                 for type_name, fields in extra.items():

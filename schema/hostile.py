@@ -42,6 +42,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from resolvers.errors import InputError
+from schema.limits import documents
 
 NUL = "\x00"
 MAX_REPORTED = 10
@@ -126,7 +127,7 @@ class RefuseNulCharacters(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.result is None:
-            literals, uses = literal_nuls(document)
+            literals, uses = documents.derived(document, "literal_nuls", lambda: literal_nuls(document))
             errors = [_error(path, node) for path, node in literals]
             errors += [_error(path) for path in variable_nuls(context.variables, uses)]
             if errors:

@@ -24,9 +24,9 @@ cannot push the application's own queries out either).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from graphql import (
     DocumentNode,
@@ -55,6 +55,8 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.schema import validate_document
 
 from resolvers.pagination import MAX_PAGE_SIZE
+
+T = TypeVar("T")
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -194,6 +196,7 @@ class _Document:
     tokens: int
     chars: int
     validated: dict[tuple[int, tuple[type[ASTValidationRule], ...]], list[GraphQLError]] = field(default_factory=dict)
+    derived: dict[Hashable, Any] = field(default_factory=dict)
 
 
 def _token_count(document: DocumentNode) -> int:
@@ -265,6 +268,18 @@ class DocumentCache:
         if errors is None:
             errors = entry.validated[key] = validate_document(schema, document, rules)
         return errors
+
+    def derived(self, document: DocumentNode, key: Hashable, compute: Callable[[], T]) -> T:
+        """What `compute()` finds in `document` alone (no variables, no caller), remembered with
+        the document while it is cached under `key` (which names what was computed and from
+        what: a schema's id, an operation's). A document this cache does not hold is computed anew."""
+        entry = self._by_document.get(id(document))
+        if entry is None or entry.document is not document:
+            return compute()
+        if key in entry.derived:
+            return cast(T, entry.derived[key])
+        value = entry.derived[key] = compute()
+        return value
 
     def clear(self) -> None:
         self._entries.clear()

@@ -60,3 +60,40 @@ async def test_client_may_filter_its_projects_by_status_which_it_can_read(api, f
     token = await _portal_token(api, factory)
     data = await api.data("{ clients { edges { node { projects(status: [ACTIVE]) { name } } } } }", token=token)
     assert data["clients"]["edges"][0]["node"]["projects"] == []
+
+
+TWO_OPERATIONS = """
+query Listed($order: ClientOrder) { clients(orderBy: $order) { totalCount } }
+query Projects($status: [ProjectStatus!]) { clients { edges { node { projects(status: $status) { name } } } } }
+query Plain { apiVersion }
+"""
+
+
+async def test_which_fields_have_argument_rules_is_found_once_per_document_and_operation(api, factory, monkeypatch):
+    """The typed walk that finds the fields with argument rules runs once per (document,
+    operation) while the document is cached; the decisions on their values, every request."""
+    from schema import enforcement
+
+    token = await _portal_token(api, factory)
+    walks: list[tuple[str, ...]] = []
+    found = enforcement._ruled_fields
+
+    def counting(schema, operation, fragments):
+        ruled = found(schema, operation, fragments)
+        walks.append(tuple(coordinate for *_, coordinate in ruled))
+        return ruled
+
+    monkeypatch.setattr(enforcement, "_ruled_fields", counting)
+
+    async def post(operation: str, variables: dict) -> dict:
+        payload = {"query": TWO_OPERATIONS, "operationName": operation, "variables": variables}
+        response = await api.client.post("/graphql", json=payload, headers={"Authorization": f"Bearer {token}"})
+        return response.json()
+
+    for order, expected in (("NAME", None), ("LAST_INTERACTION", "FORBIDDEN"), ("NAME", None)):
+        body = await post("Listed", {"order": {"field": order}})
+        assert (body.get("errors") or [{}])[0].get("extensions", {}).get("code") == expected, body
+    for status in (["ACTIVE"], ["COMPLETED"]):
+        body = await post("Projects", {"status": status})
+        assert "errors" not in body, body
+    assert walks == [("Query.clients",), ("Client.projects",)]
