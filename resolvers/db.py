@@ -6,6 +6,7 @@ away becomes `DatabaseUnavailable` (answered 503 with Retry-After) instead of a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +15,15 @@ from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 
-from models.db import ConnectionGate, abandon, close_session, connection_gate, is_unavailable, write_transaction
+from models.db import (
+    ConnectionGate,
+    abandon,
+    close_session,
+    connection_gate,
+    is_unavailable,
+    read_engine,
+    write_transaction,
+)
 from resolvers.errors import DatabaseUnavailable
 
 
@@ -55,9 +64,9 @@ class RequestDb:
 
     async def _read_session(self) -> AsyncSession:
         if self._session is None:
-            session = self._factory()
-            engine = session.bind
+            engine = self._factory.kw.get("bind")
             assert isinstance(engine, AsyncEngine), "sessions are bound to an AsyncEngine (make_session_factory)"
+            session = self._factory(bind=read_engine(engine))
             gate = connection_gate(engine)
             await gate.acquire()
             self._session, self._gate = session, gate
@@ -90,6 +99,13 @@ class RequestDb:
         statement of the request)."""
         if is_unavailable(error) or isinstance(error, asyncio.CancelledError):
             await abandon(session, error)
+            await self._release()
+        elif isinstance(error, exc.DBAPIError) and session.bind is not self._factory.kw.get("bind"):
+            # An autocommit read (models.db.read_engine) has no transaction to roll back, and a
+            # statement that failed between its steps (a value refused while binding it) can
+            # leave the server inside it, holding the locks it took: the connection is dropped.
+            with contextlib.suppress(Exception):
+                await session.invalidate()
             await self._release()
         elif isinstance(error, exc.DBAPIError):
             await abandon(session, error)

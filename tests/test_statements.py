@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from models import CommentKind, Role
+from models.db import make_session_factory, read_engine
+from resolvers.db import RequestDb
 from schema import enforcement
 from tests.factories import PASSWORD
 
@@ -110,3 +114,32 @@ async def test_policy_checks_do_not_grow_with_rows(api, factory, db):
     before = enforcement.decisions.policy_checks
     await api.post(query, token=token)
     assert enforcement.decisions.policy_checks == before
+
+
+async def test_a_request_that_only_reads_runs_each_statement_on_its_own_on_postgresql(engine, db):
+    """On PostgreSQL a request's reads run in autocommit (models.db.read_engine): no BEGIN and
+    no ROLLBACK round trips, each statement its own transaction, as READ COMMITTED reads are
+    anyway. On SQLite the request's reads stay one transaction: one snapshot of the WAL file."""
+    handle = RequestDb(make_session_factory(engine))
+    try:
+        if engine.dialect.name == "postgresql":
+            first = await handle.scalar(sa.text("SELECT txid_current()"))
+            second = await handle.scalar(sa.text("SELECT txid_current()"))
+            assert second > first
+        else:
+            await handle.scalar(sa.text("SELECT 1"))
+            session = await handle._read_session()
+            assert session.in_transaction()
+            assert read_engine(engine) is engine
+        async with handle.transaction() as session:  # a write is still one transaction
+            first = await session.scalar(
+                sa.text("SELECT txid_current()" if engine.dialect.name == "postgresql" else "SELECT 1")
+            )
+            assert (
+                await session.scalar(
+                    sa.text("SELECT txid_current()" if engine.dialect.name == "postgresql" else "SELECT 1")
+                )
+                == first
+            )
+    finally:
+        await handle.close()
