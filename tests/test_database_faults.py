@@ -28,6 +28,7 @@ from sqlalchemy.util import await_
 from sqlmodel import col
 
 from models import Client, Role
+from models import db as db_module
 from models.db import connection_gate, database_ready, is_unavailable, make_engine, make_session_factory
 from resolvers.db import RequestDb
 from resolvers.errors import DatabaseUnavailable
@@ -388,4 +389,54 @@ async def test_a_database_that_refuses_connections_answers_503_and_readyz_until_
         assert ready.status_code == 503 and int(ready.headers["Retry-After"]) >= 1
     assert (await api.client.get("/readyz")).status_code == 200
     assert (await api.data(CLIENTS, token=token))["clients"]["totalCount"] == 1
+    await _all_connections_work(engine)
+
+
+# -- pooled connections the server dropped while they sat in the pool (PostgreSQL) ---------------
+
+
+async def _pool_of_dead_connections(engine: AsyncEngine) -> int:
+    """Open a few pooled connections, return them, then terminate their backends: how many died."""
+    dbs = [RequestDb(make_session_factory(engine)) for _ in range(3)]
+    try:
+        assert await asyncio.gather(*(db.scalar(sa.text("SELECT 1")) for db in dbs)) == [1, 1, 1]
+    finally:
+        for db in dbs:
+            await db.close()
+    return await _terminate_other_backends(engine.url.render_as_string(hide_password=False))
+
+
+async def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_a_request_gets_it(
+    engine, db, monkeypatch
+):
+    """Idle longer than PING_AFTER_IDLE_SECONDS (here: any time at all), a pooled connection is
+    pinged at checkout and replaced when the ping fails: the request never sees it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite connections are files in this process: nothing drops them")
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert await _pool_of_dead_connections(engine) >= 1
+    handle = RequestDb(make_session_factory(engine))
+    try:
+        assert await handle.scalar(sa.text("SELECT 41 + 1")) == 42
+    finally:
+        await handle.close()
+    await _all_connections_work(engine)
+
+
+async def test_a_connection_dropped_within_the_idle_bound_answers_unavailable_once_then_all_are_replaced(
+    engine, db, monkeypatch
+):
+    """Used within the last PING_AFTER_IDLE_SECONDS (here: an hour), a pooled connection is lent
+    without a ping: one that died since fails its statement as DatabaseUnavailable (503), and
+    that failure makes the pool replace every connection it opened before, so the next works."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite connections are files in this process: nothing drops them")
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)
+    assert await _pool_of_dead_connections(engine) >= 1
+    handle = RequestDb(make_session_factory(engine))
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await handle.scalar(sa.text("SELECT 1"))
+    finally:
+        await handle.close()
     await _all_connections_work(engine)
