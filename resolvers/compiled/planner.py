@@ -49,6 +49,7 @@ from models import (
     ContactRoleAssignment,
     Deliverable,
     Invoice,
+    InvoiceLine,
     Payment,
     Project,
     ProjectHealth,
@@ -59,13 +60,14 @@ from models import (
     User,
 )
 from resolvers.batching import _InKeys
-from resolvers.billing.loaders import _outstanding, revenue
+from resolvers.billing.loaders import _outstanding, _visible_invoices, revenue
 from resolvers.clients.clients import ORDER_KEYS, ClientFilter, ClientOrderField, scoped_clients
 from resolvers.compiled.sql import (
     BOOL,
     DATE,
     DATETIME,
     DECIMAL,
+    DECIMAL4,
     ENUM,
     ID_TEXT,
     INT,
@@ -235,6 +237,18 @@ def _contact_roles(parent: FromClause, p: Principal) -> Select:
     )
 
 
+def _has_portal_access(parent: FromClause, p: Principal) -> ColumnElement[Any]:
+    """loaders.people.portal_access_by_contact: an active CLIENT user, under the user scope, signs in
+    as the contact."""
+    users = sa.select(sa.func.count(col(User.id))).where(
+        col(User.contact_id) == parent.c.id,
+        col(User.role) == Role.CLIENT,
+        col(User.is_active).is_(True),
+        scopes.user_scope(p),
+    )
+    return users.correlate(parent).scalar_subquery() > 0
+
+
 def _role_order() -> list[tuple[Any, bool]]:
     # The loader sorts each contact's roles in the enum's order.
     position = sa.case({role: index for index, role in enumerate(ContactRole)}, value=col(ContactRoleAssignment.role))
@@ -272,6 +286,13 @@ def _client_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any
 def _invoice_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
     """loaders.billing.payments_by_invoice: the invoice's payments under the payment scope."""
     return sa.select(*columns_of(Payment)).where(col(Payment.invoice_id) == parent.c.id, scopes.payment_scope(p))
+
+
+def _invoice_lines(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.billing.lines_by_invoice: the invoice's lines, the invoice among the visible ones."""
+    return sa.select(*columns_of(InvoiceLine)).where(
+        col(InvoiceLine.invoice_id) == parent.c.id, col(InvoiceLine.invoice_id).in_(_visible_invoices(p))
+    )
 
 
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
@@ -406,9 +427,25 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "voidedAt": Column("voided_at", DATETIME),
         "notes": Column("notes", TEXT),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "lines": Many(
+            "InvoiceLine",
+            _invoice_lines,
+            lambda: [(col(InvoiceLine.position), False), (col(InvoiceLine.id), False)],
+        ),
         "payments": Many(
             "Payment", _invoice_payments, lambda: [(col(Payment.received_on), False), (col(Payment.id), False)]
         ),
+    },
+    # Not timeEntries nor expenses (their types are not mapped).
+    "InvoiceLine": {
+        "id": Column("id", ID_TEXT),
+        "kind": Column("kind", ENUM),
+        "description": Column("description", TEXT),
+        "quantity": Column("quantity", DECIMAL),
+        "unitPrice": Column("unit_price", MONEY),
+        "taxRate": Column("tax_rate", DECIMAL4),
+        "amount": Column("amount", MONEY),
+        "taxAmount": Column("tax_amount", MONEY),
     },
     "Payment": {
         "id": GlobalId(),
@@ -437,6 +474,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "marketingConsentAt": Column("marketing_consent_at", DATETIME),
         "marketingConsentSource": Column("marketing_consent_source", TEXT),
         "roles": Values(ENUM, _contact_roles, _role_order),
+        "hasPortalAccess": Computed(BOOL, _has_portal_access),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
         "reportsTo": One("Contact", _by_id(Contact, scopes.contact_scope, "reports_to_id")),
         "directReports": Many(

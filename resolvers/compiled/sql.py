@@ -45,7 +45,9 @@ TEXT, INT, BOOL, ENUM, DATE, DATETIME, MONEY, DECIMAL, ID_TEXT = (
     "decimal",
     "id_text",
 )
-KINDS = frozenset((TEXT, INT, BOOL, ENUM, DATE, DATETIME, MONEY, DECIMAL, ID_TEXT))
+#: A Numeric column of scale 4 (a tax rate): DECIMAL's scale is 2.
+DECIMAL4 = "decimal4"
+KINDS = frozenset((TEXT, INT, BOOL, ENUM, DATE, DATETIME, MONEY, DECIMAL, DECIMAL4, ID_TEXT))
 
 
 def _quote(text: str) -> str:
@@ -183,7 +185,7 @@ def _value_postgresql(element: json_value, compiler: Any, **kw: Any) -> str:
         return f"coalesce('\"' || {_PG_DATETIME.format(v=v)} || '\"', 'null')"
     if kind == MONEY:
         return f"coalesce('\"' || round({v}, 2)::text || '\"', 'null')"
-    # DECIMAL: a Numeric column with its own scale, as asyncpg hands it to str(Decimal).
+    # DECIMAL, DECIMAL4: a Numeric column with its own scale, as asyncpg hands it to str(Decimal).
     return f"coalesce('\"' || ({v})::text || '\"', 'null')"
 
 
@@ -283,6 +285,11 @@ def _json_decimal(value: Any) -> str:
     return _quoted(None if value is None else str(decimal.Decimal(f"{float(value):.2f}")))
 
 
+def _json_decimal4(value: Any) -> str:
+    # The same at scale 4 (Numeric(5, 4)).
+    return _quoted(None if value is None else str(decimal.Decimal(f"{float(value):.4f}")))
+
+
 def _json_global_id(type_name: str, row_id: Any) -> str:
     return _quoted(to_base64(type_name, row_id))
 
@@ -299,6 +306,7 @@ def _register(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("agency_json_datetime", 1, _json_datetime, deterministic=True)
     dbapi_connection.create_function("agency_json_money", 1, _json_money, deterministic=True)
     dbapi_connection.create_function("agency_json_decimal", 1, _json_decimal, deterministic=True)
+    dbapi_connection.create_function("agency_json_decimal4", 1, _json_decimal4, deterministic=True)
     dbapi_connection.create_function("agency_json_global_id", 2, _json_global_id, deterministic=True)
     dbapi_connection.create_function("agency_json_cursor", 3, _json_cursor, deterministic=True)
 

@@ -18,6 +18,8 @@ from models import (
     ContactRoleAssignment,
     Deliverable,
     DeliverableKind,
+    InvoiceLine,
+    InvoiceLineKind,
     InvoiceStatus,
     PaymentMethod,
     ProjectStatus,
@@ -205,6 +207,26 @@ async def build_agency(factory: Factory) -> Agency:
             issue_date=dt.date(2026, 11, 1),
             sent_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
             voided_at=dt.datetime(2026, 11, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
+        )
+        await factory.add(
+            *(
+                InvoiceLine(
+                    invoice_id=recalled.id or 0,
+                    kind=InvoiceLineKind.TIME,
+                    description=description,
+                    quantity=Decimal(quantity),
+                    unit_price=Decimal(price),
+                    tax_rate=Decimal(rate),
+                    amount=Decimal(amount),
+                    tax_amount=Decimal(tax),
+                    position=position,
+                )
+                for description, quantity, price, rate, amount, tax, position in (
+                    ('Design "v2" ✏️\n', "1.50", "120.00", "0.0825", "180.00", "14.85", 2),
+                    ("Hosting", "0.25", "0.04", "1.0000", "0.01", "0.01", 1),
+                    ("Same place", "3", "99999999.99", "0.0001", "299999999.97", "30000.00", 1),
+                )
+            )
         )
         await factory.payment(recalled, "2.50", reference="réf 😀", method=PaymentMethod.CARD)
         await factory.payment(recalled, "0.01", received_on=dt.date(2026, 10, 15))

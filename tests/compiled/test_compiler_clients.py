@@ -289,7 +289,7 @@ CONTACTS = """query($id: ID!) {{
 }}"""
 
 STAFF_CONTACT_FIELDS = CONTACTS_PUBLIC + " isDecisionMaker internalNotes marketingConsent marketingConsentAt"
-STAFF_CONTACT_FIELDS += " marketingConsentSource"
+STAFF_CONTACT_FIELDS += " marketingConsentSource hasPortalAccess"
 
 
 @pytest.fixture
@@ -365,6 +365,8 @@ async def test_client_contacts_compile_for_staff_and_a_portal_user(
         second = seconds[0]
         assert second["marketingConsent"] is True and second["marketingConsentSource"] == 'Form "spring" 🌱'
         assert second["marketingConsentAt"] == "2026-05-06T07:08:09.000123+00:00"
+        # Three portal users sign in as contacts of Zeta; one of them is revoked.
+        assert sum(c["hasPortalAccess"] for c in contacts) == 2 and contacts[0]["hasPortalAccess"] is False
         assert _names(theirs["data"]["client"]["contacts"])[0] == "Other Prime"
         assert theirs["data"]["client"]["contacts"][0]["roles"] == ["BILLING"]
 
@@ -374,18 +376,19 @@ async def test_a_contact_field_refused_to_a_portal_user_takes_the_resolvers(
 ) -> None:
     token = (await tokens(pair.resolvers, agency))["portal"]
     planned_roots.clear()
-    for refused in ("marketingConsent", "internalNotes", "isDecisionMaker"):
+    for refused in ("marketingConsent", "internalNotes", "isDecisionMaker", "hasPortalAccess"):
         query = f"query($id: ID!) {{ client(id: $id) {{ contacts {{ fullName {refused} }} }} }}"
         body = await pair.same(query, {"id": gid("Client", agency.own_client_id)}, token)
         assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": f"Contact.{refused}"}
         assert all(c[refused] is None for c in body["data"]["client"]["contacts"])
-    assert planned_roots == [("client", False)] * 3
+    assert planned_roots == [("client", False)] * 4
 
 
 INVOICES = """query($id: ID!) {
   client(id: $id) { name
     invoices { id number status issueDate dueDate paidOn sentAt voidedAt notes client { name }
-      payments { id receivedOn amount method reference invoice { number } } }
+      payments { id receivedOn amount method reference invoice { number } }
+      lines { id kind description quantity unitPrice taxRate amount taxAmount } }
     payments { id receivedOn amount method reference invoice { number status } } }
   node(id: $id) { ... on Client { invoices { number } } }
 }"""
@@ -423,6 +426,11 @@ async def test_client_invoices_and_payments_compile(
     assert {i["client"]["name"] for i in invoices} == {"Zeta Ltd"}
     recalled = invoices[0]["payments"]
     assert [p["amount"] for p in recalled] == ["2.50", "0.01"] and recalled[0]["reference"] == "réf 😀"
+    lines = invoices[0]["lines"]
+    # By position, then id; the tax rate at its four places, money at two.
+    assert [line["description"] for line in lines] == ["Work", "Hosting", "Same place", 'Design "v2" ✏️\n']
+    assert [line["taxRate"] for line in lines] == ["0.0000", "1.0000", "0.0001", "0.0825"]
+    assert lines[2]["unitPrice"] == "99999999.99" and lines[3]["quantity"] == "1.50"
     if role == "portal":
         assert statuses == ["VOID", "SENT"] and paid == ["0.01", "2.50", "50.10"]  # the same day: newest id first
         assert theirs["data"]["client"] is None and theirs["data"]["node"] is None

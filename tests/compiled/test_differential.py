@@ -323,7 +323,7 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
         Operation(
             "clients page with contacts, staff's columns",
             """{ clients(first: 10) { totalCount edges { node { name primaryContact { fullName }
-               contacts { fullName isDecisionMaker internalNotes marketingConsent marketingConsentAt
+               contacts { fullName isDecisionMaker internalNotes hasPortalAccess marketingConsent marketingConsentAt
                  marketingConsentSource reportsTo { fullName client { name } } } } } } }""",
             compiles=True,
         ),
@@ -343,7 +343,8 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
         Operation(
             "client(id), invoices and payments",
             """query($id: ID!) { client(id: $id) { name invoices { id number status issueDate dueDate paidOn
-                 sentAt voidedAt client { name } payments { amount method reference receivedOn } }
+                 sentAt voidedAt client { name } payments { amount method reference receivedOn }
+                 lines { id kind description quantity unitPrice taxRate amount taxAmount } }
                payments { id amount receivedOn invoice { number status } } } }""",
             {"id": ids["client"]},
             compiles=True,
