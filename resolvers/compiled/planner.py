@@ -48,13 +48,17 @@ from models import (
     ContactRole,
     ContactRoleAssignment,
     Deliverable,
+    Interaction,
     Invoice,
     InvoiceLine,
+    Meeting,
+    Opportunity,
     Payment,
     Project,
     ProjectHealth,
     ProjectStatus,
     Role,
+    SatisfactionSurvey,
     Task,
     TaskStatus,
     User,
@@ -295,6 +299,19 @@ def _invoice_lines(parent: FromClause, p: Principal, _arguments: dict[str, Any])
     )
 
 
+def _of_client(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -> Callable[..., Select]:
+    """A client's rows of `model` under its scope (resolvers.batching.grouped on client_id)."""
+
+    def rows(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+        return sa.select(*columns_of(model)).where(model.client_id == parent.c.id, scope(p))
+
+    return rows
+
+
+def _newest(moment: Any, row_id: Any) -> Callable[[], list[tuple[Any, bool]]]:
+    return lambda: [(moment, True), (row_id, True)]
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -353,6 +370,27 @@ TYPES: dict[str, dict[str, Mapped]] = {
         ),
         "payments": Many(
             "Payment", _client_payments, lambda: [(col(Payment.received_on), True), (col(Payment.id), True)]
+        ),
+        # loaders.engagement.*_by_client and loaders.surveys.scores_by_client: newest first.
+        "opportunities": Many(
+            "Opportunity",
+            _of_client(Opportunity, scopes.opportunity_scope),
+            _newest(col(Opportunity.created_at), col(Opportunity.id)),
+        ),
+        "interactions": Many(
+            "Interaction",
+            _of_client(Interaction, scopes.interaction_scope),
+            _newest(col(Interaction.occurred_at), col(Interaction.id)),
+        ),
+        "meetings": Many(
+            "Meeting",
+            _of_client(Meeting, scopes.meeting_scope),
+            _newest(col(Meeting.starts_at), col(Meeting.id)),
+        ),
+        "satisfactionScores": Many(
+            "SatisfactionScore",
+            _of_client(SatisfactionSurvey, scopes.satisfaction_survey_scope),
+            _newest(col(SatisfactionSurvey.responded_at), col(SatisfactionSurvey.id)),
         ),
         "activeProjectCount": Computed(INT, _aggregate(active_project_counts), 0),
         "lastProjectOn": Computed(DATE, _aggregate(last_project_starts)),
@@ -454,6 +492,50 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "method": Column("method", ENUM),
         "reference": Column("reference", TEXT),
         "invoice": One("Invoice", _by_id(Invoice, scopes.invoice_scope, "invoice_id")),
+    },
+    "Opportunity": {
+        "id": GlobalId(),
+        "title": Column("title", TEXT),
+        "kind": Column("kind", ENUM),
+        "stage": Column("stage", ENUM),
+        "value": Column("value", MONEY),
+        "expectedCloseOn": Column("expected_close_on", DATE),
+        "createdAt": Column("created_at", DATETIME),
+        "updatedAt": Column("updated_at", DATETIME),
+        "owner": One("User", _by_id(User, scopes.user_scope, "owner_id")),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
+    },
+    "Interaction": {
+        "id": GlobalId(),
+        "kind": Column("kind", ENUM),
+        "summary": Column("summary", TEXT),
+        "occurredAt": Column("occurred_at", DATETIME),
+        "createdAt": Column("created_at", DATETIME),
+        "staff": One("User", _by_id(User, scopes.user_scope, "staff_id")),
+        "contact": One("Contact", _by_id(Contact, scopes.contact_scope, "contact_id")),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+    },
+    "Meeting": {
+        "id": GlobalId(),
+        "title": Column("title", TEXT),
+        "startsAt": Column("starts_at", DATETIME),
+        "endsAt": Column("ends_at", DATETIME),
+        "status": Column("status", ENUM),
+        "location": Column("location", TEXT),
+        "agenda": Column("agenda", TEXT),
+        "createdAt": Column("created_at", DATETIME),
+        "requestedBy": One("User", _by_id(User, scopes.user_scope, "requested_by_id")),
+        "staff": One("User", _by_id(User, scopes.user_scope, "staff_id")),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+    },
+    "SatisfactionScore": {
+        "id": GlobalId(),
+        "score": Column("score", INT),
+        "comment": Column("comment", TEXT),
+        "respondedAt": Column("responded_at", DATETIME),
+        "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "contact": One("Contact", _by_id(Contact, scopes.contact_scope, "contact_id")),
     },
     "ClientStatus": {
         "id": Column("id", ID_TEXT),
@@ -755,6 +837,10 @@ NODES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
     "User": (User, scopes.user_scope),
     "Invoice": (Invoice, scopes.invoice_scope),
     "Payment": (Payment, scopes.payment_scope),
+    "Opportunity": (Opportunity, scopes.opportunity_scope),
+    "Interaction": (Interaction, scopes.interaction_scope),
+    "Meeting": (Meeting, scopes.meeting_scope),
+    "SatisfactionScore": (SatisfactionSurvey, scopes.satisfaction_survey_scope),
 }
 
 

@@ -18,12 +18,19 @@ from models import (
     ContactRoleAssignment,
     Deliverable,
     DeliverableKind,
+    Interaction,
+    InteractionKind,
     InvoiceLine,
     InvoiceLineKind,
     InvoiceStatus,
+    Meeting,
+    MeetingStatus,
+    Opportunity,
+    OpportunityStage,
     PaymentMethod,
     ProjectStatus,
     Role,
+    SatisfactionSurvey,
     TaskStatus,
 )
 from server.app import create_app
@@ -137,12 +144,14 @@ async def build_agency(factory: Factory) -> Agency:
         )
     )
     portal = await factory.portal_user(own)
-    await factory.portal_user(other)
+    other_portal = await factory.portal_user(other)
     # Portal users in an order only lower() gives, one of them revoked.
     await factory.portal_user(own, full_name="adam Early", is_active=False)
     await factory.portal_user(own, full_name="Zed Late")
+    alphas: dict[int, Any] = {}
     for client in (own, other):
         a = await factory.project(client, name="Alpha", budget=Decimal("12345.50"), status=ProjectStatus.ACTIVE)
+        alphas[client.id or 0] = a
         b = await factory.project(client, name="Beta", start_date=None, status=ProjectStatus.ON_HOLD)
         await factory.project(
             client,
@@ -230,6 +239,7 @@ async def build_agency(factory: Factory) -> Agency:
         )
         await factory.payment(recalled, "2.50", reference="réf 😀", method=PaymentMethod.CARD)
         await factory.payment(recalled, "0.01", received_on=dt.date(2026, 10, 15))
+    await _plant_engagement(factory, own, other, manager, portal, other_portal, prime, other_prime, alphas)
     return Agency(
         admin=admin.email,
         member=member.email,
@@ -247,3 +257,74 @@ async def tokens(api: Api, agency: Agency) -> dict[str, str]:
         "manager": await api.login(agency.manager, PASSWORD),
         "portal": await api.login(agency.portal, PASSWORD),
     }
+
+
+async def _plant_engagement(
+    factory: Factory,
+    own: Any,
+    other: Any,
+    manager: Any,
+    portal: Any,
+    other_portal: Any,
+    prime: Any,
+    other_prime: Any,
+    alphas: dict[int, Any],
+) -> None:
+    """Opportunities, interactions, meetings and satisfaction scores of both clients, with ties on
+    their order and links across clients (a meeting on one client requested by the other's portal
+    user, an interaction naming the other's contact) that a portal user must not follow."""
+    moment = dt.datetime(2026, 9, 1, 12, 0, 0, 250000, tzinfo=dt.UTC)
+    for client, contact, outsider, outside_contact in (
+        (own, prime, other_portal, other_prime),
+        (other, other_prime, portal, prime),
+    ):
+        project = alphas[client.id]
+        await factory.add(
+            Opportunity(
+                client_id=client.id,
+                title='Retainer "plus" ✚ü',
+                value=Decimal("2500.50"),
+                owner_id=manager.id,
+                expected_close_on=dt.date(2027, 1, 31),
+                project_id=project.id,
+                created_at=moment,
+            ),
+            Opportunity(client_id=client.id, title="Second", stage=OpportunityStage.WON, created_at=moment),
+            Interaction(
+                client_id=client.id,
+                kind=InteractionKind.CALL,
+                summary='Call\n"notes"',
+                occurred_at=moment,
+                staff_id=manager.id,
+                contact_id=contact.id,
+            ),
+            Interaction(
+                client_id=client.id,
+                kind=InteractionKind.EMAIL,
+                summary="Across",
+                occurred_at=moment,
+                contact_id=outside_contact.id,
+            ),
+            Meeting(
+                client_id=client.id,
+                title="Kick-off ☕",
+                starts_at=moment,
+                ends_at=moment + dt.timedelta(hours=1),
+                status=MeetingStatus.CONFIRMED,
+                location="Room <1>",
+                agenda="a\tb",
+                requested_by_id=manager.id,
+                staff_id=manager.id,
+            ),
+            Meeting(
+                client_id=client.id,
+                title="Asked from elsewhere",
+                starts_at=moment,
+                ends_at=moment + dt.timedelta(minutes=30),
+                requested_by_id=outsider.id,
+            ),
+            SatisfactionSurvey(
+                client_id=client.id, contact_id=contact.id, score=9, comment="Great 👍", responded_at=moment
+            ),
+            SatisfactionSurvey(client_id=client.id, score=0, responded_at=moment - dt.timedelta(days=1)),
+        )

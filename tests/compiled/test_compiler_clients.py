@@ -454,3 +454,63 @@ async def test_invoices_refused_to_a_member_take_the_resolvers(
     assert body["data"]["client"]["invoices"] is None and body["data"]["client"]["payments"] is None
     assert {e["extensions"]["field"] for e in body["errors"]} == {"Client.invoices", "Client.payments"}
     assert planned_roots == [("client", False), ("node", False)]
+
+
+RECORD = """query($id: ID!) {
+  client(id: $id) { name
+    meetings { id title startsAt endsAt status location agenda createdAt
+      requestedBy { fullName } staff { fullName } client { name } }
+    %s
+  }
+}"""
+
+STAFF_RECORD = """
+    opportunities { id title kind stage value expectedCloseOn createdAt updatedAt
+      owner { fullName } client { name } project { name } }
+    interactions { id kind summary occurredAt createdAt staff { fullName } contact { fullName } client { name } }
+    satisfactionScores { id score comment respondedAt client { name } contact { fullName } }"""
+
+
+@pytest.mark.parametrize("role", ["admin", "member", "portal"])
+async def test_client_record_engagement_compiles(
+    pair: Pair, agency: Agency, statements: Any, planned_roots: list[tuple[str, bool]], role: str
+) -> None:
+    """The client record's meetings, opportunities, interactions and satisfaction scores: one
+    statement, the resolvers' bytes; a portal user sees its own client's meetings and not the other
+    client's portal user who asked for one."""
+    token = (await tokens(pair.resolvers, agency))[role]
+    query = RECORD % ("" if role == "portal" else STAFF_RECORD)
+    own, other = gid("Client", agency.own_client_id), gid("Client", agency.other_client_id)
+    planned_roots.clear()
+    body = await pair.same(query, {"id": own}, token)
+    theirs = await pair.same(query, {"id": other}, token)
+    assert "errors" not in body and "errors" not in theirs, body
+    assert planned_roots == [("client", True)] * 2
+    await pair.compiled.data("{ __typename }", token=token)
+    statements.reset()
+    await pair.compiled.data("{ __typename }", token=token)
+    overhead = statements.count
+    statements.reset()
+    await pair.compiled.data(query, {"id": own}, token)
+    assert statements.count - overhead == 1
+    record = body["data"]["client"]
+    meetings = record["meetings"]
+    # The same start: the newer id first.
+    assert [m["title"] for m in meetings] == ["Asked from elsewhere", "Kick-off ☕"]
+    assert meetings[1]["requestedBy"] is not None and meetings[1]["client"] == {"name": "Zeta Ltd"}
+    if role == "portal":
+        # Asked by the other client's portal user: who that was is out of reach.
+        assert meetings[0]["requestedBy"] is None
+        assert theirs["data"]["client"] is None
+        planned_roots.clear()
+        refused = await pair.same(RECORD % STAFF_RECORD, {"id": own}, token)
+        assert {e["extensions"]["field"] for e in refused["errors"]} >= {"Client.opportunities", "Client.interactions"}
+        assert planned_roots == [("client", False)]
+    else:
+        assert meetings[0]["requestedBy"] is not None
+        assert [o["title"] for o in record["opportunities"]] == ["Second", 'Retainer "plus" ✚ü']
+        assert record["opportunities"][1]["value"] == "2500.50"
+        assert record["opportunities"][1]["project"] == {"name": "Alpha"}
+        across = next(i for i in record["interactions"] if i["summary"] == "Across")
+        assert across["contact"] == {"fullName": "Other Prime"}
+        assert [s["score"] for s in record["satisfactionScores"]] == [9, 0]

@@ -349,6 +349,23 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
             {"id": ids["client"]},
             compiles=True,
         ),
+        Operation(
+            "client(id), the record's meetings and engagement",
+            """query($id: ID!) { client(id: $id) { name
+               meetings { id title startsAt endsAt status location agenda requestedBy { fullName } staff { fullName } }
+               opportunities { id title kind stage value expectedCloseOn owner { fullName } project { name } }
+               interactions { id kind summary occurredAt staff { fullName } contact { fullName } }
+               satisfactionScores { score comment respondedAt contact { fullName } } } }""",
+            {"id": ids["client"]},
+            compiles=True,
+        ),
+        Operation(
+            "client(id), the portal's meetings",
+            """query($id: ID!) { client(id: $id) { name meetings { title startsAt endsAt status location
+               requestedBy { fullName } staff { fullName } client { name } } } }""",
+            {"id": ids["client"]},
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
