@@ -126,6 +126,20 @@ class RequestDb:
             result = await connection.execute(statement)
             return list(result.keys()), [tuple(row) for row in result.all()]
 
+    async def core_first(self, statement: Executable) -> Any | None:
+        """The first row (attributes by column name) through the Core connection, or None: for
+        a look-up of columns that needs none of the ORM's row processing."""
+        async with self._reading() as session:
+            connection = await session.connection()
+            return (await connection.execute(statement)).first()
+
+    async def core_scalar(self, statement: Executable) -> Any:
+        """The first column of the first row through the Core connection (the compiled read
+        path's JSON text: no ORM compile state or loading for a statement of columns only)."""
+        async with self._reading() as session:
+            connection = await session.connection()
+            return await connection.scalar(statement)
+
     async def scalar(self, statement: Executable) -> Any:
         async with self._reading() as session:
             return await session.scalar(statement)

@@ -570,7 +570,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         async def run() -> Any:
             try:
-                text = await db.scalar(statement)
+                text = await db.core_scalar(statement)
                 if not isinstance(text, str):
                     raise RuntimeError("the compiled statement wrote no JSON")
             except DatabaseUnavailable as error:

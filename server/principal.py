@@ -23,7 +23,7 @@ from resolvers.partners.apps import app_record, record_use
 
 async def _user_row(db: RequestDb, *where: ColumnElement[bool]) -> Any | None:
     """The user's columns a Principal is built from, with its client's cost setting; None: no such user."""
-    rows = await db.rows(
+    return await db.core_first(
         sa.select(
             col(User.id),
             col(User.is_active),
@@ -34,7 +34,6 @@ async def _user_row(db: RequestDb, *where: ColumnElement[bool]) -> Any | None:
         .outerjoin(Client, col(Client.id) == col(User.client_id))
         .where(*where)
     )
-    return rows[0] if rows else None
 
 
 def _principal(
