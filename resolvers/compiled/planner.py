@@ -59,6 +59,7 @@ from models import (
     ProjectStatus,
     Role,
     SatisfactionSurvey,
+    ScopeChange,
     Task,
     TaskStatus,
     User,
@@ -83,6 +84,7 @@ from resolvers.compiled.sql import (
     json_global_id,
     json_value,
 )
+from resolvers.dashboard.account_health import scope_change_scope
 from resolvers.errors import InputError
 from resolvers.pagination import SortDirection, SortKey, after_cursor, page_size
 from resolvers.records import columns_of
@@ -312,6 +314,11 @@ def _newest(moment: Any, row_id: Any) -> Callable[[], list[tuple[Any, bool]]]:
     return lambda: [(moment, True), (row_id, True)]
 
 
+def _scope_changes(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+    """loaders.dashboard.scope_changes: the project's scope change log under its own scope and its project's."""
+    return sa.select(*columns_of(ScopeChange)).where(col(ScopeChange.project_id) == parent.c.id, scope_change_scope(p))
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -411,6 +418,22 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "tasks": Many("Task", _project_tasks, lambda: [(col(Task.position), False), (col(Task.id), False)]),
         "comments": Many("Comment", _project_comments, _comment_order),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        "scopeChanges": Many(
+            "ScopeChange",
+            _scope_changes,
+            lambda: [(col(ScopeChange.occurred_at), False), (col(ScopeChange.id), False)],
+        ),
+    },
+    "ScopeChange": {
+        "kind": Column("kind", ENUM),
+        "isReduction": Column("is_reduction", BOOL),
+        "oldBudget": Column("old_budget", MONEY),
+        "newBudget": Column("new_budget", MONEY),
+        "oldEndDate": Column("old_end_date", DATE),
+        "newEndDate": Column("new_end_date", DATE),
+        "occurredAt": Column("occurred_at", DATETIME),
+        "task": One("Task", _by_id(Task, scopes.task_scope, "task_id")),
+        "changedBy": One("User", _by_id(User, scopes.user_scope, "changed_by_id")),
     },
     "Task": {
         "id": GlobalId(),

@@ -31,6 +31,8 @@ from models import (
     ProjectStatus,
     Role,
     SatisfactionSurvey,
+    ScopeChange,
+    ScopeChangeKind,
     TaskStatus,
 )
 from server.app import create_app
@@ -172,6 +174,26 @@ async def build_agency(factory: Factory) -> Agency:
             )
         hidden = await factory.task(a, title="Hidden from the client", visible_to_client=False)
         task = await factory.task(a, title="Commented")
+        changed = dt.datetime(2026, 3, 3, 3, 3, 3, tzinfo=dt.UTC)
+        await factory.add(
+            ScopeChange(
+                project_id=a.id or 0,
+                kind=ScopeChangeKind.BUDGET_CHANGED,
+                is_reduction=True,
+                old_budget=Decimal("12345.50"),
+                new_budget=Decimal("0.05"),
+                changed_by_id=manager.id,
+                occurred_at=changed,
+            ),
+            ScopeChange(project_id=a.id or 0, kind=ScopeChangeKind.TASK_ADDED, task_id=hidden.id, occurred_at=changed),
+            ScopeChange(
+                project_id=a.id or 0,
+                kind=ScopeChangeKind.END_DATE_MOVED,
+                old_end_date=dt.date(2026, 12, 31),
+                new_end_date=dt.date(2027, 2, 28),
+                occurred_at=changed - dt.timedelta(microseconds=1),
+            ),
+        )
         await factory.comment(task, CommentKind.NOTE, "internal")
         for on, title, kw in (
             (task, "A link", {"url": 'https://x.example/a?b=1&c="d"'}),

@@ -321,3 +321,30 @@ async def test_deliverables_completion_and_portal_users_compile(
         refused = await pair.same("{ clients { edges { node { portalUsers { fullName } } } } }", None, token)
         assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Client.portalUsers"}
         assert planned == [("clients", False)]
+
+
+SCOPE_CHANGES = """{ projects(first: 20, filter: {status: [ACTIVE]}) { edges { node { name client { name }
+  scopeChanges { kind isReduction oldBudget newBudget oldEndDate newEndDate occurredAt
+    task { title } changedBy { fullName } } } } } }"""
+
+
+@pytest.mark.parametrize("who", ["admin", "manager", "portal"])
+async def test_scope_changes_compile_for_staff(
+    pair: Pair, agency: Agency, db: Any, planned: list[tuple[str, bool]], who: str
+) -> None:
+    """Project.scopeChanges, the agency's own log: compiled for staff in the log's order; refused to a
+    portal user (null and FORBIDDEN, from the resolvers)."""
+    token = (await _callers(pair, agency, db))[who]
+    planned.clear()
+    body = await pair.same(SCOPE_CHANGES, None, token)
+    if who == "portal":
+        assert planned == [("projects", False)]
+        assert body["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Project.scopeChanges"}
+        assert all(e["node"]["scopeChanges"] is None for e in body["data"]["projects"]["edges"])
+        return
+    assert planned == [("projects", True)] and "errors" not in body
+    alpha = next(e["node"] for e in body["data"]["projects"]["edges"] if e["node"]["client"]["name"] == "Zeta Ltd")
+    changes = alpha["scopeChanges"]
+    assert [c["kind"] for c in changes] == ["END_DATE_MOVED", "BUDGET_CHANGED", "TASK_ADDED"]
+    assert changes[1]["newBudget"] == "0.05" and changes[1]["isReduction"] is True and changes[1]["changedBy"]
+    assert changes[2]["task"] == {"title": "Hidden from the client"} and changes[0]["newEndDate"] == "2027-02-28"

@@ -366,6 +366,12 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
             {"id": ids["client"]},
             compiles=True,
         ),
+        Operation(
+            "projects' scope changes",
+            """{ projects(first: 30) { edges { node { name completedAt scopeChanges { kind isReduction oldBudget
+               newBudget oldEndDate newEndDate occurredAt task { title } changedBy { fullName } } } } } }""",
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
