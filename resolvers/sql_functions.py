@@ -11,6 +11,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from models.base import UTCDateTime
+
 
 class epoch_seconds(FunctionElement):
     """Seconds since 1970 of a UTC timestamp column, so two timestamps can be subtracted in SQL."""
@@ -29,6 +31,61 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 @compiles(epoch_seconds, "postgresql")
 def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION)"
+
+
+class round_half_up(FunctionElement):
+    """A non-negative float rounded half up to an integer, the same on both stores."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "round_half_up"
+
+
+@compiles(round_half_up, "sqlite")
+def _round_half_up_sqlite(element: round_half_up, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({compiler.process(element.clauses, **kw)}) + 0.5 AS INTEGER)"
+
+
+@compiles(round_half_up, "postgresql")
+def _round_half_up_postgresql(element: round_half_up, compiler: Any, **kw: Any) -> str:
+    return f"CAST(FLOOR(({compiler.process(element.clauses, **kw)}) + 0.5) AS INTEGER)"
+
+
+class whole_part(FunctionElement):
+    """A non-negative float's whole part (negative values, moments in the future, come out at or below 0)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+    name = "whole_part"
+
+
+@compiles(whole_part, "sqlite")
+def _whole_part_sqlite(element: whole_part, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@compiles(whole_part, "postgresql")
+def _whole_part_postgresql(element: whole_part, compiler: Any, **kw: Any) -> str:
+    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+class day_start(FunctionElement):
+    """A DATE column as the timestamp of its 00:00 UTC, comparable with the UTC timestamp columns."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+    name = "day_start"
+
+
+@compiles(day_start, "sqlite")
+def _day_start_sqlite(element: day_start, compiler: Any, **kw: Any) -> str:
+    # UTC timestamps are naive ISO text on SQLite: 'YYYY-MM-DD 00:00:00' sorts among them.
+    return f"datetime({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(day_start, "postgresql")
+def _day_start_postgresql(element: day_start, compiler: Any, **kw: Any) -> str:
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP) AT TIME ZONE 'UTC')"
 
 
 def month_starts(today: dt.date, months: int) -> list[dt.date]:

@@ -58,9 +58,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import col
 
 from auth import scopes
@@ -87,7 +85,7 @@ from resolvers.dashboard.params import DashboardParams
 from resolvers.dashboard.rows import not_churned
 from resolvers.db import RequestDb
 from resolvers.errors import InputError
-from resolvers.sql_functions import epoch_seconds, midnight
+from resolvers.sql_functions import epoch_seconds, midnight, round_half_up, whole_part
 
 DAY = 86400.0
 HEALTHY_FROM, WATCH_FROM = 75, 50
@@ -100,45 +98,9 @@ SCOPE_CUT_WINDOW = dt.timedelta(days=180)
 # --------------------------------------------------------------------------- SQL helpers
 
 
-class _round_half_up(FunctionElement):
-    """A non-negative float rounded half up to an integer, the same on both stores."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "round_half_up"
-
-
-@compiles(_round_half_up, "sqlite")
-def _round_sqlite(element: _round_half_up, compiler: Any, **kw: Any) -> str:
-    return f"CAST(({compiler.process(element.clauses, **kw)}) + 0.5 AS INTEGER)"
-
-
-@compiles(_round_half_up, "postgresql")
-def _round_postgresql(element: _round_half_up, compiler: Any, **kw: Any) -> str:
-    return f"CAST(FLOOR(({compiler.process(element.clauses, **kw)}) + 0.5) AS INTEGER)"
-
-
-class _whole(FunctionElement):
-    """A non-negative float's whole part (negative values, moments in the future, come out at or below 0)."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "whole"
-
-
-@compiles(_whole, "sqlite")
-def _whole_sqlite(element: _whole, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
-
-
-@compiles(_whole, "postgresql")
-def _whole_postgresql(element: _whole, compiler: Any, **kw: Any) -> str:
-    return f"CAST(FLOOR({compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
 def _days_before(moment: dt.datetime, column: Any) -> ColumnElement[int]:
     """Whole days from `column` (a timestamp or date) to `moment`."""
-    return _whole((sa.literal(moment.timestamp(), sa.Float) - epoch_seconds(column)) / DAY)
+    return whole_part((sa.literal(moment.timestamp(), sa.Float) - epoch_seconds(column)) / DAY)
 
 
 # --------------------------------------------------------------------------- the signals
@@ -161,7 +123,7 @@ def quiet_days(principal: Principal, now: dt.datetime, within: signals.ClientIds
     # Never in touch: quiet since the client was created.
     never = (sa.literal(now.timestamp(), sa.Float) - epoch_seconds(col(Client.created_at))) / DAY
     return sa.select(
-        quiet.c.client_id.label("client_id"), _whole(sa.func.coalesce(quiet.c.quiet_days, never)).label("value")
+        quiet.c.client_id.label("client_id"), whole_part(sa.func.coalesce(quiet.c.quiet_days, never)).label("value")
     ).join(Client, col(Client.id) == quiet.c.client_id)
 
 
@@ -181,7 +143,7 @@ def portal_login_days(principal: Principal, now: dt.datetime, within: signals.Cl
     since = sa.func.coalesce(epoch_seconds(logins.c.last_at), epoch_seconds(users.c.first_at))
     return sa.select(
         users.c.client_id.label("client_id"),
-        _whole((sa.literal(now.timestamp(), sa.Float) - since) / DAY).label("value"),
+        whole_part((sa.literal(now.timestamp(), sa.Float) - since) / DAY).label("value"),
     ).outerjoin(logins, logins.c.client_id == users.c.client_id)
 
 
@@ -374,7 +336,7 @@ def scored_clients(
         *(inner.c[f"v_{name}"] for name in points),
         *(p.label(f"p_{name}") for name, p in points.items()),
     ).subquery("p")
-    score = _round_half_up(100.0 - sum((middle.c[f"p_{name}"] for name in points), sa.literal(0.0)))
+    score = round_half_up(100.0 - sum((middle.c[f"p_{name}"] for name in points), sa.literal(0.0)))
     band = sa.case(
         (score >= HEALTHY_FROM, HealthBand.HEALTHY.value),
         (score >= WATCH_FROM, HealthBand.WATCH.value),

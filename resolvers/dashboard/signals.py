@@ -71,7 +71,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import col
 
@@ -97,12 +96,11 @@ from models import (
     TimeEntry,
     User,
 )
-from models.base import UTCDateTime
 from models.enums import STAFF_ROLES
 from models.people import LoginEvent
 from resolvers.batching import in_keys
 from resolvers.dashboard.rows import portal_logins_by_client as _portal_logins
-from resolvers.sql_functions import epoch_seconds
+from resolvers.sql_functions import day_start, epoch_seconds
 
 DAY_SECONDS = 86400.0
 HOUR_SECONDS = 3600.0
@@ -156,25 +154,6 @@ def _projects_within(project_id: Any, within: ClientIds) -> ColumnElement[bool]:
     # Not correlated: the enclosing select joins `project` too, and this list must not refer to it.
     projects = sa.select(col(Project.id)).where(within(col(Project.client_id))).correlate(None)
     return _among(project_id.expression, projects)
-
-
-class day_start(FunctionElement):
-    """A DATE column as the timestamp of its 00:00 UTC, comparable with the UTC timestamp columns."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-    name = "day_start"
-
-
-@compiles(day_start, "sqlite")
-def _day_start_sqlite(element: day_start, compiler: Any, **kw: Any) -> str:
-    # UTC timestamps are naive ISO text on SQLite: 'YYYY-MM-DD 00:00:00' sorts among them.
-    return f"datetime({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(day_start, "postgresql")
-def _day_start_postgresql(element: day_start, compiler: Any, **kw: Any) -> str:
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP) AT TIME ZONE 'UTC')"
 
 
 def _client_visible_task() -> sa.ColumnElement[bool]:
