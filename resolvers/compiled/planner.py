@@ -48,6 +48,7 @@ from models import (
     ContactRole,
     ContactRoleAssignment,
     Deliverable,
+    Expense,
     Interaction,
     Invoice,
     InvoiceLine,
@@ -62,6 +63,7 @@ from models import (
     ScopeChange,
     Task,
     TaskStatus,
+    TimeEntry,
     User,
 )
 from resolvers.batching import _InKeys
@@ -82,6 +84,7 @@ from resolvers.compiled.sql import (
     json_concat,
     json_cursor,
     json_global_id,
+    json_line_amount,
     json_value,
 )
 from resolvers.dashboard.account_health import scope_change_scope
@@ -164,7 +167,14 @@ class Values:
     order: Callable[[], list[tuple[Any, bool]]]
 
 
-Mapped = Column | GlobalId | One | Many | Computed | Values
+@dataclass(frozen=True)
+class Written:
+    """A value computed from the row's own columns, `json(row)` its JSON text."""
+
+    json: Callable[[FromClause], ColumnElement[str]]
+
+
+Mapped = Column | GlobalId | One | Many | Computed | Values | Written
 
 
 def correlated(statement: Select, parent_id: ColumnElement[Any]) -> Select:
@@ -319,6 +329,34 @@ def _scope_changes(parent: FromClause, p: Principal, _arguments: dict[str, Any])
     return sa.select(*columns_of(ScopeChange)).where(col(ScopeChange.project_id) == parent.c.id, scope_change_scope(p))
 
 
+def _of_project(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -> Callable[..., Select]:
+    """A project's rows of `model` under its scope (resolvers.batching.grouped on project_id)."""
+
+    def rows(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+        return sa.select(*columns_of(model)).where(model.project_id == parent.c.id, scope(p))
+
+    return rows
+
+
+def _invoice_by_line(parent: FromClause, p: Principal) -> Select:
+    """loaders.billing.invoice_by_line: the invoice whose line bills the row, under the invoice scope."""
+    return (
+        sa.select(*columns_of(Invoice))
+        .join(InvoiceLine, col(Invoice.id) == col(InvoiceLine.invoice_id))
+        .where(col(InvoiceLine.id) == parent.c.invoice_line_id, scopes.invoice_scope(p))
+    )
+
+
+def _invoiced(row: FromClause) -> ColumnElement[str]:
+    """On an invoice line: true or false, never null."""
+    return sa.case((row.c.invoice_line_id.is_(None), sa.literal_column("'false'")), else_=sa.literal_column("'true'"))
+
+
+def _billable(row: FromClause, amount: ColumnElement[str]) -> ColumnElement[str]:
+    # Not billable: money(0), zero written at two places.
+    return sa.case((row.c.billable, amount), else_=sa.literal_column("'\"0.00\"'"))
+
+
 def _by_id(model: Any, scope: Callable[[Principal], ColumnElement[bool]], key: str) -> Callable[..., Select]:
     """One row by the id in the parent's `key` column, under its scope (resolvers.batching.by_id)."""
 
@@ -418,11 +456,52 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "tasks": Many("Task", _project_tasks, lambda: [(col(Task.position), False), (col(Task.id), False)]),
         "comments": Many("Comment", _project_comments, _comment_order),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
+        # loaders.billing.time_entries_by_project, expenses_by_project: newest first.
+        "timeEntries": Many(
+            "TimeEntry",
+            _of_project(TimeEntry, scopes.time_entry_scope),
+            _newest(col(TimeEntry.work_date), col(TimeEntry.id)),
+        ),
+        "expenses": Many(
+            "Expense",
+            _of_project(Expense, scopes.expense_scope),
+            _newest(col(Expense.incurred_on), col(Expense.id)),
+        ),
         "scopeChanges": Many(
             "ScopeChange",
             _scope_changes,
             lambda: [(col(ScopeChange.occurred_at), False), (col(ScopeChange.id), False)],
         ),
+    },
+    "TimeEntry": {
+        "id": GlobalId(),
+        "workDate": Column("work_date", DATE),
+        "hours": Column("hours", DECIMAL),
+        "billable": Column("billable", BOOL),
+        "description": Column("description", TEXT),
+        "createdAt": Column("created_at", DATETIME),
+        "costRate": Column("cost_rate", MONEY),
+        "billRate": Column("bill_rate", MONEY),
+        "costAmount": Written(lambda row: json_line_amount(row.c.hours, row.c.cost_rate)),
+        "billableAmount": Written(lambda row: _billable(row, json_line_amount(row.c.hours, row.c.bill_rate))),
+        "invoiced": Written(_invoiced),
+        "invoice": One("Invoice", _invoice_by_line),
+        "user": One("User", _by_id(User, scopes.user_scope, "user_id")),
+        "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
+        "task": One("Task", _by_id(Task, scopes.task_scope, "task_id")),
+    },
+    "Expense": {
+        "id": GlobalId(),
+        "description": Column("description", TEXT),
+        "billable": Column("billable", BOOL),
+        "incurredOn": Column("incurred_on", DATE),
+        "createdAt": Column("created_at", DATETIME),
+        "amount": Column("amount", MONEY),
+        "billableAmount": Written(lambda row: _billable(row, json_value(row.c.amount, MONEY))),
+        "invoiced": Written(_invoiced),
+        "invoice": One("Invoice", _invoice_by_line),
+        "createdBy": One("User", _by_id(User, scopes.user_scope, "created_by_id")),
+        "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
     },
     "ScopeChange": {
         "kind": Column("kind", ENUM),
@@ -700,6 +779,8 @@ class Planner:
             return json_value(row.c[mapped.name], mapped.kind)
         if isinstance(mapped, GlobalId):
             return json_global_id(type_name, row.c.id)
+        if isinstance(mapped, Written):
+            return mapped.json(row)
         if isinstance(mapped, Computed):
             value = mapped.value(row, self.principal)
             if mapped.default is not None:
@@ -860,6 +941,8 @@ NODES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
     "User": (User, scopes.user_scope),
     "Invoice": (Invoice, scopes.invoice_scope),
     "Payment": (Payment, scopes.payment_scope),
+    "TimeEntry": (TimeEntry, scopes.time_entry_scope),
+    "Expense": (Expense, scopes.expense_scope),
     "Opportunity": (Opportunity, scopes.opportunity_scope),
     "Interaction": (Interaction, scopes.interaction_scope),
     "Meeting": (Meeting, scopes.meeting_scope),
@@ -885,6 +968,14 @@ def _node(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]
     return sa.select(sa.func.coalesce(value, _null()))
 
 
+def _integer(value: int) -> ColumnElement[int]:
+    """A page bound written into the SQL text: a statement that PostgreSQL plans once and keeps
+    (a generic plan) knows how many rows it pages, instead of guessing at a LIMIT $n as 10% of
+    the table and joining every project and task (nested list of 10 clients: 23 ms generic, 3 ms
+    with the number in the text). Page sizes are checked integers (resolvers.pagination)."""
+    return sa.literal_column(str(int(value)), sa.Integer())
+
+
 def _connection(
     planner: Planner,
     field_def: GraphQLField,
@@ -908,13 +999,13 @@ def _connection(
     page = (
         paged.add_columns(key.expression.label("_sort_key"), sa.func.row_number().over(order_by=ordering).label("_n"))
         .order_by(*ordering)
-        .limit(size + 1)
+        .limit(_integer(size + 1))
         .cte("page")
     )
     connection = get_nullable_type(field_def.type)
     if not is_object_type(connection):
         raise CannotCompile("connection type")
-    shown = sa.select(page).where(page.c._n <= size)
+    shown = sa.select(page).where(page.c._n <= _integer(size))
     cursor = json_cursor(key.kind, page.c._sort_key, page.c.id)
     parts: list[Any] = ["{"]
     for index, (response_key, group) in enumerate(planner.subfields(connection, details).items()):
@@ -987,7 +1078,7 @@ def _page_info(
             continue
         planner.check(info_type.name, name)
         if name == "hasNextPage":
-            more = sa.select(sa.func.count()).select_from(page).scalar_subquery() > size
+            more = sa.select(sa.func.count()).select_from(page).scalar_subquery() > _integer(size)
             parts.append(sa.case((more, sa.literal_column("'true'")), else_=sa.literal_column("'false'")))
         elif name == "hasPreviousPage":
             parts.append("true" if after else "false")
@@ -995,7 +1086,7 @@ def _page_info(
             if name == "startCursor":
                 which = page.c._n == 1
             else:
-                last = sa.select(sa.func.max(page.c._n)).where(page.c._n <= size).scalar_subquery()
+                last = sa.select(sa.func.max(page.c._n)).where(page.c._n <= _integer(size)).scalar_subquery()
                 which = page.c._n == last
             found = sa.select(cursor).where(which).scalar_subquery()
             parts.append(sa.func.coalesce(found, _null()))

@@ -31,6 +31,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from strawberry.relay.utils import to_base64
 
 from models.base import money
+from resolvers.billing.invoices import line_amounts
 from resolvers.pagination import SortKey, encode_cursor
 
 #: The kinds of value a column or aggregate can be written as.
@@ -93,6 +94,18 @@ class json_cursor(FunctionElement[str]):
     def __init__(self, sort_kind: str, value: Any, row_id: Any) -> None:
         self.sort_kind = sort_kind
         super().__init__(value, row_id)
+
+
+class json_line_amount(FunctionElement[str]):
+    """JSON text of resolvers.billing.invoices.line_amounts(quantity, price, 0)[0]: the product rounded
+    to the cent, half away from zero ('null' when either is NULL)."""
+
+    type = sa.Text()
+    inherit_cache = True
+    name = "json_line_amount"
+
+    def __init__(self, quantity: Any, price: Any) -> None:
+        super().__init__(quantity, price)
 
 
 class json_concat(FunctionElement[str]):
@@ -218,6 +231,19 @@ def _id_sqlite(element: json_global_id, compiler: Any, **kw: Any) -> str:
     return f"agency_json_global_id({_quote(element.type_name)}, {v})"
 
 
+@compiles(json_line_amount, "postgresql")
+def _line_amount_postgresql(element: json_line_amount, compiler: Any, **kw: Any) -> str:
+    quantity, price = (compiler.process(c, **kw) for c in element.clauses)
+    # numeric round(): ties away from zero, as ROUND_HALF_UP.
+    return f"coalesce('\"' || round(({quantity}) * ({price}), 2)::text || '\"', 'null')"
+
+
+@compiles(json_line_amount, "sqlite")
+def _line_amount_sqlite(element: json_line_amount, compiler: Any, **kw: Any) -> str:
+    quantity, price = (compiler.process(c, **kw) for c in element.clauses)
+    return f"agency_json_line_amount({quantity}, {price})"
+
+
 # Python's json.dumps (ensure_ascii) of a string, in SQL: to_json escapes what both escape; any
 # character outside printable ASCII (DEL and beyond) is written \\uXXXX (a surrogate pair above
 # the BMP) one character at a time.
@@ -290,6 +316,14 @@ def _json_decimal4(value: Any) -> str:
     return _quoted(None if value is None else str(decimal.Decimal(f"{float(value):.4f}")))
 
 
+def _json_line_amount(quantity: Any, price: Any) -> str:
+    # Both read as their columns read them on SQLite (Numeric at scale 2, Money), multiplied exactly.
+    if quantity is None or price is None:
+        return "null"
+    exact = decimal.Decimal(f"{float(quantity):.2f}"), money(decimal.Decimal(f"{float(price):.2f}"))
+    return _quoted(str(line_amounts(*exact, decimal.Decimal(0))[0]))
+
+
 def _json_global_id(type_name: str, row_id: Any) -> str:
     return _quoted(to_base64(type_name, row_id))
 
@@ -307,6 +341,7 @@ def _register(dbapi_connection: Any) -> None:
     dbapi_connection.create_function("agency_json_money", 1, _json_money, deterministic=True)
     dbapi_connection.create_function("agency_json_decimal", 1, _json_decimal, deterministic=True)
     dbapi_connection.create_function("agency_json_decimal4", 1, _json_decimal4, deterministic=True)
+    dbapi_connection.create_function("agency_json_line_amount", 2, _json_line_amount, deterministic=True)
     dbapi_connection.create_function("agency_json_global_id", 2, _json_global_id, deterministic=True)
     dbapi_connection.create_function("agency_json_cursor", 3, _json_cursor, deterministic=True)
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import orjson
+import sqlalchemy as sa
+from sqlmodel import col
 
 from models import (
     ClientTier,
@@ -18,6 +20,7 @@ from models import (
     ContactRoleAssignment,
     Deliverable,
     DeliverableKind,
+    Expense,
     Interaction,
     InteractionKind,
     InvoiceLine,
@@ -34,6 +37,7 @@ from models import (
     ScopeChange,
     ScopeChangeKind,
     TaskStatus,
+    TimeEntry,
 )
 from server.app import create_app
 from server.settings import Settings
@@ -228,7 +232,7 @@ async def build_agency(factory: Factory) -> Agency:
             notes='Net 30 "please"\n',
         )
         await factory.payment(sent, "50.10")
-        await factory.invoice(client, status=InvoiceStatus.DRAFT, notes="draft: not the client's")
+        draft = await factory.invoice(client, status=InvoiceStatus.DRAFT, notes="draft: not the client's")
         void = await factory.invoice(client, status=InvoiceStatus.VOID)
         await factory.payment(void, "1.00")
         # Voided after it was sent (a portal user sees it), with payments of the same day.
@@ -239,7 +243,7 @@ async def build_agency(factory: Factory) -> Agency:
             sent_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
             voided_at=dt.datetime(2026, 11, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
         )
-        await factory.add(
+        billed = await factory.add(
             *(
                 InvoiceLine(
                     invoice_id=recalled.id or 0,
@@ -259,6 +263,11 @@ async def build_agency(factory: Factory) -> Agency:
                 )
             )
         )
+        async with factory.session_factory() as session:
+            draft_line = await session.scalar(
+                sa.select(col(InvoiceLine.id)).where(col(InvoiceLine.invoice_id) == draft.id)
+            )
+        await _plant_time_and_expenses(factory, a, hidden, member, billed[0].id, draft_line)
         await factory.payment(recalled, "2.50", reference="réf 😀", method=PaymentMethod.CARD)
         await factory.payment(recalled, "0.01", received_on=dt.date(2026, 10, 15))
     await _plant_engagement(factory, own, other, manager, portal, other_portal, prime, other_prime, alphas)
@@ -350,3 +359,51 @@ async def _plant_engagement(
             ),
             SatisfactionSurvey(client_id=client.id, score=0, responded_at=moment - dt.timedelta(days=1)),
         )
+
+
+async def _plant_time_and_expenses(
+    factory: Factory, project: Any, hidden: Any, member: Any, billed_line: int, draft_line: int | None
+) -> None:
+    """Time whose amounts round at the half cent (1.15 h x 1.50 = 1.725), time on a task hidden from the
+    portal, entries billed on a sent invoice and on a draft, and expenses billable or not."""
+    when = dt.date(2026, 3, 1)
+    await factory.add(
+        TimeEntry(
+            user_id=member.id,
+            project_id=project.id,
+            work_date=when,
+            hours=Decimal("1.15"),
+            cost_rate=Decimal("1.50"),
+            bill_rate=Decimal("0.30"),
+            description='Call "kick-off"\tnotes',
+            invoice_line_id=billed_line,
+        ),
+        TimeEntry(
+            user_id=member.id,
+            project_id=project.id,
+            task_id=hidden.id,
+            work_date=when,
+            hours=Decimal("2.35"),
+            cost_rate=Decimal("33.33"),
+            bill_rate=Decimal("99.99"),
+            billable=False,
+        ),
+        TimeEntry(
+            user_id=member.id,
+            project_id=project.id,
+            work_date=when - dt.timedelta(days=1),
+            hours=Decimal("0.01"),
+            cost_rate=Decimal("0.50"),
+            bill_rate=Decimal("150.00"),
+            invoice_line_id=draft_line,
+        ),
+        Expense(
+            project_id=project.id,
+            description="Fonts ✒️",
+            amount=Decimal("19.99"),
+            incurred_on=when,
+            created_by_id=member.id,
+            invoice_line_id=draft_line,
+        ),
+        Expense(project_id=project.id, description="Coffee", amount=Decimal("4.50"), billable=False, incurred_on=when),
+    )

@@ -154,10 +154,10 @@ async def test_one_statement_per_compiled_list_and_fallbacks(
         (CLIENT, {"id": gid("Project", 1)}),
         ('{ tasks(after: "eyJ2IjogWzEsIDJdfQ==") { totalCount } }', None),
         # Fields not mapped: a deliverable's download address (a token per caller) and size (a 64-bit
-        # column the Int scalar refuses beyond 32 bits, with an error), time entries.
+        # column the Int scalar refuses beyond 32 bits, with an error), a project's budget burn.
         ("{ tasks { edges { node { title deliverables { title downloadUrl } } } } }", None),
         ("{ tasks { edges { node { title deliverables { fileSize } } } } }", None),
-        ("{ projects { edges { node { name timeEntries { hours } } } } }", None),
+        ("{ projects { edges { node { name budgetBurn { burned } } } } }", None),
     ]
     for query, given in fallbacks:
         await pair.same(query, given, token)
@@ -348,3 +348,60 @@ async def test_scope_changes_compile_for_staff(
     assert [c["kind"] for c in changes] == ["END_DATE_MOVED", "BUDGET_CHANGED", "TASK_ADDED"]
     assert changes[1]["newBudget"] == "0.05" and changes[1]["isReduction"] is True and changes[1]["changedBy"]
     assert changes[2]["task"] == {"title": "Hidden from the client"} and changes[0]["newEndDate"] == "2027-02-28"
+
+
+TIME_AND_EXPENSES = """{ projects(first: 20, filter: {status: [ACTIVE]}) { edges { node { name client { name }
+  timeEntries { id workDate hours billable createdAt user { fullName } project { name } task { title } %s }
+  expenses { id description billable incurredOn createdAt createdBy { fullName } project { name } %s } } } } }"""
+
+TIME_FIELDS = {
+    "admin": (
+        "description costRate billRate costAmount billableAmount invoiced invoice { number status }",
+        "amount billableAmount invoiced invoice { number }",
+    ),
+    "member": ("description", ""),
+    # Zeta shows costs in its portal: a portal user reads them, not the team's own words.
+    "portal": (
+        "costRate billRate costAmount billableAmount invoiced invoice { number status }",
+        "amount billableAmount invoiced invoice { number }",
+    ),
+}
+
+
+@pytest.mark.parametrize("who", ["admin", "member", "portal"])
+async def test_time_and_expenses_compile(
+    pair: Pair, agency: Agency, db: Any, statements: Any, planned: list[tuple[str, bool]], who: str
+) -> None:
+    """Project.timeEntries and Project.expenses with their amounts: one statement, the resolvers' bytes
+    (amounts rounded at the half cent as an invoice line rounds them); a portal user sees no time on
+    a task hidden from it, and no draft invoice behind an entry."""
+    token = (await _callers(pair, agency, db))[who]
+    query = TIME_AND_EXPENSES % TIME_FIELDS[who]
+    planned.clear()
+    body = await pair.same(query, None, token)
+    assert planned == [("projects", True)] and "errors" not in body, body
+    await pair.compiled.data("{ __typename }", token=token)
+    statements.reset()
+    await pair.compiled.data("{ __typename }", token=token)
+    overhead = statements.count
+    statements.reset()
+    await pair.compiled.data(query, None, token)
+    assert statements.count - overhead == 1
+    alpha = next(e["node"] for e in body["data"]["projects"]["edges"] if e["node"]["client"]["name"] == "Zeta Ltd")
+    entries, expenses = alpha["timeEntries"], alpha["expenses"]
+    assert [e["hours"] for e in entries] == (["1.15", "0.01"] if who == "portal" else ["2.35", "1.15", "0.01"])
+    assert [e["description"] for e in expenses] == ["Coffee", "Fonts ✒️"]  # the same day: the newer id first
+    if who == "member":
+        return
+    first = next(e for e in entries if e["hours"] == "1.15")
+    assert first["costAmount"] == "1.73" and first["billableAmount"] == "0.35" and first["invoiced"] is True
+    assert first["invoice"]["status"] == "VOID"
+    on_draft = next(e for e in entries if e["hours"] == "0.01")
+    assert on_draft["billableAmount"] == "1.50" and on_draft["invoiced"] is True
+    assert [x["billableAmount"] for x in expenses] == ["0.00", "19.99"]
+    if who == "portal":
+        assert on_draft["invoice"] is None and expenses[1]["invoice"] is None  # a draft: not the client's
+    else:
+        hidden = entries[0]
+        assert hidden["billableAmount"] == "0.00" and hidden["costAmount"] == "78.33" and hidden["invoiced"] is False
+        assert on_draft["invoice"]["status"] == "DRAFT" and expenses[1]["invoice"] is not None

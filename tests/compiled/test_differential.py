@@ -372,6 +372,21 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
                newBudget oldEndDate newEndDate occurredAt task { title } changedBy { fullName } } } } } }""",
             compiles=True,
         ),
+        Operation(
+            "projects' time and expenses",
+            """{ projects(first: 30) { edges { node { name
+               timeEntries { id workDate hours billable description costRate billRate costAmount billableAmount
+                 invoiced invoice { number status } user { fullName } task { title } }
+               expenses { id description billable incurredOn amount billableAmount invoiced invoice { number }
+                 createdBy { fullName } } } } } }""",
+            compiles=True,
+        ),
+        Operation(
+            "projects' time, the portal's columns",
+            """{ projects(first: 30) { edges { node { name timeEntries { workDate hours billable billRate
+               billableAmount invoiced user { fullName } task { title } } } } } }""",
+            compiles=True,
+        ),
         Operation("clients page, wide", CLIENTS_PAGE_WIDE, {"first": 6, "after": ids["clients_after"]}),
         Operation("nested clients → projects → tasks", NESTED, compiles=True),
         Operation("nested, wide", NESTED_WIDE),
