@@ -338,6 +338,15 @@ def _of_project(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -
     return rows
 
 
+def _of_line(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -> Callable[..., Select]:
+    """An invoice line's rows of `model` under its scope (resolvers.batching.grouped on invoice_line_id)."""
+
+    def rows(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
+        return sa.select(*columns_of(model)).where(model.invoice_line_id == parent.c.id, scope(p))
+
+    return rows
+
+
 def _invoice_by_line(parent: FromClause, p: Principal) -> Select:
     """loaders.billing.invoice_by_line: the invoice whose line bills the row, under the invoice scope."""
     return (
@@ -576,7 +585,6 @@ TYPES: dict[str, dict[str, Mapped]] = {
             "Payment", _invoice_payments, lambda: [(col(Payment.received_on), False), (col(Payment.id), False)]
         ),
     },
-    # Not timeEntries nor expenses (their types are not mapped).
     "InvoiceLine": {
         "id": Column("id", ID_TEXT),
         "kind": Column("kind", ENUM),
@@ -586,6 +594,17 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "taxRate": Column("tax_rate", DECIMAL4),
         "amount": Column("amount", MONEY),
         "taxAmount": Column("tax_amount", MONEY),
+        # loaders.billing.time_entries_by_line, expenses_by_line: oldest first.
+        "timeEntries": Many(
+            "TimeEntry",
+            _of_line(TimeEntry, scopes.time_entry_scope),
+            lambda: [(col(TimeEntry.work_date), False), (col(TimeEntry.id), False)],
+        ),
+        "expenses": Many(
+            "Expense",
+            _of_line(Expense, scopes.expense_scope),
+            lambda: [(col(Expense.incurred_on), False), (col(Expense.id), False)],
+        ),
     },
     "Payment": {
         "id": GlobalId(),

@@ -388,7 +388,8 @@ INVOICES = """query($id: ID!) {
   client(id: $id) { name
     invoices { id number status issueDate dueDate paidOn sentAt voidedAt notes client { name }
       payments { id receivedOn amount method reference invoice { number } }
-      lines { id kind description quantity unitPrice taxRate amount taxAmount } }
+      lines { id kind description quantity unitPrice taxRate amount taxAmount
+        timeEntries { hours billableAmount task { title } } expenses { description } } }
     payments { id receivedOn amount method reference invoice { number status } } }
   node(id: $id) { ... on Client { invoices { number } } }
 }"""
@@ -431,6 +432,9 @@ async def test_client_invoices_and_payments_compile(
     assert [line["description"] for line in lines] == ["Work", "Hosting", "Same place", 'Design "v2" ✏️\n']
     assert [line["taxRate"] for line in lines] == ["0.0000", "1.0000", "0.0001", "0.0825"]
     assert lines[2]["unitPrice"] == "99999999.99" and lines[3]["quantity"] == "1.50"
+    # The time the design line bills; the rest bill none.
+    assert lines[3]["timeEntries"] == [{"hours": "1.15", "billableAmount": "0.35", "task": None}]
+    assert [line["timeEntries"] for line in lines[:3]] == [[], [], []]
     if role == "portal":
         assert statuses == ["VOID", "SENT"] and paid == ["0.01", "2.50", "50.10"]  # the same day: newest id first
         assert theirs["data"]["client"] is None and theirs["data"]["node"] is None
@@ -442,6 +446,8 @@ async def test_client_invoices_and_payments_compile(
             "50.10",
         ]
         assert next(i for i in invoices if i["status"] == "SENT")["notes"] == 'Net 30 "please"\n'
+        draft = next(i for i in invoices if i["status"] == "DRAFT")
+        assert draft["lines"][0]["expenses"] == [{"description": "Fonts ✒️"}]
         assert len(theirs["data"]["client"]["invoices"]) == 4
 
 

@@ -344,7 +344,8 @@ def handwritten_corpus(ids: dict[str, str]) -> list[Operation]:
             "client(id), invoices and payments",
             """query($id: ID!) { client(id: $id) { name invoices { id number status issueDate dueDate paidOn
                  sentAt voidedAt client { name } payments { amount method reference receivedOn }
-                 lines { id kind description quantity unitPrice taxRate amount taxAmount } }
+                 lines { id kind description quantity unitPrice taxRate amount taxAmount
+                   timeEntries { hours billableAmount } expenses { description billableAmount } } }
                payments { id amount receivedOn invoice { number status } } } }""",
             {"id": ids["client"]},
             compiles=True,
