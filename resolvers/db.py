@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -126,12 +126,12 @@ class RequestDb:
             result = await connection.execute(statement)
             return list(result.keys()), [tuple(row) for row in result.all()]
 
-    async def core_first(self, statement: Executable) -> Any | None:
+    async def core_first(self, statement: Executable, parameters: Mapping[str, Any] | None = None) -> Any | None:
         """The first row (attributes by column name) through the Core connection, or None: for
         a look-up of columns that needs none of the ORM's row processing."""
         async with self._reading() as session:
             connection = await session.connection()
-            return (await connection.execute(statement)).first()
+            return (await connection.execute(statement, parameters)).first()
 
     async def core_scalar(self, statement: Executable) -> Any:
         """The first column of the first row through the Core connection (the compiled read

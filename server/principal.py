@@ -21,19 +21,26 @@ from resolvers.db import RequestDb
 from resolvers.partners.apps import app_record, record_use
 
 
-async def _user_row(db: RequestDb, *where: ColumnElement[bool]) -> Any | None:
-    """The user's columns a Principal is built from, with its client's cost setting; None: no such user."""
-    return await db.core_first(
-        sa.select(
-            col(User.id),
-            col(User.is_active),
-            col(User.role),
-            col(User.client_id),
-            col(Client.show_costs_in_portal),
-        )
-        .outerjoin(Client, col(Client.id) == col(User.client_id))
-        .where(*where)
-    )
+def _user_columns() -> sa.Select:
+    """The user's columns a Principal is built from, with its client's cost setting."""
+    return sa.select(
+        col(User.id),
+        col(User.is_active),
+        col(User.role),
+        col(User.client_id),
+        col(Client.show_costs_in_portal),
+    ).outerjoin(Client, col(Client.id) == col(User.client_id))
+
+
+#: The look-up every authenticated request makes, built once (its SQL and cache key with it).
+_BY_ID = _user_columns().where(col(User.id) == sa.bindparam("user_id", type_=sa.Integer()))
+
+
+async def _user_row(db: RequestDb, *where: ColumnElement[bool], user_id: int | None = None) -> Any | None:
+    """The user's row (`_user_columns`) by id, or by the conditions in `where`; None: no such user."""
+    if user_id is not None:
+        return await db.core_first(_BY_ID, {"user_id": user_id})
+    return await db.core_first(_user_columns().where(*where))
 
 
 def _principal(
@@ -90,7 +97,7 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
     if isinstance(claims, PartnerClaims):
         return await _partner_principal(db, claims)
     # The user must still exist and be active, and a portal user still linked to the same client.
-    row = await _user_row(db, col(User.id) == claims.user_id)
+    row = await _user_row(db, user_id=claims.user_id)
     if row is None:
         raise TokenRefused(f"user {claims.user_id} no longer exists", bearer=True)
     if not row.is_active or row.role is not claims.role or row.client_id != claims.client_id:
