@@ -11,6 +11,9 @@ Rows come from the very statements and row-scope functions the resolvers use: th
 from resolvers.clients.clients.scoped_clients, ORDER_KEYS and resolvers.pagination.after_cursor;
 the computed columns from the loaders' own aggregate statements (their batch-key condition
 replaced by the client row's id); lists and lookups compose auth.scopes exactly as the loaders do.
+Where a loader builds its statement inside itself (a contact's roles and portal access, a client's
+payments, the invoice behind a billed line), the planner writes the same statement, composing the
+same scope functions in the same order; the differential test holds the two to the same bytes.
 """
 
 from __future__ import annotations
@@ -379,6 +382,14 @@ def _comment_order() -> list[tuple[Any, bool]]:
     return [(col(Comment.created_at), False), (col(Comment.id), False)]
 
 
+#: Every field the planner writes, per type. What a type leaves out takes the resolvers, and why:
+#: externalId (Client, Contact, Invoice, Payment) - the calling app's own ids, whose statement is
+#: built inside its loader (resolvers.partners.loaders); Client.unbilledAmount - each (project, bill
+#: rate) group rounded in Python, statements built inside the loader; Client.healthScore - weights
+#: and signals read per caller; Client.activity - a paged feed of its own; Project.budgetBurn - an
+#: object derived in Python (a float burn rate); Invoice.subtotal, tax, total, amountPaid, amountDue -
+#: statements built inside their loaders; Invoice.isOverdue - today's date on the request's clock;
+#: Deliverable.downloadUrl and fileSize - see there.
 TYPES: dict[str, dict[str, Mapped]] = {
     "Client": {
         "id": GlobalId(),
