@@ -12,7 +12,7 @@ from bench import run
 from bench.agency import Shape, build_agency
 from tests.dashboard.test_statements import HASH, SMALL
 from tests.factories import PASSWORD
-from tests.utils import Api
+from tests.utils import Api, StatementCounter
 
 SHAPE = Shape(
     clients=60,
@@ -63,17 +63,15 @@ async def test_the_health_score_floors_answer_what_the_api_answers(api: Api, eng
 
 
 async def test_the_bench_dashboard_issues_as_many_statements_for_500_clients_as_for_20(
-    api: Api, engine: AsyncEngine, statements: object, db: object
+    api: Api, engine: AsyncEngine, statements: StatementCounter, db: object
 ) -> None:
     """bench/run.py's own dashboard query (every section and the score distribution), on the bench agency."""
     small = await build_agency(engine, Shape(**{**SMALL.__dict__, "clients": 20}), password_hash=HASH, tag="a")
     token = await api.login(small.manager_email, PASSWORD)
 
     async def count() -> tuple[int, dict]:
-        await api.data("{ me { id } }", token=token)
-        statements.reset()  # type: ignore[attr-defined]
-        data = await api.data(run.DASHBOARD, token=token)
-        return statements.count, data["clientsDashboard"]  # type: ignore[attr-defined]
+        counted, data = await statements.of(api, run.DASHBOARD, token)
+        return counted, data["clientsDashboard"]
 
     few, board = await count()
     assert board["breakdown"]["total"] == 20 and board["capacity"]["members"]

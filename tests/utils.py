@@ -48,6 +48,14 @@ class StatementCounter:
         self.count = 0
         self.statements.clear()
 
+    async def of(self, api: Api, query: str, token: str, variables: dict | None = None) -> tuple[int, dict]:
+        """How many statements one request of `query` issues, and its data. A request first warms
+        what is per caller and per process (the token's look-up, the schema view), uncounted."""
+        await api.data("{ me { id } }", token=token)
+        self.reset()
+        data = await api.data(query, variables, token)
+        return self.count, data
+
 
 class Api:
     """Drives the real app over HTTP, as a web, mobile or partner client would."""

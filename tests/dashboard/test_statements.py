@@ -55,10 +55,7 @@ assert DASHBOARD_WITH_SCORES != DASHBOARD
 
 
 async def _count(api, statements, query: str, variables: dict, token: str) -> tuple[int, dict]:
-    await api.data("{ me { id } }", token=token)
-    statements.reset()
-    data = await api.data(query, variables, token)
-    return statements.count, data
+    return await statements.of(api, query, token, variables)
 
 
 async def test_clients_list_with_all_columns_issues_as_many_statements_for_200_clients_as_for_10(
