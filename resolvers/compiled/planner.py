@@ -812,6 +812,9 @@ class Planner:
         if isinstance(mapped, Written):
             return mapped.json(row)
         if isinstance(mapped, Computed):
+            # A subquery nests one level deeper (SQLite's parser counts it; its aggregates nest more).
+            if self.dialect == "sqlite" and self.depth + 1 > SQLITE_MAX_DEPTH:
+                raise CannotCompile("nested deeper than SQLite's parser takes")
             value = mapped.value(row, self.principal)
             if mapped.default is not None:
                 value = sa.func.coalesce(value, sa.literal_column(str(int(mapped.default))))
@@ -822,11 +825,18 @@ class Planner:
             if item is None or not (is_enum_type(item) or is_scalar_type(item)):
                 raise CannotCompile(f"{type_name}.{field_def}")
             kind = mapped.kind
-            return self.list_json(
-                mapped.rows(row, self.principal).correlate(row),
-                mapped.order(),
-                lambda rows: json_value(next(iter(rows.c)), kind),
-            )
+            # A list of values nests as deep as a list of objects does (SQLite's parser counts it).
+            self.depth += 1
+            try:
+                if self.dialect == "sqlite" and self.depth > SQLITE_MAX_DEPTH:
+                    raise CannotCompile("nested deeper than SQLite's parser takes")
+                return self.list_json(
+                    mapped.rows(row, self.principal).correlate(row),
+                    mapped.order(),
+                    lambda rows: json_value(next(iter(rows.c)), kind),
+                )
+            finally:
+                self.depth -= 1
         if isinstance(mapped, One):
             if not is_object_type(target) or target.name != mapped.type_name:
                 raise CannotCompile(f"{type_name}.{field_def}")

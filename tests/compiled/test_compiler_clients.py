@@ -520,3 +520,52 @@ async def test_client_record_engagement_compiles(
         across = next(i for i in record["interactions"] if i["summary"] == "Across")
         assert across["contact"] == {"fullName": "Other Prime"}
         assert [s["score"] for s in record["satisfactionScores"]] == [9, 0]
+
+
+# Five objects deep (node, contacts, reporting lines down three levels) and computed values inside the
+# deepest: roles (a list of values), portal access (a count); clients five deep with their computed columns.
+DEEP_SHAPES = {
+    "roles": """{ clients(first: 10) { edges { node { name contacts { fullName roles directReports { fullName roles
+      directReports { fullName roles directReports { fullName roles } } } } } } } }""",
+    "roles one level up": """{ clients(first: 10) { edges { node { name contacts { fullName roles
+      directReports { fullName roles directReports { fullName roles } } } } } } }""",
+    "portal access": """{ clients(first: 10) { edges { node { name contacts { fullName directReports { fullName
+      directReports { fullName directReports { fullName hasPortalAccess } } } } } } } }""",
+    "portal access one level up": """{ clients(first: 10) { edges { node { name contacts { fullName directReports {
+      fullName directReports { fullName hasPortalAccess } } } } } } }""",
+    "a client's computed columns": """{ clients(first: 10) { edges { node { name projects { name tasks { title
+      project { name client { name outstandingAmount accountValue activeProjectCount lastProjectOn } } } } } } } }""",
+    "a client's computed columns one level up": """{ clients(first: 10) { edges { node { name contacts {
+      fullName reportsTo { fullName client { name outstandingAmount accountValue activeProjectCount lastProjectOn }
+      } } } } } }""",
+}
+
+#: Computed inside the fifth object: one level too deep for SQLite's parser (the resolvers answer there).
+TOO_DEEP_FOR_SQLITE = frozenset({"roles", "portal access", "a client's computed columns"})
+
+
+@pytest.mark.parametrize("shape", DEEP_SHAPES)
+async def test_values_and_computed_columns_at_the_deepest_level(
+    engine: Any,
+    settings: Any,
+    agency: Agency,
+    planned_roots: list[tuple[str, bool]],
+    caplog: pytest.LogCaptureFixture,
+    shape: str,
+) -> None:
+    """As deep as the compiler goes on SQLite, with lists of values and computed columns inside: one
+    statement the database takes, or the resolvers (never a statement SQLite's parser refuses)."""
+    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
+    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
+    async with first, second:
+        pair = Pair(compiled, resolvers)
+        token = (await tokens(pair.resolvers, agency))["admin"]
+        planned_roots.clear()
+        body = await pair.same(DEEP_SHAPES[shape], None, token)
+    assert "errors" not in body
+    assert "compiled statement failed" not in caplog.text  # no statement the database refused
+    too_deep = shape in TOO_DEEP_FOR_SQLITE and engine.dialect.name == "sqlite"
+    assert planned_roots == [("clients", not too_deep)]
+    zeta = next(e["node"] for e in body["data"]["clients"]["edges"] if e["node"]["name"] == "Zeta Ltd")
+    if "roles" in shape:
+        assert zeta["contacts"][0]["roles"] == ["BILLING", "TECHNICAL", "LEGAL"]
