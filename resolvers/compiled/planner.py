@@ -19,6 +19,7 @@ same scope functions in the same order; the differential test holds the two to t
 from __future__ import annotations
 
 import enum
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -37,6 +38,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from graphql.execution.values import get_argument_values
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 from sqlmodel import col
@@ -1172,6 +1174,28 @@ def plan_root_field(
         planner = Planner(
             schema, collect_subfields, variable_values, denied, principal, decode_id, lookup_id, dialect, node_id
         )
-        return build(planner, field_def, field_details)
+        statement = build(planner, field_def, field_details)
     except (CannotCompile, ValueError):  # ValueError: a malformed global id, the resolver's to report
         return None
+    if dialect == "sqlite" and not sqlite_parses(statement):
+        return None
+    return statement
+
+
+_SQLITE = sqlite_dialect.dialect()
+
+
+def sqlite_parses(statement: Select) -> bool:
+    """Whether SQLite's parser takes the statement's text. Its stack is shallow (100 entries) and a row
+    scope nests subqueries of its own (a portal user's time entries five objects deep overflow it), so
+    SQLITE_MAX_DEPTH alone cannot tell: the text is prepared against an empty in-memory database, where
+    every other complaint (no such table, no such function) comes after the parse succeeded."""
+    text = str(statement.compile(dialect=_SQLITE))
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.execute(text)
+    except sqlite3.Error as error:
+        return "parser stack overflow" not in str(error)
+    finally:
+        connection.close()
+    return True
