@@ -10,6 +10,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import inspect
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -306,7 +307,10 @@ def database_away(monkeypatch) -> Iterator[None]:
         raise DatabaseUnavailable(retry_after=7)
         yield  # pragma: no cover
 
-    for method in ("rows", "scalars", "scalar", "core_rows"):
+    # Every read method of the handle (each public coroutine but close), so a new one is covered too.
+    reads = [n for n, f in vars(RequestDb).items() if inspect.iscoroutinefunction(f) and n[0] != "_" and n != "close"]
+    assert {"rows", "scalars", "scalar", "core_rows", "core_first", "core_scalar"} <= set(reads), reads
+    for method in reads:
         monkeypatch.setattr(RequestDb, method, away)
     monkeypatch.setattr(RequestDb, "transaction", away_transaction)
     yield
