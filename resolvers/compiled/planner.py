@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -109,6 +110,10 @@ NodeId = Callable[[Any], tuple[str, int | None] | None]
 #: the nested subqueries: its parser's stack is 100 entries (3.40), each list level costs about 20.
 #: Deeper selections take the resolver path there; PostgreSQL has no such limit.
 SQLITE_MAX_DEPTH = 5
+#: From how many levels deep a statement's text is tried on SQLite's parser before it is planned
+#: (sqlite_parses: a row scope's own subqueries count too); the shallower shapes (the Clients page, the
+#: nested list) are far from the parser's limit and skip the try.
+SQLITE_CHECKED_DEPTH = 4
 
 
 class CannotCompile(Exception):
@@ -733,6 +738,7 @@ class Planner:
     node_id: NodeId
     names: dict[str, int] = field(default_factory=dict)
     depth: int = 0
+    deepest: int = 0  # the most levels any part of the statement nests (objects, lists of values, subqueries)
 
     def name(self, prefix: str) -> str:
         self.names[prefix] = self.names.get(prefix, 0) + 1
@@ -768,6 +774,7 @@ class Planner:
         if mapping is None:
             raise CannotCompile(f"type {object_type.name}")
         self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
         try:
             return self._object_json(object_type, mapping, details, row)
         finally:
@@ -817,6 +824,7 @@ class Planner:
             # A subquery nests one level deeper (SQLite's parser counts it; its aggregates nest more).
             if self.dialect == "sqlite" and self.depth + 1 > SQLITE_MAX_DEPTH:
                 raise CannotCompile("nested deeper than SQLite's parser takes")
+            self.deepest = max(self.deepest, self.depth + 1)
             value = mapped.value(row, self.principal)
             if mapped.default is not None:
                 value = sa.func.coalesce(value, sa.literal_column(str(int(mapped.default))))
@@ -829,6 +837,7 @@ class Planner:
             kind = mapped.kind
             # A list of values nests as deep as a list of objects does (SQLite's parser counts it).
             self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
             try:
                 if self.dialect == "sqlite" and self.depth > SQLITE_MAX_DEPTH:
                     raise CannotCompile("nested deeper than SQLite's parser takes")
@@ -1177,12 +1186,16 @@ def plan_root_field(
         statement = build(planner, field_def, field_details)
     except (CannotCompile, ValueError):  # ValueError: a malformed global id, the resolver's to report
         return None
-    if dialect == "sqlite" and not sqlite_parses(statement):
+    if dialect == "sqlite" and planner.deepest >= SQLITE_CHECKED_DEPTH and not sqlite_parses(statement):
         return None
     return statement
 
 
 _SQLITE = sqlite_dialect.dialect()
+#: sqlite_parses' answers by the statement's SQLAlchemy cache key (the same key, the same SQL text):
+#: compiling a statement to try it costs milliseconds, looking its key up far less.
+_PARSED: OrderedDict[Any, bool] = OrderedDict()
+PARSED_KEPT = 1000
 
 
 def sqlite_parses(statement: Select) -> bool:
@@ -1190,12 +1203,22 @@ def sqlite_parses(statement: Select) -> bool:
     scope nests subqueries of its own (a portal user's time entries five objects deep overflow it), so
     SQLITE_MAX_DEPTH alone cannot tell: the text is prepared against an empty in-memory database, where
     every other complaint (no such table, no such function) comes after the parse succeeded."""
+    cache_key = statement._generate_cache_key()
+    key = None if cache_key is None else cache_key.key
+    if key is not None and key in _PARSED:
+        _PARSED.move_to_end(key)
+        return _PARSED[key]
     text = str(statement.compile(dialect=_SQLITE))
     connection = sqlite3.connect(":memory:")
     try:
         connection.execute(text)
+        parses = True
     except sqlite3.Error as error:
-        return "parser stack overflow" not in str(error)
+        parses = "parser stack overflow" not in str(error)
     finally:
         connection.close()
-    return True
+    if key is not None:
+        _PARSED[key] = parses
+        if len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return parses
