@@ -163,6 +163,9 @@ def _operation_count(query: str) -> int:
     return sum(isinstance(definition, OperationDefinitionNode) for definition in document.definitions)
 
 
+#: At shutdown, how long a scheduled-jobs pass under way may run on before it is cancelled.
+JOBS_STOP_GRACE_SECONDS = 10.0
+
 #: A multipart request (a file upload) must carry one of these headers, with any value: a browser
 #: sends none cross-site without a CORS preflight, so a plain HTML form on another site cannot post.
 PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight", "x-apollo-operation-name")
@@ -483,8 +486,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             if settings.webhook_interval_seconds > 0
             else None
         )
+        stop_jobs = asyncio.Event()
         jobs = (
-            asyncio.create_task(run_jobs_forever(settings, session_factory))
+            asyncio.create_task(run_jobs_forever(settings, session_factory, stop_jobs))
             if settings.jobs_interval_seconds > 0
             else None
         )
@@ -494,9 +498,10 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             if listener is not None:
                 await listener.stop()
             if jobs is not None:
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
+                # A pass under way may finish (bounded); one that takes longer is cancelled.
+                stop_jobs.set()
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                    await asyncio.wait_for(jobs, JOBS_STOP_GRACE_SECONDS)
             if outbox is not None:
                 outbox.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -48,17 +48,34 @@ def job_config(settings: Settings) -> JobConfig:
     )
 
 
-async def run_jobs_forever(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> None:
+async def run_jobs_forever(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run every job each AGENCY_JOBS_INTERVAL seconds until `stop` is set. A pass under way when
+    it is set finishes first (its transactions commit or roll back whole, never cut off half-way
+    on a connection the next user of the database would find still holding its lock)."""
     from resolvers.jobs import run_jobs
 
+    stop = stop or asyncio.Event()
     config = job_config(settings)
-    await asyncio.sleep(min(FIRST_RUN_DELAY_SECONDS, settings.jobs_interval_seconds))
-    while True:
+    pause = min(FIRST_RUN_DELAY_SECONDS, settings.jobs_interval_seconds)
+    while not await _stopped_within(stop, pause):
         try:
             await run_jobs(session_factory, config)
         except Exception:
             log.exception("running the scheduled jobs failed")
-        await asyncio.sleep(settings.jobs_interval_seconds)
+        pause = settings.jobs_interval_seconds
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    """Wait up to `seconds` for `stop`; whether it was set."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def run_once(settings: Settings, *, only: list[str] | None, now: dt.datetime | None) -> list[JobResult]:

@@ -4,7 +4,6 @@ run is logged, a failed one with its error; the command line runs them."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import sqlite3
 
@@ -233,16 +232,17 @@ async def test_the_server_schedule_runs_the_jobs_every_interval(db, factory):
 
     await scene(factory)
     settings = Settings(AGENCY_JOBS_INTERVAL="0.05", DATABASE_URL="unused")
-    task = asyncio.create_task(run_jobs_forever(settings, db))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_jobs_forever(settings, db, stop))
     try:
         for _ in range(400):  # two passes of every job, within 20 s
             if await count(db, JobRun) >= 2 * len(JOBS):
                 break
             await asyncio.sleep(0.05)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()  # the pass under way finishes: no connection left holding SQLite's write lock
+        await asyncio.wait_for(task, 20)
+    assert task.done() and task.exception() is None
     runs = await rows(db, JobRun)
     assert len(runs) >= 2 * len(JOBS)
     assert {r.status for r in runs} == {"DONE"} and {r.job for r in runs} == set(JOBS)
@@ -250,3 +250,16 @@ async def test_the_server_schedule_runs_the_jobs_every_interval(db, factory):
     assert await count(db, OutboxEmail) == sum(r.sent for r in runs) > 0
     emails = [(e.to_email, e.subject) for e in await rows(db, OutboxEmail)]
     assert len(set(emails)) == len(emails)
+
+
+async def test_the_server_schedule_stops_between_passes_when_told(db, factory):
+    from server.jobs import run_jobs_forever
+
+    await scene(factory)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_jobs_forever(Settings(AGENCY_JOBS_INTERVAL="30", DATABASE_URL="unused"), db, stop))
+    await asyncio.sleep(0.05)
+    assert not task.done()  # waiting out its first pause
+    stop.set()
+    await asyncio.wait_for(task, 5)  # returns at once, not after the pause
+    assert await count(db, JobRun) == 0
