@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
 
 from models.db import (
     ConnectionGate,
@@ -25,6 +26,21 @@ from models.db import (
     write_transaction,
 )
 from resolvers.errors import DatabaseUnavailable
+
+
+class CallerCheck(Protocol):
+    """A check of the request's caller against its row, put off until the request first uses
+    the database (server.principal.DeferredUserCheck). `statement` reads the row by `parameters`
+    (its columns plus, when fused with a compiled read, that read's answer as `answer`);
+    `verify` raises when the caller is not as it claimed."""
+
+    @property
+    def statement(self) -> Select: ...
+
+    @property
+    def parameters(self) -> Mapping[str, Any]: ...
+
+    def verify(self, row: Any | None) -> None: ...
 
 
 class RequestDb:
@@ -51,6 +67,35 @@ class RequestDb:
         self._gate: ConnectionGate | None = None  # set while the read session holds a turn at the pool
         self._lock = asyncio.Lock()
         self._closed = False
+        #: The caller's check still to make before any statement's answer is used (`defer_check`).
+        self._check: CallerCheck | None = None
+        #: What the caller's check raised: raised again by every later use of the database.
+        self._refusal: BaseException | None = None
+
+    def defer_check(self, check: CallerCheck) -> None:
+        """Check the caller before the request's first statement, or, on PostgreSQL, in the same
+        statement as its first compiled read (`core_scalar`). `settle()` makes it if nothing did."""
+        self._check = check
+
+    async def settle(self) -> None:
+        """Make the caller's check now if no statement has made it, and raise what it raised."""
+        if self._refusal is not None:
+            raise self._refusal
+        if self._check is not None:
+            async with self._reading():
+                pass
+
+    @property
+    def caller_refusal(self) -> BaseException | None:
+        """What the caller's check raised (it refused the caller, or found it changed), else None."""
+        return self._refusal
+
+    def _verify(self, check: CallerCheck, row: Any | None) -> None:
+        try:
+            check.verify(row)
+        except BaseException as error:
+            self._refusal = error
+            raise
 
     @property
     def dialect_name(self) -> str:
@@ -73,8 +118,11 @@ class RequestDb:
         return self._session
 
     @asynccontextmanager
-    async def _reading(self) -> AsyncIterator[AsyncSession]:
+    async def _reading(self, *, fused: bool = False) -> AsyncIterator[AsyncSession]:
+        """The read session, the caller checked first (unless `fused`: the statement checks it)."""
         async with self._lock:
+            if self._refusal is not None:
+                raise self._refusal
             try:
                 session = await self._read_session()
             except BaseException as error:
@@ -82,6 +130,12 @@ class RequestDb:
                     raise DatabaseUnavailable() from error
                 raise
             try:
+                check = self._check
+                if check is not None and not fused:
+                    connection = await session.connection()
+                    row = (await connection.execute(check.statement, check.parameters)).first()
+                    self._check = None  # made (a failed statement leaves it to make)
+                    self._verify(check, row)
                 yield session
             except BaseException as error:
                 await self._after_failure(session, error)
@@ -133,12 +187,21 @@ class RequestDb:
             connection = await session.connection()
             return (await connection.execute(statement, parameters)).first()
 
-    async def core_scalar(self, statement: Executable) -> Any:
+    async def core_scalar(self, statement: Select) -> Any:
         """The first column of the first row through the Core connection (the compiled read
-        path's JSON text: no ORM compile state or loading for a statement of columns only)."""
-        async with self._reading() as session:
+        path's JSON text: no ORM compile state or loading for a statement of columns only).
+        On PostgreSQL the caller's check, if still to make, is made in the same statement."""
+        fuse = self._check is not None and self.dialect_name == "postgresql"
+        async with self._reading(fused=fuse) as session:
             connection = await session.connection()
-            return await connection.scalar(statement)
+            check = self._check
+            if not fuse or check is None:
+                return await connection.scalar(statement)
+            row = (await connection.execute(_fused(check.statement, statement), check.parameters)).first()
+            self._check = None  # made (a failed statement leaves it to make)
+            self._verify(check, row)
+            assert row is not None  # else _verify refused
+            return row.answer
 
     async def scalar(self, statement: Executable) -> Any:
         async with self._reading() as session:
@@ -146,6 +209,7 @@ class RequestDb:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        await self.settle()  # nothing is written for a caller before it is checked
         async with self._lock:
             try:
                 # A read transaction left open would hold SQLite's snapshot, and a pooled
@@ -182,3 +246,11 @@ class RequestDb:
         finally:
             if gate is not None:
                 gate.release()
+
+
+@functools.lru_cache(maxsize=4096)
+def _fused(check: Select, statement: Select) -> Select:
+    """The caller's row with a compiled read's answer beside it (`answer`): one round trip for
+    both. Remembered per statement (a compiled plan is kept and used again), so its SQL is
+    compiled once."""
+    return check.add_columns(statement.scalar_subquery().label("answer"))

@@ -103,6 +103,12 @@ class AgencySchema(strawberry.Schema):
                 log.warning("database unavailable (request %s) at %s: %s", request_id, error.path, original.__cause__)
                 error.message = str(original)
                 error.extensions = {"code": "SERVICE_UNAVAILABLE", "retryAfter": original.retry_after}
+            elif original is not None and original is getattr(getattr(context, "db", None), "caller_refusal", None):
+                # The caller's check (put off to the request's first statement) refused it or
+                # found it changed: this answer is dropped for a 401 or a second answer (server.app).
+                error.message = "The access token is invalid or expired."
+                error.original_error = None
+                error.extensions = {"code": "UNAUTHENTICATED"}
             elif isinstance(original, GlobalIDValueError):
                 # Not a global id at all (not base64 of "Type:id"): bad input, whatever exists.
                 error.message = "That is not a global id this API gave out."

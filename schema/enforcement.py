@@ -576,7 +576,12 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             except DatabaseUnavailable as error:
                 self.handle_field_error(error, return_type, field_details_list, path)
                 return None
-            except Exception:
+            except Exception as error:
+                if error is db.caller_refusal:
+                    # The caller's check (made in this statement) refused it: the request is
+                    # answered 401 (server.app), nothing of this field is.
+                    self.handle_field_error(error, return_type, field_details_list, path)
+                    return None
                 # A statement the database refused is a bug of the compiler, never the caller's
                 # loss: logged, the plan dropped for this operation, and the resolvers answer.
                 log.exception("compiled statement failed for %s; the resolvers answer it", path.key)

@@ -70,7 +70,13 @@ from server.live import (
 from server.middleware import BodyLimit, Cors, LastResort, SecurityHeaders, error_payload, json_error
 from server.oauth import TokenEndpoint
 from server.portal_page import PortalAcceptPage
-from server.principal import INVALID_TOKEN_MESSAGE, TokenRefused, principal_for
+from server.principal import (
+    INVALID_TOKEN_MESSAGE,
+    PrincipalStale,
+    TokenRefused,
+    deferred_principal,
+    principal_for,
+)
 from server.settings import Settings
 from server.webhooks import configure_webhooks, deliver_webhooks_forever
 
@@ -240,7 +246,18 @@ class AgencyGraphQL(GraphQL[Context, None]):
                 user_agent=request.headers.get("user-agent"),
                 transport="websocket",
             )
-        principal = await self.identify(request, db)
+        # A user's token is checked against its row in the request's first statement (on
+        # PostgreSQL, inside its first compiled read), not in a round trip of its own first.
+        deferred = (
+            None
+            if request.scope["state"].get("check_caller_first")
+            else deferred_principal(request.headers.get("authorization"), self.services.tokens)
+        )
+        if deferred is not None:
+            db.defer_check(deferred)
+            principal = deferred.principal
+        else:
+            principal = await self.identify(request, db)
         client = request.client
         return Context(
             principal=principal,
@@ -257,6 +274,31 @@ class AgencyGraphQL(GraphQL[Context, None]):
     @overload
     async def run(self, request: WebSocket, context: Context = UNSET, root_value: None = UNSET) -> WebSocket: ...
     async def run(
+        self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
+    ) -> Response | WebSocket:
+        answer = await self._answer(request, context, root_value)
+        if isinstance(request, WebSocket):
+            return answer
+        # No answer leaves before its caller is checked (get_context may have put the check off):
+        # refused, the answer is dropped for the 401 any refused token gets; made under a cost
+        # setting the client no longer has, the request is answered again, the caller checked first.
+        dbs = request.scope["state"]["request_dbs"]
+        try:
+            for db in dbs:
+                await db.settle()
+        except TokenRefused as error:
+            return token_refused(error)
+        except DatabaseUnavailable as error:
+            return database_away(error)
+        except PrincipalStale:
+            for db in dbs:
+                await db.close()
+            dbs.clear()
+            request.scope["state"]["check_caller_first"] = True
+            return await self._answer(request, context, root_value)
+        return answer
+
+    async def _answer(
         self, request: Request | WebSocket, context: Context = UNSET, root_value: None = UNSET
     ) -> Response | WebSocket:
         try:

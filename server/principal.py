@@ -8,6 +8,7 @@ are told apart by their header and claims (auth.tokens), never taken for one ano
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import col
 
 from auth.principal import ANONYMOUS, Principal
-from auth.tokens import InvalidToken, PartnerClaims, TokenService
+from auth.tokens import AccessClaims, InvalidToken, PartnerClaims, TokenService
 from models import Client, Role, User
 from resolvers.db import RequestDb
 from resolvers.partners.apps import app_record, record_use
@@ -33,13 +34,13 @@ def _user_columns() -> sa.Select:
 
 
 #: The look-up every authenticated request makes, built once (its SQL and cache key with it).
-_BY_ID = _user_columns().where(col(User.id) == sa.bindparam("user_id", type_=sa.Integer()))
+_BY_ID = _user_columns().where(col(User.id) == sa.bindparam("caller_user_id", type_=sa.Integer()))
 
 
 async def _user_row(db: RequestDb, *where: ColumnElement[bool], user_id: int | None = None) -> Any | None:
     """The user's row (`_user_columns`) by id, or by the conditions in `where`; None: no such user."""
     if user_id is not None:
-        return await db.core_first(_BY_ID, {"user_id": user_id})
+        return await db.core_first(_BY_ID, {"caller_user_id": user_id})
     return await db.core_first(_user_columns().where(*where))
 
 
@@ -96,13 +97,98 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
         raise TokenRefused(error.reason, bearer=True) from None
     if isinstance(claims, PartnerClaims):
         return await _partner_principal(db, claims)
-    # The user must still exist and be active, and a portal user still linked to the same client.
     row = await _user_row(db, user_id=claims.user_id)
+    _check_user(claims, row)
+    principal = _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only)
+    _seen(principal)
+    return principal
+
+
+def _check_user(claims: AccessClaims, row: Any | None) -> None:
+    """The user must still exist and be active, and a portal user still linked to the same client."""
     if row is None:
         raise TokenRefused(f"user {claims.user_id} no longer exists", bearer=True)
     if not row.is_active or row.role is not claims.role or row.client_id != claims.client_id:
         raise TokenRefused(f"user {claims.user_id} was deactivated or changed", bearer=True)
-    return _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only)
+
+
+class PrincipalStale(Exception):
+    """A deferred check found the user as the token says, but its client's cost setting not as
+    guessed: what was answered under the guess is thrown away and the request answered again."""
+
+
+#: The cost setting of each client last seen by a check of one of its portal users, in this
+#: process: a deferred check guesses with it (`deferred_principal`); a portal user of a client
+#: not in it is checked first. Bounded; cleared when full.
+_COSTS_SHOWN: dict[int, bool] = {}
+_COSTS_SHOWN_LIMIT = 100_000
+
+
+def _seen(principal: Principal) -> None:
+    """Remember a portal user's client's cost setting, as its row just said."""
+    if principal.role is Role.CLIENT and principal.client_id is not None:
+        if len(_COSTS_SHOWN) >= _COSTS_SHOWN_LIMIT:
+            _COSTS_SHOWN.clear()
+        _COSTS_SHOWN[principal.client_id] = principal.costs_enabled
+
+
+@dataclass(frozen=True, slots=True)
+class DeferredUserCheck:
+    """The check of a user token against the user's row, put off until the request first reads
+    the database (resolvers.db.CallerCheck): on PostgreSQL it rides in the same statement as a
+    compiled read, which saves the request a round trip; a request that reads nothing is checked
+    before its answer is sent (server.app.AgencyGraphQL.run). `principal` is what the request
+    runs as meanwhile: the token's claims, and for a portal user its client's cost setting as
+    last seen."""
+
+    claims: AccessClaims
+    principal: Principal
+    statement: sa.Select = _BY_ID
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return {"caller_user_id": self.claims.user_id}
+
+    def verify(self, row: Any | None) -> None:
+        """Raises TokenRefused as `principal_for` would, or PrincipalStale when the request ran
+        under a cost setting its client no longer has (the setting is remembered for next time)."""
+        _check_user(self.claims, row)
+        actual = _principal(row, scopes=self.claims.scopes, actor_id=self.claims.actor_id)
+        _seen(actual)
+        if actual != self.principal:
+            raise PrincipalStale()
+
+
+def deferred_principal(authorization: str | None, tokens: TokenService) -> DeferredUserCheck | None:
+    """For a user's token that is not a view-as token: the check of its user put off
+    (DeferredUserCheck), after its signature and claims are checked here (TokenRefused as
+    `principal_for`). None for anything else (no token, a partner's, a view-as token): those go
+    through `principal_for`."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        claims = tokens.verify_bearer(token.strip())
+    except InvalidToken as error:
+        raise TokenRefused(error.reason, bearer=True) from None
+    if not isinstance(claims, AccessClaims) or claims.read_only:
+        return None
+    costs_shown = False
+    if claims.role is Role.CLIENT:
+        if claims.client_id is None or claims.client_id not in _COSTS_SHOWN:
+            return None  # its client's setting not yet seen here: checked first, and seen
+        costs_shown = _COSTS_SHOWN[claims.client_id]
+    principal = Principal(
+        user_id=claims.user_id,
+        role=claims.role,
+        client_id=claims.client_id if claims.role is Role.CLIENT else None,
+        scopes=claims.scopes,
+        actor_id=claims.actor_id,
+        costs_enabled=costs_shown,
+    )
+    return DeferredUserCheck(claims, principal)
 
 
 async def _partner_principal(db: RequestDb, claims: PartnerClaims) -> Principal:

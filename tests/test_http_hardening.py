@@ -126,6 +126,9 @@ async def test_refused_bodies_and_an_unexpected_error_keep_the_connection_alive(
     async def explode(*args: Any, **kwargs: Any) -> Principal:
         raise RuntimeError("a bug")
 
+    def explode_at_once(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
     app = create_app(_settings(), engine=engine)
     async with _live_server(app) as (server, url), httpx.AsyncClient(base_url=url) as client:
         login = await client.post(
@@ -146,6 +149,7 @@ async def test_refused_bodies_and_an_unexpected_error_keep_the_connection_alive(
         )
         with monkeypatch.context() as patch:
             patch.setattr("server.app.principal_for", explode)
+            patch.setattr("server.app.deferred_principal", explode_at_once)
             crashed = await client.post("/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {token}"})
         assert crashed.status_code == 500 and crashed.json() == {
             "errors": [{"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
@@ -310,8 +314,16 @@ def database_away(monkeypatch) -> Iterator[None]:
     # Every read method of the handle (each public coroutine but close), so a new one is covered too.
     reads = [n for n, f in vars(RequestDb).items() if inspect.iscoroutinefunction(f) and n[0] != "_" and n != "close"]
     assert {"rows", "scalars", "scalar", "core_rows", "core_first", "core_scalar"} <= set(reads), reads
+    real_settle = RequestDb.settle
+
+    async def settle(self: RequestDb) -> None:
+        """The caller's check fails like any read when it is still to make (nothing else to do)."""
+        if self._check is not None:
+            raise DatabaseUnavailable(retry_after=7)
+        await real_settle(self)
+
     for method in reads:
-        monkeypatch.setattr(RequestDb, method, away)
+        monkeypatch.setattr(RequestDb, method, settle if method == "settle" else away)
     monkeypatch.setattr(RequestDb, "transaction", away_transaction)
     yield
 
@@ -338,6 +350,7 @@ async def test_a_resolver_finding_the_database_away_is_a_503(api, monkeypatch, d
         return Principal(user_id=1, role=Role.ADMIN)
 
     monkeypatch.setattr("server.app.principal_for", known)  # the token lookup is the test above's
+    monkeypatch.setattr("server.app.deferred_principal", lambda *args: None)
     bearer = {"Authorization": "Bearer any"}
     read = _assert_unavailable(
         await api.client.post(

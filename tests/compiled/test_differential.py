@@ -62,7 +62,7 @@ from strawberry.relay import GlobalID
 import resolvers
 from auth.policy import SCOPES as PARTNER_SCOPES
 from auth.policy import decide
-from auth.principal import PolicyKey, Principal
+from auth.principal import PolicyKey
 from models import Client, ProjectStatus, User, base
 from models.db import make_session_factory
 from schema.build import build_schema
@@ -598,17 +598,18 @@ def _frozen_clock() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _policy_keys_seen() -> Iterator[dict[str, PolicyKey]]:
-    """The policy key the app resolves for each Authorization header it is sent (a spy on identify)."""
+    """The policy key the app resolves for each Authorization header it is sent (a spy on the
+    request's context, whichever way its caller was found)."""
     seen: dict[str, PolicyKey] = {}
-    identify = AgencyGraphQL.identify
+    get_context = AgencyGraphQL.get_context
 
-    async def spy(self: AgencyGraphQL, request: Any, db: Any) -> Principal:
-        principal = await identify(self, request, db)
-        seen[request.headers.get("authorization", "")] = principal.policy_key
-        return principal
+    async def spy(self: AgencyGraphQL, request: Any, response: Any) -> Any:
+        context = await get_context(self, request, response)
+        seen[request.headers.get("authorization", "")] = context.principal.policy_key
+        return context
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(AgencyGraphQL, "identify", spy)
+        patch.setattr(AgencyGraphQL, "get_context", spy)
         yield seen
 
 
