@@ -160,10 +160,9 @@ class DeferredUserCheck:
 
 
 def deferred_principal(authorization: str | None, tokens: TokenService) -> DeferredUserCheck | None:
-    """For a user's token that is not a view-as token: the check of its user put off
-    (DeferredUserCheck), after its signature and claims are checked here (TokenRefused as
-    `principal_for`). None for anything else (no token, a partner's, a view-as token): those go
-    through `principal_for`."""
+    """For a valid user's token that is not a view-as token: the check of its user put off
+    (DeferredUserCheck), its signature and claims checked here. None for anything else (no
+    token, an invalid one, a partner's, a view-as token): those go through `principal_for`."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -171,8 +170,8 @@ def deferred_principal(authorization: str | None, tokens: TokenService) -> Defer
         return None
     try:
         claims = tokens.verify_bearer(token.strip())
-    except InvalidToken as error:
-        raise TokenRefused(error.reason, bearer=True) from None
+    except InvalidToken:
+        return None  # `principal_for` refuses it, the one place a token is refused
     if not isinstance(claims, AccessClaims) or claims.read_only:
         return None
     costs_shown = False

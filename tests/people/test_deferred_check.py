@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from strawberry.relay import to_base64
 
 from models import Client, Role, User
-from server import principal as principal_module
 from tests.factories import PASSWORD
 from tests.utils import count
 
@@ -20,14 +19,6 @@ REFUSED = {
 }
 NESTED = "{ clients(first: 5) { edges { node { name projects { name } } } } }"
 COSTS = "query($id: ID!) { clientReport(clientId: $id) { profitability { totalCost } } }"
-
-
-@pytest.fixture(autouse=True)
-def _nothing_seen():
-    """Each test starts with no client's cost setting remembered (ids repeat between tests)."""
-    principal_module._COSTS_SHOWN.clear()
-    yield
-    principal_module._COSTS_SHOWN.clear()
 
 
 async def _post(api, query: str, token: str):
