@@ -67,12 +67,7 @@ class BillingLoaders(DomainLoaders):
 
     @loader
     def payments_by_client(db: RequestDb, p: Principal) -> DataLoader:
-        statement = (
-            sa.select(col(Invoice.client_id), Payment)
-            .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
-            .where(in_keys(col(Invoice.client_id)), scopes.payment_scope(p))
-            .order_by(col(Payment.received_on).desc(), col(Payment.id).desc())
-        )
+        statement = client_payments(p).order_by(col(Payment.received_on).desc(), col(Payment.id).desc())
 
         async def payments_by_client(keys: Sequence[int]) -> list[list[Payment]]:
             groups: dict[int, list[Payment]] = defaultdict(list)
@@ -181,15 +176,7 @@ class BillingLoaders(DomainLoaders):
 
     @loader
     def invoice_by_line(db: RequestDb, p: Principal) -> DataLoader:
-        return aggregate(
-            db,
-            (
-                sa.select(col(InvoiceLine.id), Invoice)
-                .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
-                .where(in_keys(col(InvoiceLine.id)), scopes.invoice_scope(p))
-            ),
-            None,
-        )
+        return aggregate(db, line_invoices(p), None)
 
     @loader
     def unbilled_by_client(db: RequestDb, p: Principal) -> DataLoader:
@@ -233,6 +220,26 @@ class BillingLoaders(DomainLoaders):
 
 def _visible_invoices(principal: Principal) -> sa.Select:
     return sa.select(col(Invoice.id)).where(scopes.invoice_scope(principal))
+
+
+def client_payments(p: Principal) -> sa.Select:
+    """(client id, payment) for the batch's clients (`in_keys`): the payments on their invoices, under
+    the payment scope (payments_by_client; the compiled read path's Client.payments)."""
+    return (
+        sa.select(col(Invoice.client_id), Payment)
+        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
+        .where(in_keys(col(Invoice.client_id)), scopes.payment_scope(p))
+    )
+
+
+def line_invoices(p: Principal) -> sa.Select:
+    """(line id, invoice) for the batch's invoice lines (`in_keys`): the invoice each line is on, under
+    the invoice scope (invoice_by_line; the compiled read path's TimeEntry.invoice and Expense.invoice)."""
+    return (
+        sa.select(col(InvoiceLine.id), Invoice)
+        .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
+        .where(in_keys(col(InvoiceLine.id)), scopes.invoice_scope(p))
+    )
 
 
 def revenue(p: Principal) -> sa.Select:

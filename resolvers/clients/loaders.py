@@ -26,6 +26,16 @@ from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys
 from resolvers.db import RequestDb
 
 
+def contact_roles(p: Principal) -> sa.Select:
+    """(contact id, role) for the batch's contacts (`in_keys`), the contact under the contact scope
+    (roles_by_contact; the compiled read path's Contact.roles)."""
+    return (
+        sa.select(col(ContactRoleAssignment.contact_id), col(ContactRoleAssignment.role))
+        .join(Contact, col(Contact.id) == col(ContactRoleAssignment.contact_id))
+        .where(in_keys(col(ContactRoleAssignment.contact_id)), scopes.contact_scope(p))
+    )
+
+
 class ClientLoaders(DomainLoaders):
     @loader
     def client(db: RequestDb, p: Principal) -> DataLoader:
@@ -67,11 +77,7 @@ class ClientLoaders(DomainLoaders):
     @loader
     def roles_by_contact(db: RequestDb, p: Principal) -> DataLoader:
         """Each contact's roles, in the enum's order; one statement per batch, under the contact scope."""
-        statement = (
-            sa.select(col(ContactRoleAssignment.contact_id), col(ContactRoleAssignment.role))
-            .join(Contact, col(Contact.id) == col(ContactRoleAssignment.contact_id))
-            .where(in_keys(col(ContactRoleAssignment.contact_id)), scopes.contact_scope(p))
-        )
+        statement = contact_roles(p)
         order = {role: i for i, role in enumerate(ContactRole)}
 
         async def load(keys: Sequence[int]) -> list[list[ContactRole]]:

@@ -9,11 +9,12 @@ give), a field the policy refuses this caller, @defer or @stream.
 
 Rows come from the very statements and row-scope functions the resolvers use: the Clients list
 from resolvers.clients.clients.scoped_clients, ORDER_KEYS and resolvers.pagination.after_cursor;
-the computed columns from the loaders' own aggregate statements (their batch-key condition
-replaced by the client row's id); lists and lookups compose auth.scopes exactly as the loaders do.
-Where a loader builds its statement inside itself (a contact's roles and portal access, a client's
-payments, the invoice behind a billed line), the planner writes the same statement, composing the
-same scope functions in the same order; the differential test holds the two to the same bytes.
+the Projects and Tasks lists from resolvers.work.lists (their filter read by project_filter and
+task_filter, as the resolvers read it); the computed columns and the rows a loader joins for (a
+contact's roles and portal access, a client's payments, the invoice behind a billed line) from the
+loaders' own batch statements (`correlated`: their batch-key condition replaced by the parent row's
+key); the other lists and lookups compose auth.scopes exactly as the loaders do. The differential
+test holds the two paths to the same bytes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import orjson
 import sqlalchemy as sa
 from graphql import (
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLObjectType,
     GraphQLSchema,
     get_nullable_type,
@@ -43,6 +45,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 from sqlmodel import col
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from auth import scopes
 from auth.principal import Principal
@@ -62,19 +65,18 @@ from models import (
     Opportunity,
     Payment,
     Project,
-    ProjectHealth,
     ProjectStatus,
     Role,
     SatisfactionSurvey,
     ScopeChange,
     Task,
-    TaskStatus,
     TimeEntry,
     User,
 )
 from resolvers.batching import _InKeys
-from resolvers.billing.loaders import _outstanding, _visible_invoices, revenue
+from resolvers.billing.loaders import _outstanding, _visible_invoices, client_payments, line_invoices, revenue
 from resolvers.clients.clients import ORDER_KEYS, ClientFilter, ClientOrderField, scoped_clients
+from resolvers.clients.loaders import contact_roles
 from resolvers.compiled.sql import (
     BOOL,
     DATE,
@@ -96,11 +98,13 @@ from resolvers.compiled.sql import (
 from resolvers.dashboard.account_health import scope_change_scope
 from resolvers.errors import InputError
 from resolvers.pagination import SortDirection, SortKey, after_cursor, page_size
+from resolvers.people.loaders import portal_access
 from resolvers.records import columns_of
 from resolvers.work import lists
 from resolvers.work.loaders import active_project_counts, last_project_starts
 
 Denied = Mapping[str, Mapping[str, Any]]
+DEFINITION_BACKREF = GraphQLCoreConverter.DEFINITION_BACKREF
 CollectSubfields = Callable[[GraphQLObjectType, list[FieldDetails]], CollectedFields]
 DecodeId = Callable[[Any, str], int | None]
 NodeId = Callable[[Any], tuple[str, int | None] | None]
@@ -209,6 +213,16 @@ def correlated(statement: Select, parent_id: ColumnElement[Any]) -> Select:
     return result
 
 
+def _loaded(build: Callable[[Principal], Select], key: str, *columns: Any) -> Callable[..., Select]:
+    """A loader's batch statement (`build`: its first column the batch key, the rest what it loads)
+    for the parent row whose `key` column holds the key: `columns` of what it loads."""
+
+    def rows(parent: FromClause, p: Principal, *_arguments: Any) -> Select:
+        return correlated(build(p), parent.c[key]).with_only_columns(*columns)
+
+    return rows
+
+
 def _aggregate(build: Callable[[Principal], Select]) -> Callable[[FromClause, Principal], ColumnElement[Any]]:
     def value(parent: FromClause, principal: Principal) -> ColumnElement[Any]:
         statement = correlated(build(principal), parent.c.id)
@@ -254,25 +268,9 @@ def _direct_reports(parent: FromClause, p: Principal, _arguments: dict[str, Any]
     return sa.select(*columns_of(Contact)).where(col(Contact.reports_to_id) == parent.c.id, scopes.contact_scope(p))
 
 
-def _contact_roles(parent: FromClause, p: Principal) -> Select:
-    """loaders.clients.roles_by_contact: the contact's roles, the contact under the contact scope."""
-    return (
-        sa.select(col(ContactRoleAssignment.role))
-        .join(Contact, col(Contact.id) == col(ContactRoleAssignment.contact_id))
-        .where(col(ContactRoleAssignment.contact_id) == parent.c.id, scopes.contact_scope(p))
-    )
-
-
 def _has_portal_access(parent: FromClause, p: Principal) -> ColumnElement[Any]:
-    """loaders.people.portal_access_by_contact: an active CLIENT user, under the user scope, signs in
-    as the contact."""
-    users = sa.select(sa.func.count(col(User.id))).where(
-        col(User.contact_id) == parent.c.id,
-        col(User.role) == Role.CLIENT,
-        col(User.is_active).is_(True),
-        scopes.user_scope(p),
-    )
-    return users.correlate(parent).scalar_subquery() > 0
+    """loaders.people.portal_access_by_contact: whether its statement counts a user for the contact."""
+    return correlated(portal_access(p), parent.c.id).exists()
 
 
 def _role_order() -> list[tuple[Any, bool]]:
@@ -298,15 +296,6 @@ def _task_deliverables(parent: FromClause, p: Principal, _arguments: dict[str, A
 def _client_invoices(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
     """loaders.billing.invoices_by_client: the client's invoices under the invoice scope."""
     return sa.select(*columns_of(Invoice)).where(col(Invoice.client_id) == parent.c.id, scopes.invoice_scope(p))
-
-
-def _client_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
-    """loaders.billing.payments_by_client: payments on the client's invoices under the payment scope."""
-    return (
-        sa.select(*columns_of(Payment))
-        .join(Invoice, col(Invoice.id) == col(Payment.invoice_id))
-        .where(col(Invoice.client_id) == parent.c.id, scopes.payment_scope(p))
-    )
 
 
 def _invoice_payments(parent: FromClause, p: Principal, _arguments: dict[str, Any]) -> Select:
@@ -357,13 +346,8 @@ def _of_line(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -> C
     return rows
 
 
-def _invoice_by_line(parent: FromClause, p: Principal) -> Select:
-    """loaders.billing.invoice_by_line: the invoice whose line bills the row, under the invoice scope."""
-    return (
-        sa.select(*columns_of(Invoice))
-        .join(InvoiceLine, col(Invoice.id) == col(InvoiceLine.invoice_id))
-        .where(col(InvoiceLine.id) == parent.c.invoice_line_id, scopes.invoice_scope(p))
-    )
+#: loaders.billing.invoice_by_line: the invoice whose line bills the row (a time entry, an expense).
+_invoice_by_line = _loaded(line_invoices, "invoice_line_id", *columns_of(Invoice))
 
 
 def _invoiced(row: FromClause) -> ColumnElement[str]:
@@ -441,7 +425,9 @@ TYPES: dict[str, dict[str, Mapped]] = {
             lambda: [(col(Invoice.issue_date), True), (col(Invoice.number), True)],
         ),
         "payments": Many(
-            "Payment", _client_payments, lambda: [(col(Payment.received_on), True), (col(Payment.id), True)]
+            "Payment",
+            _loaded(client_payments, "id", *columns_of(Payment)),
+            lambda: [(col(Payment.received_on), True), (col(Payment.id), True)],
         ),
         # loaders.engagement.*_by_client and loaders.surveys.scores_by_client: newest first.
         "opportunities": Many(
@@ -694,7 +680,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "marketingConsent": Column("marketing_consent", BOOL),
         "marketingConsentAt": Column("marketing_consent_at", DATETIME),
         "marketingConsentSource": Column("marketing_consent_source", TEXT),
-        "roles": Values(ENUM, _contact_roles, _role_order),
+        "roles": Values(ENUM, _loaded(contact_roles, "id", col(ContactRoleAssignment.role)), _role_order),
         "hasPortalAccess": Computed(BOOL, _has_portal_access),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
         "reportsTo": One("Contact", _by_id(Contact, scopes.contact_scope, "reports_to_id")),
@@ -918,50 +904,58 @@ def _clients(planner: Planner, field_def: GraphQLField, details: list[FieldDetai
     )
 
 
-def _projects(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
-    """Query.projects: the Projects list (resolvers.work.lists.list_projects)."""
-    arguments = planner.arguments(field_def, details)
-    size, after = _page_arguments(arguments)
-    given = arguments.get("filter") or {}
-    filters = lists.ProjectFilter(
-        client_id=planner.decode_id(given.get("clientId"), "Client"),
-        statuses=tuple(ProjectStatus(_value(s)) for s in given.get("status") or ()),
-        health=tuple(ProjectHealth(_value(h)) for h in given.get("health") or ()),
-        assignee_id=planner.decode_id(given.get("assigneeId"), "User"),
-        due_before=given.get("dueBefore"),
-        due_after=given.get("dueAfter"),
-        search=given.get("search"),
-    )
-    order_field, direction = _order(arguments, lists.ProjectOrderField, lists.ProjectOrderField.NAME)
-    try:
-        statement = lists.projects_statement(planner.principal, filters)
-    except InputError:
-        raise CannotCompile("filter") from None
-    key = lists.PROJECT_ORDER_KEYS[order_field]
-    return _connection(planner, field_def, details, statement, key, col(Project.id), direction, size, after)
+def _filter_values(field_def: GraphQLField, given: Mapping[str, Any]) -> dict[str, Any]:
+    """A `filter` argument's values (graphql-core's, by GraphQL name) by the Python names of the
+    strawberry input's fields, as the resolver receives them."""
+    fields = cast(GraphQLInputObjectType, get_nullable_type(field_def.args["filter"].type)).fields
+    return {fields[name].extensions[DEFINITION_BACKREF].python_name: value for name, value in given.items()}
 
 
-def _tasks(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
-    """Query.tasks: the Tasks list (resolvers.work.lists.list_tasks)."""
-    arguments = planner.arguments(field_def, details)
-    size, after = _page_arguments(arguments)
-    given = arguments.get("filter") or {}
-    filters = lists.TaskFilter(
-        client_id=planner.decode_id(given.get("clientId"), "Client"),
-        project_id=planner.decode_id(given.get("projectId"), "Project"),
-        statuses=tuple(TaskStatus(_value(s)) for s in given.get("status") or ()),
-        assignee_id=planner.decode_id(given.get("assigneeId"), "User"),
-        due_before=given.get("dueBefore"),
-        due_after=given.get("dueAfter"),
-        search=given.get("search"),
-    )
-    order_field, direction = _order(arguments, lists.TaskOrderField, lists.TaskOrderField.DUE_DATE)
-    try:
-        statement = lists.tasks_statement(planner.principal, filters)
-    except InputError:
-        raise CannotCompile("filter") from None
-    key = lists.TASK_ORDER_KEYS[order_field]
-    return _connection(planner, field_def, details, statement, key, col(Task.id), direction, size, after)
+def _read_id(planner: Planner) -> lists.ReadId:
+    return lambda value, type_name, _where: planner.decode_id(value, type_name)
+
+
+@dataclass(frozen=True)
+class _WorkList:
+    """Query.projects or Query.tasks (resolvers.work.lists.list_projects, list_tasks): its filter,
+    statement and order keys are the resolver's own."""
+
+    read_filter: Callable[[Mapping[str, Any], lists.ReadId], Any]
+    statement: Callable[[Principal, Any], Select]
+    order_fields: type[enum.Enum]
+    default_order: enum.Enum
+    order_keys: Mapping[Any, SortKey]
+    id_column: Any
+
+    def __call__(self, planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:
+        arguments = planner.arguments(field_def, details)
+        size, after = _page_arguments(arguments)
+        filters = self.read_filter(_filter_values(field_def, arguments.get("filter") or {}), _read_id(planner))
+        order_field, direction = _order(arguments, self.order_fields, self.default_order)
+        try:
+            statement = self.statement(planner.principal, filters)
+        except InputError:
+            raise CannotCompile("filter") from None
+        key = self.order_keys[order_field]
+        return _connection(planner, field_def, details, statement, key, self.id_column, direction, size, after)
+
+
+_projects = _WorkList(
+    lists.project_filter,
+    lists.projects_statement,
+    lists.ProjectOrderField,
+    lists.ProjectOrderField.NAME,
+    lists.PROJECT_ORDER_KEYS,
+    col(Project.id),
+)
+_tasks = _WorkList(
+    lists.task_filter,
+    lists.tasks_statement,
+    lists.TaskOrderField,
+    lists.TaskOrderField.DUE_DATE,
+    lists.TASK_ORDER_KEYS,
+    col(Task.id),
+)
 
 
 def _client(planner: Planner, field_def: GraphQLField, details: list[FieldDetails]) -> Select:

@@ -21,6 +21,22 @@ from resolvers.batching import DomainLoaders, aggregate, by_id, grouped, in_keys
 from resolvers.db import RequestDb
 
 
+def portal_access(p: Principal) -> sa.Select:
+    """(contact id, how many users) for the batch's contacts (`in_keys`): "who has portal access", an
+    active CLIENT user, under the user scope, signs in as the contact (portal_access_by_contact; the
+    compiled read path's Contact.hasPortalAccess)."""
+    return (
+        sa.select(col(User.contact_id), sa.func.count(col(User.id)))
+        .where(
+            in_keys(col(User.contact_id)),
+            col(User.role) == Role.CLIENT,
+            col(User.is_active).is_(True),
+            scopes.user_scope(p),
+        )
+        .group_by(col(User.contact_id))
+    )
+
+
 class PeopleLoaders(DomainLoaders):
     @loader
     def user(db: RequestDb, p: Principal) -> DataLoader:
@@ -32,22 +48,7 @@ class PeopleLoaders(DomainLoaders):
 
     @loader
     def portal_access_by_contact(db: RequestDb, p: Principal) -> DataLoader:
-        # "Who has portal access": an active CLIENT user signs in as this contact.
-        return aggregate(
-            db,
-            (
-                sa.select(col(User.contact_id), sa.func.count(col(User.id)))
-                .where(
-                    in_keys(col(User.contact_id)),
-                    col(User.role) == Role.CLIENT,
-                    col(User.is_active).is_(True),
-                    scopes.user_scope(p),
-                )
-                .group_by(col(User.contact_id))
-            ),
-            False,
-            lambda count: bool(count),
-        )
+        return aggregate(db, portal_access(p), False, lambda count: bool(count))
 
     @loader
     def portal_users_by_client(db: RequestDb, p: Principal) -> DataLoader:

@@ -17,8 +17,10 @@ project's name or a task's title (resolvers.search).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -99,6 +101,45 @@ class TaskFilter:
     due_before: dt.date | None = None
     due_after: dt.date | None = None
     search: str | None = None
+
+
+#: Reads a global id given in a filter: (value, type name, where it was given) -> the row id, None when
+#: none was given (schema.ids.decode_id: an id that names no such row reads as NO_ROW, which matches nothing).
+ReadId = Callable[[Any, str, str], int | None]
+
+
+def _enum_value(item: Any) -> Any:
+    return item.value if isinstance(item, Enum) else item
+
+
+def project_filter(given: Mapping[str, Any], read_id: ReadId) -> ProjectFilter:
+    """The Projects list's `filter` argument as the statement reads it. `given` holds its values by
+    their Python names (schema.work.inputs.ProjectFilterInput's fields; absent or None: not given),
+    `read_id` reads its global ids. Both read paths take it from here: the resolvers
+    (schema.work.roots) and the compiled one (resolvers.compiled.planner)."""
+    return ProjectFilter(
+        client_id=read_id(given.get("client_id"), "Client", "filter.clientId"),
+        statuses=tuple(ProjectStatus(_enum_value(s)) for s in given.get("status") or ()),
+        health=tuple(ProjectHealth(_enum_value(h)) for h in given.get("health") or ()),
+        assignee_id=read_id(given.get("assignee_id"), "User", "filter.assigneeId"),
+        due_before=given.get("due_before"),
+        due_after=given.get("due_after"),
+        search=given.get("search"),
+    )
+
+
+def task_filter(given: Mapping[str, Any], read_id: ReadId) -> TaskFilter:
+    """The Tasks list's `filter` argument (schema.work.inputs.TaskFilterInput), as project_filter reads
+    the Projects list's."""
+    return TaskFilter(
+        client_id=read_id(given.get("client_id"), "Client", "filter.clientId"),
+        project_id=read_id(given.get("project_id"), "Project", "filter.projectId"),
+        statuses=tuple(TaskStatus(_enum_value(s)) for s in given.get("status") or ()),
+        assignee_id=read_id(given.get("assignee_id"), "User", "filter.assigneeId"),
+        due_before=given.get("due_before"),
+        due_after=given.get("due_after"),
+        search=given.get("search"),
+    )
 
 
 def _due(

@@ -8,9 +8,6 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from models import ProjectHealth as ProjectHealthModel
-from models import ProjectStatus as ProjectStatusModel
-from models import TaskStatus as TaskStatusModel
 from models.enums import CommentKind
 from resolvers.pagination import SortDirection
 from resolvers.work import comments, lists, projects
@@ -34,34 +31,6 @@ from schema.work.inputs import (
 from schema.work.types import Project, Task
 
 
-def _project_filter(filter: ProjectFilterInput | None) -> lists.ProjectFilter:
-    if filter is None:
-        return lists.ProjectFilter()
-    return lists.ProjectFilter(
-        client_id=decode_id(filter.client_id, "Client", "filter.clientId"),
-        statuses=tuple(ProjectStatusModel(s) for s in filter.status or ()),
-        health=tuple(ProjectHealthModel(h) for h in filter.health or ()),
-        assignee_id=decode_id(filter.assignee_id, "User", "filter.assigneeId"),
-        due_before=filter.due_before,
-        due_after=filter.due_after,
-        search=filter.search,
-    )
-
-
-def _task_filter(filter: TaskFilterInput | None) -> lists.TaskFilter:
-    if filter is None:
-        return lists.TaskFilter()
-    return lists.TaskFilter(
-        client_id=decode_id(filter.client_id, "Client", "filter.clientId"),
-        project_id=decode_id(filter.project_id, "Project", "filter.projectId"),
-        statuses=tuple(TaskStatusModel(s) for s in filter.status or ()),
-        assignee_id=decode_id(filter.assignee_id, "User", "filter.assigneeId"),
-        due_before=filter.due_before,
-        due_after=filter.due_after,
-        search=filter.search,
-    )
-
-
 @strawberry.type
 class WorkQuery:
     @strawberry.field(
@@ -80,7 +49,7 @@ class WorkQuery:
         page = await lists.list_projects(
             info.context.db,
             info.context.principal,
-            filters=_project_filter(filter),
+            filters=lists.project_filter({} if filter is None else vars(filter), decode_id),
             order_by=lists.ProjectOrderField(order.field),
             direction=SortDirection(order.direction),
             first=first,
@@ -104,7 +73,7 @@ class WorkQuery:
         page = await lists.list_tasks(
             info.context.db,
             info.context.principal,
-            filters=_task_filter(filter),
+            filters=lists.task_filter({} if filter is None else vars(filter), decode_id),
             order_by=lists.TaskOrderField(order.field),
             direction=SortDirection(order.direction),
             first=first,
