@@ -226,6 +226,24 @@ def refused_arguments(
     values come from the request's variables, so the decisions are made per request, and only
     for operations that reach a field with argument rules; which fields those are depends on the
     document alone, found once while the document is cached (schema.limits.documents.derived)."""
+    if document is not None and not operation.variable_definitions:
+        # Literals only: the document and the caller's policy key decide it, once per cached document.
+        return documents.derived(
+            document,
+            ("refused_arguments", id(schema), id(operation), key),
+            lambda: _refused_arguments(schema, operation, fragments, variable_values, key, document),
+        )
+    return _refused_arguments(schema, operation, fragments, variable_values, key, document)
+
+
+def _refused_arguments(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variable_values: VariableValues,
+    key: PolicyKey,
+    document: DocumentNode | None,
+) -> Denied:
     refused: Denied = {}
     if document is None:
         ruled = _ruled_fields(schema, operation, fragments)

@@ -327,7 +327,14 @@ class RequestValidation(SchemaExtension):
             for error in errors
         ]
         if not copies and document is not None:
-            cost = operation_cost(schema, document, context.operation_name, context.variables)
+            if context.variables:
+                cost = operation_cost(schema, document, context.operation_name, context.variables)
+            else:  # the document and the operation alone decide it: found once per cached document
+                cost = documents.derived(
+                    document,
+                    ("cost", id(schema), context.operation_name),
+                    lambda: operation_cost(schema, document, context.operation_name),
+                )
             if cost > _max_cost:
                 copies.append(too_costly(cost, _max_cost))
         context.pre_execution_errors = copies

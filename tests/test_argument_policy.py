@@ -45,6 +45,22 @@ async def test_the_same_document_is_judged_by_its_variables_each_request(api, fa
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+async def test_a_document_of_literals_is_judged_for_each_caller(api, factory):
+    """Arguments written in the document (no variables) are judged once per document and policy
+    key, never once for every caller: the same text is refused to a portal user, then answered
+    for staff, then refused to the portal user again."""
+    token = await _portal_token(api, factory)
+    staff = await factory.user(Role.MEMBER)
+    staff_token = await api.login(staff.email, PASSWORD)
+    literal = "{ clients(orderBy: { field: LAST_INTERACTION }) { totalCount edges { node { name } } } }"
+    refused = await api.post(literal, token=token)
+    assert refused["data"] == {"clients": None}
+    assert refused["errors"][0]["extensions"] == {"code": "FORBIDDEN", "field": "Query.clients"}
+    answered = await api.data(literal, token=staff_token)
+    assert answered["clients"]["totalCount"] == 2
+    assert await api.post(literal, token=token) == refused
+
+
 async def test_staff_may_filter_and_sort_by_internal_fields(api, factory):
     await factory.client("Mine Ltd")
     staff = await factory.user(Role.MEMBER)
