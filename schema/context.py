@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.types import Info as _Info
 
@@ -46,6 +47,9 @@ class Context:
     # Set by the HTTP view only, from Services.compiled_reads: a compiled query root field answers
     # with JSON text (orjson.Fragment), which only the view's orjson encoder may receive.
     compiled_reads: bool = False
+    # The operation's root fields answered by kept compiled plans, (response key, statement) in
+    # order (schema.enforcement); None once any root field was answered otherwise.
+    compiled_roots: list[tuple[str, Any]] | None = field(default_factory=list)
 
 
 Info = _Info[Context, None]

@@ -135,6 +135,15 @@ PlanKey = tuple[DecisionKey, str, Principal, str]
 compiled_plans: OrderedDict[PlanKey, Any] = OrderedDict()
 COMPILED_PLANS = 512
 
+#: Operations every root field of which was answered by a kept compiled plan, and answered
+#: without an error: per (operation decision key as the request named it, caller, dialect), the
+#: (response key, statement) of each root field in order. The HTTP view answers such an
+#: operation again by running the statements alone (server.app, `answer_compiled`): what the
+#: rest of a request decides (parsing, validation, limits, the field policy) is the document's,
+#: the operation's and the policy key's alone, all in the key, and was decided without error.
+AnswerKey = tuple[DecisionKey, Principal, str]
+compiled_answers: OrderedDict[AnswerKey, tuple[tuple[str, Any], ...]] = OrderedDict()
+
 
 def _visit_typed(document: DocumentNode, type_info: TypeInfo, visitor: Visitor) -> None:
     """Visit with TypeInfo, then drop the visitors' memo of their own bound methods.
@@ -515,12 +524,16 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if by_field is not None:
                 decision = by_field.get(name)
                 if decision is not None:
+                    if path.prev is None:
+                        self._not_compiled()
                     self._refuse(parent_type, field_details_list, path, decision)
                     return None
         if self.compiled_reads and path.prev is None and parent_type is self.schema.query_type:
             compiled = self._compiled_root(parent_type, source, field_details_list, path, position_context)
             if compiled is not None:
                 return compiled
+        if path.prev is None:
+            self._not_compiled()
         # Fast path: a column read straight off the row (Strawberry's default resolver, no
         # arguments, a scalar or enum). It needs no resolve info, arguments or awaits.
         plain = _plain_field(self.schema, parent_type, name)
@@ -584,6 +597,10 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     compiled_plans.popitem(last=False)
         if statement is None:
             return None
+        if plan_key is not None and compiled_plans.get(plan_key) is statement:
+            self._compiled(str(path.key), statement)
+        else:
+            self._not_compiled()
         return_type = parent_type.fields[field_details_list[0].node.name.value].type
 
         async def run() -> Any:
@@ -600,6 +617,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     # answered 401 (server.app), nothing of this field is.
                     self.handle_field_error(error, return_type, field_details_list, path)
                     return None
+                self._not_compiled()
                 # A statement the database refused is a bug of the compiler, never the caller's
                 # loss: logged, the plan dropped for this operation, and the resolvers answer.
                 log.exception("compiled statement failed for %s; the resolvers answer it", path.key)
@@ -612,6 +630,17 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return orjson.Fragment(text)
 
         return run()
+
+    def _compiled(self, response_key: str, statement: Any) -> None:
+        """Note a root field answered by a kept compiled plan (Context.compiled_roots)."""
+        roots = getattr(self.context_value, "compiled_roots", None)
+        if roots is not None:
+            roots.append((response_key, statement))
+
+    def _not_compiled(self) -> None:
+        """Note a root field answered otherwise: this operation is not all compiled statements."""
+        if getattr(self.context_value, "compiled_roots", None) is not None:
+            self.context_value.compiled_roots = None
 
     def _refuse(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList, path: Path, decision: Decision

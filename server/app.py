@@ -55,6 +55,7 @@ from schema.context import Context, Services
 from schema.limits import configure as configure_limits
 from schema.limits import documents
 from schema.views import sdl_for
+from server.compiled import answer_compiled, remember_compiled
 from server.exports import MarketingExport
 from server.files import DeliverableDownload
 from server.graphiql import STATIC_DIR, graphiql_csp, graphiql_html
@@ -384,7 +385,11 @@ class AgencyGraphQL(GraphQL[Context, None]):
                 "Must provide operation name if query contains multiple operations.",
                 "OPERATION_RESOLUTION_FAILURE",
             )
+        answered = await answer_compiled(context, request_data)
+        if answered is not None:
+            return answered
         result = await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
+        remember_compiled(context, request_data, result)
         # A resolver found the database away (process_errors typed it SERVICE_UNAVAILABLE): the
         # whole answer is a 503 the client may retry, whatever else resolved.
         away = [e.original_error for e in result.errors or () if isinstance(e.original_error, DatabaseUnavailable)]
