@@ -407,3 +407,18 @@ async def _plant_time_and_expenses(
         ),
         Expense(project_id=project.id, description="Coffee", amount=Decimal("4.50"), billable=False, incurred_on=when),
     )
+
+
+def _callers_own_lookup(statement: str) -> bool:
+    """The caller's row read by a statement of its own (server.principal._BY_ID), not inside a
+    compiled statement (where its answer is `answer`)."""
+    return statement.startswith("SELECT user_account.id, user_account.is_active") and " AS answer" not in statement
+
+
+async def statements_of(api: Api, statements: Any, query: str, variables: dict | None, token: str) -> int:
+    """How many statements one request of `query` issues for its answer: not counting SQLite's
+    BEGIN, nor the caller's own look-up when it is a statement of its own (on SQLite; on
+    PostgreSQL it rides in the request's first compiled statement)."""
+    statements.reset()
+    await api.data(query, variables, token)
+    return sum(1 for s in statements.statements if not s.startswith("BEGIN") and not _callers_own_lookup(s))

@@ -13,7 +13,7 @@ from sqlmodel import col
 from models import Client, User
 from resolvers.compiled import planner
 from schema import enforcement
-from tests.compiled.compiler_support import Agency, NoPlans, Pair, build_agency, make_api, tokens
+from tests.compiled.compiler_support import Agency, NoPlans, Pair, build_agency, make_api, statements_of, tokens
 from tests.partners.support import access_token, register
 from tests.utils import gid
 
@@ -139,13 +139,7 @@ async def test_one_statement_per_compiled_list_and_fallbacks(
     token = (await tokens(pair.resolvers, agency))["admin"]
     counts = []
     for query, variables in ((PROJECTS, {}), (TASKS, {}), (CLIENT, {"id": gid("Client", agency.own_client_id)})):
-        await pair.compiled.data("{ __typename }", token=token)
-        statements.reset()
-        await pair.compiled.data("{ __typename }", token=token)
-        overhead = statements.count
-        statements.reset()
-        await pair.compiled.data(query, variables, token)
-        counts.append(statements.count - overhead)
+        counts.append(await statements_of(pair.compiled, statements, query, variables, token))
     assert counts == [1, 1, 1]
     planned.clear()
     fallbacks: list[tuple[str, dict[str, Any] | None]] = [
@@ -289,13 +283,7 @@ async def test_deliverables_completion_and_portal_users_compile(
     assert "errors" not in body, body
     assert planned == [("tasks", True), ("projects", True), ("clients", True)]
     if who != "view_as":  # a View-as request also writes its use to the activity log
-        await pair.compiled.data("{ __typename }", token=token)
-        statements.reset()
-        await pair.compiled.data("{ __typename }", token=token)
-        overhead = statements.count
-        statements.reset()
-        await pair.compiled.data(query, {}, token)
-        assert statements.count - overhead == 3
+        assert await statements_of(pair.compiled, statements, query, {}, token) == 3
     data = body["data"]
     delivered = [d for e in data["tasks"]["edges"] for d in e["node"]["deliverables"]]
     titles = [d["title"] for d in delivered]
@@ -380,13 +368,7 @@ async def test_time_and_expenses_compile(
     planned.clear()
     body = await pair.same(query, None, token)
     assert planned == [("projects", True)] and "errors" not in body, body
-    await pair.compiled.data("{ __typename }", token=token)
-    statements.reset()
-    await pair.compiled.data("{ __typename }", token=token)
-    overhead = statements.count
-    statements.reset()
-    await pair.compiled.data(query, None, token)
-    assert statements.count - overhead == 1
+    assert await statements_of(pair.compiled, statements, query, None, token) == 1
     alpha = next(e["node"] for e in body["data"]["projects"]["edges"] if e["node"]["client"]["name"] == "Zeta Ltd")
     entries, expenses = alpha["timeEntries"], alpha["expenses"]
     assert [e["hours"] for e in entries] == (["1.15", "0.01"] if who == "portal" else ["2.35", "1.15", "0.01"])
