@@ -17,6 +17,7 @@ import orjson
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from resolvers.errors import DatabaseUnavailable
 from schema.context import Context
 from schema.enforcement import COMPILED_PLANS, AnswerKey, compiled_answers, decision_key
 
@@ -56,7 +57,8 @@ def remember_compiled(context: Context, request_data: GraphQLRequestData, result
 async def answer_compiled(context: Context, request_data: GraphQLRequestData) -> ExecutionResult | None:
     """The operation answered by its kept statements alone, when it was answered that way before
     for this caller (`remember_compiled`); None: the whole request goes the usual way (also when a
-    statement fails now: the usual way reports it, and the operation is forgotten)."""
+    statement fails now: the usual way reports it, and the operation is forgotten; the database
+    away is DatabaseUnavailable, as anywhere)."""
     key = _answer_key(context, request_data)
     roots = compiled_answers.get(key) if key is not None else None
     if key is None or roots is None:
@@ -69,6 +71,8 @@ async def answer_compiled(context: Context, request_data: GraphQLRequestData) ->
             if not isinstance(text, str):
                 raise RuntimeError("the compiled statement wrote no JSON")
             data[response_key] = orjson.Fragment(text)
+    except DatabaseUnavailable:
+        raise  # answered 503 with Retry-After, as the usual way would (server.app)
     except Exception:
         if context.db.caller_refusal is not None:
             # Refused, or changed (its cost setting): run() answers 401, or answers again.

@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from models import Role, User
+from resolvers.db import RequestDb
+from resolvers.errors import DatabaseUnavailable
 from schema import enforcement
 from schema.enforcement import FieldPolicyExecutionContext
 from tests.factories import PASSWORD
@@ -146,3 +148,18 @@ async def test_a_statement_that_fails_now_sends_the_request_the_usual_way(api, f
     assert again.content == first.content
     assert executions == ["query", "query"]
     assert enforcement.compiled_answers.get(key) != broken  # forgotten (and remembered anew)
+
+
+async def test_the_database_away_the_second_time_is_a_503(api, factory, executions, monkeypatch):
+    await _two_clients(factory)
+    token = await api.login((await factory.user(Role.MANAGER)).email, PASSWORD)
+    assert (await _raw(api, NESTED, token)).status_code == 200
+
+    async def away(*args: Any, **kwargs: Any) -> Any:
+        raise DatabaseUnavailable(retry_after=7)
+
+    monkeypatch.setattr(RequestDb, "core_scalar", away)
+    response = await _raw(api, NESTED, token)
+    assert response.status_code == 503 and response.headers["retry-after"] == "7"
+    assert {e["extensions"]["code"] for e in response.json()["errors"]} == {"SERVICE_UNAVAILABLE"}
+    assert executions == ["query"]  # answered from the statements, which found the database away
