@@ -231,7 +231,10 @@ class DocumentCache:
 
     def parse(self, text: str, **options: Any) -> DocumentNode:
         """The document of `text` (graphql-core's parse with these options; a syntax error raises
-        and is not cached)."""
+        and is not cached). An empty selection set (`{ }`) is a syntax error, as the GraphQL
+        specification has it: graphql-core 3.3 parses one by default (a deprecated option), and
+        nothing after the parser expects one."""
+        options.setdefault("allow_empty_selection_sets", False)
         if len(text) > self.largest:
             return parse(text, **options)
         key = (text, tuple(sorted(options.items())))

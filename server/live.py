@@ -93,7 +93,7 @@ async def authenticate(context: Context) -> None:
 
 def _operation_summary(query: str, operation_name: str | None) -> str:
     try:
-        document = parse(query, no_location=True, max_tokens=2000)
+        document = parse(query, no_location=True, max_tokens=2000, allow_empty_selection_sets=False)
     except (GraphQLSyntaxError, RecursionError):
         return "(unparsable)"
     for definition in document.definitions:

@@ -186,6 +186,9 @@ CLIENTS = "query($n: Int!) { clients(first: $n) { totalCount } }"
 REQUEST_ERRORS = [
     ("syntax", {"query": "{ clients { totalCount "}, "GRAPHQL_PARSE_FAILED"),
     ("too many tokens", {"query": "{ " + "me { id } " * 1500 + "}"}, "GRAPHQL_PARSE_FAILED"),
+    # The specification's SelectionSet holds one selection at least (graphql-core 3.3 parses `{ }`).
+    ("empty selection set", {"query": "{ clients { edges { node { contacts { } } } } }"}, "GRAPHQL_PARSE_FAILED"),
+    ("empty operation", {"query": "{ }"}, "GRAPHQL_PARSE_FAILED"),
     ("unknown field", {"query": "{ nope }"}, "GRAPHQL_VALIDATION_FAILED"),
     ("unused variable", {"query": "query($x: Int) { me { id } }"}, "GRAPHQL_VALIDATION_FAILED"),
     ("variable of the wrong type", {"query": CLIENTS, "variables": {"n": "ten"}}, "BAD_USER_INPUT"),
