@@ -79,44 +79,15 @@ class BillingLoaders(DomainLoaders):
 
     @loader
     def invoice_subtotal(db: RequestDb, p: Principal) -> DataLoader:
-        visible_invoices = _visible_invoices(p)
-        return aggregate(
-            db,
-            (
-                sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.amount)))
-                .where(in_keys(col(InvoiceLine.invoice_id)), col(InvoiceLine.invoice_id).in_(visible_invoices))
-                .group_by(col(InvoiceLine.invoice_id))
-            ),
-            Decimal("0.00"),
-            money,
-        )
+        return aggregate(db, invoice_subtotals(p), Decimal("0.00"), money)
 
     @loader
     def invoice_tax(db: RequestDb, p: Principal) -> DataLoader:
-        visible_invoices = _visible_invoices(p)
-        return aggregate(
-            db,
-            (
-                sa.select(col(InvoiceLine.invoice_id), sa.func.sum(col(InvoiceLine.tax_amount)))
-                .where(in_keys(col(InvoiceLine.invoice_id)), col(InvoiceLine.invoice_id).in_(visible_invoices))
-                .group_by(col(InvoiceLine.invoice_id))
-            ),
-            Decimal("0.00"),
-            money,
-        )
+        return aggregate(db, invoice_taxes(p), Decimal("0.00"), money)
 
     @loader
     def invoice_paid(db: RequestDb, p: Principal) -> DataLoader:
-        return aggregate(
-            db,
-            (
-                sa.select(col(Payment.invoice_id), sa.func.sum(col(Payment.amount)))
-                .where(in_keys(col(Payment.invoice_id)), scopes.payment_scope(p))
-                .group_by(col(Payment.invoice_id))
-            ),
-            Decimal("0.00"),
-            money,
-        )
+        return aggregate(db, invoice_payments(p), Decimal("0.00"), money)
 
     @loader
     def outstanding_by_client(db: RequestDb, p: Principal) -> DataLoader:
@@ -239,6 +210,35 @@ def line_invoices(p: Principal) -> sa.Select:
         sa.select(col(InvoiceLine.id), Invoice)
         .join(Invoice, col(Invoice.id) == col(InvoiceLine.invoice_id))
         .where(in_keys(col(InvoiceLine.id)), scopes.invoice_scope(p))
+    )
+
+
+def _line_sums(p: Principal, column: sa.SQLColumnExpression[Decimal]) -> sa.Select:
+    return (
+        sa.select(col(InvoiceLine.invoice_id), sa.func.sum(column))
+        .where(in_keys(col(InvoiceLine.invoice_id)), col(InvoiceLine.invoice_id).in_(_visible_invoices(p)))
+        .group_by(col(InvoiceLine.invoice_id))
+    )
+
+
+def invoice_subtotals(p: Principal) -> sa.Select:
+    """(invoice id, its lines' amounts) for the batch's invoices (`in_keys`), the invoice among the
+    visible ones (invoice_subtotal; the compiled read path's Invoice.subtotal, total, amountDue)."""
+    return _line_sums(p, col(InvoiceLine.amount))
+
+
+def invoice_taxes(p: Principal) -> sa.Select:
+    """(invoice id, its lines' tax) for the batch's invoices, as invoice_subtotals."""
+    return _line_sums(p, col(InvoiceLine.tax_amount))
+
+
+def invoice_payments(p: Principal) -> sa.Select:
+    """(invoice id, payments received) for the batch's invoices (`in_keys`), under the payment scope
+    (invoice_paid; the compiled read path's Invoice.amountPaid, amountDue)."""
+    return (
+        sa.select(col(Payment.invoice_id), sa.func.sum(col(Payment.amount)))
+        .where(in_keys(col(Payment.invoice_id)), scopes.payment_scope(p))
+        .group_by(col(Payment.invoice_id))
     )
 
 

@@ -50,6 +50,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from auth import scopes
 from auth.principal import Principal
 from models import (
+    ChangeEntity,
     Client,
     ClientStatus,
     Comment,
@@ -61,6 +62,7 @@ from models import (
     Interaction,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     Meeting,
     Opportunity,
     Payment,
@@ -74,7 +76,16 @@ from models import (
     User,
 )
 from resolvers.batching import _InKeys
-from resolvers.billing.loaders import _outstanding, _visible_invoices, client_payments, line_invoices, revenue
+from resolvers.billing.loaders import (
+    _outstanding,
+    _visible_invoices,
+    client_payments,
+    invoice_payments,
+    invoice_subtotals,
+    invoice_taxes,
+    line_invoices,
+    revenue,
+)
 from resolvers.clients.clients import ORDER_KEYS, ClientFilter, ClientOrderField, scoped_clients
 from resolvers.clients.loaders import contact_roles
 from resolvers.compiled.sql import (
@@ -98,6 +109,7 @@ from resolvers.compiled.sql import (
 from resolvers.dashboard.account_health import scope_change_scope
 from resolvers.errors import InputError
 from resolvers.pagination import SortDirection, SortKey, after_cursor, page_size
+from resolvers.partners.loaders import external_ids
 from resolvers.people.loaders import portal_access
 from resolvers.records import columns_of
 from resolvers.work import lists
@@ -350,6 +362,33 @@ def _of_line(model: Any, scope: Callable[[Principal], ColumnElement[bool]]) -> C
 _invoice_by_line = _loaded(line_invoices, "invoice_line_id", *columns_of(Invoice))
 
 
+def _external_id(entity: ChangeEntity) -> Callable[[FromClause, Principal], ColumnElement[Any]]:
+    """externalId (resolvers.partners.loaders): the calling app's own id for the row; null, without a
+    statement, for a caller that is no partner app."""
+
+    def value(parent: FromClause, p: Principal) -> ColumnElement[Any]:
+        app_id = p.partner_app_id
+        if app_id is None:
+            return sa.cast(sa.null(), sa.String())
+        return _aggregate(lambda _p: external_ids(app_id, entity))(parent, p)
+
+    return value
+
+
+def _invoice_total(parent: FromClause, p: Principal) -> ColumnElement[Any]:
+    """Invoice.total: its subtotal and tax, each 0 without a line (the loaders' default)."""
+    zero: ColumnElement[Any] = sa.literal_column("0")
+    subtotal, tax = _aggregate(invoice_subtotals)(parent, p), _aggregate(invoice_taxes)(parent, p)
+    return sa.func.coalesce(subtotal, zero) + sa.func.coalesce(tax, zero)
+
+
+def _amount_due(parent: FromClause, p: Principal) -> ColumnElement[Any]:
+    """Invoice.amountDue: the total less payments received; 0 for a void invoice."""
+    zero: ColumnElement[Any] = sa.literal_column("0")
+    due = _invoice_total(parent, p) - sa.func.coalesce(_aggregate(invoice_payments)(parent, p), zero)
+    return sa.case((parent.c.status == InvoiceStatus.VOID, zero), else_=due)
+
+
 def _invoiced(row: FromClause) -> ColumnElement[str]:
     """On an invoice line: true or false, never null."""
     return sa.case((row.c.invoice_line_id.is_(None), sa.literal_column("'false'")), else_=sa.literal_column("'true'"))
@@ -374,13 +413,11 @@ def _comment_order() -> list[tuple[Any, bool]]:
 
 
 #: Every field the planner writes, per type. What a type leaves out takes the resolvers, and why:
-#: externalId (Client, Contact, Invoice, Payment) - the calling app's own ids, whose statement is
-#: built inside its loader (resolvers.partners.loaders); Client.unbilledAmount - each (project, bill
-#: rate) group rounded in Python, statements built inside the loader; Client.healthScore - weights
-#: and signals read per caller; Client.activity - a paged feed of its own; Project.budgetBurn - an
-#: object derived in Python (a float burn rate); Invoice.subtotal, tax, total, amountPaid, amountDue -
-#: statements built inside their loaders; Invoice.isOverdue - today's date on the request's clock;
-#: Deliverable.downloadUrl and fileSize - see there.
+#: Client.unbilledAmount - each (project, bill rate) group's amount rounded half up in Python, which
+#: SQLite's floats cannot reproduce in SQL; Client.healthScore - weights and signals read per caller;
+#: Client.activity - a paged feed of its own; Project.budgetBurn - an object derived in Python (a float
+#: burn rate); Invoice.isOverdue - today's date on the request's clock; Deliverable.downloadUrl and
+#: fileSize - see there.
 TYPES: dict[str, dict[str, Mapped]] = {
     "Client": {
         "id": GlobalId(),
@@ -397,6 +434,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "portalBookingEnabled": Column("portal_booking_enabled", BOOL),
         "lastInteractionAt": Column("last_interaction_at", DATETIME),
         "createdAt": Column("created_at", DATETIME),
+        "externalId": Computed(TEXT, _external_id(ChangeEntity.CLIENT)),
         # Statuses are the agency's configuration: no row scope (loaders.clients.status).
         "status": One(
             "ClientStatus",
@@ -567,8 +605,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "task": One("Task", _by_id(Task, scopes.task_scope, "task_id")),
         "project": One("Project", _by_id(Project, scopes.project_scope, "project_id")),
     },
-    # Not isOverdue (today's date as the request's clock reads it), nor the sums (subtotal, tax, total,
-    # amountPaid, amountDue: their loaders' statements are built inside the loaders), nor externalId.
+    # Not isOverdue (today's date as the request's clock reads it).
     "Invoice": {
         "id": GlobalId(),
         "number": Column("number", INT),
@@ -579,6 +616,12 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "sentAt": Column("sent_at", DATETIME),
         "voidedAt": Column("voided_at", DATETIME),
         "notes": Column("notes", TEXT),
+        "externalId": Computed(TEXT, _external_id(ChangeEntity.INVOICE)),
+        "subtotal": Computed(MONEY, _aggregate(invoice_subtotals), 0),
+        "tax": Computed(MONEY, _aggregate(invoice_taxes), 0),
+        "total": Computed(MONEY, _invoice_total),
+        "amountPaid": Computed(MONEY, _aggregate(invoice_payments), 0),
+        "amountDue": Computed(MONEY, _amount_due),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),
         "lines": Many(
             "InvoiceLine",
@@ -616,6 +659,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "amount": Column("amount", MONEY),
         "method": Column("method", ENUM),
         "reference": Column("reference", TEXT),
+        "externalId": Computed(TEXT, _external_id(ChangeEntity.PAYMENT)),
         "invoice": One("Invoice", _by_id(Invoice, scopes.invoice_scope, "invoice_id")),
     },
     "Opportunity": {
@@ -680,6 +724,7 @@ TYPES: dict[str, dict[str, Mapped]] = {
         "marketingConsent": Column("marketing_consent", BOOL),
         "marketingConsentAt": Column("marketing_consent_at", DATETIME),
         "marketingConsentSource": Column("marketing_consent_source", TEXT),
+        "externalId": Computed(TEXT, _external_id(ChangeEntity.CONTACT)),
         "roles": Values(ENUM, _loaded(contact_roles, "id", col(ContactRoleAssignment.role)), _role_order),
         "hasPortalAccess": Computed(BOOL, _has_portal_access),
         "client": One("Client", _by_id(Client, scopes.client_scope, "client_id")),

@@ -30,12 +30,17 @@ def _external_ids(db: RequestDb, principal: Principal, entity: ChangeEntity) -> 
             return [None] * len(keys)
 
         return DataLoader(load_fn=nothing)
-    statement = sa.select(col(PartnerExternalId.record_id), col(PartnerExternalId.external_id)).where(
+    return aggregate(db, external_ids(app_id, entity), None)
+
+
+def external_ids(app_id: int, entity: ChangeEntity) -> sa.Select:
+    """(record id, external id) for the batch's records (`in_keys`) of `entity`: the app's own ids
+    (_external_ids; the compiled read path's externalId)."""
+    return sa.select(col(PartnerExternalId.record_id), col(PartnerExternalId.external_id)).where(
         in_keys(col(PartnerExternalId.record_id)),
         col(PartnerExternalId.partner_app_id) == app_id,
         col(PartnerExternalId.entity) == entity.value,
     )
-    return aggregate(db, statement, None)
 
 
 class PartnerLoaders(DomainLoaders):

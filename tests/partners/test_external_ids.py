@@ -3,11 +3,14 @@ and finds the record by it; another app, staff and portal users never see it. SQ
 
 from __future__ import annotations
 
+import httpx
+import pytest
 import sqlalchemy as sa
 
 from models import InvoiceStatus, PartnerApp, PartnerExternalId, Role
+from server.app import create_app
 from tests.partners.support import access_token, register
-from tests.utils import count, gid, portal, refused_by_policy, staff
+from tests.utils import Api, count, gid, portal, refused_by_policy, staff
 
 SET = """
 mutation($input: SetExternalIdInput!) {
@@ -173,16 +176,24 @@ async def test_records_the_app_cannot_read_answer_like_missing_ones(api, db, fac
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("input.externalId", "TOO_LONG")]
 
 
-async def test_external_ids_load_in_one_statement_per_entity(api, db, factory, statements):
-    clients = [await factory.client(f"Client {n}") for n in range(6)]
-    token = await _partner(api, db, *WRITER)
-    for n, client in enumerate(clients):
-        await _set(api, token, gid("Client", client), f"ext-{n}")
-        await _set(api, token, gid("Invoice", await factory.invoice(client)), f"inv-{n}")
-    statements.reset()
-    listed = await api.data(
-        "{ clients(first: 50) { edges { node { externalId invoices { externalId } } } } }", token=token
-    )
-    assert sorted(e["node"]["externalId"] for e in listed["clients"]["edges"]) == [f"ext-{n}" for n in range(6)]
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "resolvers"])
+async def test_external_ids_load_in_one_statement_per_entity(api, db, factory, statements, settings, compiled):
+    """Never a statement per row: through the resolvers one per entity (clients', invoices'); on
+    the compiled read path inside the root field's one statement."""
+    app = create_app(settings.model_copy(update={"compiled_reads": compiled}), engine=db.kw["bind"])
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        api = Api(client, app)
+        clients = [await factory.client(f"Client {n}") for n in range(6)]
+        token = await _partner(api, db, *WRITER)
+        for n, row in enumerate(clients):
+            await _set(api, token, gid("Client", row), f"ext-{n}")
+            await _set(api, token, gid("Invoice", await factory.invoice(row)), f"inv-{n}")
+        query = "{ clients(first: 50) { edges { node { externalId invoices { externalId } } } } }"
+        statements.reset()
+        listed = await api.data(query, token=token)
+    edges = listed["clients"]["edges"]
+    assert sorted(e["node"]["externalId"] for e in edges) == [f"ext-{n}" for n in range(6)]
+    assert sorted(i["externalId"] for e in edges for i in e["node"]["invoices"]) == [f"inv-{n}" for n in range(6)]
     external = [s for s in statements.statements if "partner_external_id" in s]
-    assert len(external) == 2, external  # clients', invoices'
+    assert len(external) == (1 if compiled else 2), external
