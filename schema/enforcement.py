@@ -597,7 +597,8 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     compiled_plans.popitem(last=False)
         if statement is None:
             return None
-        if plan_key is not None and compiled_plans.get(plan_key) is statement:
+        kept = plan_key is not None and compiled_plans.get(plan_key) is statement
+        if kept:
             self._compiled(str(path.key), statement)
         else:
             self._not_compiled()
@@ -605,7 +606,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         async def run() -> Any:
             try:
-                text = await db.core_scalar(statement)
+                text = await db.core_scalar(statement, kept=kept)
                 if not isinstance(text, str):
                     raise RuntimeError("the compiled statement wrote no JSON")
             except DatabaseUnavailable as error:
