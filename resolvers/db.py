@@ -187,19 +187,17 @@ class RequestDb:
             connection = await session.connection()
             return (await connection.execute(statement, parameters)).first()
 
-    async def core_scalar(self, statement: Select, *, kept: bool = False) -> Any:
+    async def core_scalar(self, statement: Select) -> Any:
         """The first column of the first row through the Core connection (the compiled read
         path's JSON text: no ORM compile state or loading for a statement of columns only).
-        On PostgreSQL the caller's check, if still to make, is made in the same statement;
-        `kept`: the statement is used again (a kept plan), and so is that combined statement."""
+        On PostgreSQL the caller's check, if still to make, is made in the same statement."""
         fuse = self._check is not None and self.dialect_name == "postgresql"
         async with self._reading(fused=fuse) as session:
             connection = await session.connection()
             check = self._check
             if not fuse or check is None:
                 return await connection.scalar(statement)
-            fused = (_fused_kept if kept else _fused)(check.statement, statement)
-            row = (await connection.execute(fused, check.parameters)).first()
+            row = (await connection.execute(_fused(check.statement, statement), check.parameters)).first()
             self._check = None  # made (a failed statement leaves it to make)
             self._verify(check, row)
             assert row is not None  # else _verify refused
@@ -250,13 +248,9 @@ class RequestDb:
                 gate.release()
 
 
+@functools.lru_cache(maxsize=4096)
 def _fused(check: Select, statement: Select) -> Select:
     """The caller's row with a compiled read's answer beside it (`answer`): one round trip for
-    both."""
+    both. Remembered per statement (a compiled plan is kept and used again), so its SQL is
+    compiled once."""
     return check.add_columns(statement.scalar_subquery().label("answer"))
-
-
-#: `_fused` for statements that are used again (kept compiled plans): built once, so SQLAlchemy
-#: finds its compiled SQL by the object's memoised cache key (building it anew every request cost
-#: a portal user's nested list 0.4 ms). As many as the compiled plans kept (schema.enforcement).
-_fused_kept = functools.lru_cache(maxsize=512)(_fused)

@@ -597,8 +597,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     compiled_plans.popitem(last=False)
         if statement is None:
             return None
-        kept = plan_key is not None and compiled_plans.get(plan_key) is statement
-        if kept:
+        if plan_key is not None and compiled_plans.get(plan_key) is statement:
             self._compiled(str(path.key), statement)
         else:
             self._not_compiled()
@@ -606,7 +605,7 @@ class FieldPolicyExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         async def run() -> Any:
             try:
-                text = await db.core_scalar(statement, kept=kept)
+                text = await db.core_scalar(statement)
                 if not isinstance(text, str):
                     raise RuntimeError("the compiled statement wrote no JSON")
             except DatabaseUnavailable as error:

@@ -67,7 +67,7 @@ async def answer_compiled(context: Context, request_data: GraphQLRequestData) ->
     data: dict[str, Any] = {}
     try:
         for response_key, statement in roots:
-            text = await context.db.core_scalar(statement, kept=True)
+            text = await context.db.core_scalar(statement)
             if not isinstance(text, str):
                 raise RuntimeError("the compiled statement wrote no JSON")
             data[response_key] = orjson.Fragment(text)

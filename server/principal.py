@@ -84,9 +84,17 @@ class TokenRefused(Exception):
 async def principal_for(authorization: str | None, tokens: TokenService, db: RequestDb) -> Principal:
     """The caller behind a request's Authorization header. No header: anonymous. Raises
     TokenRefused for anything else that does not name an active user exactly as the token says."""
-    claims = _claims(authorization, tokens)
-    if claims is None:
+    if not authorization:
         return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer":
+        raise TokenRefused(f"the {scheme[:20]!r} scheme is not Bearer", bearer=False)
+    if not token.strip():
+        raise TokenRefused("no token after Bearer", bearer=True)
+    try:
+        claims = tokens.verify_bearer(token.strip())
+    except InvalidToken as error:
+        raise TokenRefused(error.reason, bearer=True) from None
     if isinstance(claims, PartnerClaims):
         return await _partner_principal(db, claims)
     row = await _user_row(db, user_id=claims.user_id)
@@ -94,22 +102,6 @@ async def principal_for(authorization: str | None, tokens: TokenService, db: Req
     principal = _principal(row, scopes=claims.scopes, actor_id=claims.actor_id, read_only=claims.read_only)
     _seen(principal)
     return principal
-
-
-def _claims(authorization: str | None, tokens: TokenService) -> AccessClaims | PartnerClaims | None:
-    """What the Authorization header's Bearer token says; None without a header. TokenRefused for
-    another scheme, no token, or a token `tokens` does not verify."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        raise TokenRefused(f"the {scheme[:20]!r} scheme is not Bearer", bearer=False)
-    if not token.strip():
-        raise TokenRefused("no token after Bearer", bearer=True)
-    try:
-        return tokens.verify_bearer(token.strip())
-    except InvalidToken as error:
-        raise TokenRefused(error.reason, bearer=True) from None
 
 
 def _check_user(claims: AccessClaims, row: Any | None) -> None:
@@ -171,9 +163,14 @@ def deferred_principal(authorization: str | None, tokens: TokenService) -> Defer
     """For a valid user's token that is not a view-as token: the check of its user put off
     (DeferredUserCheck), its signature and claims checked here. None for anything else (no
     token, an invalid one, a partner's, a view-as token): those go through `principal_for`."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
     try:
-        claims = _claims(authorization, tokens)
-    except TokenRefused:
+        claims = tokens.verify_bearer(token.strip())
+    except InvalidToken:
         return None  # `principal_for` refuses it, the one place a token is refused
     if not isinstance(claims, AccessClaims) or claims.read_only:
         return None

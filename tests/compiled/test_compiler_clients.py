@@ -3,7 +3,6 @@ role, in one statement; what it cannot express falls back and still answers the 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -221,15 +220,6 @@ async def test_one_statement_per_compiled_root_field(
         assert len(issued()) == 2 + lookup, issued()
 
 
-@contextlib.asynccontextmanager
-async def _deep_pair(engine: Any, settings: Any) -> AsyncIterator[Pair]:
-    """Both paths with no cost limit (the deep shapes cost more than a request may by default)."""
-    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
-    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
-    async with first, second:
-        yield Pair(compiled, resolvers)
-
-
 # As deep as the operation depth limit (12) lets a query go, through every relation compiled.
 DEEP = """{ clients(first: 1, filter: {search: "zeta"}) { edges { node { name
   projects(status: [ACTIVE]) { name tasks { title comments { body
@@ -247,7 +237,10 @@ async def test_as_deep_as_the_depth_limit_lets_a_query_go(
 ) -> None:
     """Nine objects deep, every kind of list and look-up: one statement on PostgreSQL; on SQLite
     (whose parser stack is shallow) beyond five objects deep the resolvers answer, the same bytes."""
-    async with _deep_pair(engine, settings) as pair:
+    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
+    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
+    async with first, second:
+        pair = Pair(compiled, resolvers)
         token = (await tokens(pair.resolvers, agency))["admin"]
         planned.clear()
         body = await pair.same(DEEP, None, token)
@@ -557,7 +550,10 @@ async def test_values_and_computed_columns_at_the_deepest_level(
 ) -> None:
     """As deep as the compiler goes on SQLite, with lists of values and computed columns inside: one
     statement the database takes, or the resolvers (never a statement SQLite's parser refuses)."""
-    async with _deep_pair(engine, settings) as pair:
+    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
+    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
+    async with first, second:
+        pair = Pair(compiled, resolvers)
         token = (await tokens(pair.resolvers, agency))["admin"]
         planned_roots.clear()
         body = await pair.same(DEEP_SHAPES[shape], None, token)
@@ -581,7 +577,10 @@ async def test_a_portal_users_deepest_shapes(
 ) -> None:
     """Five objects deep as a portal user, whose scopes nest subqueries at every level: a statement the
     database takes (or the resolvers), the resolvers' bytes."""
-    async with _deep_pair(engine, settings) as pair:
+    compiled, first = await make_api(engine, settings, True, max_query_cost=10**9)
+    resolvers, second = await make_api(engine, settings, False, max_query_cost=10**9)
+    async with first, second:
+        pair = Pair(compiled, resolvers)
         token = (await tokens(pair.resolvers, agency))["portal"]
         planned_roots.clear()
         body = await pair.same(PORTAL_DEEP_SHAPES[shape], None, token)
